@@ -1,0 +1,21 @@
+using System.CommandLine;
+using Trove.Cli.Commands;
+
+namespace Trove.Cli;
+
+public static class Program
+{
+    /// <summary>Every `trove` sub-command; each lives in its own file under Commands/.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand("Trove: recommendations for .NET - simulate or import data, train, evaluate, recommend.");
+        foreach (var command in new[]
+        {
+            ModelsCommand.Create(),
+        })
+            root.Subcommands.Add(command);
+        return root;
+    }
+
+    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+}

@@ -1,0 +1,51 @@
+using System.Text.Json;
+using Trove.Core.Errors;
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+
+namespace Trove.Core.Algorithms;
+
+/// <summary>
+/// Algorithms by name. Each registers its parameter record type and a factory; the CLI, the model
+/// loader and configs create models only through here, so adding an algorithm is one registration.
+/// </summary>
+public sealed class ModelRegistry
+{
+    private sealed record Entry(string Name, string Description, Type ParametersType, Func<object, IRecommender> Create);
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.OrdinalIgnoreCase);
+
+    public ModelRegistry Register<TParameters>(string name, string description, Func<TParameters, IRecommender> create)
+        where TParameters : class, new()
+    {
+        _entries.Add(name, new Entry(name, description, typeof(TParameters), p => create((TParameters)p)));
+        return this;
+    }
+
+    public IEnumerable<(string Name, string Description)> Algorithms => _entries.Values.Select(e => (e.Name, e.Description));
+    public bool Contains(string name) => _entries.ContainsKey(name);
+
+    /// <summary>Default parameters of an algorithm as JSON (for help output and configs).</summary>
+    public JsonElement DefaultParameters(string name)
+    {
+        var e = Get(name);
+        return JsonSerializer.SerializeToElement(Activator.CreateInstance(e.ParametersType)!, e.ParametersType, ModelJson.Options);
+    }
+
+    /// <summary>A model with default parameters overridden by "key=value" settings.</summary>
+    public IRecommender Create(string name, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        var e = Get(name);
+        return e.Create(ParameterBinder.Bind(e.ParametersType, overrides ?? new Dictionary<string, string>(), name));
+    }
+
+    /// <summary>A model with parameters read from JSON (a model file's manifest or a config).</summary>
+    public IRecommender Create(string name, JsonElement parameters)
+    {
+        var e = Get(name);
+        var p = parameters.Deserialize(e.ParametersType, ModelJson.Options) ?? Activator.CreateInstance(e.ParametersType)!;
+        return e.Create(p);
+    }
+
+    private Entry Get(string name) => _entries.TryGetValue(name, out var e) ? e
+        : throw new TroveException($"Unknown model '{name}'. Available: {string.Join(", ", _entries.Keys.Order())}.");
+}

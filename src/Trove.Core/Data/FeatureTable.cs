@@ -1,0 +1,35 @@
+namespace Trove.Core.Data;
+
+/// <summary>
+/// Side features of users or items, column by column, indexed by the dense index of the id map.
+/// Categorical values may hold several labels separated by '|' (e.g. movie genres).
+/// Missing values are null (categorical/text) or NaN (numeric).
+/// </summary>
+public sealed class FeatureTable
+{
+    public Dictionary<string, string?[]> Categorical { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, float[]> Numeric { get; } = new(StringComparer.OrdinalIgnoreCase);
+    public Dictionary<string, string?[]> Text { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public bool IsEmpty => Categorical.Count == 0 && Numeric.Count == 0 && Text.Count == 0;
+    public IEnumerable<string> ColumnNames => Categorical.Keys.Concat(Numeric.Keys).Concat(Text.Keys);
+
+    /// <summary>Extends every column to <paramref name="count"/> rows (new rows missing), e.g. after new ids were added.</summary>
+    public void Resize(int count)
+    {
+        foreach (var key in Categorical.Keys.ToList()) { var a = Categorical[key]; if (a.Length < count) { Array.Resize(ref a, count); Categorical[key] = a; } }
+        foreach (var key in Text.Keys.ToList()) { var a = Text[key]; if (a.Length < count) { Array.Resize(ref a, count); Text[key] = a; } }
+        foreach (var key in Numeric.Keys.ToList())
+        {
+            var a = Numeric[key];
+            if (a.Length < count) { int old = a.Length; Array.Resize(ref a, count); a.AsSpan(old).Fill(float.NaN); Numeric[key] = a; }
+        }
+    }
+
+    /// <summary>The labels of a categorical field for one row ("Action|Comedy" gives two).</summary>
+    public string[] Labels(string column, int row)
+    {
+        if (!Categorical.TryGetValue(column, out var values) || row >= values.Length || values[row] is not { } v) return [];
+        return v.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+}

@@ -1,0 +1,127 @@
+using System.IO.Compression;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Trove.Core.Errors;
+using Trove.Numerics.Sparse;
+
+namespace Trove.Core.Persistence;
+
+/// <summary>
+/// A model file is a zip archive: <c>manifest.json</c> (algorithm, parameters, versions, data
+/// fingerprint), the id maps as JSON, and each learned array as a NumPy <c>.npy</c> entry, so
+/// the arrays can also be inspected with numpy.load.
+/// </summary>
+public sealed class ModelArchiveWriter : IDisposable
+{
+    private readonly ZipArchive _zip;
+    public ModelArchiveWriter(Stream stream) => _zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+
+    public void WriteArray(string name, ReadOnlySpan<float> data, params int[] shape) => WriteNpy(name, "<f4", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+    public void WriteArray(string name, ReadOnlySpan<int> data, params int[] shape) => WriteNpy(name, "<i4", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+    public void WriteArray(string name, ReadOnlySpan<long> data, params int[] shape) => WriteNpy(name, "<i8", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+    public void WriteArray(string name, ReadOnlySpan<double> data, params int[] shape) => WriteNpy(name, "<f8", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+
+    public void WriteCsr(string name, CsrMatrix m)
+    {
+        WriteArray($"{name}.indptr", m.RowPointers);
+        WriteArray($"{name}.indices", m.ColumnIndices);
+        WriteArray($"{name}.data", m.Values);
+        WriteJson($"{name}.shape", new[] { m.Rows, m.Columns });
+    }
+
+    public void WriteJson<T>(string name, T value)
+    {
+        var entry = _zip.CreateEntry(name + ".json", CompressionLevel.Fastest);
+        using var s = entry.Open();
+        JsonSerializer.Serialize(s, value, ModelJson.Options);
+    }
+
+    private void WriteNpy(string name, string dtype, ReadOnlySpan<byte> bytes, int[] shape)
+    {
+        long expected = 1; foreach (var d in shape) expected *= d;
+        int itemSize = int.Parse(dtype[2..]);
+        if (expected * itemSize != bytes.Length) throw new ArgumentException($"Array '{name}': shape [{string.Join(",", shape)}] does not match {bytes.Length / itemSize} elements.");
+        var entry = _zip.CreateEntry(name + ".npy", CompressionLevel.Fastest);
+        using var s = entry.Open();
+        var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
+        var header = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        int total = 10 + header.Length + 1;
+        int pad = (64 - total % 64) % 64;
+        header = header + new string(' ', pad) + "\n";
+        s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
+        s.Write(BitConverter.GetBytes((ushort)header.Length));
+        s.Write(Encoding.ASCII.GetBytes(header));
+        s.Write(bytes);
+    }
+
+    public void Dispose() => _zip.Dispose();
+}
+
+public sealed class ModelArchiveReader : IDisposable
+{
+    private readonly ZipArchive _zip;
+    private readonly string _path;
+
+    public ModelArchiveReader(Stream stream, string path)
+    {
+        _path = path;
+        try { _zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
+        catch (InvalidDataException e) { throw new TroveException($"{path}: not a Trove model file ({e.Message}).", e); }
+    }
+
+    public bool Has(string name) => _zip.GetEntry(name + ".npy") is not null || _zip.GetEntry(name + ".json") is not null;
+
+    public float[] ReadFloats(string name) => ReadNpy<float>(name, "<f4");
+    public int[] ReadInts(string name) => ReadNpy<int>(name, "<i4");
+    public long[] ReadLongs(string name) => ReadNpy<long>(name, "<i8");
+    public double[] ReadDoubles(string name) => ReadNpy<double>(name, "<f8");
+
+    public CsrMatrix ReadCsr(string name)
+    {
+        var shape = ReadJson<int[]>($"{name}.shape");
+        return new CsrMatrix(shape[0], shape[1], ReadInts($"{name}.indptr"), ReadInts($"{name}.indices"), ReadFloats($"{name}.data"));
+    }
+
+    public T ReadJson<T>(string name)
+    {
+        var entry = _zip.GetEntry(name + ".json") ?? throw Missing(name + ".json");
+        using var s = entry.Open();
+        return JsonSerializer.Deserialize<T>(s, ModelJson.Options) ?? throw new TroveException($"{_path}: entry {name}.json is empty.");
+    }
+
+    private T[] ReadNpy<T>(string name, string dtype) where T : unmanaged
+    {
+        var entry = _zip.GetEntry(name + ".npy") ?? throw Missing(name + ".npy");
+        using var s = entry.Open();
+        Span<byte> magic = stackalloc byte[10];
+        s.ReadExactly(magic);
+        if (magic[0] != 0x93 || magic[1] != (byte)'N') throw new TroveException($"{_path}: entry {name}.npy is not a NumPy array.");
+        int headerLength = BitConverter.ToUInt16(magic[8..10]);
+        var headerBytes = new byte[headerLength];
+        s.ReadExactly(headerBytes);
+        var header = Encoding.ASCII.GetString(headerBytes);
+        if (!header.Contains($"'{dtype}'")) throw new TroveException($"{_path}: entry {name}.npy has type {header}, expected {dtype}.");
+        int shapeStart = header.IndexOf("'shape': (", StringComparison.Ordinal) + 10;
+        int shapeEnd = header.IndexOf(')', shapeStart);
+        long count = 1;
+        foreach (var d in header[shapeStart..shapeEnd].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) count *= long.Parse(d);
+        var result = new T[count];
+        s.ReadExactly(MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
+
+    private TroveException Missing(string entry) => new($"{_path}: the model file has no entry '{entry}' (written by another Trove version?).");
+
+    public void Dispose() => _zip.Dispose();
+}
+
+internal static class ModelJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+}

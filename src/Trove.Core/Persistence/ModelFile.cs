@@ -1,0 +1,76 @@
+using System.Reflection;
+using System.Text.Json;
+using Trove.Core.Algorithms;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Recommending;
+
+namespace Trove.Core.Persistence;
+
+/// <summary>What manifest.json says about a model file.</summary>
+public sealed record ModelManifest
+{
+    public const string FormatName = "trove-model";
+    public const int CurrentFormatVersion = 1;
+
+    public string Format { get; init; } = FormatName;
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+    public string TroveVersion { get; init; } = typeof(ModelManifest).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    public required string Algorithm { get; init; }
+    public required JsonElement Parameters { get; init; }
+    public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+    public required DataDescription Data { get; init; }
+    public double TrainingSeconds { get; init; }
+    public int Seed { get; init; }
+    /// <summary>A short id of this trained model (algorithm, data fingerprint and time), stored with its recommendations.</summary>
+    public string ModelVersion => $"{Algorithm}-{CreatedUtc:yyyyMMddHHmmss}-{Data.Fingerprint.Replace("sha256:", "")[..8]}";
+}
+
+public sealed record DataDescription(string Source, string Fingerprint, int Users, int Items, int Interactions);
+
+/// <summary>A model loaded from (or just written to) a model file, with the id maps that translate its indices.</summary>
+public sealed record TrainedModel(ModelManifest Manifest, IRecommender Model, IdMap Users, IdMap Items, FeatureTable ItemFeatures);
+
+public static class ModelFile
+{
+    public static TrainedModel Save(string path, IRecommender model, Dataset trainedOn, double trainingSeconds = 0, int seed = 0)
+    {
+        var manifest = new ModelManifest
+        {
+            Algorithm = model.Algorithm,
+            Parameters = JsonSerializer.SerializeToElement(model.Parameters, model.Parameters.GetType(), ModelJson.Options),
+            Data = new DataDescription(trainedOn.Source, trainedOn.Fingerprint(), trainedOn.UserCount, trainedOn.ItemCount, trainedOn.Interactions.Count),
+            TrainingSeconds = Math.Round(trainingSeconds, 3),
+            Seed = seed,
+        };
+        AtomicFile.Write(path, stream =>
+        {
+            using var w = new ModelArchiveWriter(stream);
+            w.WriteJson("manifest", manifest);
+            w.WriteJson("users", trainedOn.Users.Ids);
+            w.WriteJson("items", trainedOn.Items.Ids);
+            w.WriteJson("item_categorical", trainedOn.ItemFeatures.Categorical);
+            model.SaveState(w);
+        });
+        return new TrainedModel(manifest, model, trainedOn.Users, trainedOn.Items, trainedOn.ItemFeatures);
+    }
+
+    public static TrainedModel Load(string path, ModelRegistry registry)
+    {
+        if (!File.Exists(path)) throw new TroveException($"Model file '{path}' does not exist. Train one with: trove train --model NAME --out {path}");
+        using var stream = File.OpenRead(path);
+        using var r = new ModelArchiveReader(stream, path);
+        var manifest = r.ReadJson<ModelManifest>("manifest");
+        if (manifest.Format != ModelManifest.FormatName) throw new TroveException($"{path}: not a Trove model file.");
+        if (manifest.FormatVersion > ModelManifest.CurrentFormatVersion)
+            throw new TroveException($"{path}: model format version {manifest.FormatVersion} is newer than this Trove understands ({ModelManifest.CurrentFormatVersion}); upgrade Trove.");
+        var model = registry.Create(manifest.Algorithm, manifest.Parameters);
+        model.LoadState(r);
+        var users = new IdMap(r.ReadJson<string[]>("users"));
+        var items = new IdMap(r.ReadJson<string[]>("items"));
+        var features = new FeatureTable();
+        if (r.Has("item_categorical"))
+            foreach (var (k, v) in r.ReadJson<Dictionary<string, string?[]>>("item_categorical")) features.Categorical[k] = v;
+        return new TrainedModel(manifest, model, users, items, features);
+    }
+}

@@ -1,0 +1,136 @@
+using System.Numerics.Tensors;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Persistence;
+using Trove.Core.Training;
+using Trove.Numerics.Selection;
+using Trove.Numerics.Sparse;
+
+namespace Trove.Core.Recommending;
+
+/// <summary>
+/// Shared machinery for every algorithm: keeps the training user-item matrix (for excluding seen
+/// items and for history-based scoring), applies filters, selects top-K and saves the matrix with
+/// the model. An algorithm supplies <see cref="FitCore"/>, <see cref="ScoreAllItems"/> and its state.
+/// </summary>
+public abstract class RecommenderBase<TParameters> : IRecommender where TParameters : class, new()
+{
+    protected RecommenderBase(TParameters? parameters) => Params = parameters ?? new TParameters();
+
+    public abstract string Algorithm { get; }
+    public TParameters Params { get; }
+    object IRecommender.Parameters => Params;
+
+    /// <summary>The training interactions (users x items).</summary>
+    public CsrMatrix UserItems { get; private set; } = new(0, 0, [0], [], []);
+    public int UserCount => UserItems.Rows;
+    public int ItemCount => UserItems.Columns;
+
+    public void Fit(Dataset data, FitContext context)
+    {
+        if (data.Interactions.Count == 0) throw new TroveException($"Cannot train {Algorithm}: the data set has no interactions.");
+        UserItems = data.UserItems;
+        FitCore(data, context);
+    }
+
+    protected abstract void FitCore(Dataset data, FitContext context);
+
+    public abstract void ScoreAllItems(int user, Span<float> scores);
+
+    public virtual void Score(int user, ReadOnlySpan<int> items, Span<float> scores)
+    {
+        CheckUser(user);
+        var all = new float[ItemCount];
+        ScoreAllItems(user, all);
+        for (int k = 0; k < items.Length; k++) scores[k] = all[CheckItem(items[k])];
+    }
+
+    public virtual IReadOnlyList<Scored> Recommend(int user, int k, ItemFilter? filter = null)
+    {
+        CheckUser(user);
+        var scores = new float[ItemCount];
+        ScoreAllItems(user, scores);
+        ApplyFilter(user, scores, filter ?? ItemFilter.Default);
+        return SelectTop(scores, k);
+    }
+
+    public virtual IReadOnlyList<Scored> SimilarItems(int item, int k)
+    {
+        CheckItem(item);
+        if (this is not IEmbeddingModel e)
+            throw new TroveException($"The {Algorithm} model does not compute item similarities.");
+        return CosineNeighbours(item, ItemCount, e.ItemVector, k);
+    }
+
+    public virtual IReadOnlyList<Scored> SimilarUsers(int user, int k)
+    {
+        CheckUser(user);
+        if (this is not IEmbeddingModel e)
+            throw new TroveException($"The {Algorithm} model does not compute user similarities.");
+        return CosineNeighbours(user, UserCount, e.UserVector, k);
+    }
+
+    public void SaveState(ModelArchiveWriter writer)
+    {
+        writer.WriteCsr("train", UserItems);
+        SaveModelState(writer);
+    }
+
+    public void LoadState(ModelArchiveReader reader)
+    {
+        UserItems = reader.ReadCsr("train");
+        LoadModelState(reader);
+    }
+
+    protected abstract void SaveModelState(ModelArchiveWriter writer);
+    protected abstract void LoadModelState(ModelArchiveReader reader);
+
+    /// <summary>Sets the scores of filtered-out items to -infinity (top-K never selects them).</summary>
+    protected void ApplyFilter(int user, Span<float> scores, ItemFilter filter)
+    {
+        if (filter.ExcludeSeen && user < UserItems.Rows)
+            foreach (int i in UserItems.RowIndices(user)) scores[i] = float.NegativeInfinity;
+        if (filter.Exclude is { } exclude)
+            foreach (int i in exclude) if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
+        if (filter.AllowOnly is { } allow)
+        {
+            var keep = new bool[scores.Length];
+            foreach (int i in allow) if ((uint)i < (uint)keep.Length) keep[i] = true;
+            for (int i = 0; i < scores.Length; i++) if (!keep[i]) scores[i] = float.NegativeInfinity;
+        }
+        if (filter.Predicate is { } test)
+            for (int i = 0; i < scores.Length; i++) if (scores[i] > float.NegativeInfinity && !test(i)) scores[i] = float.NegativeInfinity;
+    }
+
+    protected static IReadOnlyList<Scored> SelectTop(ReadOnlySpan<float> scores, int k)
+    {
+        var (idx, sc) = TopK.Select(scores, k);
+        var result = new Scored[idx.Length];
+        for (int j = 0; j < idx.Length; j++) result[j] = new Scored(idx[j], sc[j]);
+        return result;
+    }
+
+    /// <summary>Top-k rows by cosine similarity of their vectors to row <paramref name="of"/>, excluding itself.</summary>
+    protected static IReadOnlyList<Scored> CosineNeighbours(int of, int count, VectorOf vectorOf, int k)
+    {
+        var target = vectorOf(of);
+        float targetNorm = TensorPrimitives.Norm(target);
+        var scores = new float[count];
+        for (int j = 0; j < count; j++)
+        {
+            var v = vectorOf(j);
+            float norm = TensorPrimitives.Norm(v) * targetNorm;
+            scores[j] = norm > 0 ? TensorPrimitives.Dot(target, v) / norm : 0f;
+        }
+        scores[of] = float.NegativeInfinity;
+        return SelectTop(scores, k);
+    }
+
+    protected delegate ReadOnlySpan<float> VectorOf(int index);
+
+    protected int CheckUser(int user) =>
+        (uint)user < (uint)UserCount ? user : throw new TroveException($"User index {user} is outside the model's {UserCount} users.");
+
+    protected int CheckItem(int item) =>
+        (uint)item < (uint)ItemCount ? item : throw new TroveException($"Item index {item} is outside the model's {ItemCount} items.");
+}

@@ -1,0 +1,11 @@
+using Trove.Core.Algorithms;
+using Trove.Models.Baselines;
+
+namespace Trove.Models;
+
+/// <summary>The registry of every algorithm Trove ships; one line per algorithm.</summary>
+public static class BuiltInAlgorithms
+{
+    public static ModelRegistry Registry { get; } = new ModelRegistry()
+        .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p));
+}
