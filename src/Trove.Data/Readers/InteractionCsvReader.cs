@@ -118,7 +118,7 @@ public sealed class InteractionCsvParser : IDisposable
             _time = Find(c.Timestamp, false);
             _event = Find(c.Event, false);
             _minFields = Math.Max(Math.Max(_user, _item), Math.Max(_score, Math.Max(_time, _event))) + 1;
-            _task = progress?.Start($"read {Path.GetFileName(path)}", _stream.Length);
+            _task = progress.StartBytes($"read {Path.GetFileName(path)}", _stream.Length);
         }
         catch
         {

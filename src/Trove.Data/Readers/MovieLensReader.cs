@@ -173,7 +173,7 @@ public static class MovieLensReader
     {
         var log = b.Interactions;
         short ev = log.EventIndex(RatingEvent);
-        using var task = progress?.Start($"read {Path.GetFileName(path)}", new FileInfo(path).Length);
+        using var task = progress.StartBytes($"read {Path.GetFileName(path)}", new FileInfo(path).Length);
         if (delimiter is char d)
         {
             using var r = DelimitedReader.Open(path, d, quoting: false, Latin1);

@@ -166,7 +166,7 @@ public sealed class SqliteStore : IInteractionStore
         var (items, itemRows, itemFeatures) = LoadEntities("items", "item", kinds);
 
         long total = Count("interactions");
-        using var task = progress?.Start("load interactions", total);
+        using var task = progress.StartRows("load interactions", total);
         var log = new InteractionLogBuilder();
         var events = new Dictionary<string, short>(StringComparer.Ordinal);
         using (var cmd = Command("SELECT user_id, item_id, weight, score, timestamp, event FROM interactions ORDER BY id"))
@@ -280,7 +280,7 @@ public sealed class SqliteStore : IInteractionStore
             var userRows = _users.Merge(data.Users, data.UserFeatures);
             var itemRows = _items.Merge(data.Items, data.ItemFeatures);
             var log = data.Interactions;
-            using var task = progress?.Start("import interactions", log.Count);
+            using var task = progress.StartRows("import interactions", log.Count);
             for (int k = 0; k < log.Count; k++)
             {
                 float? score = log.Scores is { } s && !float.IsNaN(s[k]) ? s[k] : null;
@@ -293,7 +293,7 @@ public sealed class SqliteStore : IInteractionStore
 
         public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
         {
-            using var task = progress?.Start("import interactions", 0);
+            using var task = progress.StartRows("import interactions", 0);
             long n = 0;
             foreach (var r in rows)
             {
