@@ -52,7 +52,7 @@ public sealed class SqliteStore : IInteractionStore
         {
             connection.Open();
             var store = new SqliteStore(full, connection);
-            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
             store.Migrate();
             return store;
         }
@@ -107,7 +107,7 @@ public sealed class SqliteStore : IInteractionStore
             timestamp INTEGER,
             event TEXT
         );
-        CREATE INDEX ix_interactions_user ON interactions(user_id);
+        CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id);
         CREATE TABLE models (
             id INTEGER PRIMARY KEY,
             algorithm TEXT NOT NULL,
@@ -131,6 +131,8 @@ public sealed class SqliteStore : IInteractionStore
     ];
 
     public static int LatestSchemaVersion => Migrations.Length;
+
+    private const string IndexSql = "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id)";
 
     private void Migrate()
     {
@@ -250,13 +252,24 @@ public sealed class SqliteStore : IInteractionStore
         private readonly SqliteParameter _pUser, _pItem, _pWeight, _pScore, _pTime, _pEvent;
         private long _interactions;
         private bool _done;
+        private readonly bool _rebuildIndex;
 
         public ImportSession(SqliteStore store)
         {
             _store = store;
+            // Row ids come from the session's own id maps, so per-row foreign-key lookups are redundant:
+            // switch them off for the bulk insert (the pragma only takes effect outside a transaction).
+            store.Exec("PRAGMA foreign_keys=OFF");
             _tx = store._db.BeginTransaction(deferred: false);
             try
             {
+                // Into an empty table, insert without the secondary index and build it once at commit
+                // (about twice as fast as maintaining it row by row; DDL is transactional, so a rollback restores it).
+                if (Convert.ToInt64(store.Scalar("SELECT count(*) FROM (SELECT 1 FROM interactions LIMIT 1)", _tx)) == 0)
+                {
+                    store.Exec("DROP INDEX IF EXISTS ix_interactions_user", _tx);
+                    _rebuildIndex = true;
+                }
                 _users = new Entity(store, _tx, "users", "user");
                 _items = new Entity(store, _tx, "items", "item");
                 _insertInteraction = store.Command("INSERT INTO interactions(user_id, item_id, weight, score, timestamp, event) VALUES ($u, $i, $w, $s, $t, $e)", _tx);
@@ -325,6 +338,7 @@ public sealed class SqliteStore : IInteractionStore
         public ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
+            if (_rebuildIndex) _store.Exec(IndexSql, _tx);
             _tx.Commit();
             _done = true;
             return new ImportResult(_users.Added, _items.Added, _interactions, _store.Counts(), _clock.Elapsed.TotalSeconds);
@@ -337,6 +351,7 @@ public sealed class SqliteStore : IInteractionStore
             _items?.Dispose();
             if (!_done) { try { _tx.Rollback(); } catch (SqliteException) { } catch (InvalidOperationException) { } }
             _tx.Dispose();
+            try { _store.Exec("PRAGMA foreign_keys=ON"); } catch (SqliteException) { }
         }
     }
 
@@ -553,9 +568,9 @@ public sealed class SqliteStore : IInteractionStore
         cmd.ExecuteNonQuery();
     }
 
-    private object? Scalar(string sql)
+    private object? Scalar(string sql, SqliteTransaction? tx = null)
     {
-        using var cmd = Command(sql);
+        using var cmd = Command(sql, tx);
         return cmd.ExecuteScalar();
     }
 
