@@ -127,9 +127,22 @@ public sealed class InteractionCsvParser : IDisposable
         }
     }
 
+    /// <summary>Common alternative header names, tried only when a column keeps its default name and that name is absent.</summary>
+    private static readonly Dictionary<string, string[]> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["user"] = ["user_id", "userid"],
+        ["item"] = ["item_id", "itemid"],
+        ["score"] = ["rating"],
+        ["timestamp"] = ["time", "ts"],
+        ["event"] = ["event_type"],
+    };
+
     private int Find(string name, bool required)
     {
         int at = Array.FindIndex(_header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
+        if (at < 0 && Aliases.TryGetValue(name, out var aliases))
+            foreach (var alias in aliases)
+                if ((at = Array.FindIndex(_header, h => string.Equals(h, alias, StringComparison.OrdinalIgnoreCase))) >= 0) break;
         if (at < 0 && required)
             throw new DataFormatException(_file, 1, name, $"missing required column '{name}' (header has: {string.Join(", ", _header)}). Map other names with --columns, e.g. user=customer_id,item=sku.");
         return at;

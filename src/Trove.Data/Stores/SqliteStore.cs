@@ -253,6 +253,7 @@ public sealed class SqliteStore : IInteractionStore
         private long _interactions;
         private bool _done;
         private readonly bool _rebuildIndex;
+        private IProgressReporter? _progress;
 
         public ImportSession(SqliteStore store)
         {
@@ -290,6 +291,7 @@ public sealed class SqliteStore : IInteractionStore
 
         public void AddDataset(Dataset data, IProgressReporter? progress = null)
         {
+            _progress ??= progress;
             var userRows = _users.Merge(data.Users, data.UserFeatures);
             var itemRows = _items.Merge(data.Items, data.ItemFeatures);
             var log = data.Interactions;
@@ -306,6 +308,7 @@ public sealed class SqliteStore : IInteractionStore
 
         public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
         {
+            _progress ??= progress;
             using var task = progress.StartRows("import interactions", 0);
             long n = 0;
             foreach (var r in rows)
@@ -338,7 +341,11 @@ public sealed class SqliteStore : IInteractionStore
         public ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
-            if (_rebuildIndex) _store.Exec(IndexSql, _tx);
+            if (_rebuildIndex)
+            {
+                if (_interactions >= ProgressExtensions.MinRows) _progress?.Info($"indexing {_interactions:N0} interactions...");
+                _store.Exec(IndexSql, _tx);
+            }
             _tx.Commit();
             _done = true;
             return new ImportResult(_users.Added, _items.Added, _interactions, _store.Counts(), _clock.Elapsed.TotalSeconds);

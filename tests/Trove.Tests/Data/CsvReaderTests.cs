@@ -235,3 +235,40 @@ public class CsvReaderTests
         Assert.Equal("stars", e.Field);
     }
 }
+
+public class IdMapBuilderTests
+{
+    [Fact]
+    public void Matches_a_dictionary_on_many_similar_ids_and_keeps_first_seen_order()
+    {
+        var b = new IdMapBuilder();
+        var reference = new Dictionary<string, int>();
+        var rng = new Random(3);
+        for (int k = 0; k < 50_000; k++)
+        {
+            var id = "u" + rng.Next(20_000) + (rng.Next(3) == 0 ? "x" : "");
+            if (!reference.TryGetValue(id, out int expected)) reference[id] = expected = reference.Count;
+            Assert.Equal(expected, b.GetOrAdd(id.AsSpan()));
+        }
+        Assert.Equal(reference.Count, b.Count);
+        var map = b.Build();
+        foreach (var (id, index) in reference) Assert.Equal(id, map[index]);
+        Assert.True(b.TryGetIndex("u1x", out _) == reference.ContainsKey("u1x"));
+        Assert.False(b.TryGetIndex("never", out _));
+        Assert.Equal(b.GetOrAdd(""), b.GetOrAdd(string.Empty));
+    }
+}
+
+public class CsvColumnAliasTests
+{
+    [Fact]
+    public void Common_alternative_headers_are_accepted_for_default_column_names()
+    {
+        var path = CsvTestFiles.Write("userId,itemId,rating,time\n1,10,4,1000\n");
+        var data = InteractionCsvReader.Read(path);
+        Assert.Equal("1", data.Users[0]);
+        Assert.Equal("10", data.Items[0]);
+        Assert.Equal(4f, data.Interactions.Weights[0]);
+        Assert.Equal(1000L, data.Interactions.Timestamps[0]);
+    }
+}
