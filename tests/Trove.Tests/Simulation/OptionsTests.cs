@@ -100,3 +100,35 @@ public class SimulateCommandTests
         Assert.Single(stderr.Trim().Split('\n'));
     }
 }
+
+public class NamedCatalogueTests
+{
+    [Fact]
+    public void Category_and_brand_names_can_be_given()
+    {
+        var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 30, Items = 60, CategoryNames = ["books", "vinyl"], BrandNames = ["Penguin", "Blue Note", "Verso"] });
+        Assert.Equal(["books", "vinyl"], r.Catalogue.CategoryNames);
+        Assert.Equal(["Penguin", "Blue Note", "Verso"], r.Catalogue.BrandNames);
+        Assert.Equal(1, r.Catalogue.BrandHomeCategory[1]);
+        // A known category keeps its products; an unknown one gets generic ones.
+        var titles = Enumerable.Range(0, 60).Where(i => r.Catalogue.Category[i] == 0).Select(i => r.Catalogue.Titles[i]).ToArray();
+        Assert.Contains(titles, t => new[] { "Novel", "Cookbook", "Biography", "Thriller", "Guidebook", "Textbook", "Anthology" }.Any(t.Contains));
+    }
+
+    [Fact]
+    public void Known_category_names_bring_their_brands()
+    {
+        var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 5, Items = 20, CategoryNames = ["toys", "electronics"], Brands = 4 });
+        Assert.Equal(["Lego", "Apple", "Mattel", "Samsung"], r.Catalogue.BrandNames);
+    }
+
+    [Theory]
+    [InlineData(new[] { "books", "Books" }, "appears twice")]
+    [InlineData(new[] { "a|b" }, "must be non-empty")]
+    [InlineData(new string[0], "is empty")]
+    public void Bad_names_are_rejected(string[] names, string expected)
+    {
+        var e = Assert.Throws<TroveException>(() => InteractionSimulator.Simulate(new SimulationOptions { CategoryNames = names }));
+        Assert.Contains(expected, e.Message);
+    }
+}
