@@ -17,6 +17,7 @@ public static class Program
             ModelsCommand.Create(),
             ImportCommand.Create(),
             StatsCommand.Create(),
+            SimulateCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
