@@ -12,6 +12,7 @@ public static class Program
         foreach (var command in new[]
         {
             ModelsCommand.Create(),
+            EvaluateCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
