@@ -11,6 +11,8 @@ public static class Program
         var root = new RootCommand("Trove: recommendations for .NET - simulate or import data, train, evaluate, recommend.");
         foreach (var command in new[]
         {
+            RecommendCommand.Create(),
+            SimilarCommand.Create(),
             ModelsCommand.Create(),
             EvaluateCommand.Create(),
         })

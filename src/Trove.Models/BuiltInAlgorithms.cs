@@ -1,5 +1,6 @@
 using Trove.Core.Algorithms;
 using Trove.Models.Baselines;
+using Trove.Models.Neighbourhood;
 
 namespace Trove.Models;
 
@@ -7,5 +8,7 @@ namespace Trove.Models;
 public static class BuiltInAlgorithms
 {
     public static ModelRegistry Registry { get; } = new ModelRegistry()
-        .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p));
+        .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
+        .Register<ItemKnnParameters>(ItemKnn.Name, "item-based k-nearest neighbours (cosine, jaccard, pearson)", p => new ItemKnn(p))
+        .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p));
 }
