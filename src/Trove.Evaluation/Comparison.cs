@@ -38,6 +38,7 @@ public sealed class ComparisonResult
     public required string Protocol { get; init; }
     public required string Dataset { get; init; }
     public string Description { get; init; } = "";
+    /// <summary>The training seed (the CLI uses the same seed for the split).</summary>
     public int Seed { get; init; }
     public required IReadOnlyList<int> Ks { get; init; }
     public required SplitSummary Split { get; init; }
@@ -121,7 +122,7 @@ public static partial class Evaluator
             Protocol = split.Protocol,
             Dataset = split.DatasetName,
             Description = split.Description,
-            Seed = split.Seed,
+            Seed = fit.Seed,
             Ks = options.Ks.Distinct().Order().ToArray(),
             Split = SplitSummary.Of(split),
             Models = results,

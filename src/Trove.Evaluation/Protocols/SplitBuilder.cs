@@ -15,7 +15,8 @@ internal static class SplitBuilder
     /// <summary>
     /// Builds the split from a part per entry of <c>data.UserItems</c> (CSR entry order).
     /// </summary>
-    public static EvaluationSplit Build(Dataset data, byte[] entryPart, string protocol, string description, int seed)
+    /// <param name="dropTrainRow">Optional: training rows to leave out entirely (e.g. repeats after a global time cut).</param>
+    public static EvaluationSplit Build(Dataset data, byte[] entryPart, string protocol, string description, int seed, Func<int, bool>? dropTrainRow = null)
     {
         var m = data.UserItems;
         var log = data.Interactions;
@@ -26,7 +27,9 @@ internal static class SplitBuilder
             int u = log.Users[r];
             var items = m.RowIndices(u);
             int at = items.BinarySearch(log.Items[r]);
-            rowsOf[entryPart[rowPtr[u] + at]].Add(r);
+            byte part = entryPart[rowPtr[u] + at];
+            if (part == Train && dropTrainRow is not null && dropTrainRow(r)) continue;
+            rowsOf[part].Add(r);
         }
         var train = data.WithInteractions(log.Select(rowsOf[Train].ToArray()));
         var testLog = log.Select(rowsOf[Test].ToArray());

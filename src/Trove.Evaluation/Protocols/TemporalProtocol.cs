@@ -46,7 +46,11 @@ public static class TemporalProtocol
         return SplitBuilder.Build(data, part, Name, desc, 0);
     }
 
-    /// <summary>Pairs first seen at or after <paramref name="cut"/> (Unix seconds) are test.</summary>
+    /// <summary>
+    /// Pairs first seen at or after <paramref name="cut"/> (Unix seconds) are test. Train holds only
+    /// rows before the cut: a later repeat of a pair first seen before the cut is dropped (it is
+    /// future information, and not a new item for the user).
+    /// </summary>
     public static EvaluationSplit GlobalCut(Dataset data, long cut)
     {
         var first = FirstTimes(data);
@@ -55,7 +59,10 @@ public static class TemporalProtocol
         for (int e = 0; e < first.Length; e++) if (first[e] >= cut) { part[e] = SplitBuilder.Test; held++; }
         if (held == 0) throw new TroveException($"No interaction of {SplitBuilder.Describe(data)} is at or after the time cut {cut} ({DateTimeOffset.FromUnixTimeSeconds(cut):u}).");
         if (held == first.Length) throw new TroveException($"Every interaction of {SplitBuilder.Describe(data)} is at or after the time cut {cut}: nothing is left to train on.");
-        return SplitBuilder.Build(data, part, Name, $"global time cut at {cut} ({DateTimeOffset.FromUnixTimeSeconds(cut):u}); full ranking", 0);
+        var times = data.Interactions.Timestamps;
+        return SplitBuilder.Build(data, part, Name,
+            $"global time cut at {cut} ({DateTimeOffset.FromUnixTimeSeconds(cut):u}): pairs first seen after it are test, later repeats of earlier pairs are dropped; full ranking",
+            0, r => times[r] >= cut);
     }
 
     /// <summary>A global cut placed so that about <paramref name="testFraction"/> of the rows are at or after it.</summary>
