@@ -18,6 +18,7 @@ public static class Program
             ImportCommand.Create(),
             StatsCommand.Create(),
             SimulateCommand.Create(),
+            EvaluateCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
