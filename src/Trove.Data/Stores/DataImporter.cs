@@ -11,7 +11,8 @@ namespace Trove.Data.Stores;
 /// </summary>
 public static class DataImporter
 {
-    public static ImportResult Import(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null)
+    /// <param name="replaceInteractions">Delete the stored interactions first (in the same transaction), so a full log can be re-imported.</param>
+    public static ImportResult Import(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null, bool replaceInteractions = false)
     {
         options ??= LoadOptions.Default;
         var format = DatasetLoader.Resolve(path, options.Format);
@@ -20,10 +21,14 @@ public static class DataImporter
         if (format.Name != "csv")
         {
             var data = DatasetLoader.Load(path, options, progress);
-            return store.Import(data, progress);
+            using var whole = store.BeginImport();
+            if (replaceInteractions) whole.ClearInteractions();
+            whole.AddDataset(data, progress);
+            return whole.Commit();
         }
 
         using var session = store.BeginImport();
+        if (replaceInteractions) session.ClearInteractions();
         string? interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
         if (!File.Exists(interactions))
         {

@@ -252,7 +252,7 @@ public sealed class SqliteStore : IInteractionStore
         private readonly SqliteParameter _pUser, _pItem, _pWeight, _pScore, _pTime, _pEvent;
         private long _interactions;
         private bool _done;
-        private readonly bool _rebuildIndex;
+        private bool _rebuildIndex;
         private IProgressReporter? _progress;
 
         public ImportSession(SqliteStore store)
@@ -333,6 +333,13 @@ public sealed class SqliteStore : IInteractionStore
             _pEvent.Value = (object?)ev ?? DBNull.Value;
             _insertInteraction.ExecuteNonQuery();
             _interactions++;
+        }
+
+        public void ClearInteractions()
+        {
+            _store.Exec("DELETE FROM interactions", _tx);
+            _store.Exec("DROP INDEX IF EXISTS ix_interactions_user", _tx);
+            _rebuildIndex = true;
         }
 
         public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);

@@ -187,3 +187,24 @@ public class SqliteStoreTests
         Assert.Equal("sqlite", DatasetLoader.Resolve(db).Name);
     }
 }
+
+public class SqliteReplaceTests
+{
+    [Fact]
+    public void Replace_swaps_the_interactions_and_keeps_ids_in_one_transaction()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var db = Path.Combine(dir, "t.db");
+        var first = CsvTestFiles.Write("user,item\na,x\nb,y\n", "first.csv", dir);
+        var second = CsvTestFiles.Write("user,item\nc,x\n", "second.csv", dir);
+        var bad = CsvTestFiles.Write("user,item,score\nd,x,1\ne,y,zzz\n", "bad.csv", dir);
+        using var store = SqliteStore.Open(db);
+        DataImporter.Import(store, first);
+        DataImporter.Import(store, second, replaceInteractions: true);
+        Assert.Equal(new StoreCounts(3, 2, 1, 0, 0), store.Counts());
+        Assert.Throws<DataFormatException>(() => DataImporter.Import(store, bad, replaceInteractions: true));
+        Assert.Equal(new StoreCounts(3, 2, 1, 0, 0), store.Counts());
+        var data = store.LoadDataset();
+        Assert.Equal("c", data.Users[data.Interactions.Users[0]]);
+    }
+}
