@@ -99,7 +99,7 @@ public sealed class InteractionCsvParser : IDisposable
         _options = options;
         if (!File.Exists(path)) throw new TroveException($"File '{path}' does not exist.");
         _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        _reader = new DelimitedReader(new StreamReader(_stream, options.Encoding ?? Encoding.UTF8, true, 1 << 16), ',', true, 1 << 17);
+        _reader = new DelimitedReader(new StreamReader(_stream, options.Encoding ?? Encoding.UTF8, true, 1 << 16), ',', true, 1 << 17) { Name = path };
         try
         {
             var delimiter = options.Delimiter ?? _reader.DetectDelimiter();

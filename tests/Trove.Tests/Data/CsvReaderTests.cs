@@ -220,6 +220,14 @@ public class CsvReaderTests
     }
 
     [Fact]
+    public void An_unterminated_quote_is_reported_at_the_line_where_the_field_starts()
+    {
+        var e = Fails("user,item\na,x\n\"b,y\nc,z\n");
+        Assert.Equal(3, e.Line);
+        Assert.Contains("unterminated", e.Message);
+    }
+
+    [Fact]
     public void Unknown_events_are_errors_when_the_weights_say_so()
     {
         var strict = new EventWeights(EventWeights.Defaults, unknownEventWeight: null);
