@@ -196,10 +196,10 @@ public sealed class SqliteStore : IInteractionStore
         return new Dataset(users, items, log.Build(), userFeatures, itemFeatures, Location);
     }
 
-    private (IdMap Ids, Dictionary<long, int> Rows, FeatureTable Features) LoadEntities(string table, string entity, Dictionary<(string, string), FeatureKind> kinds)
+    private (IdMap Ids, RowIndex Rows, FeatureTable Features) LoadEntities(string table, string entity, Dictionary<(string, string), FeatureKind> kinds)
     {
         var ids = new List<string>();
-        var rows = new Dictionary<long, int>();
+        var rows = new RowIndex();
         var features = new FeatureTableBuilder();
         foreach (var ((e, name), kind) in kinds) if (e == entity) features.AddColumn(name, kind);
         using var cmd = Command($"SELECT id, external_id, features FROM {table} ORDER BY id");
@@ -207,7 +207,7 @@ public sealed class SqliteStore : IInteractionStore
         while (r.Read())
         {
             int index = ids.Count;
-            rows[r.GetInt64(0)] = index;
+            rows.Add(r.GetInt64(0), index);
             ids.Add(r.GetString(1));
             if (r.IsDBNull(2)) continue;
             using var doc = JsonDocument.Parse(r.GetString(2));
@@ -229,6 +229,40 @@ public sealed class SqliteStore : IInteractionStore
             }
         }
         return (new IdMap(ids), rows, features.Build(ids.Count));
+    }
+
+    /// <summary>Row id -> dense index: an array while row ids are dense (the usual case), a dictionary otherwise.</summary>
+    private sealed class RowIndex
+    {
+        private int[] _dense = new int[1024];
+        private Dictionary<long, int>? _sparse;
+
+        public void Add(long rowId, int index)
+        {
+            if (_sparse is null && rowId >= 0 && rowId < 4L * (index + 1024))
+            {
+                if (rowId >= _dense.Length) Array.Resize(ref _dense, (int)Math.Max(rowId + 1, _dense.Length * 2L));
+                _dense[rowId] = index + 1;
+                return;
+            }
+            if (_sparse is null)
+            {
+                _sparse = new Dictionary<long, int>();
+                for (int id = 0; id < _dense.Length; id++) if (_dense[id] != 0) _sparse[id] = _dense[id] - 1;
+            }
+            _sparse[rowId] = index;
+        }
+
+        public int this[long rowId]
+        {
+            get
+            {
+                if (_sparse is not null) return _sparse.TryGetValue(rowId, out int at) ? at : throw Missing(rowId);
+                return rowId >= 0 && rowId < _dense.Length && _dense[rowId] != 0 ? _dense[rowId] - 1 : throw Missing(rowId);
+            }
+        }
+
+        private static TroveException Missing(long rowId) => new($"The database refers to a missing user or item row {rowId}.");
     }
 
     // ---------------------------------------------------------------- import

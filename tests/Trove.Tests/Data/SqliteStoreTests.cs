@@ -208,3 +208,28 @@ public class SqliteReplaceTests
         Assert.Equal("c", data.Users[data.Interactions.Users[0]]);
     }
 }
+
+public class SqliteSparseRowIdTests
+{
+    [Fact]
+    public void Rows_with_far_apart_ids_still_load_and_new_rows_continue_after_the_largest_id()
+    {
+        var db = Path.Combine(TestPaths.NewTempDirectory(), "t.db");
+        using (var store = SqliteStore.Open(db)) DataImporter.Import(store, CsvTestFiles.Write("user,item\na,x\n"));
+        using (var c = new SqliteConnection($"Data Source={db};Pooling=False"))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "INSERT INTO users(id, external_id) VALUES (5000000, 'far'); INSERT INTO interactions(user_id, item_id, weight) VALUES (5000000, 1, 2.5);";
+            cmd.ExecuteNonQuery();
+        }
+        using (var store = SqliteStore.Open(db))
+        {
+            DataImporter.Import(store, CsvTestFiles.Write("user,item\nnext,x\n"));
+            var data = store.LoadDataset();
+            Assert.Equal(["a", "far", "next"], data.Users.Ids);
+            Assert.Equal([0, 1, 2], data.Interactions.Users);
+            Assert.Equal(2.5f, data.Interactions.Weights[1]);
+        }
+    }
+}
