@@ -81,3 +81,16 @@ public class PublicDatasetTests
         Assert.True(data.ItemFeatures.Categorical["tags"].Count(t => t is not null) > 5000);
     }
 }
+
+public class MovieLensFileTests
+{
+    [Fact]
+    public void A_single_ratings_file_reads_with_the_features_beside_it()
+    {
+        var data = DatasetLoader.Load(Path.Combine(TestPaths.Dataset("ml-100k"), "u1.base"));
+        Assert.Equal(80_000, data.Interactions.Count);
+        Assert.Equal(1682, data.ItemCount);   // items without ratings in u1.base come from u.item
+        Assert.Equal(["Animation", "Children's", "Comedy"], data.ItemFeatures.Labels("genre", data.Items.IndexOf("1")));
+        Assert.Equal("movielens", DatasetLoader.Resolve(Path.Combine(TestPaths.Dataset("ml-100k"), "u.data")).Name);
+    }
+}
