@@ -23,6 +23,18 @@ public sealed class IdMapBuilder
 
     public int GetOrAdd(ReadOnlySpan<char> id)
     {
+        // Logs are often grouped by user or session: the same id as last time costs one comparison.
+        int last = _last;
+        if (last >= 0 && _arena.AsSpan(_offsets[last], _lengths[last]).SequenceEqual(id)) return last;
+        int found = Lookup(id);
+        _last = found;
+        return found;
+    }
+
+    private int _last = -1;
+
+    private int Lookup(ReadOnlySpan<char> id)
+    {
         int hash = Hash(id);
         int slot = hash & _mask;
         while (true)
