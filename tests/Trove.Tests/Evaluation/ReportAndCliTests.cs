@@ -11,7 +11,6 @@ namespace Trove.Tests.Evaluation;
 public class ReportAndCliTests
 {
     private static string Ncf(string file) => Path.Combine(TestPaths.Dataset("ncf-ml-100k"), "ml-100k." + file);
-    private static string UData => Path.Combine(TestPaths.Dataset("ml-100k"), "u.data");
 
     private static ComparisonResult SmallComparison()
     {
@@ -95,7 +94,7 @@ public class ReportAndCliTests
         var dir = TestPaths.NewTempDirectory();
         var json = Path.Combine(dir, "out.json");
         int rc = Trove.Cli.Program.BuildRoot().Parse([
-            "evaluate", "--protocol", "holdout", "--data", UData, "--model", "popularity", "--seed", "1", "--json", json]).Invoke();
+            "evaluate", "--protocol", "holdout", "--data", TestPaths.Dataset("ml-100k"), "--model", "popularity", "--seed", "1", "--json", json]).Invoke();
         Assert.Equal(0, rc);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var root = doc.RootElement;
