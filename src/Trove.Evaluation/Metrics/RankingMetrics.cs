@@ -79,11 +79,16 @@ public static class RankingMetrics
         Span<int> atLeast = n + 1 <= 256 ? stackalloc int[n + 1] : new int[n + 1];
         Span<int> above = n + 1 <= 256 ? stackalloc int[n + 1] : new int[n + 1];
         atLeast.Clear(); above.Clear();
+        float lowest = rel[n - 1];
         foreach (float raw in candidateScores)
         {
+            // Most candidates score below every relevant item and change nothing (NaN fails the test too and is -inf).
+            if (!(raw >= lowest)) { if (!float.IsNaN(raw) || lowest > float.NegativeInfinity) continue; }
             float s = Clean(raw);
-            atLeast[FirstAtMost(rel, s)]++;   // counts against every relevant item scored <= s
-            above[FirstBelow(rel, s)]++;      // beats every relevant item scored < s
+            int p = FirstAtMost(rel, s);
+            atLeast[p]++;                     // counts against every relevant item scored <= s
+            while (p < n && rel[p] == s) p++; // (ties: first relevant item scored strictly below s)
+            above[p]++;                       // beats every relevant item scored < s
         }
         int geq = 0, gt = 0;
         double aucSum = 0;
@@ -104,14 +109,6 @@ public static class RankingMetrics
     {
         int lo = 0, hi = a.Length;
         while (lo < hi) { int mid = (lo + hi) >> 1; if (a[mid] <= s) hi = mid; else lo = mid + 1; }
-        return lo;
-    }
-
-    // First index p in a descending array with a[p] < s (a.Length when none).
-    private static int FirstBelow(ReadOnlySpan<float> a, float s)
-    {
-        int lo = 0, hi = a.Length;
-        while (lo < hi) { int mid = (lo + hi) >> 1; if (a[mid] < s) hi = mid; else lo = mid + 1; }
         return lo;
     }
 
