@@ -120,6 +120,8 @@ public static class EvaluateCommand
                 return HoldoutProtocol.Split(loadData(), s.TestFraction, s.ValidationFraction, s.Seed);
             case TemporalProtocol.Name:
                 RejectNcfFiles(s);
+                if ((s.Cut is not null || s.Global) && s.ValidationFraction > 0)
+                    throw new TroveException("--validation-fraction works with the per-user temporal split only, not with --global or --cut.");
                 var data = loadData();
                 if (s.Cut is { } cut) return TemporalProtocol.GlobalCut(data, ParseTime(cut));
                 if (s.Global) return TemporalProtocol.GlobalFraction(data, s.TestFraction);
