@@ -21,6 +21,13 @@ public static class NcfProtocol
         return FromNcfSplit(ncf, Path.GetFileName(trainPath));
     }
 
+    /// <summary>
+    /// The split from the files sharing a prefix, e.g. <c>.../ncf-ml-100k/ml-100k</c> for
+    /// <c>ml-100k.train.rating</c>, <c>ml-100k.test.rating</c> and <c>ml-100k.test.negative</c>.
+    /// </summary>
+    public static EvaluationSplit FromPrefix(string prefix) =>
+        FromFiles(prefix + ".train.rating", prefix + ".test.rating", prefix + ".test.negative");
+
     public static EvaluationSplit FromNcfSplit(NcfSplit ncf, string datasetName = "")
     {
         var relevant = ncf.TestItems.Select(i => new[] { i }).ToArray();

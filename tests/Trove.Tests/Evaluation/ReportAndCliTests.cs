@@ -15,7 +15,7 @@ public class ReportAndCliTests
 
     private static ComparisonResult SmallComparison()
     {
-        var split = NcfProtocol.FromFiles(Ncf("train.rating"), Ncf("test.rating"), Ncf("test.negative"));
+        var split = NcfProtocol.FromPrefix(Path.Combine(TestPaths.Dataset("ncf-ml-100k"), "ml-100k"));
         return Evaluator.Compare(split,
             [new ModelSpec("popularity"), new ModelSpec("popularity", new Dictionary<string, string> { ["count_users"] = "false" })],
             BuiltInAlgorithms.Registry, new EvaluationOptions { Ks = [10] });
