@@ -164,6 +164,7 @@ public sealed class InteractionSimulator
         public readonly byte[] Score = new byte[max];
         public readonly long[] Keys = new long[max];
         public readonly int[] Perm = new int[max];
+        public readonly long[] Sessions = new long[max + 1];
         public readonly HashSet<int> Seen = new();
         public readonly HashSet<int> Chosen = new();
     }
@@ -197,13 +198,21 @@ public sealed class InteractionSimulator
         ReadOnlySpan<int> fav = users.FavCategories.AsSpan(u * 3, favCount);
         long windowStart = o.StartUnix, windowEnd = o.EndUnix;
         s.Seen.Clear();
+        int sessions = o.EventsPerSession > 0 ? 1 + n / o.EventsPerSession : 0;
+        for (int k = 0; k < sessions; k++) s.Sessions[k] = TimeOfDay(ref rng, windowStart, windowEnd);
         int rows = 0;
         while (rows < n)
         {
             int item = PickItem(ref rng, cat, users, u, fav, favCount, pairCount, s.Seen);
             s.Seen.Add(item);
             long lo = Math.Max(windowStart, (long)cat.ReleaseDay[item] * 86400);
-            long t = lo + (long)(rng.NextDouble() * (windowEnd - lo));
+            long t = -1;
+            if (sessions > 0)
+            {
+                t = s.Sessions[sessions == 1 ? 0 : rng.NextInt(sessions)] + (long)rng.NextExponential(900);
+                if (t < lo || t > windowEnd) t = -1;   // the session was before the item's release
+            }
+            if (t < 0) t = TimeOfDay(ref rng, lo, windowEnd);
             Add(s, ref rows, n, item, t, SimulatedEvent.View, 0);
             bool cart = rng.NextDouble() < funnel.Cart;
             if (cart)
@@ -233,6 +242,23 @@ public sealed class InteractionSimulator
             int p = s.Perm[r];
             items[start + r] = s.Item[p]; times[start + r] = s.Time[p]; events[start + r] = s.Event[p]; scores[start + r] = s.Score[p];
         }
+    }
+
+    // Relative activity by UTC hour: quiet nights, busy evenings.
+    private static readonly double[] HourWeight =
+        [0.35, 0.2, 0.12, 0.08, 0.06, 0.08, 0.15, 0.3, 0.45, 0.55, 0.6, 0.65, 0.7, 0.68, 0.65, 0.65, 0.7, 0.8, 0.9, 1.0, 1.0, 0.95, 0.8, 0.55];
+
+    /// <summary>A time in [lo, hi], following the daily cycle when enabled (rejection sampling, at most 8 draws).</summary>
+    private long TimeOfDay(ref SimRandom rng, long lo, long hi)
+    {
+        long t = lo + (long)(rng.NextDouble() * (hi - lo));
+        if (!Options.DailyCycle || hi - lo < 86400) return t;
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            if (rng.NextDouble() < HourWeight[(int)(t % 86400 / 3600)]) return t;
+            t = lo + (long)(rng.NextDouble() * (hi - lo));
+        }
+        return t;
     }
 
     private static void Add(Scratch s, ref int rows, int n, int item, long t, SimulatedEvent e, byte score)

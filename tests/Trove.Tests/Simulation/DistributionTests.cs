@@ -165,4 +165,28 @@ public class DistributionTests
             Assert.True(result.Timestamps[r] >= result.Catalogue.ReleaseDay[result.Items[r]] * 86400L);
         }
     }
+
+    [Fact]
+    public void Activity_follows_a_daily_cycle_and_clusters_in_sessions()
+    {
+        var o = new SimulationOptions { Users = 800, Items = 400, Seed = 12 };
+        var r = InteractionSimulator.Simulate(o);
+        int Hour(long t) => (int)(t % 86400 / 3600);
+        long evening = r.Timestamps.Count(t => Hour(t) is >= 18 and < 22), night = r.Timestamps.Count(t => Hour(t) is >= 2 and < 6);
+        Assert.True(evening > 4 * night, $"evening {evening} vs night {night}");
+
+        double MedianGap(SimulationResult x)
+        {
+            var gaps = new List<long>();
+            for (int u = 0; u < x.Users.Count; u++)
+                for (int k = x.UserOffsets[u] + 1; k < x.UserOffsets[u + 1]; k++)
+                    if (x.Events[k] == (byte)SimulatedEvent.View) gaps.Add(x.Timestamps[k] - x.Timestamps[k - 1]);
+            gaps.Sort();
+            return gaps[gaps.Count / 2];
+        }
+        var uniform = InteractionSimulator.Simulate(o with { EventsPerSession = 0, DailyCycle = false });
+        Assert.True(MedianGap(r) * 10 < MedianGap(uniform), $"median gap before a view: sessions {MedianGap(r)} s, uniform {MedianGap(uniform)} s");
+        long flatEvening = uniform.Timestamps.Count(t => Hour(t) is >= 18 and < 22), flatNight = uniform.Timestamps.Count(t => Hour(t) is >= 2 and < 6);
+        Assert.InRange((double)flatEvening / flatNight, 0.8, 1.25);
+    }
 }
