@@ -189,4 +189,19 @@ public class DistributionTests
         long flatEvening = uniform.Timestamps.Count(t => Hour(t) is >= 18 and < 22), flatNight = uniform.Timestamps.Count(t => Hour(t) is >= 2 and < 6);
         Assert.InRange((double)flatEvening / flatNight, 0.8, 1.25);
     }
+
+    [Theory]
+    [InlineData("view=0.5,add_to_cart=0.1,purchase=0.05,rating=0.35")]
+    [InlineData("view=0.7,add_to_cart=0.3,purchase=0,rating=0")]
+    [InlineData("view=1,add_to_cart=0,purchase=0,rating=0")]
+    public void A_custom_event_mix_is_reproduced(string spec)
+    {
+        var mix = EventMix.Parse(spec);
+        var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 1500, Items = 800, Seed = 3, EventMix = mix });
+        var counts = new double[4];
+        foreach (var e in r.Events) counts[e]++;
+        double sum = mix.View + mix.AddToCart + mix.Purchase + mix.Rating;
+        double[] target = [mix.View / sum, mix.AddToCart / sum, mix.Purchase / sum, mix.Rating / sum];
+        for (int k = 0; k < 4; k++) Assert.InRange(counts[k] / r.Count, target[k] - 0.02, target[k] + 0.02);
+    }
 }
