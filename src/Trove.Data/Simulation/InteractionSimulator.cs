@@ -106,10 +106,11 @@ public sealed class InteractionSimulator
         Span<int> fav = stackalloc int[3];
         Span<int> sorted = stackalloc int[3];
         int have = 0;
-        // Favourite categories: drawn by category popularity, without repeats.
+        // Favourite categories: drawn by category size (not popularity, so a steep popularity exponent
+        // does not send everyone to the category of the top item), without repeats.
         for (int attempt = 0; have < want && attempt < 64; attempt++)
         {
-            int c = cat.SampleCategoryExcluding(ref rng, SortedCopy(fav[..have], sorted));
+            int c = cat.SampleCategoryBySizeExcluding(ref rng, SortedCopy(fav[..have], sorted));
             if (c < 0) break;
             fav[have++] = c;
         }

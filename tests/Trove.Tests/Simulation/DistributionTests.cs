@@ -204,4 +204,14 @@ public class DistributionTests
         double[] target = [mix.View / sum, mix.AddToCart / sum, mix.Purchase / sum, mix.Rating / sum];
         for (int k = 0; k < 4; k++) Assert.InRange(counts[k] / r.Count, target[k] - 0.02, target[k] + 0.02);
     }
+
+    [Fact]
+    public void Favourite_categories_spread_over_the_catalogue_even_with_steep_popularity()
+    {
+        var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 2000, Items = 1000, Categories = 10, PopularityExponent = 2.5, Seed = 5 });
+        var perCategory = new int[10];
+        for (int u = 0; u < r.Users.Count; u++) foreach (var c in r.Users.FavouriteCategories(u)) perCategory[c]++;
+        int users = r.Users.Count;
+        Assert.All(perCategory, n => Assert.InRange((double)n / users, 0.03, 0.5));
+    }
 }
