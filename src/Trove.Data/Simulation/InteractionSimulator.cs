@@ -166,6 +166,7 @@ public sealed class InteractionSimulator
         public readonly long[] Keys = new long[max];
         public readonly int[] Perm = new int[max];
         public readonly long[] Sessions = new long[max + 1];
+        public readonly int[] Chains = new int[max];
         public readonly HashSet<int> Seen = new();
         public readonly HashSet<int> Chosen = new();
     }
@@ -201,11 +202,18 @@ public sealed class InteractionSimulator
         s.Seen.Clear();
         int sessions = o.EventsPerSession > 0 ? 1 + n / o.EventsPerSession : 0;
         for (int k = 0; k < sessions; k++) s.Sessions[k] = TimeOfDay(ref rng, windowStart, windowEnd);
-        int rows = 0;
+        int rows = 0, chains = 0;
         while (rows < n)
         {
-            int item = PickItem(ref rng, cat, users, u, fav, favCount, pairCount, s.Seen);
-            s.Seen.Add(item);
+            int item;
+            if (chains > 0 && o.RevisitShare > 0 && rng.NextDouble() < o.RevisitShare)
+                item = s.Chains[rng.NextInt(chains)];   // back to an item seen before: a repeat view (and maybe more)
+            else
+            {
+                item = PickItem(ref rng, cat, users, u, fav, favCount, pairCount, s.Seen);
+                s.Seen.Add(item);
+            }
+            s.Chains[chains++] = item;
             long lo = Math.Max(windowStart, (long)cat.ReleaseDay[item] * 86400);
             long t = -1;
             if (sessions > 0)
@@ -297,7 +305,11 @@ public sealed class InteractionSimulator
                 int item = cat.SampleRange(ref rng, category, a, b);
                 if (!seen.Contains(item)) return item;
             }
-            return Uniform(ref rng, cat, a, b, seen);
+            int fallback = Uniform(ref rng, cat, a, b, seen);
+            // A favourite brand's items are all seen: widen to its whole category.
+            if (seen.Contains(fallback) && (a != cat.CatStart[category] || b != cat.CatStart[category + 1]))
+                fallback = Uniform(ref rng, cat, cat.CatStart[category], cat.CatStart[category + 1], seen);
+            return fallback;
         }
 
         // Exploration: global popularity restricted to non-favourite categories.

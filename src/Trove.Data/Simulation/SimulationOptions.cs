@@ -52,6 +52,9 @@ public sealed record SimulationOptions
     /// <summary>Of the taste-driven choices, the share taken from the user's 1-2 favourite brands (within the favourite categories).</summary>
     public double BrandShare { get; init; } = 0.5;
 
+    /// <summary>Share of funnels that go back to an item the user already viewed (repeat views; the funnel may then go further).</summary>
+    public double RevisitShare { get; init; } = 0.1;
+
     /// <summary>Length of the interaction window in days, ending at <see cref="EndDate"/>.</summary>
     public int Days { get; init; } = 90;
     /// <summary>End of the interaction window (UTC). Fixed by default so output does not depend on the clock.</summary>
@@ -107,6 +110,7 @@ public sealed record SimulationOptions
         if (!double.IsFinite(ActivitySigma) || ActivitySigma <= 0 || ActivitySigma > 5) Fail($"activity-sigma must be in (0, 5] (got {F(ActivitySigma)}).");
         if (!double.IsFinite(TasteShare) || TasteShare < 0 || TasteShare > 1) Fail($"taste-share must be between 0 and 1 (got {F(TasteShare)}).");
         if (!double.IsFinite(BrandShare) || BrandShare < 0 || BrandShare > 1) Fail($"brand-share must be between 0 and 1 (got {F(BrandShare)}).");
+        if (!double.IsFinite(RevisitShare) || RevisitShare < 0 || RevisitShare >= 1) Fail($"revisit-share must be in [0, 1) (got {F(RevisitShare)}).");
         if (Days < 1 || Days > 36500) Fail($"days must be between 1 and 36500 (got {Days}).");
         if (EndDate.Year < 1971 || EndDate.Year > 9000) Fail($"end date {EndDate:yyyy-MM-dd} is out of range.");
         if (EventsPerSession < 0) Fail($"events-per-session must be >= 0 (got {EventsPerSession}).");

@@ -214,4 +214,24 @@ public class DistributionTests
         int users = r.Users.Count;
         Assert.All(perCategory, n => Assert.InRange((double)n / users, 0.03, 0.5));
     }
+
+    [Fact]
+    public void Revisits_repeat_views_of_items_already_seen()
+    {
+        int Repeats(double share)
+        {
+            var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 500, Items = 2000, Seed = 2, RevisitShare = share });
+            int repeats = 0;
+            for (int u = 0; u < r.Users.Count; u++)
+            {
+                var viewed = new HashSet<int>();
+                for (int k = r.UserOffsets[u]; k < r.UserOffsets[u + 1]; k++)
+                    if (r.Events[k] == (byte)SimulatedEvent.View && !viewed.Add(r.Items[k])) repeats++;
+            }
+            return repeats;
+        }
+        int none = Repeats(0), some = Repeats(0.2);
+        Assert.True(some > 1000, $"{some} repeat views with revisit share 0.2");
+        Assert.True(none * 20 < some, $"{none} repeat views without revisits (only when a user exhausts a category)");
+    }
 }
