@@ -74,7 +74,7 @@ public sealed class InteractionSimulator
         var items = new int[total]; var times = new long[total]; var events = new byte[total]; var scores = new byte[total];
         int k = o.NegativesPerUser;
         var negRaw = new int[(long)U * k]; var negCount = new int[U];
-        var funnel = new Funnel(o.EventMix);
+        var funnel = new Funnel(o.EventMix, o.RevisitShare);
         using (var task = progress.Start("simulating users", U))
         {
             Parallel.For(0, blocks, parallel, () => new Scratch(o.MaxInteractions), (block, _, scratch) =>
@@ -168,6 +168,7 @@ public sealed class InteractionSimulator
         public readonly long[] Sessions = new long[max + 1];
         public readonly int[] Chains = new int[max];
         public readonly HashSet<int> Seen = new();
+        public readonly HashSet<int> Rated = new();
         public readonly HashSet<int> Chosen = new();
     }
 
@@ -176,9 +177,9 @@ public sealed class InteractionSimulator
     {
         public readonly double Cart, PurchaseAfterCart, PurchaseWithoutCart, RatingAfterPurchase, RatingWithoutPurchase;
 
-        public Funnel(EventMix mix)
+        public Funnel(EventMix mix, double revisitShare)
         {
-            double pc = mix.AddToCart / mix.View, pp = mix.Purchase / mix.View, pr = mix.Rating / mix.View;
+            double pc = mix.AddToCart / mix.View, pp = mix.Purchase / mix.View, pr = Math.Min(1, mix.Rating / mix.View / (1 - revisitShare));
             Cart = Math.Min(1, pc);
             // Most purchases (75%) go through the cart when the numbers allow it.
             double q1 = Cart > 0 ? Math.Min(1, 0.75 * pp / Cart) : 0;
@@ -200,13 +201,15 @@ public sealed class InteractionSimulator
         ReadOnlySpan<int> fav = users.FavCategories.AsSpan(u * 3, favCount);
         long windowStart = o.StartUnix, windowEnd = o.EndUnix;
         s.Seen.Clear();
+        s.Rated.Clear();
         int sessions = o.EventsPerSession > 0 ? 1 + n / o.EventsPerSession : 0;
         for (int k = 0; k < sessions; k++) s.Sessions[k] = TimeOfDay(ref rng, windowStart, windowEnd);
         int rows = 0, chains = 0;
         while (rows < n)
         {
             int item;
-            if (chains > 0 && o.RevisitShare > 0 && rng.NextDouble() < o.RevisitShare)
+            bool revisit = chains > 0 && o.RevisitShare > 0 && rng.NextDouble() < o.RevisitShare;
+            if (revisit)
                 item = s.Chains[rng.NextInt(chains)];   // back to an item seen before: a repeat view (and maybe more)
             else
             {
@@ -235,7 +238,8 @@ public sealed class InteractionSimulator
                 t = Math.Min(windowEnd, t + 30 + (long)rng.NextExponential(cart ? 3600 : 1200));
                 Add(s, ref rows, n, item, t, SimulatedEvent.Purchase, 0);
             }
-            if (rng.NextDouble() < (purchase ? funnel.RatingAfterPurchase : funnel.RatingWithoutPurchase))
+            // A user rates an item at most once: only first visits may end in a rating (their chance is raised to compensate).
+            if (rng.NextDouble() < (purchase ? funnel.RatingAfterPurchase : funnel.RatingWithoutPurchase) && !revisit && s.Rated.Add(item))
             {
                 t = Math.Min(windowEnd, t + 3600 + (long)rng.NextExponential(3 * 86400));
                 int score = (int)Math.Clamp(Math.Round(cat.Rating(item) + 0.8 * rng.NextGaussian()), 1, 5);

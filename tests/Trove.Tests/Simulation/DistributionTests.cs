@@ -106,6 +106,7 @@ public class DistributionTests
         for (int u = 0; u < result.Users.Count; u++)
         {
             int a = result.UserOffsets[u], b = result.UserOffsets[u + 1];
+            var rated = new HashSet<int>();
             for (int r = a; r < b; r++)
             {
                 var e = (SimulatedEvent)result.Events[r];
@@ -125,6 +126,7 @@ public class DistributionTests
                     for (int p = a; p < r; p++)
                         if (result.Items[p] == result.Items[r] && result.Events[p] == (byte)SimulatedEvent.Purchase) purchasedBefore = true;
                     Assert.True(purchasedBefore, $"user {u} row {r}: rating without an earlier purchase");
+                    Assert.True(rated.Add(result.Items[r]), $"user {u} rated item {result.Items[r]} twice");
                     Assert.InRange(result.Scores[r], (byte)1, (byte)5);
                 }
                 else Assert.Equal(0, result.Scores[r]);
