@@ -15,5 +15,5 @@ public static class ProgressExtensions
         progress is not null && bytes >= MinBytes ? progress.Start(description, bytes) : null;
 
     public static IProgressTask? StartRows(this IProgressReporter? progress, string description, long rows) =>
-        progress is not null && (rows >= MinRows || rows == 0) ? progress.Start(description, rows) : null;
+        progress is not null && rows >= MinRows ? progress.Start(description, rows) : null;
 }

@@ -35,7 +35,7 @@ public static class DataImporter
             if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
             interactions = null;
         }
-        long rows = interactions is null ? 0 : session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress is null ? null : new InfoOnly(progress));
+        long rows = interactions is null ? 0 : session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress);
         if (rows == 0 && options.RequireInteractions) throw new TroveException($"'{interactions}' has a header but no interactions.");
         if (Directory.Exists(path))
         {
@@ -46,13 +46,6 @@ public static class DataImporter
             session.AddItems(data.Items, data.ItemFeatures);
         }
         return session.Commit();
-    }
-
-    /// <summary>Passes messages on but draws no second bar (the reader already shows one for the file).</summary>
-    private sealed class InfoOnly(IProgressReporter inner) : IProgressReporter
-    {
-        public IProgressTask Start(string description, long total) => NullProgress.Instance;
-        public void Info(string message) => inner.Info(message);
     }
 
     private static bool SameFile(string a, string b) =>

@@ -342,16 +342,14 @@ public sealed class SqliteStore : IInteractionStore
 
         public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
         {
+            // The total is unknown here: a streaming source reports its own progress (e.g. bytes of the file read).
             _progress ??= progress;
-            using var task = progress.StartRows("import interactions", 0);
             long n = 0;
             foreach (var r in rows)
             {
                 n++;
                 Insert(n, _users.GetOrAdd(r.User), _items.GetOrAdd(r.Item), r.Weight, r.Score, r.Timestamp, r.Event);
-                if ((n & 0xFFFF) == 0) task?.Advance(0x10000);
             }
-            task?.Advance(n & 0xFFFF);
             return n;
         }
 
