@@ -16,7 +16,7 @@ namespace Trove.Data.Stores;
 /// (each feature's kind), interactions, models, recommendations. Imports run in one transaction with
 /// prepared, parameterised inserts.
 /// </summary>
-public sealed class SqliteStore : IInteractionStore
+public sealed partial class SqliteStore : IInteractionStore
 {
     private readonly SqliteConnection _db;
 
@@ -128,11 +128,60 @@ public sealed class SqliteStore : IInteractionStore
             PRIMARY KEY (model_version, user, rank)
         ) WITHOUT ROWID;
         """,
+        // 2: seed 004 (collaborative filtering), equivalent to PostgresSchema version 2.
+        """
+        ALTER TABLE items ADD COLUMN kind TEXT;
+        CREATE INDEX ix_items_kind ON items(kind);
+        ALTER TABLE users ADD COLUMN updated_utc TEXT;
+        CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id);
+        CREATE TABLE user_similarities (
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,
+            similar_user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            similarity REAL NOT NULL,
+            shared_items INTEGER NOT NULL,
+            metric TEXT NOT NULL,
+            computed_utc TEXT NOT NULL,
+            PRIMARY KEY (user_id, rank)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_user_similarities_score ON user_similarities(similarity DESC);
+        CREATE TABLE ingest_logs (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            target TEXT,
+            started_utc TEXT NOT NULL,
+            finished_utc TEXT NOT NULL,
+            rows INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'skipped', 'failed')),
+            error TEXT,
+            requests INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX ix_ingest_logs_started ON ingest_logs(started_utc DESC);
+        CREATE INDEX ix_recommendations_score ON recommendations(model_version, score DESC);
+        CREATE VIEW user_stats AS
+        SELECT u.id AS user_id, u.external_id AS user,
+               count(DISTINCT i.item_id) AS items,
+               count(i.id) AS interactions,
+               coalesce(sum(CASE WHEN i.event = 'play' THEN coalesce(i.score, i.weight) ELSE 0 END), 0) * 1.0 AS total_plays,
+               coalesce(sum(CASE WHEN i.event = 'love' THEN 1 ELSE 0 END), 0) AS loves,
+               u.updated_utc AS last_update
+        FROM users u LEFT JOIN interactions i ON i.user_id = u.id
+        GROUP BY u.id, u.external_id, u.updated_utc;
+        CREATE VIEW item_popularity AS
+        SELECT it.id AS item_id, it.external_id AS item, it.kind,
+               count(DISTINCT i.user_id) AS users,
+               coalesce(sum(CASE WHEN i.event = 'play' THEN coalesce(i.score, i.weight) ELSE 0 END), 0) * 1.0 AS plays,
+               coalesce(sum(CASE WHEN i.event = 'love' THEN 1 ELSE 0 END), 0) AS loves,
+               coalesce(sum(CASE WHEN i.event = 'play' THEN coalesce(i.score, i.weight) ELSE 0 END), 0) * 1.0
+                   / max(count(DISTINCT i.user_id), 1) AS avg_plays_per_user
+        FROM items it JOIN interactions i ON i.item_id = it.id
+        GROUP BY it.id, it.external_id, it.kind;
+        """,
     ];
 
     public static int LatestSchemaVersion => Migrations.Length;
 
-    private const string IndexSql = "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id)";
+    private const string IndexSql = "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id)";
 
     private void Migrate()
     {
@@ -284,6 +333,7 @@ public sealed class SqliteStore : IInteractionStore
         private readonly Entity _users, _items;
         private readonly SqliteCommand _insertInteraction;
         private readonly SqliteParameter _pUser, _pItem, _pWeight, _pScore, _pTime, _pEvent;
+        private readonly HashSet<long> _touchedUsers = new();
         private long _interactions;
         private bool _done;
         private bool _rebuildIndex;
@@ -302,7 +352,7 @@ public sealed class SqliteStore : IInteractionStore
                 // (about twice as fast as maintaining it row by row; DDL is transactional, so a rollback restores it).
                 if (Convert.ToInt64(store.Scalar("SELECT count(*) FROM (SELECT 1 FROM interactions LIMIT 1)", _tx)) == 0)
                 {
-                    store.Exec("DROP INDEX IF EXISTS ix_interactions_user", _tx);
+                    store.Exec("DROP INDEX IF EXISTS ix_interactions_user; DROP INDEX IF EXISTS ix_interactions_item", _tx);
                     _rebuildIndex = true;
                 }
                 _users = new Entity(store, _tx, "users", "user");
@@ -364,14 +414,23 @@ public sealed class SqliteStore : IInteractionStore
             _pTime.Value = timestamp != 0 ? timestamp : DBNull.Value;
             _pEvent.Value = (object?)ev ?? DBNull.Value;
             _insertInteraction.ExecuteNonQuery();
+            _touchedUsers.Add(user);
             _interactions++;
         }
 
         public void ClearInteractions()
         {
             _store.Exec("DELETE FROM interactions", _tx);
-            _store.Exec("DROP INDEX IF EXISTS ix_interactions_user", _tx);
+            _store.Exec("DROP INDEX IF EXISTS ix_interactions_user; DROP INDEX IF EXISTS ix_interactions_item", _tx);
             _rebuildIndex = true;
+        }
+
+        /// <summary>Deletes one user's interactions (of the given events, or all).</summary>
+        public void ClearUserInteractions(string user, IReadOnlyCollection<string>? events)
+        {
+            if (!_users.TryGet(user, out long id)) return;
+            _store.DeleteUserInteractions(_tx, id, events);
+            _touchedUsers.Add(id);
         }
 
         public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);
@@ -380,6 +439,7 @@ public sealed class SqliteStore : IInteractionStore
         public ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
+            TouchUsers(_store, _tx, _touchedUsers.Concat(_users.Touched));
             if (_rebuildIndex)
             {
                 if (_interactions >= ProgressExtensions.MinRows) _progress?.Info($"indexing {_interactions:N0} interactions...");
@@ -419,26 +479,34 @@ public sealed class SqliteStore : IInteractionStore
             using (var r = cmd.ExecuteReader())
                 while (r.Read()) { long id = r.GetInt64(0); _rows[r.GetString(1)] = id; _nextId = Math.Max(_nextId, id); }
             _nextId++;
-            _insert = store.Command($"INSERT INTO {table}(id, external_id, features) VALUES ($id, $ext, $f)", tx);
+            _insert = store.Command($"INSERT INTO {table}(id, external_id, features, {(entity == "item" ? "kind" : "updated_utc")}) VALUES ($id, $ext, $f, $k)", tx);
             _insert.Parameters.Add("$id", SqliteType.Integer);
             _insert.Parameters.Add("$ext", SqliteType.Text);
             _insert.Parameters.Add("$f", SqliteType.Text);
+            _insert.Parameters.Add("$k", SqliteType.Text);
             _insert.Prepare();
-            _update = store.Command($"UPDATE {table} SET features = json_patch(coalesce(features, '{{}}'), $f) WHERE id = $id", tx);
+            _update = store.Command($"UPDATE {table} SET features = CASE WHEN $f IS NULL THEN features ELSE json_patch(coalesce(features, '{{}}'), $f) END{(entity == "item" ? ", kind = coalesce($k, kind)" : "")} WHERE id = $id", tx);
             _update.Parameters.Add("$id", SqliteType.Integer);
             _update.Parameters.Add("$f", SqliteType.Text);
+            if (entity == "item") _update.Parameters.Add("$k", SqliteType.Text);
             _update.Prepare();
         }
 
-        public long GetOrAdd(string externalId, string? featuresJson = null)
+        public HashSet<long> Touched { get; } = new();
+
+        public bool TryGet(string externalId, out long id) => _rows.TryGetValue(externalId, out id);
+
+        public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
         {
             if (_rows.TryGetValue(externalId, out long id))
             {
-                if (featuresJson is not null)
+                if (featuresJson is not null || kind is not null)
                 {
                     _update.Parameters[0].Value = id;
-                    _update.Parameters[1].Value = featuresJson;
+                    _update.Parameters[1].Value = (object?)featuresJson ?? DBNull.Value;
+                    if (_entity == "item") _update.Parameters[2].Value = (object?)kind ?? DBNull.Value;
                     _update.ExecuteNonQuery();
+                    Touched.Add(id);
                 }
                 return id;
             }
@@ -447,6 +515,7 @@ public sealed class SqliteStore : IInteractionStore
             _insert.Parameters[0].Value = id;
             _insert.Parameters[1].Value = externalId;
             _insert.Parameters[2].Value = (object?)featuresJson ?? DBNull.Value;
+            _insert.Parameters[3].Value = _entity == "item" ? (object?)kind ?? DBNull.Value : Now();
             _insert.ExecuteNonQuery();
             _rows[externalId] = id;
             Added++;
@@ -459,7 +528,8 @@ public sealed class SqliteStore : IInteractionStore
             RegisterColumns(features);
             var rows = new long[ids.Count];
             var json = new FeatureJson(features);
-            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i));
+            bool items = _entity == "item";
+            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
             return rows;
         }
 

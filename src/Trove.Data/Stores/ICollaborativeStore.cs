@@ -1,0 +1,77 @@
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Data.Readers;
+
+namespace Trove.Data.Stores;
+
+/// <summary>
+/// The collaborative-filtering side of a store (seed 004): user-user similarities, fetch/import logs,
+/// per-user replacement of fetched interactions, and the summary views <c>user_stats</c> and
+/// <c>item_popularity</c>. Implemented by both <see cref="SqliteStore"/> and <see cref="PostgresStore"/>
+/// with the same semantics; everything is keyed by external ids.
+/// </summary>
+public interface ICollaborativeStore
+{
+    /// <summary>Replaces ALL stored user similarities with <paramref name="rows"/> in one transaction. Returns rows written.</summary>
+    int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows);
+
+    /// <summary>Stored similarities (for one user when given), by user then rank.</summary>
+    IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null);
+
+    /// <summary>Appends one row to <c>ingest_logs</c> and returns its id.</summary>
+    long LogIngest(IngestLogEntry entry);
+
+    /// <summary>The newest <paramref name="limit"/> ingest log rows, newest first.</summary>
+    IReadOnlyList<IngestLogEntry> IngestLogs(int limit = 100);
+
+    /// <summary>
+    /// In ONE transaction: deletes <paramref name="user"/>'s interactions whose event is one of
+    /// <paramref name="events"/> (all of them when null), then adds <paramref name="rows"/> (all for that user),
+    /// the items they name (with features, merged by external id) and the user. Nothing changes on failure.
+    /// </summary>
+    ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows);
+
+    /// <summary>The <c>user_stats</c> view, by user id.</summary>
+    IReadOnlyList<UserStatsRow> UserStats();
+
+    /// <summary>The <c>item_popularity</c> view, most users first (then plays, then id).</summary>
+    IReadOnlyList<ItemPopularityRow> ItemPopularity(int limit = 100);
+}
+
+/// <summary>One stored similarity: <see cref="Other"/> is the <see cref="Rank"/>-th most similar user to <see cref="User"/>.</summary>
+public readonly record struct UserSimilarityRow(string User, int Rank, string Other, float Similarity, int SharedItems, string Metric = "");
+
+public enum IngestStatus { Ok, Skipped, Failed }
+
+/// <summary>One fetch or import: source (e.g. <c>lastfm:user.getTopTracks</c>), its target (user), timing, rows, outcome.</summary>
+public sealed record IngestLogEntry
+{
+    public long Id { get; init; }
+    public required string Source { get; init; }
+    public string? Target { get; init; }
+    public DateTime StartedUtc { get; init; }
+    public DateTime FinishedUtc { get; init; }
+    public long Rows { get; init; }
+    public IngestStatus Status { get; init; } = IngestStatus.Ok;
+    /// <summary>Why it failed or was skipped (null when ok).</summary>
+    public string? Error { get; init; }
+    /// <summary>HTTP requests made (including retries), 0 for file imports.</summary>
+    public int Requests { get; init; }
+}
+
+/// <summary>A row of the <c>user_stats</c> view.</summary>
+public sealed record UserStatsRow(string User, long Items, long Interactions, double TotalPlays, long Loves, DateTime? LastUpdateUtc);
+
+/// <summary>A row of the <c>item_popularity</c> view.</summary>
+public sealed record ItemPopularityRow(string Item, string? Kind, long Users, double Plays, long Loves, double AveragePlaysPerUser);
+
+public static class CollaborativeStoreExtensions
+{
+    /// <summary>The store's collaborative side, or a clear error when it has none.</summary>
+    public static ICollaborativeStore Collaborative(this IInteractionStore store) =>
+        store as ICollaborativeStore ?? throw new TroveException($"Store '{store.Location}' ({store.GetType().Name}) does not support similarities and ingest logs.");
+
+    internal static string StatusName(this IngestStatus s) => s switch { IngestStatus.Skipped => "skipped", IngestStatus.Failed => "failed", _ => "ok" };
+
+    internal static IngestStatus ParseStatus(string s) => s switch { "skipped" => IngestStatus.Skipped, "failed" => IngestStatus.Failed, _ => IngestStatus.Ok };
+}

@@ -1,0 +1,806 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Training;
+using Trove.Data.Readers;
+
+namespace Trove.Data.Stores;
+
+/// <summary>
+/// The PostgreSQL store: the same tables and behaviour as <see cref="SqliteStore"/> (users, items with kind and
+/// features as jsonb, interactions, models, recommendations) plus seed 004's user_similarities, ingest_logs and
+/// the user_stats / item_popularity views. Versioned migrations run on open (under an advisory lock, so
+/// concurrent openers migrate once). Imports run in ONE transaction and stream interactions with binary COPY;
+/// new users/items are copied at commit (foreign keys are deferred to commit), so a failure anywhere leaves
+/// the database unchanged.
+/// </summary>
+public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
+{
+    private const long MigrationLockKey = 0x54726F7665; // "Trove"
+    private readonly NpgsqlDataSource _source;
+    private readonly NpgsqlConnection _db;
+
+    public string Location { get; }
+    public int SchemaVersion { get; private set; }
+    public static int LatestSchemaVersion => PostgresSchema.Migrations.Length;
+
+    private PostgresStore(NpgsqlDataSource source, NpgsqlConnection db, string location)
+    {
+        _source = source; _db = db; Location = location;
+    }
+
+    // ---------------------------------------------------------------- connection strings
+
+    /// <summary>True for <c>postgres://</c> / <c>postgresql://</c> URLs and Npgsql key=value strings with a Host.</summary>
+    public static bool IsConnectionString(string? s)
+    {
+        if (string.IsNullOrWhiteSpace(s)) return false;
+        s = s.Trim();
+        if (s.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || s.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)) return true;
+        return s.Contains('=') && (s.Contains("Host=", StringComparison.OrdinalIgnoreCase) || s.Contains("Server=", StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>
+    /// Converts <c>postgres://user[:password]@host[:port]/database[?schema=s&amp;sslmode=...]</c> (or passes an Npgsql
+    /// key=value string through) into an Npgsql connection string builder.
+    /// </summary>
+    public static NpgsqlConnectionStringBuilder ParseConnectionString(string s)
+    {
+        s = s.Trim();
+        try
+        {
+            if (!s.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) && !s.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+                return new NpgsqlConnectionStringBuilder(s);
+            var uri = new Uri(s);
+            var b = new NpgsqlConnectionStringBuilder { Host = string.IsNullOrEmpty(uri.Host) ? "localhost" : uri.Host, Port = uri.Port > 0 ? uri.Port : 5432 };
+            if (!string.IsNullOrEmpty(uri.UserInfo))
+            {
+                var parts = uri.UserInfo.Split(':', 2);
+                b.Username = Uri.UnescapeDataString(parts[0]);
+                if (parts.Length > 1) b.Password = Uri.UnescapeDataString(parts[1]);
+            }
+            var db = Uri.UnescapeDataString(uri.AbsolutePath.Trim('/'));
+            if (db.Length > 0) b.Database = db;
+            foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var kv = pair.Split('=', 2);
+                var key = Uri.UnescapeDataString(kv[0]);
+                var value = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : "";
+                if (key.Equals("schema", StringComparison.OrdinalIgnoreCase) || key.Equals("search_path", StringComparison.OrdinalIgnoreCase)) b.SearchPath = value;
+                else if (key.Equals("sslmode", StringComparison.OrdinalIgnoreCase)) b.SslMode = Enum.Parse<SslMode>(value, ignoreCase: true);
+                else if (key.Equals("application_name", StringComparison.OrdinalIgnoreCase)) b.ApplicationName = value;
+                else b[key] = value;
+            }
+            return b;
+        }
+        catch (Exception e) when (e is ArgumentException or UriFormatException or FormatException or KeyNotFoundException)
+        {
+            throw new TroveException($"Invalid PostgreSQL connection string '{Describe(s)}': {e.Message} (expected postgres://user@host:port/database or Host=...;Database=...).", e);
+        }
+    }
+
+    /// <summary>A connection string for messages: no password.</summary>
+    public static string Describe(string s)
+    {
+        try
+        {
+            var b = s.Contains("://") ? ParseConnectionStringNoThrow(s) : new NpgsqlConnectionStringBuilder(s);
+            if (b is null) return "postgres://?";
+            var user = string.IsNullOrEmpty(b.Username) ? "" : b.Username + "@";
+            var schema = string.IsNullOrEmpty(b.SearchPath) ? "" : "?schema=" + b.SearchPath;
+            return $"postgres://{user}{b.Host}:{b.Port}/{b.Database ?? b.Username ?? "postgres"}{schema}";
+        }
+        catch (Exception) { return "postgres://(unparsable)"; }
+    }
+
+    private static NpgsqlConnectionStringBuilder? ParseConnectionStringNoThrow(string s)
+    {
+        try { return ParseConnectionString(s); } catch (TroveException) { return null; }
+    }
+
+    // ---------------------------------------------------------------- open and migrate
+
+    /// <summary>
+    /// Connects (creating the database and the schema of the search path when missing, unless told not to) and
+    /// applies pending migrations.
+    /// </summary>
+    public static PostgresStore Open(string connectionString, bool createIfMissing = true)
+    {
+        var builder = ParseConnectionString(connectionString);
+        var location = Describe(connectionString);
+        if (string.IsNullOrEmpty(builder.Database)) builder.Database = builder.Username ?? "postgres";
+        builder.Enlist = false;
+        if (builder.CommandTimeout == 30) builder.CommandTimeout = 0; // bulk statements (index builds, deferred FK checks) can take long
+        try
+        {
+            return OpenCore(builder, location);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName && createIfMissing)
+        {
+            CreateDatabase(builder);
+            return OpenCore(builder, location);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            throw new TroveException($"Database '{location}' does not exist. Create one with: trove import --data PATH --db {location}", e);
+        }
+        catch (PostgresException e)
+        {
+            throw new TroveException($"Cannot open PostgreSQL database '{location}': {e.SqlState}: {e.MessageText}", e);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new TroveException($"Cannot connect to PostgreSQL at '{location}': {e.InnerException?.Message ?? e.Message}", e);
+        }
+    }
+
+    private static PostgresStore OpenCore(NpgsqlConnectionStringBuilder builder, string location)
+    {
+        var source = NpgsqlDataSource.Create(builder.ConnectionString);
+        NpgsqlConnection? db = null;
+        try
+        {
+            db = source.OpenConnection();
+            var store = new PostgresStore(source, db, location);
+            if (!string.IsNullOrEmpty(builder.SearchPath))
+            {
+                var schema = builder.SearchPath.Split(',')[0].Trim().Trim('"');
+                if (schema.Length > 0 && schema != "public" && schema != "$user") store.Exec($"CREATE SCHEMA IF NOT EXISTS {Quote(schema)}");
+            }
+            store.Migrate();
+            return store;
+        }
+        catch
+        {
+            db?.Dispose();
+            source.Dispose();
+            throw;
+        }
+    }
+
+    private static void CreateDatabase(NpgsqlConnectionStringBuilder builder)
+    {
+        var admin = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Database = "postgres", SearchPath = null, Pooling = false };
+        using var c = new NpgsqlConnection(admin.ConnectionString);
+        c.Open();
+        using var cmd = new NpgsqlCommand($"CREATE DATABASE {Quote(builder.Database!)}", c);
+        try { cmd.ExecuteNonQuery(); }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DuplicateDatabase) { } // created concurrently
+    }
+
+    internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>Applies pending migrations in one transaction under an advisory lock; idempotent.</summary>
+    private void Migrate()
+    {
+        using var tx = _db.BeginTransaction();
+        Exec($"SELECT pg_advisory_xact_lock({MigrationLockKey})", tx);
+        Exec("CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_utc timestamptz NOT NULL)", tx);
+        int current = Convert.ToInt32(Scalar("SELECT coalesce(max(version), 0) FROM schema_version", tx), CultureInfo.InvariantCulture);
+        var migrations = PostgresSchema.Migrations;
+        if (current > migrations.Length)
+            throw new TroveException($"Database '{Location}' has schema version {current}, newer than this Trove understands ({migrations.Length}); upgrade Trove.");
+        for (int v = current; v < migrations.Length; v++)
+        {
+            Exec(migrations[v], tx);
+            Exec($"INSERT INTO schema_version(version, applied_utc) VALUES ({v + 1}, now())", tx);
+        }
+        tx.Commit();
+        SchemaVersion = migrations.Length;
+    }
+
+    /// <summary>Migration versions recorded in the database, in order (for `trove db migrate` and tests).</summary>
+    public IReadOnlyList<int> AppliedMigrations()
+    {
+        var list = new List<int>();
+        using var cmd = Command("SELECT version FROM schema_version ORDER BY version");
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(r.GetInt32(0));
+        return list;
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    public StoreCounts Counts() => new(Count("users"), Count("items"), Count("interactions"), Count("models"), Count("recommendations"));
+
+    private long Count(string table, NpgsqlTransaction? tx = null) => Convert.ToInt64(Scalar($"SELECT count(*) FROM {table}", tx), CultureInfo.InvariantCulture);
+
+    public Dataset LoadDataset(IProgressReporter? progress = null)
+    {
+        // One snapshot for the whole read.
+        using var tx = _db.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+        var kinds = new Dictionary<(string, string), FeatureKind>();
+        using (var cmd = Command("SELECT entity, name, kind FROM feature_columns ORDER BY ord", tx))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) kinds[(r.GetString(0), r.GetString(1))] = StoreFeatures.ParseKind(r.GetString(2));
+        var (users, userRows, userFeatures) = LoadEntities("users", "user", kinds, tx);
+        var (items, itemRows, itemFeatures) = LoadEntities("items", "item", kinds, tx);
+
+        long total = Count("interactions", tx);
+        using var task = progress.StartRows("load interactions", total);
+        var log = new InteractionLogBuilder();
+        var events = new Dictionary<string, short>(StringComparer.Ordinal);
+        using (var reader = _db.BeginBinaryExport("COPY (SELECT user_id, item_id, weight, score, \"timestamp\", event FROM interactions ORDER BY id) TO STDOUT (FORMAT BINARY)"))
+        {
+            long n = 0;
+            while (reader.StartRow() >= 0)
+            {
+                int u = Lookup(userRows, reader.Read<long>(NpgsqlDbType.Bigint), "user");
+                int i = Lookup(itemRows, reader.Read<long>(NpgsqlDbType.Bigint), "item");
+                float w = reader.Read<float>(NpgsqlDbType.Real);
+                float? score = reader.IsNull ? Skip<float?>(reader) : reader.Read<float>(NpgsqlDbType.Real);
+                long ts = reader.IsNull ? Skip<long>(reader) : reader.Read<long>(NpgsqlDbType.Bigint);
+                short e = -1;
+                if (reader.IsNull) reader.Skip();
+                else
+                {
+                    var name = reader.Read<string>(NpgsqlDbType.Text);
+                    if (!events.TryGetValue(name, out e)) events[name] = e = log.EventIndex(name);
+                }
+                if (score is float s) log.Add(u, i, w, ts, e, s);
+                else log.Add(u, i, w, ts, e);
+                if ((++n & 0xFFFF) == 0) task?.Advance(0x10000);
+            }
+            task?.Advance(n & 0xFFFF);
+        }
+        tx.Commit();
+        return new Dataset(users, items, log.Build(), userFeatures, itemFeatures, Location);
+    }
+
+    private static T Skip<T>(NpgsqlBinaryExporter reader) { reader.Skip(); return default!; }
+
+    private static int Lookup(Dictionary<long, int> rows, long id, string what) =>
+        rows.TryGetValue(id, out int at) ? at : throw new TroveException($"The database refers to a missing {what} row {id}.");
+
+    private (IdMap Ids, Dictionary<long, int> Rows, FeatureTable Features) LoadEntities(string table, string entity, Dictionary<(string, string), FeatureKind> kinds, NpgsqlTransaction tx)
+    {
+        var ids = new List<string>();
+        var rows = new Dictionary<long, int>();
+        var features = new StoreFeatures.Reader(entity, kinds);
+        using var cmd = Command($"SELECT id, external_id, features::text FROM {table} ORDER BY id", tx);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            int index = ids.Count;
+            rows.Add(r.GetInt64(0), index);
+            ids.Add(r.GetString(1));
+            if (!r.IsDBNull(2)) features.Add(index, r.GetString(2));
+        }
+        return (new IdMap(ids), rows, features.Build(ids.Count));
+    }
+
+    // ---------------------------------------------------------------- import
+
+    public IImportSession BeginImport() => new ImportSession(this);
+
+    public ImportResult Import(Dataset data, IProgressReporter? progress = null)
+    {
+        using var session = BeginImport();
+        session.AddDataset(data, progress);
+        return session.Commit();
+    }
+
+    public ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows)
+    {
+        using var session = new ImportSession(this);
+        session.ClearUserInteractions(user, events);
+        session.AddItems(items, itemFeatures);
+        session.AddInteractions(rows.Select(r => r.User == user ? r : throw new TroveException($"ReplaceUserInteractions('{user}') got a row of user '{r.User}'.")));
+        return session.Commit();
+    }
+
+    private sealed class ImportSession : IImportSession
+    {
+        private const string CopyInteractions = "COPY interactions(user_id, item_id, weight, score, \"timestamp\", event) FROM STDIN (FORMAT BINARY)";
+        private readonly PostgresStore _store;
+        private readonly NpgsqlTransaction _tx;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Entity _users, _items;
+        private readonly HashSet<long> _touchedUsers = new();
+        private NpgsqlBinaryImporter? _copy;
+        private long _interactions;
+        private bool _done, _rebuildIndexes;
+        private IProgressReporter? _progress;
+
+        public ImportSession(PostgresStore store)
+        {
+            _store = store;
+            _tx = store._db.BeginTransaction();
+            try
+            {
+                // One writer at a time: row ids are assigned here from max(id) + 1.
+                store.Exec("LOCK TABLE users, items, interactions, feature_columns IN SHARE ROW EXCLUSIVE MODE", _tx);
+                if (Convert.ToInt64(store.Scalar("SELECT count(*) FROM (SELECT 1 FROM interactions LIMIT 1) x", _tx), CultureInfo.InvariantCulture) == 0)
+                    DropIndexes();
+                _users = new Entity(store, _tx, "users", "user");
+                _items = new Entity(store, _tx, "items", "item");
+            }
+            catch
+            {
+                _tx.Dispose();
+                throw;
+            }
+        }
+
+        private void DropIndexes()
+        {
+            // Into an empty table, COPY without the secondary indexes and build them once at commit (DDL is transactional).
+            _store.Exec("DROP INDEX IF EXISTS ix_interactions_user; DROP INDEX IF EXISTS ix_interactions_item", _tx);
+            _rebuildIndexes = true;
+        }
+
+        public void AddDataset(Dataset data, IProgressReporter? progress = null)
+        {
+            _progress ??= progress;
+            var userRows = _users.Merge(data.Users, data.UserFeatures);
+            var itemRows = _items.Merge(data.Items, data.ItemFeatures);
+            var log = data.Interactions;
+            using var task = progress.StartRows("import interactions", log.Count);
+            for (int k = 0; k < log.Count; k++)
+            {
+                float? score = log.Scores is { } s && !float.IsNaN(s[k]) ? s[k] : null;
+                string? ev = log.Events[k] >= 0 ? log.EventNames[log.Events[k]] : null;
+                Insert(k + 1, userRows[log.Users[k]], itemRows[log.Items[k]], log.Weights[k], score, log.Timestamps[k], ev);
+                if (((k + 1) & 0xFFFF) == 0) task?.Advance(0x10000);
+            }
+            task?.Advance(log.Count & 0xFFFF);
+        }
+
+        public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
+        {
+            _progress ??= progress;
+            long n = 0;
+            foreach (var r in rows)
+            {
+                n++;
+                Insert(n, _users.GetOrAdd(r.User), _items.GetOrAdd(r.Item), r.Weight, r.Score, r.Timestamp, r.Event);
+            }
+            return n;
+        }
+
+        private void Insert(long row, long user, long item, float weight, float? score, long timestamp, string? ev)
+        {
+            if (!float.IsFinite(weight) || weight < 0)
+                throw new TroveException($"Interaction {row}: weight {weight.ToString(CultureInfo.InvariantCulture)} is not a finite non-negative number; nothing was imported.");
+            var copy = _copy ??= _store._db.BeginBinaryImport(CopyInteractions);
+            copy.StartRow();
+            copy.Write(user, NpgsqlDbType.Bigint);
+            copy.Write(item, NpgsqlDbType.Bigint);
+            copy.Write(weight, NpgsqlDbType.Real);
+            if (score is float s) copy.Write(s, NpgsqlDbType.Real); else copy.WriteNull();
+            if (timestamp != 0) copy.Write(timestamp, NpgsqlDbType.Bigint); else copy.WriteNull();
+            if (ev is not null) copy.Write(ev, NpgsqlDbType.Text); else copy.WriteNull();
+            _touchedUsers.Add(user);
+            _interactions++;
+        }
+
+        private void FinishCopy()
+        {
+            if (_copy is null) return;
+            try { _copy.Complete(); }
+            finally { _copy.Dispose(); _copy = null; }
+        }
+
+        public void ClearInteractions()
+        {
+            FinishCopy();
+            _store.Exec("DELETE FROM interactions", _tx);
+            DropIndexes();
+        }
+
+        /// <summary>Deletes one user's interactions (of the given events, or all).</summary>
+        public void ClearUserInteractions(string user, IReadOnlyCollection<string>? events)
+        {
+            FinishCopy();
+            if (!_users.TryGet(user, out long id)) return;
+            using var cmd = _store.Command(events is null
+                ? "DELETE FROM interactions WHERE user_id = @u"
+                : "DELETE FROM interactions WHERE user_id = @u AND event = ANY(@e)", _tx);
+            cmd.Parameters.AddWithValue("u", id);
+            if (events is not null) cmd.Parameters.AddWithValue("e", events.ToArray());
+            cmd.ExecuteNonQuery();
+            _touchedUsers.Add(id);
+        }
+
+        public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);
+        public void AddItems(IdMap ids, FeatureTable features) => _items.Merge(ids, features);
+
+        public ImportResult Commit()
+        {
+            if (_done) throw new InvalidOperationException("The import was already committed.");
+            try
+            {
+                FinishCopy();
+                _users.Flush();
+                _items.Flush();
+                foreach (var id in _users.Touched) _touchedUsers.Add(id);
+                if (_touchedUsers.Count > 0)
+                {
+                    using var cmd = _store.Command("UPDATE users SET updated_utc = now() WHERE id = ANY(@ids)", _tx);
+                    cmd.Parameters.AddWithValue("ids", _touchedUsers.ToArray());
+                    cmd.ExecuteNonQuery();
+                }
+                if (_rebuildIndexes)
+                {
+                    if (_interactions >= ProgressExtensions.MinRows) _progress?.Info($"indexing {_interactions:N0} interactions...");
+                    _store.Exec("CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id)", _tx);
+                }
+                _tx.Commit(); // deferred foreign keys are checked here
+            }
+            catch (PostgresException e)
+            {
+                throw new TroveException($"Import into '{_store.Location}' failed, nothing was imported: {e.SqlState}: {e.MessageText}", e);
+            }
+            _done = true;
+            if (_interactions > 0) { try { _store.Exec("ANALYZE interactions"); } catch (NpgsqlException) { } }
+            return new ImportResult(_users.Added, _items.Added, _interactions, _store.Counts(), _clock.Elapsed.TotalSeconds);
+        }
+
+        public void Dispose()
+        {
+            if (_copy is not null)
+            {
+                // Disposing an unfinished COPY cancels it; the rollback below then discards everything.
+                try { _copy.Dispose(); } catch (NpgsqlException) { } catch (InvalidOperationException) { }
+                _copy = null;
+            }
+            if (!_done) { try { _tx.Rollback(); } catch (NpgsqlException) { } catch (InvalidOperationException) { } }
+            _tx.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The users or items table within an import: external id -> row id. New rows and feature merges are
+    /// buffered and written at commit (new rows by binary COPY), so interactions can stream meanwhile.
+    /// </summary>
+    private sealed class Entity
+    {
+        private readonly PostgresStore _store;
+        private readonly NpgsqlTransaction _tx;
+        private readonly string _table, _entity;
+        private readonly Dictionary<string, long> _rows = new(StringComparer.Ordinal);
+        private readonly List<NewRow> _new = new();
+        private readonly Dictionary<long, int> _newAt = new();
+        private readonly Dictionary<long, (string? Features, string? Kind)> _updates = new();
+        private readonly Dictionary<string, FeatureKind> _columns = new(StringComparer.Ordinal);
+        private long _nextId;
+        public long Added => _new.Count;
+        public IEnumerable<long> Touched => _new.Select(n => n.Id).Concat(_updates.Keys);
+
+        private sealed class NewRow(long id, string externalId) { public long Id = id; public string ExternalId = externalId; public string? Features; public string? Kind; }
+
+        public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity)
+        {
+            _store = store; _tx = tx; _table = table; _entity = entity;
+            using (var cmd = store.Command($"SELECT id, external_id FROM {table}", tx))
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) { long id = r.GetInt64(0); _rows[r.GetString(1)] = id; _nextId = Math.Max(_nextId, id); }
+            _nextId++;
+        }
+
+        public bool TryGet(string externalId, out long id) => _rows.TryGetValue(externalId, out id);
+
+        public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
+        {
+            if (_rows.TryGetValue(externalId, out long id))
+            {
+                if (featuresJson is not null || kind is not null)
+                {
+                    if (_newAt.TryGetValue(id, out int at))
+                    {
+                        _new[at].Features = StoreFeatures.Merge(_new[at].Features, featuresJson);
+                        _new[at].Kind = kind ?? _new[at].Kind;
+                    }
+                    else
+                    {
+                        var old = _updates.GetValueOrDefault(id);
+                        _updates[id] = (StoreFeatures.Merge(old.Features, featuresJson), kind ?? old.Kind);
+                    }
+                }
+                return id;
+            }
+            if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
+            id = _nextId++;
+            _newAt[id] = _new.Count;
+            _new.Add(new NewRow(id, externalId) { Features = featuresJson, Kind = kind });
+            _rows[externalId] = id;
+            return id;
+        }
+
+        public long[] Merge(IdMap ids, FeatureTable features)
+        {
+            foreach (var name in features.Categorical.Keys) _columns.TryAdd(name, FeatureKind.Categorical);
+            foreach (var name in features.Numeric.Keys) _columns.TryAdd(name, FeatureKind.Numeric);
+            foreach (var name in features.Text.Keys) _columns.TryAdd(name, FeatureKind.Text);
+            var rows = new long[ids.Count];
+            var json = new StoreFeatures.Writer(features);
+            bool items = _entity == "item";
+            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
+            return rows;
+        }
+
+        /// <summary>Writes the buffered new rows (binary COPY), feature merges and feature columns.</summary>
+        public void Flush()
+        {
+            if (_columns.Count > 0)
+            {
+                using var cmd = _store.Command("INSERT INTO feature_columns(entity, name, kind) VALUES (@e, @n, @k) ON CONFLICT DO NOTHING", _tx);
+                var pe = cmd.Parameters.AddWithValue("e", _entity); var pn = cmd.Parameters.Add("n", NpgsqlDbType.Text); var pk = cmd.Parameters.Add("k", NpgsqlDbType.Text);
+                foreach (var (name, kind) in _columns)
+                {
+                    pn.Value = name;
+                    pk.Value = kind switch { FeatureKind.Numeric => "numeric", FeatureKind.Text => "text", _ => "categorical" };
+                    cmd.ExecuteNonQuery();
+                }
+            }
+            if (_new.Count > 0)
+            {
+                bool items = _entity == "item";
+                var now = DateTime.UtcNow;
+                using var copy = _store._db.BeginBinaryImport(items
+                    ? "COPY items(id, external_id, features, kind) FROM STDIN (FORMAT BINARY)"
+                    : "COPY users(id, external_id, features, updated_utc) FROM STDIN (FORMAT BINARY)");
+                foreach (var row in _new)
+                {
+                    copy.StartRow();
+                    copy.Write(row.Id, NpgsqlDbType.Bigint);
+                    copy.Write(row.ExternalId, NpgsqlDbType.Text);
+                    if (row.Features is null) copy.WriteNull(); else copy.Write(row.Features, NpgsqlDbType.Jsonb);
+                    if (items) { if (row.Kind is null) copy.WriteNull(); else copy.Write(row.Kind, NpgsqlDbType.Text); }
+                    else copy.Write(now, NpgsqlDbType.TimestampTz);
+                }
+                copy.Complete();
+            }
+            if (_updates.Count > 0)
+            {
+                using var cmd = _store.Command($"UPDATE {_table} SET features = CASE WHEN @f::jsonb IS NULL THEN features ELSE coalesce(features, '{{}}'::jsonb) || @f::jsonb END"
+                    + (_entity == "item" ? ", kind = coalesce(@k, kind)" : "") + " WHERE id = @id", _tx);
+                var pf = cmd.Parameters.Add("f", NpgsqlDbType.Jsonb); var pid = cmd.Parameters.Add("id", NpgsqlDbType.Bigint);
+                var pk = _entity == "item" ? cmd.Parameters.Add("k", NpgsqlDbType.Text) : null;
+                cmd.Prepare();
+                foreach (var (id, (features, kind)) in _updates)
+                {
+                    pf.Value = (object?)features ?? DBNull.Value;
+                    pid.Value = id;
+                    if (pk is not null) pk.Value = (object?)kind ?? DBNull.Value;
+                    cmd.ExecuteNonQuery();
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- models and recommendations
+
+    public void RegisterModel(ModelRecord model)
+    {
+        using var cmd = Command("""
+            INSERT INTO models(algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics)
+            VALUES (@a, @v, @p, @params, @fp, @c, @m)
+            ON CONFLICT(model_version) DO UPDATE SET algorithm = excluded.algorithm, path = excluded.path,
+                parameters = excluded.parameters, data_fingerprint = excluded.data_fingerprint,
+                created_utc = excluded.created_utc, metrics = coalesce(excluded.metrics, models.metrics)
+            """);
+        cmd.Parameters.AddWithValue("a", model.Algorithm);
+        cmd.Parameters.AddWithValue("v", model.ModelVersion);
+        cmd.Parameters.AddWithValue("p", (object?)model.Path ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("params", model.ParametersJson);
+        cmd.Parameters.AddWithValue("fp", (object?)model.DataFingerprint ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("c", DateTime.SpecifyKind(model.CreatedUtc.ToUniversalTime(), DateTimeKind.Utc));
+        cmd.Parameters.Add("m", NpgsqlDbType.Text).Value = (object?)model.MetricsJson ?? DBNull.Value;
+        cmd.ExecuteNonQuery();
+    }
+
+    public void SetModelMetrics(string modelVersion, string metricsJson)
+    {
+        using var cmd = Command("UPDATE models SET metrics = @m WHERE model_version = @v");
+        cmd.Parameters.AddWithValue("m", metricsJson);
+        cmd.Parameters.AddWithValue("v", modelVersion);
+        if (cmd.ExecuteNonQuery() == 0) throw new TroveException($"No model '{modelVersion}' in {Location}.");
+    }
+
+    public IReadOnlyList<ModelRecord> ListModels()
+    {
+        var list = new List<ModelRecord>();
+        using var cmd = Command("SELECT algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics FROM models ORDER BY id");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            list.Add(new ModelRecord
+            {
+                Algorithm = r.GetString(0),
+                ModelVersion = r.GetString(1),
+                Path = r.IsDBNull(2) ? null : r.GetString(2),
+                ParametersJson = r.GetString(3),
+                DataFingerprint = r.IsDBNull(4) ? null : r.GetString(4),
+                CreatedUtc = DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc),
+                MetricsJson = r.IsDBNull(6) ? null : r.GetString(6),
+            });
+        return list;
+    }
+
+    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
+    {
+        if (string.IsNullOrWhiteSpace(modelVersion)) throw new TroveException("A model version is required to save recommendations.");
+        using var tx = _db.BeginTransaction();
+        using (var delete = Command("DELETE FROM recommendations WHERE model_version = @v", tx))
+        {
+            delete.Parameters.AddWithValue("v", modelVersion);
+            delete.ExecuteNonQuery();
+        }
+        int n = 0;
+        var now = DateTime.UtcNow;
+        try
+        {
+            using var copy = _db.BeginBinaryImport("COPY recommendations(model_version, \"user\", rank, item, score, created_utc) FROM STDIN (FORMAT BINARY)");
+            foreach (var row in rows)
+            {
+                if (row.Rank < 1) throw new TroveException($"Recommendation rank must start at 1 (user '{row.User}', rank {row.Rank}).");
+                if (!float.IsFinite(row.Score)) throw new TroveException($"Recommendation score for user '{row.User}', item '{row.Item}' is not finite.");
+                copy.StartRow();
+                copy.Write(modelVersion, NpgsqlDbType.Text);
+                copy.Write(row.User, NpgsqlDbType.Text);
+                copy.Write(row.Rank, NpgsqlDbType.Integer);
+                copy.Write(row.Item, NpgsqlDbType.Text);
+                copy.Write(row.Score, NpgsqlDbType.Real);
+                copy.Write(now, NpgsqlDbType.TimestampTz);
+                n++;
+            }
+            copy.Complete();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw new TroveException($"Duplicate recommendation rank for one user in model '{modelVersion}': {e.MessageText}", e);
+        }
+        tx.Commit();
+        return n;
+    }
+
+    public IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null)
+    {
+        var list = new List<RecommendationRow>();
+        using var cmd = Command(user is null
+            ? "SELECT \"user\", rank, item, score FROM recommendations WHERE model_version = @v ORDER BY \"user\" COLLATE \"C\", rank"
+            : "SELECT \"user\", rank, item, score FROM recommendations WHERE model_version = @v AND \"user\" = @u ORDER BY rank");
+        cmd.Parameters.AddWithValue("v", modelVersion);
+        if (user is not null) cmd.Parameters.AddWithValue("u", user);
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(new RecommendationRow(r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetFloat(3)));
+        return list;
+    }
+
+    // ---------------------------------------------------------------- similarities, ingest logs, views
+
+    public int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows)
+    {
+        using var tx = _db.BeginTransaction();
+        Exec("LOCK TABLE user_similarities IN EXCLUSIVE MODE", tx);
+        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var cmd = Command("SELECT id, external_id FROM users", tx))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) ids[r.GetString(1)] = r.GetInt64(0);
+        Exec("DELETE FROM user_similarities", tx);
+        int n = 0;
+        var now = DateTime.UtcNow;
+        try
+        {
+            using var copy = _db.BeginBinaryImport("COPY user_similarities(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) FROM STDIN (FORMAT BINARY)");
+            foreach (var row in rows)
+            {
+                if (!ids.TryGetValue(row.User, out long u)) throw new TroveException($"Unknown user '{row.User}' in the similarities; nothing was saved.");
+                if (!ids.TryGetValue(row.Other, out long o)) throw new TroveException($"Unknown user '{row.Other}' in the similarities; nothing was saved.");
+                if (!float.IsFinite(row.Similarity)) throw new TroveException($"Similarity of '{row.User}' and '{row.Other}' is not finite; nothing was saved.");
+                copy.StartRow();
+                copy.Write(u, NpgsqlDbType.Bigint);
+                copy.Write(row.Rank, NpgsqlDbType.Integer);
+                copy.Write(o, NpgsqlDbType.Bigint);
+                copy.Write(row.Similarity, NpgsqlDbType.Real);
+                copy.Write(row.SharedItems, NpgsqlDbType.Integer);
+                copy.Write(metric, NpgsqlDbType.Text);
+                copy.Write(now, NpgsqlDbType.TimestampTz);
+                n++;
+            }
+            copy.Complete();
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw new TroveException($"Duplicate similarity rank for one user: {e.MessageText}; nothing was saved.", e);
+        }
+        tx.Commit();
+        return n;
+    }
+
+    public IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null)
+    {
+        var list = new List<UserSimilarityRow>();
+        using var cmd = Command("""
+            SELECT a.external_id, s.rank, b.external_id, s.similarity, s.shared_items, s.metric
+            FROM user_similarities s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id
+            """ + (user is null ? " ORDER BY a.external_id COLLATE \"C\", s.rank" : " WHERE a.external_id = @u ORDER BY s.rank"));
+        if (user is not null) cmd.Parameters.AddWithValue("u", user);
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(new UserSimilarityRow(r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetFloat(3), r.GetInt32(4), r.GetString(5)));
+        return list;
+    }
+
+    public long LogIngest(IngestLogEntry entry)
+    {
+        using var cmd = Command("""
+            INSERT INTO ingest_logs(source, target, started_utc, finished_utc, rows, status, error, requests)
+            VALUES (@s, @t, @a, @b, @n, @st, @e, @q) RETURNING id
+            """);
+        cmd.Parameters.AddWithValue("s", entry.Source);
+        cmd.Parameters.Add("t", NpgsqlDbType.Text).Value = (object?)entry.Target ?? DBNull.Value;
+        cmd.Parameters.AddWithValue("a", Utc(entry.StartedUtc));
+        cmd.Parameters.AddWithValue("b", Utc(entry.FinishedUtc == default ? DateTime.UtcNow : entry.FinishedUtc));
+        cmd.Parameters.AddWithValue("n", entry.Rows);
+        cmd.Parameters.AddWithValue("st", entry.Status.StatusName());
+        cmd.Parameters.Add("e", NpgsqlDbType.Text).Value = (object?)entry.Error ?? DBNull.Value;
+        cmd.Parameters.AddWithValue("q", entry.Requests);
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private static DateTime Utc(DateTime t) => t == default ? DateTime.UtcNow : DateTime.SpecifyKind(t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t, DateTimeKind.Utc);
+
+    public IReadOnlyList<IngestLogEntry> IngestLogs(int limit = 100)
+    {
+        var list = new List<IngestLogEntry>();
+        using var cmd = Command("SELECT id, source, target, started_utc, finished_utc, rows, status, error, requests FROM ingest_logs ORDER BY id DESC LIMIT @l");
+        cmd.Parameters.AddWithValue("l", limit);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            list.Add(new IngestLogEntry
+            {
+                Id = r.GetInt64(0), Source = r.GetString(1), Target = r.IsDBNull(2) ? null : r.GetString(2),
+                StartedUtc = DateTime.SpecifyKind(r.GetDateTime(3), DateTimeKind.Utc), FinishedUtc = DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc),
+                Rows = r.GetInt64(5), Status = CollaborativeStoreExtensions.ParseStatus(r.GetString(6)), Error = r.IsDBNull(7) ? null : r.GetString(7),
+                Requests = r.GetInt32(8),
+            });
+        return list;
+    }
+
+    public IReadOnlyList<UserStatsRow> UserStats()
+    {
+        var list = new List<UserStatsRow>();
+        using var cmd = Command("SELECT \"user\", items, interactions, total_plays, loves, last_update FROM user_stats ORDER BY user_id");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            list.Add(new UserStatsRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetDouble(3), r.GetInt64(4),
+                r.IsDBNull(5) ? null : DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc)));
+        return list;
+    }
+
+    public IReadOnlyList<ItemPopularityRow> ItemPopularity(int limit = 100)
+    {
+        var list = new List<ItemPopularityRow>();
+        using var cmd = Command("SELECT item, kind, users, plays, loves, avg_plays_per_user FROM item_popularity ORDER BY users DESC, plays DESC, item_id LIMIT @l");
+        cmd.Parameters.AddWithValue("l", limit);
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            list.Add(new ItemPopularityRow(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2), r.GetDouble(3), r.GetInt64(4), r.GetDouble(5)));
+        return list;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private NpgsqlCommand Command(string sql, NpgsqlTransaction? tx = null) => new(sql, _db, tx);
+
+    private void Exec(string sql, NpgsqlTransaction? tx = null)
+    {
+        using var cmd = Command(sql, tx);
+        cmd.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql, NpgsqlTransaction? tx = null)
+    {
+        using var cmd = Command(sql, tx);
+        return cmd.ExecuteScalar();
+    }
+
+    public void Dispose()
+    {
+        _db.Dispose();
+        _source.Dispose();
+    }
+}
