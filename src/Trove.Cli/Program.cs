@@ -20,6 +20,9 @@ public static class Program
             StatsCommand.Create(),
             SimulateCommand.Create(),
             EvaluateCommand.Create(),
+            DbCommand.Create(),
+            SimilaritiesCommand.Create(),
+            LastFmCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;

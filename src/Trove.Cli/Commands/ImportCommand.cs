@@ -13,7 +13,7 @@ public static class ImportCommand
     {
         var data = new DataOptions();
         var command = new Command("import",
-            "Import interactions and features (--data PATH) into a SQLite database (--db FILE) in one transaction: " +
+            "Import interactions and features (--data PATH) into a database (--db FILE for SQLite, --db postgres://user@host:port/db or Host=... for PostgreSQL) in one transaction: " +
             "on any error nothing is written. Existing users and items are matched by id.");
         var replace = new Option<bool>("--replace") { Description = "Delete the stored interactions first (users, items, features and models stay), in the same transaction." };
         data.AddTo(command);
@@ -21,16 +21,34 @@ public static class ImportCommand
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var path = r.GetValue(data.Data) ?? throw new TroveException("Give the data to import: --data PATH (a CSV file or a folder).");
-            var db = r.GetValue(data.Db) ?? throw new TroveException("Give the database to import into: --db FILE (created when missing).");
+            var db = r.GetValue(data.Db) ?? throw new TroveException("Give the database to import into: --db FILE (SQLite, created when missing) or --db postgres://user@host:port/database.");
             var options = data.LoadOptions(r, requireInteractions: false);
             var progress = new ConsoleProgress();
-            using var store = SqliteStore.Open(db);
-            var result = DataImporter.Import(store, path, options, progress, r.GetValue(replace));
+            using var store = StoreFactory.Open(db);
+            var started = DateTime.UtcNow;
+            ImportResult result;
+            try
+            {
+                result = DataImporter.Import(store, path, options, progress, r.GetValue(replace));
+            }
+            catch (TroveException e)
+            {
+                // The import rolled back; record why (one ingest_logs row per import).
+                TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Status = IngestStatus.Failed, Error = e.Message });
+                throw;
+            }
+            TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Rows = result.Interactions });
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"imported {result.Interactions:N0} interactions, {result.NewUsers:N0} new users, {result.NewItems:N0} new items in {result.Seconds:F1}s"));
-            Console.WriteLine(string.Create(inv, $"{Path.GetFullPath(db)} now has {result.Totals.Users:N0} users, {result.Totals.Items:N0} items, {result.Totals.Interactions:N0} interactions"));
+            Console.WriteLine(string.Create(inv, $"{StoreFactory.Describe(db)} now has {result.Totals.Users:N0} users, {result.Totals.Items:N0} items, {result.Totals.Interactions:N0} interactions"));
             return 0;
         }));
         return command;
+    }
+
+    private static void TryLog(IInteractionStore store, IngestLogEntry entry)
+    {
+        try { (store as ICollaborativeStore)?.LogIngest(entry with { FinishedUtc = DateTime.UtcNow }); }
+        catch (Exception e) when (e is not OutOfMemoryException) { Console.Error.WriteLine($"warning: could not write the ingest log: {e.Message}"); }
     }
 }

@@ -11,7 +11,7 @@ namespace Trove.Cli.Infrastructure;
 /// The options every data-reading command shares, and how to load a dataset from them:
 /// <code>
 /// --data PATH            a CSV file, a folder (interactions.csv [+ items.csv, users.csv], MovieLens, Last.fm) or a .db file
-/// --db FILE              a Trove SQLite database (written by `trove import`)
+/// --db FILE|URL          a Trove database (written by `trove import`): a SQLite file, or postgres://user@host:port/db / Host=... for PostgreSQL
 /// --format NAME          csv | movielens | lastfm | sqlite (default: detected from the path)
 /// --event-weights SPEC   e.g. view=0.1,add_to_cart=0.3,purchase=0.6 (on top of the defaults)
 /// --columns SPEC         CSV header names, e.g. user=customer_id,item=sku,score=qty,timestamp=ts,event=type
@@ -33,7 +33,7 @@ public sealed class DataOptions
         Description = "Input data: a CSV file, a folder (interactions.csv + items.csv/users.csv, MovieLens ml-100k/ml-1m, Last.fm HetRec) or a .db file.",
     };
 
-    public Option<string?> Db { get; } = new("--db") { Description = "A Trove SQLite database (see `trove import`)." };
+    public Option<string?> Db { get; } = new("--db") { Description = "A Trove database (see `trove import`): a SQLite file, or PostgreSQL as postgres://user@host:port/database or Host=...;Database=...." };
 
     public Option<string?> Format { get; } = new("--format")
     {
@@ -88,8 +88,8 @@ public sealed class DataOptions
                 : "Give either --data or --db, not both.");
         if (db is not null)
         {
-            if (!File.Exists(db)) throw new TroveException($"Database '{db}' does not exist. Create one with: trove import --data PATH --db {db}");
-            using var store = SqliteStore.Open(db, createIfMissing: false);
+            if (!StoreFactory.Exists(db)) throw new TroveException($"Database '{db}' does not exist. Create one with: trove import --data PATH --db {db}");
+            using var store = StoreFactory.Open(db, createIfMissing: false);
             var dataset = store.LoadDataset(progress);
             if (requireInteractions && dataset.Interactions.Count == 0)
                 throw new TroveException($"Database '{db}' has no interactions. Import some with: trove import --data PATH --db {db}");
