@@ -423,12 +423,14 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
                     cmd.Parameters.AddWithValue("ids", _touchedUsers.ToArray());
                     cmd.ExecuteNonQuery();
                 }
+                // Check the deferred foreign keys now (CREATE INDEX refuses to run with pending trigger events).
+                _store.Exec("SET CONSTRAINTS ALL IMMEDIATE", _tx);
                 if (_rebuildIndexes)
                 {
                     if (_interactions >= ProgressExtensions.MinRows) _progress?.Info($"indexing {_interactions:N0} interactions...");
                     _store.Exec("CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id)", _tx);
                 }
-                _tx.Commit(); // deferred foreign keys are checked here
+                _tx.Commit();
             }
             catch (PostgresException e)
             {
