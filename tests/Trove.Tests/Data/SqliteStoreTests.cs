@@ -233,3 +233,15 @@ public class SqliteSparseRowIdTests
         }
     }
 }
+
+public class InteractionStoresTests
+{
+    [Fact]
+    public void File_paths_open_sqlite_and_postgres_locations_are_a_clear_error_for_now()
+    {
+        using (var store = InteractionStores.Open(Path.Combine(TestPaths.NewTempDirectory(), "s.db")))
+            Assert.IsType<SqliteStore>(store);
+        var e = Assert.Throws<TroveException>(() => InteractionStores.Open("postgres://localhost/trove"));
+        Assert.Contains("PostgreSQL", e.Message);
+    }
+}
