@@ -24,7 +24,7 @@ public static class ImportCommand
             var db = r.GetValue(data.Db) ?? throw new TroveException("Give the database to import into: --db FILE (created when missing).");
             var options = data.LoadOptions(r, requireInteractions: false);
             var progress = new ConsoleProgress();
-            using var store = SqliteStore.Open(db);
+            using var store = InteractionStores.Open(db);
             var result = DataImporter.Import(store, path, options, progress, r.GetValue(replace));
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"imported {result.Interactions:N0} interactions, {result.NewUsers:N0} new users, {result.NewItems:N0} new items in {result.Seconds:F1}s"));
