@@ -27,8 +27,8 @@ public static class DbCommand
         migrate.SetAction(r => CommandRunner.Run(() =>
         {
             var target = r.GetValue(db)!;
-            using var store = StoreFactory.Open(target);
-            Console.WriteLine($"{StoreFactory.Describe(target)}: schema version {store.SchemaVersion} ({(StoreFactory.IsPostgres(target) ? "postgresql" : "sqlite")})");
+            using var store = InteractionStores.Open(target);
+            Console.WriteLine($"{InteractionStores.Describe(target)}: schema version {store.SchemaVersion} ({(InteractionStores.IsPostgres(target) ? "postgresql" : "sqlite")})");
             return 0;
         }));
         command.Subcommands.Add(migrate);
@@ -39,8 +39,8 @@ public static class DbCommand
         stats.SetAction(r => CommandRunner.Run(() =>
         {
             var target = r.GetValue(db2)!;
-            if (!StoreFactory.Exists(target)) throw new TroveException($"Database '{target}' does not exist.");
-            using var store = StoreFactory.Open(target, createIfMissing: false);
+            if (!InteractionStores.Exists(target)) throw new TroveException($"Database '{target}' does not exist.");
+            using var store = InteractionStores.Open(target, createIfMissing: false);
             var c = store.Collaborative();
             int n = Math.Max(1, r.GetValue(top));
             var inv = CultureInfo.InvariantCulture;

@@ -24,7 +24,7 @@ public static class ImportCommand
             var db = r.GetValue(data.Db) ?? throw new TroveException("Give the database to import into: --db FILE (SQLite, created when missing) or --db postgres://user@host:port/database.");
             var options = data.LoadOptions(r, requireInteractions: false);
             var progress = new ConsoleProgress();
-            using var store = StoreFactory.Open(db);
+            using var store = InteractionStores.Open(db);
             var started = DateTime.UtcNow;
             ImportResult result;
             try
@@ -40,7 +40,7 @@ public static class ImportCommand
             TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Rows = result.Interactions });
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"imported {result.Interactions:N0} interactions, {result.NewUsers:N0} new users, {result.NewItems:N0} new items in {result.Seconds:F1}s"));
-            Console.WriteLine(string.Create(inv, $"{StoreFactory.Describe(db)} now has {result.Totals.Users:N0} users, {result.Totals.Items:N0} items, {result.Totals.Interactions:N0} interactions"));
+            Console.WriteLine(string.Create(inv, $"{InteractionStores.Describe(db)} now has {result.Totals.Users:N0} users, {result.Totals.Items:N0} items, {result.Totals.Interactions:N0} interactions"));
             return 0;
         }));
         return command;

@@ -55,7 +55,7 @@ public static class LastFmCommand
                 PageSize = r.GetValue(pageSize),
             };
             var target = r.GetValue(db)!;
-            using var store = StoreFactory.Open(target);
+            using var store = InteractionStores.Open(target);
             using var client = new LastFmClient(options);
             var fetcher = new LastFmFetcher(client, store.Collaborative())
             {
@@ -65,7 +65,7 @@ public static class LastFmCommand
             };
             var summary = fetcher.FetchAsync(names).GetAwaiter().GetResult();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"fetched {summary.Fetched} users ({summary.Interactions:N0} interactions), skipped {summary.Skipped}, failed {summary.Failed}; {summary.Requests} requests in {summary.Seconds:F1}s into {StoreFactory.Describe(target)}"));
+                $"fetched {summary.Fetched} users ({summary.Interactions:N0} interactions), skipped {summary.Skipped}, failed {summary.Failed}; {summary.Requests} requests in {summary.Seconds:F1}s into {InteractionStores.Describe(target)}"));
             return summary.Failed > 0 ? 1 : 0;
         }));
         command.Subcommands.Add(fetch);

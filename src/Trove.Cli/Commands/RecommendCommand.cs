@@ -44,11 +44,11 @@ public static class RecommendCommand
                 Console.WriteLine($"wrote top-{count} recommendations for {written:N0} users to {Path.GetFullPath(path)}");
                 if (r.GetValue(db) is { } dbPath)
                 {
-                    using var store = StoreFactory.Open(dbPath, createIfMissing: false);
+                    using var store = InteractionStores.Open(dbPath, createIfMissing: false);
                     store.RegisterModel(ModelRecord.FromManifest(trained.Manifest, r.GetValue(model)));
                     var rows = results.SelectMany(x => x.Items.Select((s, rank) => new RecommendationRow(trained.Users[x.User], rank + 1, trained.Items[s.Index], s.Score)));
                     int stored = store.SaveRecommendations(trained.Manifest.ModelVersion, rows);
-                    Console.WriteLine($"stored {stored:N0} recommendation rows for model version {trained.Manifest.ModelVersion} in {StoreFactory.Describe(dbPath)}");
+                    Console.WriteLine($"stored {stored:N0} recommendation rows for model version {trained.Manifest.ModelVersion} in {InteractionStores.Describe(dbPath)}");
                 }
                 return 0;
             }

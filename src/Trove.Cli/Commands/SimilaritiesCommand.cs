@@ -41,8 +41,8 @@ public static class SimilaritiesCommand
             };
             if (settings.Shrink < 0 || !float.IsFinite(settings.Shrink)) throw new TroveException($"--shrink must be >= 0, got {settings.Shrink}.");
             var target = r.GetValue(db)!;
-            if (!StoreFactory.Exists(target)) throw new TroveException($"Database '{target}' does not exist. Create one with: trove import --data PATH --db {target}");
-            using var store = StoreFactory.Open(target, createIfMissing: false);
+            if (!InteractionStores.Exists(target)) throw new TroveException($"Database '{target}' does not exist. Create one with: trove import --data PATH --db {target}");
+            using var store = InteractionStores.Open(target, createIfMissing: false);
             var collaborative = store.Collaborative();
             var progress = new ConsoleProgress();
             var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -55,7 +55,7 @@ public static class SimilaritiesCommand
             int written = collaborative.SaveUserSimilarities(name, rows);
             collaborative.LogIngest(new IngestLogEntry { Source = "similarities:" + name, StartedUtc = started, FinishedUtc = DateTime.UtcNow, Rows = written });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"stored {written:N0} {name} similarities for {data.UserCount:N0} users (threshold {settings.Threshold}, max {settings.Neighbours}, min shared {settings.MinShared}) in {clock.Elapsed.TotalSeconds:F1}s into {StoreFactory.Describe(target)}"));
+                $"stored {written:N0} {name} similarities for {data.UserCount:N0} users (threshold {settings.Threshold}, max {settings.Neighbours}, min shared {settings.MinShared}) in {clock.Elapsed.TotalSeconds:F1}s into {InteractionStores.Describe(target)}"));
             return 0;
         }));
         return command;

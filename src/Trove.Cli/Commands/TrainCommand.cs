@@ -35,7 +35,7 @@ public static class TrainCommand
             Console.WriteLine($"model version {trained.Manifest.ModelVersion} written to {Path.GetFullPath(path)}");
             if (r.GetValue(data.Db) is { } db)
             {
-                using var store = StoreFactory.Open(db, createIfMissing: false);
+                using var store = InteractionStores.Open(db, createIfMissing: false);
                 store.RegisterModel(ModelRecord.FromManifest(trained.Manifest, path));
                 Console.WriteLine($"registered in {db}");
             }

@@ -233,3 +233,19 @@ public class SqliteSparseRowIdTests
         }
     }
 }
+
+public class InteractionStoresTests
+{
+    [Fact]
+    public void File_paths_open_sqlite_and_postgres_locations_select_postgres()
+    {
+        using (var store = InteractionStores.Open(Path.Combine(TestPaths.NewTempDirectory(), "s.db")))
+            Assert.IsType<SqliteStore>(store);
+        Assert.True(InteractionStores.IsPostgres("postgres://localhost/trove"));
+        Assert.True(InteractionStores.IsPostgres("Host=127.0.0.1;Port=5433;Database=x"));
+        Assert.False(InteractionStores.IsPostgres("trove.db"));
+        // Nothing listens on port 1: a clear error naming PostgreSQL, not a stack trace.
+        var e = Assert.Throws<TroveException>(() => InteractionStores.Open("postgres://postgres@127.0.0.1:1/trove"));
+        Assert.Contains("PostgreSQL", e.Message);
+    }
+}

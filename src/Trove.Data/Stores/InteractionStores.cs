@@ -1,0 +1,25 @@
+using Trove.Core.Errors;
+
+namespace Trove.Data.Stores;
+
+/// <summary>
+/// Opens a store from what the user wrote after --db: a PostgreSQL connection string (<c>postgres://user@host:port/db</c>,
+/// <c>postgresql://...</c> or <c>Host=...;Database=...</c>) opens <see cref="PostgresStore"/>; anything else is a
+/// SQLite file path. Both migrate on open.
+/// </summary>
+public static class InteractionStores
+{
+    public static IInteractionStore Open(string location, bool createIfMissing = true)
+    {
+        if (string.IsNullOrWhiteSpace(location)) throw new TroveException("Give a database: --db FILE (SQLite) or --db postgres://user@host:port/database.");
+        return IsPostgres(location) ? PostgresStore.Open(location, createIfMissing) : SqliteStore.Open(location, createIfMissing);
+    }
+
+    public static bool IsPostgres(string location) => PostgresStore.IsConnectionString(location);
+
+    /// <summary>A description of the store for messages (full path, or the connection string without password).</summary>
+    public static string Describe(string location) => IsPostgres(location) ? PostgresStore.Describe(location) : Path.GetFullPath(location);
+
+    /// <summary>Does the database exist? (SQLite: the file; PostgreSQL: assumed, the connection tells.)</summary>
+    public static bool Exists(string location) => IsPostgres(location) || File.Exists(location);
+}
