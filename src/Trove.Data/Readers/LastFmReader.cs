@@ -9,7 +9,10 @@ namespace Trove.Data.Readers;
 /// Reads the HetRec 2011 Last.fm folder: <c>user_artists.dat</c> (userID, artistID, weight = play count)
 /// gives the interactions (weight and score = play count, event "play"); <c>artists.dat</c> gives the
 /// item text feature <c>name</c>; <c>user_taggedartists.dat</c> + <c>tags.dat</c> give the categorical
-/// item feature <c>tags</c>: an artist's most-used tags, '|'-joined. All files are tab-separated with a header.
+/// item feature <c>tags</c>: an artist's most-used tags, '|'-joined; every item gets the categorical feature
+/// <c>kind</c> = <c>artist</c> (stored in the items.kind column); <c>user_friends.dat</c> gives the categorical user
+/// feature <c>friends</c>: the user's friends' ids, '|'-joined in file order (friends outside the data set are kept too).
+/// All files are tab-separated with a header.
 /// </summary>
 public static class LastFmReader
 {
@@ -46,7 +49,36 @@ public static class LastFmReader
         var tagged = Path.Combine(folder, "user_taggedartists.dat");
         var tagsFile = Path.Combine(folder, "tags.dat");
         if (File.Exists(tagged) && File.Exists(tagsFile)) ReadTags(tagged, tagsFile, b);
+        b.ItemFeatures.AddColumn(KindFeature, FeatureKind.Categorical);
+        for (int item = 0; item < b.Items.Count; item++) b.ItemFeatures.Set(KindFeature, item, ArtistKind);
+        var friends = Path.Combine(folder, "user_friends.dat");
+        if (File.Exists(friends)) ReadFriends(friends, b);
         return b.Build(Path.GetFullPath(folder));
+    }
+
+    public const string KindFeature = "kind";
+    public const string ArtistKind = "artist";
+    public const string FriendsFeature = "friends";
+
+    private static void ReadFriends(string path, DatasetBuilder b)
+    {
+        var lists = new Dictionary<int, List<string>>();
+        using (var r = Open(path, Encoding.UTF8, out var header))
+        {
+            int u = Column(header, "userID", path), f = Column(header, "friendID", path);
+            while (r.Read())
+            {
+                if (r.FieldCount <= Math.Max(u, f)) throw new DataFormatException(path, r.LineNumber, null, $"expected {header.Length} tab-separated fields, found {r.FieldCount}.");
+                var user = r.GetString(u).Trim(); var friend = r.GetString(f).Trim();
+                if (user.Length == 0 || friend.Length == 0) throw new DataFormatException(path, r.LineNumber, user.Length == 0 ? "userID" : "friendID", "empty id.");
+                // Friends of users without plays are not users of this data set.
+                if (!b.Users.TryGetIndex(user, out int at)) continue;
+                if (!lists.TryGetValue(at, out var list)) lists[at] = list = new List<string>();
+                list.Add(friend);
+            }
+        }
+        b.UserFeatures.AddColumn(FriendsFeature, FeatureKind.Categorical);
+        foreach (var (user, list) in lists) b.UserFeatures.Set(FriendsFeature, user, string.Join('|', list));
     }
 
     private static void ReadPlays(string path, DatasetBuilder b, IProgressReporter? progress)

@@ -148,7 +148,11 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
             if (!string.IsNullOrEmpty(builder.SearchPath))
             {
                 var schema = builder.SearchPath.Split(',')[0].Trim().Trim('"');
-                if (schema.Length > 0 && schema != "public" && schema != "$user") store.Exec($"CREATE SCHEMA IF NOT EXISTS {Quote(schema)}");
+                if (schema.Length > 0 && schema != "public" && schema != "$user")
+                {
+                    try { store.Exec($"CREATE SCHEMA IF NOT EXISTS {Quote(schema)}"); }
+                    catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema) { } // created concurrently
+                }
             }
             store.Migrate();
             return store;

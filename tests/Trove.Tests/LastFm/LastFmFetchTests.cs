@@ -1,0 +1,192 @@
+using Trove.Data.LastFm;
+using Trove.Data.Stores;
+using Trove.Tests.Postgres;
+using Trove.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Trove.Tests.LastFm;
+
+public class LastFmClientTests
+{
+    private static LastFmOptions Options(FakeLastFmServer s, List<TimeSpan>? delays = null) => new()
+    {
+        ApiUrl = s.ApiUrl, ApiKey = "test-key", RequestsPerSecond = 0, DelayBetweenUsers = TimeSpan.Zero,
+        PageSize = 2, MaxRetries = 3, InitialBackoff = TimeSpan.FromMilliseconds(100),
+    };
+
+    private static Func<TimeSpan, CancellationToken, Task> Record(List<TimeSpan> delays) => (t, _) => { lock (delays) delays.Add(t); return Task.CompletedTask; };
+
+    [Fact]
+    public void The_documented_response_format_parses()
+    {
+        var page = LastFmClient.Parse(LastFmMethod.TopTracks, LastFmFixtures.TopTracksPage("rj", 2, 3, 5, ("Lucky", "Radiohead", 7, 3)));
+        Assert.Equal((2, 3, 5), (page.Page, page.TotalPages, page.Total));
+        var t = Assert.Single(page.Entries);
+        Assert.Equal(("Lucky", "Radiohead", 7L, 3, (string?)null), (t.Name, t.Artist, t.PlayCount, t.Rank, t.Mbid));
+        var loved = Assert.Single(LastFmClient.Parse(LastFmMethod.LovedTracks, LastFmFixtures.Loved("rj")).Entries);
+        Assert.Equal(1700000000L, loved.Timestamp);
+        Assert.Equal("Radiohead", Assert.Single(LastFmClient.Parse(LastFmMethod.TopArtists, LastFmFixtures.TopArtistsSingle("rj")).Entries).Name);
+    }
+
+    [Fact]
+    public async Task Pages_are_followed_until_totalPages_and_the_key_is_sent()
+    {
+        using var s = new FakeLastFmServer();
+        LastFmFixtures.AddRj(s);
+        using var client = new LastFmClient(Options(s));
+        var (entries, requests) = await client.GetAllAsync(LastFmMethod.TopTracks, "rj", 100);
+        Assert.Equal(["Airbag", "Hunter", "Lucky", "Joga", "Teardrop"], entries.Select(e => e.Name));
+        Assert.Equal(3, requests);
+        Assert.Equal([1, 2, 3], s.Requests.Select(r => r.Page));
+        Assert.All(s.Requests, r => Assert.Equal(("user.gettoptracks", "test-key", 2), (r.Method, r.ApiKey, r.Limit)));
+        // A cap stops paging early.
+        var (three, _) = await client.GetAllAsync(LastFmMethod.TopTracks, "rj", 3);
+        Assert.Equal(3, three.Count);
+    }
+
+    [Fact]
+    public async Task Http_429_5xx_and_rate_limit_errors_are_retried_with_exponential_backoff()
+    {
+        using var s = new FakeLastFmServer();
+        s.Add("user.getTopAlbums", "rj", 1, "Too Many Requests", 429);
+        s.Add("user.getTopAlbums", "rj", 1, "<html>Bad Gateway</html>", 502);
+        s.Add("user.getTopAlbums", "rj", 1, LastFmFixtures.RateLimited, 200);
+        s.Add("user.getTopAlbums", "rj", 1, LastFmFixtures.TopAlbums("rj"));
+        var delays = new List<TimeSpan>();
+        using var client = new LastFmClient(Options(s), delay: Record(delays));
+        var page = await client.GetPageAsync(LastFmMethod.TopAlbums, "rj", 1, 50);
+        Assert.Equal(2, page.Entries.Count);
+        Assert.Equal(4, page.Requests);
+        Assert.Equal([100, 200, 400], delays.Select(d => (int)d.TotalMilliseconds));
+    }
+
+    [Fact]
+    public async Task Retry_after_is_honoured_and_retries_run_out_with_a_clear_error()
+    {
+        using var s = new FakeLastFmServer();
+        s.Add("user.getTopAlbums", "rj", 1, "slow down", 429, retryAfter: "2");
+        s.Add("user.getTopAlbums", "rj", 1, "down", 503);
+        var delays = new List<TimeSpan>();
+        using var client = new LastFmClient(Options(s), delay: Record(delays));
+        var e = await Assert.ThrowsAsync<LastFmRetriesExhaustedException>(() => client.GetPageAsync(LastFmMethod.TopAlbums, "rj", 1, 50));
+        Assert.Equal(4, e.Attempts);
+        Assert.Contains("HTTP 503", e.Message);
+        Assert.Equal([2000, 200, 400], delays.Select(d => (int)d.TotalMilliseconds));
+    }
+
+    [Fact]
+    public async Task Private_and_unknown_users_are_not_retried()
+    {
+        using var s = new FakeLastFmServer();
+        s.Add("user.getTopTracks", "hidden", 1, LastFmFixtures.Private, 403);
+        using var client = new LastFmClient(Options(s));
+        var e = await Assert.ThrowsAsync<LastFmApiException>(() => client.GetPageAsync(LastFmMethod.TopTracks, "hidden", 1, 50));
+        Assert.Equal((17, true), (e.Code, e.IsUnknownOrPrivateUser));
+        var unknown = await Assert.ThrowsAsync<LastFmApiException>(() => client.GetPageAsync(LastFmMethod.TopTracks, "nobody", 1, 50));
+        Assert.Equal(6, unknown.Code);
+        Assert.Equal(2, s.Requests.Count);
+    }
+
+    [Fact]
+    public async Task The_request_rate_is_limited()
+    {
+        using var s = new FakeLastFmServer();
+        LastFmFixtures.AddRj(s);
+        using var client = new LastFmClient(Options(s) with { RequestsPerSecond = LastFmOptions.ParseRate("20/s") });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int k = 0; k < 6; k++) await client.GetPageAsync(LastFmMethod.TopArtists, "rj", 1, 50);
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(5 * 50 - 10), $"6 requests at 20/s took {clock.Elapsed.TotalMilliseconds:F0} ms");
+        var times = s.Requests.Select(r => r.At).ToList();
+        for (int k = 1; k < times.Count; k++) Assert.True(times[k] - times[k - 1] >= TimeSpan.FromMilliseconds(40), $"requests {k - 1},{k} only {(times[k] - times[k - 1]).TotalMilliseconds:F0} ms apart");
+        Assert.Equal(0.5, LastFmOptions.ParseRate("30/min"), 6);
+        Assert.Equal(5, LastFmOptions.ParseRate("5"));
+        Assert.Throws<Trove.Core.Errors.TroveException>(() => LastFmOptions.ParseRate("5/week"));
+    }
+}
+
+/// <summary>The fetcher into a store: SQLite here, PostgreSQL in the subclass.</summary>
+public class LastFmFetcherTests
+{
+    protected virtual string? NewLocation() => Path.Combine(TestPaths.NewTempDirectory(), "lastfm.db");
+
+    private static LastFmOptions Options(FakeLastFmServer s) => new()
+    {
+        ApiUrl = s.ApiUrl, ApiKey = "k", RequestsPerSecond = 0, DelayBetweenUsers = TimeSpan.FromSeconds(1),
+        PageSize = 2, MaxRetries = 2, InitialBackoff = TimeSpan.FromMilliseconds(10),
+    };
+
+    [Fact]
+    public async Task Users_are_fetched_private_and_unknown_users_skipped_and_every_fetch_logged()
+    {
+        if (NewLocation() is not { } location) return;
+        using var s = new FakeLastFmServer();
+        LastFmFixtures.AddRj(s);
+        s.Add("user.getTopTracks", "hidden", 1, LastFmFixtures.Private, 403);
+        LastFmFixtures.AddRj(s, "broken");
+        s.Add("user.getTopArtists", "broken", 1, "oops", 500);
+        var waits = new List<TimeSpan>();
+        using var store = InteractionStores.Open(location);
+        using var client = new LastFmClient(Options(s), delay: (_, _) => Task.CompletedTask);
+        var fetcher = new LastFmFetcher(client, store.Collaborative(), (t, _) => { waits.Add(t); return Task.CompletedTask; });
+        var summary = await fetcher.FetchAsync(["rj", "hidden", "ghost", "broken", "rj"]);
+
+        Assert.Equal(["rj", "hidden", "ghost", "broken"], summary.Users.Select(u => u.User));
+        Assert.Equal([IngestStatus.Ok, IngestStatus.Skipped, IngestStatus.Skipped, IngestStatus.Failed], summary.Users.Select(u => u.Status));
+        Assert.Contains("private profile", summary.Users[1].Reason);
+        Assert.Contains("user not found", summary.Users[2].Reason);
+        Assert.Equal(3, waits.Count); // a pause between users, none before the first
+        // rj: 5 tracks + 1 album (the 0-play one dropped) + 1 artist plays + 1 love.
+        Assert.Equal(8, summary.Users[0].Interactions);
+        var counts = store.Counts();
+        Assert.Equal((1L, 8L), (counts.Users, counts.Interactions));
+
+        var c = store.Collaborative();
+        var stats = Assert.Single(c.UserStats());
+        Assert.Equal(("rj", 12 + 9 + 7 + 5 + 3 + 40 + 120.0, 1L, 7L), (stats.User, stats.TotalPlays, stats.Loves, stats.Items));
+        var pop = c.ItemPopularity();
+        var airbag = pop.Single(p => p.Item == "track:Radiohead - Airbag");
+        Assert.Equal(("track", 12.0, 1L), (airbag.Kind, airbag.Plays, airbag.Loves));
+        Assert.Equal("album", pop.Single(p => p.Item == "album:Radiohead - OK Computer").Kind);
+        Assert.Equal("artist", pop.Single(p => p.Item == "artist:Radiohead").Kind);
+        var data = store.LoadDataset();
+        int at = data.Items.IndexOf("album:Radiohead - OK Computer");
+        Assert.Equal(("OK Computer", "Radiohead", "b1392450"), (data.ItemFeatures.Text["name"][at], data.ItemFeatures.Text["artist"][at], data.ItemFeatures.Text["mbid"][at]));
+
+        var logs = c.IngestLogs(1000).Reverse().ToList();
+        Assert.Equal(
+        [
+            "lastfm:user.getTopTracks rj ok 5", "lastfm:user.getTopAlbums rj ok 2", "lastfm:user.getTopArtists rj ok 1", "lastfm:user.getLovedTracks rj ok 1", "lastfm:store rj ok 8",
+            "lastfm:user.getTopTracks hidden skipped 0", "lastfm:user.getTopTracks ghost skipped 0",
+            "lastfm:user.getTopTracks broken ok 5", "lastfm:user.getTopAlbums broken ok 2", "lastfm:user.getTopArtists broken failed 0",
+        ], logs.Select(l => $"{l.Source} {l.Target} {l.Status.ToString().ToLowerInvariant()} {l.Rows}"));
+        Assert.Equal(3, logs[0].Requests);
+        Assert.Equal("private profile (error 17: Login: User required to be logged in)", logs[5].Error);
+        Assert.Contains("HTTP 500", logs[9].Error);
+        Assert.Equal(3, logs[9].Requests);
+
+        // Fetching rj again replaces rj's rows instead of adding to them.
+        summary = await fetcher.FetchAsync(["rj"]);
+        Assert.Equal(8, store.Counts().Interactions);
+    }
+
+    [Fact]
+    public void The_cli_fetches_against_the_fake_server()
+    {
+        if (NewLocation() is not { } location) return;
+        using var s = new FakeLastFmServer();
+        LastFmFixtures.AddRj(s);
+        s.Add("user.getTopTracks", "hidden", 1, LastFmFixtures.Private);
+        int rc = Trove.Cli.Program.Main(["lastfm", "fetch", "--users", "rj,hidden", "--db", location, "--api-url", s.ApiUrl, "--api-key", "k",
+            "--rate", "100/s", "--delay", "0", "--page-size", "2"]);
+        Assert.Equal(0, rc);
+        using var store = InteractionStores.Open(location, createIfMissing: false);
+        Assert.Equal(8, store.Counts().Interactions);
+        Assert.Contains(store.Collaborative().IngestLogs(), l => l.Target == "hidden" && l.Status == IngestStatus.Skipped);
+        Assert.Equal(2, Trove.Cli.Program.Main(["lastfm", "fetch", "--users", "rj", "--db", location, "--api-url", s.ApiUrl, "--api-key", "k", "--rate", "fast"]));
+    }
+}
+
+public sealed class PostgresLastFmFetcherTests(PostgresTestServer server, ITestOutputHelper output) : LastFmFetcherTests, IClassFixture<PostgresTestServer>
+{
+    protected override string? NewLocation() => server.Require(output) ? server.NewSchema() : null;
+}

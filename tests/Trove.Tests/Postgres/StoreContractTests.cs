@@ -1,0 +1,260 @@
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Data.Readers;
+using Trove.Data.Stores;
+using Trove.Tests.Data;
+using Trove.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Trove.Tests.Postgres;
+
+/// <summary>
+/// The store contract: the same tests against SQLite and PostgreSQL (one subclass per store). Each test opens fresh
+/// stores through <see cref="Open"/>; the PostgreSQL subclass returns false from <see cref="Available"/> (and the
+/// test returns early with a message) only when no server is reachable outside CI.
+/// </summary>
+public abstract class StoreContractTests
+{
+    /// <summary>A location for a new empty store (a SQLite path or a PostgreSQL connection string).</summary>
+    protected abstract string NewLocation();
+    protected virtual bool Available() => true;
+
+    protected IInteractionStore Open(string location, bool create = true) => InteractionStores.Open(location, create);
+
+    private static string Folder(string interactions, string? items = null)
+    {
+        var dir = TestPaths.NewTempDirectory();
+        CsvTestFiles.Write(interactions, "interactions.csv", dir);
+        if (items is not null) CsvTestFiles.Write(items, "items.csv", dir);
+        return dir;
+    }
+
+    [Fact]
+    public void Import_then_load_gives_the_same_interactions_features_and_kinds()
+    {
+        if (!Available()) return;
+        var original = DatasetLoader.Load(Folder(
+            "user,item,score,timestamp,event\nu1,i1,2,100,view\nu2,i2,,200,purchase\nu1,i2,1,,\n",
+            "item,category,price,title,kind\ni2,books,9.5,Dune,product\ni1,music,,Blue,track\ni9,toys,3,Cold,product\n"));
+        var location = NewLocation();
+        using (var store = Open(location))
+        {
+            var result = store.Import(original);
+            Assert.Equal((2L, 3L, 3L), (result.NewUsers, result.NewItems, result.Interactions));
+        }
+        using (var store = Open(location, create: false))
+        {
+            Assert.Equal(2, store.SchemaVersion);
+            var loaded = store.LoadDataset();
+            Assert.Equal(original.Users.Ids, loaded.Users.Ids);
+            Assert.Equal(original.Items.Ids, loaded.Items.Ids);
+            var a = original.Interactions; var b = loaded.Interactions;
+            Assert.Equal(a.Users, b.Users);
+            Assert.Equal(a.Items, b.Items);
+            Assert.Equal(a.Weights, b.Weights);
+            Assert.Equal(a.Timestamps, b.Timestamps);
+            Assert.Equal(a.Events.Select(e => e < 0 ? null : a.EventNames[e]), b.Events.Select(e => e < 0 ? null : b.EventNames[e]));
+            Assert.Equal(a.Scores, b.Scores);
+            Assert.Equal(original.ItemFeatures.Categorical["category"], loaded.ItemFeatures.Categorical["category"]);
+            Assert.Equal(original.ItemFeatures.Numeric["price"], loaded.ItemFeatures.Numeric["price"]);
+            Assert.Equal(original.ItemFeatures.Text["title"], loaded.ItemFeatures.Text["title"]);
+            Assert.Equal(original.Fingerprint(), loaded.Fingerprint());
+            var kinds = store.Collaborative().ItemPopularity().ToDictionary(p => p.Item, p => p.Kind);
+            Assert.Equal("track", kinds["i1"]);
+            Assert.Equal("product", kinds["i2"]);
+        }
+    }
+
+    [Fact]
+    public void A_failed_import_rolls_back_everything_and_the_store_stays_usable()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        store.Import(DatasetLoader.Load(Folder("user,item,score\na,x,1\nb,y,2\n")));
+        var before = store.Counts();
+        var users = new IdMap(["a", "new-user-1", "new-user-2"]);
+        var items = new IdMap(["x", "new-item"]);
+        var log = new InteractionLog([1, 2, 0], [1, 1, 0], [1f, float.NaN, 1f], new long[3], [-1, -1, -1], []);
+        var e = Assert.Throws<TroveException>(() => store.Import(new Dataset(users, items, log)));
+        Assert.Contains("nothing was imported", e.Message);
+        Assert.Equal(before, store.Counts());
+        Assert.Equal(["a", "b"], store.LoadDataset().Users.Ids);
+        // The next import works and continues the ids.
+        store.Import(DatasetLoader.Load(Folder("user,item,score\nc,x,1\n")));
+        Assert.Equal(["a", "b", "c"], store.LoadDataset().Users.Ids);
+    }
+
+    [Fact]
+    public void A_malformed_csv_line_late_in_the_file_leaves_the_store_unchanged()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        DataImporter.Import(store, Folder("user,item,score\na,x,1\n"));
+        var before = store.Counts();
+        var lines = string.Join("", Enumerable.Range(0, 5000).Select(i => $"u{i},i{i % 97},1\n"));
+        var e = Assert.ThrowsAny<TroveException>(() => DataImporter.Import(store, Folder("user,item,score\n" + lines + "bad,row,notanumber\n")));
+        Assert.Contains("5002", e.Message);
+        Assert.Equal(before, store.Counts());
+    }
+
+    [Fact]
+    public void Appending_maps_existing_ids_to_existing_rows_and_merges_features()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        store.Import(DatasetLoader.Load(Folder("user,item\na,x\n", "item,genre\nx,rock\n")));
+        var second = store.Import(DatasetLoader.Load(Folder("user,item\na,y\nb,x\n", "item,year\nx,1999\ny,2001\n")));
+        Assert.Equal((1L, 1L), (second.NewUsers, second.NewItems));
+        var d = store.LoadDataset();
+        Assert.Equal(["x", "y"], d.Items.Ids);
+        Assert.Equal("rock", d.ItemFeatures.Categorical["genre"][0]);
+        Assert.Equal(1999f, d.ItemFeatures.Numeric["year"][0]);
+        Assert.Equal(3, d.Interactions.Count);
+    }
+
+    [Fact]
+    public void Recommendations_are_replaced_per_model_version_and_a_bad_batch_keeps_the_old_rows()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        store.SaveRecommendations("m1", [new("u", 1, "a", 0.9f), new("u", 2, "b", 0.5f)]);
+        store.SaveRecommendations("m2", [new("u", 1, "c", 0.7f)]);
+        Assert.Equal(1, store.SaveRecommendations("m1", [new("v", 1, "z", 0.1f)]));
+        Assert.Equal([new RecommendationRow("v", 1, "z", 0.1f)], store.GetRecommendations("m1"));
+        Assert.Single(store.GetRecommendations("m2"));
+        Assert.Throws<TroveException>(() => store.SaveRecommendations("m1", [new("w", 1, "a", 1f), new("w", 1, "b", 1f)]));
+        Assert.Throws<TroveException>(() => store.SaveRecommendations("m1", [new("w", 1, "a", float.NaN)]));
+        Assert.Equal([new RecommendationRow("v", 1, "z", 0.1f)], store.GetRecommendations("m1"));
+        Assert.Equal(2, store.Counts().Recommendations);
+    }
+
+    [Fact]
+    public void Models_are_registered_updated_and_listed()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        var created = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        store.RegisterModel(new ModelRecord { Algorithm = "ease", ModelVersion = "v1", CreatedUtc = created, ParametersJson = "{\"lambda\":1}" });
+        store.RegisterModel(new ModelRecord { Algorithm = "ease", ModelVersion = "v1", CreatedUtc = created, Path = "/m" });
+        store.SetModelMetrics("v1", "{\"ndcg@10\":0.3}");
+        var m = Assert.Single(store.ListModels());
+        Assert.Equal(("/m", "{\"ndcg@10\":0.3}", created), (m.Path, m.MetricsJson, m.CreatedUtc));
+        Assert.Throws<TroveException>(() => store.SetModelMetrics("nope", "{}"));
+    }
+
+    [Fact]
+    public void Reopening_is_idempotent_and_keeps_the_data()
+    {
+        if (!Available()) return;
+        var location = NewLocation();
+        using (var store = Open(location)) store.Import(DatasetLoader.Load(Folder("user,item\na,x\n")));
+        for (int k = 0; k < 3; k++)
+        {
+            using var store = Open(location, create: false);
+            Assert.Equal(2, store.SchemaVersion);
+            Assert.Equal(1, store.Counts().Interactions);
+        }
+    }
+
+    [Fact]
+    public void User_similarities_are_replaced_atomically()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        store.Import(DatasetLoader.Load(Folder("user,item\na,x\nb,x\nc,x\n")));
+        var c = store.Collaborative();
+        Assert.Equal(2, c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 2, "c", 0.5f, 2)]));
+        Assert.Equal(1, c.SaveUserSimilarities("jaccard", [new("b", 1, "c", 0.25f, 1)]));
+        Assert.Equal([new UserSimilarityRow("b", 1, "c", 0.25f, 1, "jaccard")], c.GetUserSimilarities());
+        // A failing run (unknown user half way) keeps the previous run's rows.
+        Assert.Throws<TroveException>(() => c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 2, "nobody", 0.5f, 2)]));
+        Assert.Throws<TroveException>(() => c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 1, "c", 0.5f, 2)]));
+        Assert.Equal([new UserSimilarityRow("b", 1, "c", 0.25f, 1, "jaccard")], c.GetUserSimilarities());
+        Assert.Empty(c.GetUserSimilarities("a"));
+    }
+
+    [Fact]
+    public void Views_count_items_plays_loves_and_users()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        var c = store.Collaborative();
+        var items = new IdMap(["t1", "t2", "t3"]);
+        var features = new FeatureTable();
+        features.Categorical["kind"] = ["track", "track", "album"];
+        // ann: t1 12 plays + loved, t2 3 plays, t3 5 plays; bob: t1 4 plays, t3 loved only.
+        c.ReplaceUserInteractions("ann", null, items, features,
+        [
+            new("ann", "t1", 12, 12, 0, "play"), new("ann", "t1", 1, null, 1700000000, "love"),
+            new("ann", "t2", 3, 3, 0, "play"), new("ann", "t3", 5, 5, 0, "play"),
+        ]);
+        c.ReplaceUserInteractions("bob", null, new IdMap(), new FeatureTable(), [new("bob", "t1", 4, 4, 0, "play"), new("bob", "t3", 1, null, 0, "love")]);
+        var stats = c.UserStats().ToDictionary(s => s.User);
+        Assert.Equal((3L, 4L, 20.0, 1L), (stats["ann"].Items, stats["ann"].Interactions, stats["ann"].TotalPlays, stats["ann"].Loves));
+        Assert.Equal((2L, 2L, 4.0, 1L), (stats["bob"].Items, stats["bob"].Interactions, stats["bob"].TotalPlays, stats["bob"].Loves));
+        Assert.NotNull(stats["ann"].LastUpdateUtc);
+        Assert.InRange(stats["ann"].LastUpdateUtc!.Value, DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(5));
+        var pop = c.ItemPopularity();
+        Assert.Equal(["t1", "t3", "t2"], pop.Select(p => p.Item));
+        Assert.Equal(new ItemPopularityRow("t1", "track", 2, 16, 1, 8), pop[0]);
+        Assert.Equal(new ItemPopularityRow("t3", "album", 2, 5, 1, 2.5), pop[1]);
+        Assert.Equal(new ItemPopularityRow("t2", "track", 1, 3, 0, 3), pop[2]);
+
+        // Re-fetching ann replaces only her play/love rows.
+        c.ReplaceUserInteractions("ann", ["play", "love"], new IdMap(), new FeatureTable(), [new("ann", "t2", 7, 7, 0, "play")]);
+        stats = c.UserStats().ToDictionary(s => s.User);
+        Assert.Equal((1L, 7.0, 0L), (stats["ann"].Items, stats["ann"].TotalPlays, stats["ann"].Loves));
+        Assert.Equal((2L, 4.0), (stats["bob"].Items, stats["bob"].TotalPlays));
+        Assert.Throws<TroveException>(() => c.ReplaceUserInteractions("ann", null, new IdMap(), new FeatureTable(), [new("ann", "t1", 1), new("bob", "t1", 1)]));
+        Assert.Equal(7.0, c.UserStats().Single(s => s.User == "ann").TotalPlays);
+    }
+
+    [Fact]
+    public void Ingest_logs_round_trip_newest_first()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        var c = store.Collaborative();
+        var t0 = new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc);
+        c.LogIngest(new IngestLogEntry { Source = "import", Target = "/data", StartedUtc = t0, FinishedUtc = t0.AddSeconds(2), Rows = 92834 });
+        c.LogIngest(new IngestLogEntry { Source = "lastfm:user.getTopTracks", Target = "rj", StartedUtc = t0.AddMinutes(1), FinishedUtc = t0.AddMinutes(1), Status = IngestStatus.Skipped, Error = "private profile", Requests = 1 });
+        var logs = c.IngestLogs();
+        Assert.Equal(["lastfm:user.getTopTracks", "import"], logs.Select(l => l.Source));
+        Assert.Equal((IngestStatus.Skipped, "private profile", 1, "rj"), (logs[0].Status, logs[0].Error, logs[0].Requests, logs[0].Target));
+        Assert.Equal((92834L, t0, t0.AddSeconds(2), IngestStatus.Ok), (logs[1].Rows, logs[1].StartedUtc, logs[1].FinishedUtc, logs[1].Status));
+    }
+
+    [Fact]
+    public void HetRec_LastFm_imports_with_the_published_counts_tags_friends_and_kinds()
+    {
+        if (!Available()) return;
+        using var store = Open(NewLocation());
+        var result = DataImporter.Import(store, TestPaths.Dataset("lastfm-2k"));
+        Assert.Equal((1892L, 17632L, 92834L), (result.Totals.Users, result.Totals.Items, result.Totals.Interactions));
+        var d = store.LoadDataset();
+        Assert.Equal(92834, d.Interactions.Count);
+        Assert.Equal(13883f, d.Interactions.Scores![0]);
+        Assert.Equal("MALICE MIZER", d.ItemFeatures.Text["name"][d.Items.IndexOf("1")]);
+        Assert.InRange(d.ItemFeatures.Labels("tags", d.Items.IndexOf("52")).Length, 1, LastFmReader.TopTags);
+        // user_friends.dat: 25,434 (user, friend) pairs, all of users with plays.
+        Assert.Equal(25434, Enumerable.Range(0, d.UserCount).Sum(u => d.UserFeatures.Labels("friends", u).Length));
+        Assert.Contains("275", d.UserFeatures.Labels("friends", d.Users.IndexOf("2")));
+        var c = store.Collaborative();
+        Assert.All(c.ItemPopularity(5), p => Assert.Equal("artist", p.Kind));
+        var stats = c.UserStats();
+        Assert.Equal(1892, stats.Count);
+        Assert.Equal(92834, stats.Sum(s => s.Items));
+        Assert.Equal(d.Interactions.Weights.Sum(w => (double)w), stats.Sum(s => s.TotalPlays), 0);
+    }
+}
+
+public sealed class SqliteStoreContractTests : StoreContractTests
+{
+    protected override string NewLocation() => Path.Combine(TestPaths.NewTempDirectory(), "trove.db");
+}
+
+public sealed class PostgresStoreContractTests(PostgresTestServer server, ITestOutputHelper output) : StoreContractTests, IClassFixture<PostgresTestServer>
+{
+    protected override bool Available() => server.Require(output);
+    protected override string NewLocation() => server.NewSchema();
+}
