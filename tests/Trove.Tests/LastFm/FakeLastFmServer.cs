@@ -40,6 +40,10 @@ public sealed class FakeLastFmServer : IDisposable
     public void Add(string method, string user, int page, string body, int status = 200, string? retryAfter = null) =>
         _responses.GetOrAdd(Key(method, user, page), _ => new()).Add((status, body, retryAfter));
 
+    /// <summary>Replaces the responses of a key with one response.</summary>
+    public void Set(string method, string user, int page, string body, int status = 200) =>
+        _responses[Key(method, user, page)] = [(status, body, null)];
+
     private static string Key(string method, string user, int page) => $"{method.ToLowerInvariant()} {user} {page}";
 
     private async Task Serve()
@@ -85,30 +89,30 @@ public static class LastFmFixtures
 {
     public static string TopTracksPage(string user, int page, int totalPages, int total, params (string Name, string Artist, int Plays, int Rank)[] tracks) =>
         "{\"toptracks\":{\"track\":[" + string.Join(",", tracks.Select(t =>
-            $$"""{"streamable":{"fulltrack":"0","#text":"0"},"mbid":"","name":"{{t.Name}}","image":[{"size":"small","#text":""}],"artist":{"url":"https://www.last.fm/music/x","name":"{{t.Artist}}","mbid":"mb-{{t.Artist}}"},"url":"https://www.last.fm/music/x/_/y","duration":"215","@attr":{"rank":"{{t.Rank}}"},"playcount":"{{t.Plays}}"}""")) +
-        $$"""],"@attr":{"user":"{{user}}","totalPages":"{{totalPages}}","page":"{{page}}","perPage":"2","total":"{{total}}"}}}""";
+            $$$$"""{"streamable":{"fulltrack":"0","#text":"0"},"mbid":"","name":"{{{{t.Name}}}}","image":[{"size":"small","#text":""}],"artist":{"url":"https://www.last.fm/music/x","name":"{{{{t.Artist}}}}","mbid":"mb-{{{{t.Artist}}}}"},"url":"https://www.last.fm/music/x/_/y","duration":"215","@attr":{"rank":"{{{{t.Rank}}}}"},"playcount":"{{{{t.Plays}}}}"}""")) +
+        $$$$"""],"@attr":{"user":"{{{{user}}}}","totalPages":"{{{{totalPages}}}}","page":"{{{{page}}}}","perPage":"2","total":"{{{{total}}}}"}}}""";
 
-    public static string TopAlbums(string user) => $$"""
+    public static string TopAlbums(string user) => $$$$"""
         {"topalbums":{"album":[
           {"artist":{"url":"https://www.last.fm/music/Radiohead","name":"Radiohead","mbid":"a74b1b7f"},"image":[],"mbid":"b1392450","url":"https://www.last.fm/music/Radiohead/OK+Computer","playcount":"40","@attr":{"rank":"1"},"name":"OK Computer"},
           {"artist":{"url":"https://www.last.fm/music/Bjork","name":"Björk","mbid":""},"image":[],"mbid":"","url":"https://www.last.fm/music/Bjork/Homogenic","playcount":"0","@attr":{"rank":"2"},"name":"Homogenic"}
-        ],"@attr":{"user":"{{user}}","totalPages":"1","page":"1","perPage":"50","total":"2"}}}
+        ],"@attr":{"user":"{{{{user}}}}","totalPages":"1","page":"1","perPage":"50","total":"2"}}}
         """;
 
     /// <summary>A single artist: the API returns an object, not an array.</summary>
-    public static string TopArtistsSingle(string user) => $$"""
+    public static string TopArtistsSingle(string user) => $$$$"""
         {"topartists":{"artist":{"streamable":"0","image":[],"mbid":"a74b1b7f","url":"https://www.last.fm/music/Radiohead","playcount":"120","@attr":{"rank":"1"},"name":"Radiohead"},
-         "@attr":{"user":"{{user}}","totalPages":"1","page":"1","perPage":"50","total":"1"}}}
+         "@attr":{"user":"{{{{user}}}}","totalPages":"1","page":"1","perPage":"50","total":"1"}}}
         """;
 
-    public static string Loved(string user) => $$"""
+    public static string Loved(string user) => $$$$"""
         {"lovedtracks":{"track":[
           {"artist":{"url":"https://www.last.fm/music/Radiohead","name":"Radiohead","mbid":"a74b1b7f"},"date":{"uts":"1700000000","#text":"14 Nov 2023, 22:13"},"mbid":"","url":"https://www.last.fm/music/Radiohead/_/Airbag","name":"Airbag","image":[],"streamable":{"fulltrack":"0","#text":"0"}}
-        ],"@attr":{"user":"{{user}}","totalPages":"1","page":"1","perPage":"50","total":"1"}}}
+        ],"@attr":{"user":"{{{{user}}}}","totalPages":"1","page":"1","perPage":"50","total":"1"}}}
         """;
 
     public static string Empty(string root, string list, string user) =>
-        $$"""{"{{root}}":{"{{list}}":[],"@attr":{"user":"{{user}}","totalPages":"0","page":"1","perPage":"50","total":"0"}}}""";
+        $$$$"""{"{{{{root}}}}":{"{{{{list}}}}":[],"@attr":{"user":"{{{{user}}}}","totalPages":"0","page":"1","perPage":"50","total":"0"}}}""";
 
     public const string Private = """{"error":17,"message":"Login: User required to be logged in"}""";
     public const string NotFound = """{"error":6,"message":"User not found"}""";
