@@ -331,8 +331,11 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
 
         private void DropIndexes()
         {
-            // Into an empty table, COPY without the secondary indexes and build them once at commit (DDL is transactional).
-            _store.Exec("DROP INDEX IF EXISTS ix_interactions_user; DROP INDEX IF EXISTS ix_interactions_item", _tx);
+            // Into an empty table, COPY without the secondary indexes and foreign keys, then build the indexes and
+            // re-add (= validate in one join) the foreign keys at commit: per-row FK triggers cost ~20x the COPY itself.
+            // DDL is transactional, so a rollback restores them.
+            _store.Exec("DROP INDEX IF EXISTS ix_interactions_user; DROP INDEX IF EXISTS ix_interactions_item; " +
+                        "ALTER TABLE interactions DROP CONSTRAINT IF EXISTS interactions_user_id_fkey, DROP CONSTRAINT IF EXISTS interactions_item_id_fkey", _tx);
             _rebuildIndexes = true;
         }
 
@@ -418,6 +421,7 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
             try
             {
                 FinishCopy();
+                double copied = _clock.Elapsed.TotalSeconds;
                 _users.Flush();
                 _items.Flush();
                 foreach (var id in _users.Touched) _touchedUsers.Add(id);
@@ -431,8 +435,11 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
                 _store.Exec("SET CONSTRAINTS ALL IMMEDIATE", _tx);
                 if (_rebuildIndexes)
                 {
-                    if (_interactions >= ProgressExtensions.MinRows) _progress?.Info($"indexing {_interactions:N0} interactions...");
-                    _store.Exec("CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id)", _tx);
+                    if (_interactions >= ProgressExtensions.MinRows)
+                        _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"copied {_interactions:N0} interactions in {copied:F1}s ({_interactions / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
+                    _store.Exec("CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id); " +
+                                "ALTER TABLE interactions ADD CONSTRAINT interactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) DEFERRABLE INITIALLY DEFERRED, " +
+                                "ADD CONSTRAINT interactions_item_id_fkey FOREIGN KEY (item_id) REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED", _tx);
                 }
                 _tx.Commit();
             }
