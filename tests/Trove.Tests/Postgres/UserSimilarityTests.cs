@@ -126,6 +126,28 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public void A_failed_bulk_import_into_an_empty_table_restores_its_indexes_and_foreign_keys()
+    {
+        if (!server.Require(output)) return;
+        var cs = server.NewSchema();
+        using (var store = PostgresStore.Open(cs))
+        {
+            var log = new InteractionLog([0, 1], [0, 0], [1f, -1f], new long[2], [-1, -1], []);
+            Assert.Throws<Trove.Core.Errors.TroveException>(() => store.Import(new Dataset(new IdMap(["a", "b"]), new IdMap(["x"]), log)));
+            Assert.Equal(new StoreCounts(0, 0, 0, 0, 0), store.Counts());
+        }
+        using var c = new Npgsql.NpgsqlConnection(cs);
+        c.Open();
+        using var cmd = new Npgsql.NpgsqlCommand("""
+            SELECT (SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname IN ('ix_interactions_user', 'ix_interactions_item')),
+                   (SELECT count(*) FROM pg_constraint WHERE conrelid = 'interactions'::regclass AND contype = 'f')
+            """, c);
+        using var r = cmd.ExecuteReader();
+        Assert.True(r.Read());
+        Assert.Equal((2L, 2L), (r.GetInt64(0), r.GetInt64(1)));
+    }
+
+    [Fact]
     public void Migrations_are_recorded_once_however_often_the_store_is_opened()
     {
         if (!server.Require(output)) return;
