@@ -66,6 +66,8 @@ public sealed class LastFmApiException(int code, string message, int httpStatus)
     public bool IsUnknownOrPrivateUser => Code is 6 or 17;
     /// <summary>8 operation failed, 11 service offline, 16 temporarily unavailable, 29 rate limit exceeded.</summary>
     public bool IsTransient => Code is 8 or 11 or 16 or 29;
+    /// <summary>4 authentication failed, 10 invalid API key, 26 suspended key: no user can be fetched.</summary>
+    public bool IsKeyProblem => Code is 4 or 10 or 26;
 }
 
 /// <summary>One page of a user.getTop*/user.getLovedTracks response.</summary>

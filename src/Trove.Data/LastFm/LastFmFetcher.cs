@@ -79,6 +79,8 @@ public sealed class LastFmFetcher(LastFmClient client, ICollaborativeStore store
             catch (TroveException e)
             {
                 Log(method, user, started, 0, IngestStatus.Failed, e.Message, client.RequestCount - before);
+                // A bad API key fails every user: stop the run with the API's message.
+                if (e is LastFmApiException { IsKeyProblem: true }) throw new TroveException($"{e.Message} (check --api-key); stopped at user '{user}'.", e);
                 return new LastFmUserResult(user, IngestStatus.Failed, 0, e.Message);
             }
         }

@@ -448,7 +448,8 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
                 throw new TroveException($"Import into '{_store.Location}' failed, nothing was imported: {e.SqlState}: {e.MessageText}", e);
             }
             _done = true;
-            if (_interactions > 0) { try { _store.Exec("ANALYZE interactions"); } catch (NpgsqlException) { } }
+            // Fresh planner statistics after bulk loads (small appends, e.g. one Last.fm user, leave it to autovacuum).
+            if (_rebuildIndexes || _interactions >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
             return new ImportResult(_users.Added, _items.Added, _interactions, _store.Counts(), _clock.Elapsed.TotalSeconds);
         }
 

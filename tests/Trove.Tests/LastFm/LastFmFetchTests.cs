@@ -184,6 +184,12 @@ public class LastFmFetcherTests
         Assert.Equal(8, store.Counts().Interactions);
         Assert.Contains(store.Collaborative().IngestLogs(), l => l.Target == "hidden" && l.Status == IngestStatus.Skipped);
         Assert.Equal(2, Trove.Cli.Program.Main(["lastfm", "fetch", "--users", "rj", "--db", location, "--api-url", s.ApiUrl, "--api-key", "k", "--rate", "fast"]));
+        // Error 10 (invalid API key) stops the run (exit code 2) instead of failing every user in turn.
+        s.Set("user.getTopTracks", "newbie", 1, """{"error":10,"message":"Invalid API key - You must be granted a valid key by last.fm"}""", 403);
+        int before = s.Requests.Count;
+        Assert.Equal(2, Trove.Cli.Program.Main(["lastfm", "fetch", "--users", "newbie,rj", "--db", location, "--api-url", s.ApiUrl, "--api-key", "bad", "--delay", "0"]));
+        Assert.Equal(before + 1, s.Requests.Count);
+        Assert.Equal(2, Trove.Cli.Program.Main(["lastfm", "fetch", "--users", "rj", "--db", location, "--api-url", s.ApiUrl, "--api-key", " "]));
     }
 }
 
