@@ -148,6 +148,31 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
     }
 
     [Fact]
+    public void HetRec_gives_the_same_data_similarities_and_views_in_both_stores()
+    {
+        if (!server.Require(output)) return;
+        using var pg = InteractionStores.Open(server.NewSchema());
+        using var lite = InteractionStores.Open(Path.Combine(TestPaths.NewTempDirectory(), "h.db"));
+        var settings = new UserSimilaritySettings { Similarity = SimilarityMetric.Cosine, Threshold = 0.1f, Neighbours = 50, MinShared = 5 };
+        var results = new List<(string Fingerprint, IReadOnlyList<UserSimilarityRow> Sims, IReadOnlyList<UserStatsRow> Stats, IReadOnlyList<ItemPopularityRow> Pop)>();
+        foreach (var store in new[] { lite, pg })
+        {
+            DataImporter.Import(store, TestPaths.Dataset("lastfm-2k"));
+            var d = store.LoadDataset();
+            var c = store.Collaborative();
+            c.SaveUserSimilarities("cosine", UserSimilarities.Compute(d, settings, 2)
+                .Select(x => new UserSimilarityRow(d.Users[x.User], x.Rank, d.Users[x.Other], x.Similarity, x.SharedItems)));
+            results.Add((d.Fingerprint(), c.GetUserSimilarities(), c.UserStats().Select(u => u with { LastUpdateUtc = null }).ToList(), c.ItemPopularity(200)));
+        }
+        Assert.Equal(results[0].Fingerprint, results[1].Fingerprint);
+        Assert.True(results[0].Sims.Count > 50_000, $"{results[0].Sims.Count} similarities");
+        Assert.Equal(results[0].Sims, results[1].Sims);
+        Assert.Equal(results[0].Stats, results[1].Stats);
+        Assert.Equal(results[0].Pop, results[1].Pop);
+        Assert.All(results[1].Sims, s => Assert.True(s.Similarity > 0.1f && s.SharedItems >= 5 && s.Rank <= 50));
+    }
+
+    [Fact]
     public void Migrations_are_recorded_once_however_often_the_store_is_opened()
     {
         if (!server.Require(output)) return;
