@@ -1,0 +1,54 @@
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+using Trove.Numerics.Index;
+using Trove.Numerics.Sparse;
+
+namespace Trove.Server.Models;
+
+/// <summary>
+/// One trained model as the server uses it: the model file's contents plus what the server derives
+/// once at load time (item popularity for cold start, a vector index for embedding models, data statistics).
+/// Immutable after construction, so requests can keep using it while a reload swaps in a new one.
+/// </summary>
+public sealed class LoadedModel
+{
+    public LoadedModel(string name, string path, TrainedModel trained, DateTime fileTimeUtc, int hnswMinItems)
+    {
+        Name = name; Path = path; Trained = trained; FileTimeUtc = fileTimeUtc;
+        LoadedUtc = DateTime.UtcNow;
+        UserItems = (trained.Model as ITrainingInteractions)?.UserItems;
+        Popularity = new float[trained.Items.Count];
+        if (UserItems is { } m)
+        {
+            var counts = m.ColumnCounts();
+            for (int i = 0; i < Math.Min(counts.Length, Popularity.Length); i++) Popularity[i] = counts[i];
+        }
+        if (trained.Model is IEmbeddingModel embedding && trained.Items.Count > 0)
+        {
+            int n = trained.Items.Count, d = embedding.Dimensions;
+            var vectors = new float[n * d];
+            for (int i = 0; i < n; i++) embedding.ItemVector(i).CopyTo(vectors.AsSpan(i * d, d));
+            ItemIndex = n >= hnswMinItems
+                ? HnswIndex.Build(vectors, d, VectorMetric.Cosine, new HnswParameters { EfSearch = 100 })
+                : new ExactIndex(vectors, d, VectorMetric.Cosine);
+        }
+    }
+
+    public string Name { get; }
+    public string Path { get; }
+    public TrainedModel Trained { get; }
+    public IRecommender Model => Trained.Model;
+    public ModelManifest Manifest => Trained.Manifest;
+    public string Version => Manifest.ModelVersion;
+    public DateTime FileTimeUtc { get; }
+    public DateTime LoadedUtc { get; }
+    /// <summary>The training interactions (users x items), when the model keeps them.</summary>
+    public CsrMatrix? UserItems { get; }
+    /// <summary>Users per item in the training data: the cold-start ranking.</summary>
+    public float[] Popularity { get; }
+    /// <summary>Cosine index over item vectors of an embedding model (HNSW for large catalogues), else null.</summary>
+    public IVectorIndex? ItemIndex { get; }
+
+    private DataStatistics? _statistics;
+    public DataStatistics Statistics => _statistics ??= DataStatistics.Compute(this);
+}
