@@ -29,7 +29,7 @@ public sealed record ServerOptions
     public string? FiguresPath { get; init; }
     /// <summary>Interaction data file (--data); shown on the dashboard as the data source.</summary>
     public string? DataPath { get; init; }
-    /// <summary>SQLite database (--db) where events are stored (pending the data branch's store: events are kept in memory until then).</summary>
+    /// <summary>SQLite database (--db) where events are stored; the evaluated models registered there feed the dashboard.</summary>
     public string? DatabasePath { get; init; }
     /// <summary>Build an HNSW index over item vectors of embedding models with at least this many items (exact search below).</summary>
     public int HnswMinItems { get; init; } = 20_000;

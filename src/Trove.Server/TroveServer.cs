@@ -38,7 +38,8 @@ public static class TroveServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ApiKey(apiKey));
         builder.Services.AddSingleton<ModelCatalog>();
-        builder.Services.AddSingleton(events ?? new InMemoryEventStore());
+        events ??= options.DatabasePath is { } db ? new InteractionStoreEvents(Trove.Data.Stores.SqliteStore.Open(db)) : new InMemoryEventStore();
+        builder.Services.AddSingleton(events);
         builder.Services.AddSingleton<ServingEngine>();
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddProblemDetails();

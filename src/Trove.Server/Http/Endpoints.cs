@@ -328,14 +328,17 @@ public static class Endpoints
             model = m.Name, modelVersion = m.Version, algorithm = m.Manifest.Algorithm, dataFile = options.DataPath,
             data = m.Statistics,
             events = new { store = events.Description, count = events.Count, byType = events.CountsByEvent() },
+            database = events is InteractionStoreEvents database ? database.Counts() : null,
             models = catalog.Current.Models.Select(Describe),
         });
     }
 
-    private static IResult Evaluation(ServerOptions options)
+    private static IResult Evaluation(ServerOptions options, IEventStore events)
     {
+        if (options.EvaluationPath is null && events is InteractionStoreEvents database && database.EvaluatedModels() is { Count: > 0 } rows)
+            return Results.Ok(new { source = database.Description, models = rows });
         if (options.EvaluationPath is not { } path || !File.Exists(path))
-            return Results.Problem(options.EvaluationPath is null ? "No evaluation report configured: start the server with --evaluation report.json." : $"The evaluation report '{options.EvaluationPath}' does not exist.",
+            return Results.Problem(options.EvaluationPath is null ? "No evaluation report configured: start the server with --evaluation report.json (or --db with evaluated models)." : $"The evaluation report '{options.EvaluationPath}' does not exist.",
                 statusCode: StatusCodes.Status404NotFound, title: "No evaluation report");
         try
         {

@@ -329,3 +329,40 @@ public class ApiTests
 
     private static StringContent JsonContent(string json) => new(json, System.Text.Encoding.UTF8, "application/json");
 }
+
+/// <summary>`trove serve --db`: events go to the SQLite store as well as into the live overlay.</summary>
+public class DatabaseEventsTests
+{
+    [Fact]
+    public async Task Events_are_written_to_the_database_and_evaluated_models_feed_the_dashboard()
+    {
+        var dir = Support.TestPaths.NewTempDirectory();
+        var db = Path.Combine(dir, "trove.db");
+        var model = ServerHost.TrainModel("itemknn", path: Path.Combine(dir, "knn.trove"));
+        var manifest = ModelFile.Load(model, BuiltInAlgorithms.Registry).Manifest;
+        using (var store = Trove.Data.Stores.SqliteStore.Open(db))
+        {
+            store.Import(ServerHost.Toy());
+            store.RegisterModel(Trove.Data.Stores.ModelRecord.FromManifest(manifest, model, """{"ndcg@10":0.42,"hr@10":0.7}"""));
+        }
+        await using var host = await ServerHost.StartAsync(model, o => o with { DatabasePath = db });
+        var response = await host.Client.SendAsync(host.Post("/events", """[{"user":"alice","item":"c","event":"purchase"},{"user":"newbie","item":"zz-new","event":"view"}]"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var recs = JsonDocument.Parse(await host.Client.GetStringAsync("/users/alice/recommendations?k=8")).RootElement;
+        Assert.DoesNotContain("c", recs.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()));
+
+        using (var store = Trove.Data.Stores.SqliteStore.Open(db, createIfMissing: false))
+        {
+            var counts = store.Counts();
+            Assert.Equal(17 + 2, counts.Interactions);
+            Assert.Equal(7, counts.Users);
+            Assert.Equal(9, counts.Items);
+        }
+        var evaluation = JsonDocument.Parse(await host.Client.GetStringAsync("/api/evaluation")).RootElement;
+        var row = evaluation.GetProperty("models")[0];
+        Assert.Equal(manifest.ModelVersion, row.GetProperty("model").GetString());
+        Assert.Equal(0.42, row.GetProperty("ndcg@10").GetDouble(), 6);
+        var stats = JsonDocument.Parse(await host.Client.GetStringAsync("/api/stats")).RootElement;
+        Assert.Equal(19, stats.GetProperty("database").GetProperty("interactions").GetInt64());
+    }
+}
