@@ -1,5 +1,6 @@
 using Trove.Core.Algorithms;
 using Trove.Models.Baselines;
+using Trove.Models.Factorization;
 
 namespace Trove.Models;
 
@@ -7,5 +8,6 @@ namespace Trove.Models;
 public static class BuiltInAlgorithms
 {
     public static ModelRegistry Registry { get; } = new ModelRegistry()
-        .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p));
+        .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
+        .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p));
 }
