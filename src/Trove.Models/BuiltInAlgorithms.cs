@@ -1,6 +1,7 @@
 using Trove.Core.Algorithms;
 using Trove.Models.Baselines;
 using Trove.Models.Factorization;
+using Trove.Models.Linear;
 
 namespace Trove.Models;
 
@@ -9,5 +10,6 @@ public static class BuiltInAlgorithms
 {
     public static ModelRegistry Registry { get; } = new ModelRegistry()
         .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
-        .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p));
+        .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p))
+        .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p));
 }
