@@ -26,9 +26,9 @@ public sealed record AlsParameters
     /// <summary>Alternating passes (each solves all users, then all items).</summary>
     public int Iterations { get; init; } = 15;
     /// <summary>Confidence of an observed pair is 1 + alpha * weight (Hu, Koren, Volinsky 2008).</summary>
-    public float Alpha { get; init; } = 2f;
+    public float Alpha { get; init; } = 8f;
     /// <summary>L2 regularisation lambda.</summary>
-    public float Regularization { get; init; } = 0.1f;
+    public float Regularization { get; init; } = 40f;
     /// <summary>
     /// Frequency scaling of the regularisation (Rendle et al. 2022): a row with n observations uses
     /// lambda * (n + 1)^exponent. 0 gives the classic constant lambda, 1 is ALS-WR style.
