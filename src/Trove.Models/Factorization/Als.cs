@@ -195,13 +195,13 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
             ws.Weights[j] = c - 1f;
             TensorPrimitives.MultiplyAdd(y, c, b, b);
         }
-        VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n);
+        VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n, upperOnly: true);
         if (!SmallCholesky.TrySolve(a, k, b))
         {
             // Not positive definite (regularisation 0 and too few observations): add a small ridge and retry.
             gram.CopyTo(a, 0);
             for (int d = 0; d < k; d++) a[d * k + d] += reg + 1e-3f * (1 + a[d * k + d]);
-            VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n);
+            VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n, upperOnly: true);
             b.Clear();
             for (int j = 0; j < n; j++) TensorPrimitives.MultiplyAdd(other.AsSpan(idx[j] * k, k), Confidence(vals[j]), b, b);
             if (!SmallCholesky.TrySolve(a, k, b)) { x.Clear(); return; }

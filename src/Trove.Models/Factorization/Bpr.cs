@@ -108,12 +108,12 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             float lr = p.LearningRate * MathF.Pow(p.LearningRateDecay, epoch);
             var sw = Stopwatch.StartNew();
             var lossParts = new double[threads];
-            var counted = new long[threads];
+            var counted = new long[threads]; var lossCounts = new long[threads];
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = context.Cancellation }, t =>
             {
                 long begin = samples * t / threads, end = samples * (t + 1) / threads;
                 var r = new XorShift(unchecked((ulong)context.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)t + 1));
-                double loss = 0; long n = 0;
+                double loss = 0; long n = 0, done = 0;
                 for (long s = begin; s < end; s++)
                 {
                     int e = r.Next(entryUser.Length);
@@ -123,15 +123,17 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
                     var pos = ui.RowIndices(u);
                     int j = SampleNegative(pos, items, sampler, ref r);
                     if (j < 0) continue;
-                    loss += Step(u, i, j, lr);
-                    n++;
+                    float x = Step(u, i, j, lr);
+                    if ((s & 7) == 0) { loss += x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x)); n++; }
+                    done++;
                 }
-                lossParts[t] = loss; counted[t] = n;
+                lossParts[t] = loss; lossCounts[t] = n; counted[t] = done;
             });
             double seconds = sw.Elapsed.TotalSeconds;
             long done = counted.Sum();
             totalSamples += done; totalSeconds += seconds;
-            double meanLoss = done > 0 ? lossParts.Sum() / done : double.NaN;
+            long lossSamples = lossCounts.Sum();
+            double meanLoss = lossSamples > 0 ? lossParts.Sum() / lossSamples : double.NaN; // estimated on every 8th triple
             double? validation = null;
             bool validateNow = context.Validate is not null && ((epoch + 1) % Math.Max(1, p.ValidateEvery) == 0 || epoch == p.Epochs - 1);
             if (validateNow) validation = context.Validate!(this);
@@ -167,15 +169,15 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         return -1;
     }
 
-    /// <summary>One SGD step on the triple (u, i, j); returns -ln sigma(x_uij) before the update.</summary>
-    private double Step(int u, int i, int j, float lr)
+    /// <summary>One SGD step on the triple (u, i, j); returns x_uij before the update.</summary>
+    private float Step(int u, int i, int j, float lr)
     {
         int d = Dimensions, f = Params.Factors;
         var wu = _users.AsSpan(u * d, d);
         var hi = _items.AsSpan(i * d, d);
         var hj = _items.AsSpan(j * d, d);
         // The bias sits in the last slot with user component 1, so the dot products include it.
-        float x = TensorPrimitives.Dot(wu, hi) - TensorPrimitives.Dot(wu, hj);
+        float x = DotDifference(wu, hi, hj);
         float z = 1f / (1f + MathF.Exp(x)); // sigma(-x) = d ln sigma(x) / dx
         float reg = Params.Regularization;
         UpdateFactors(wu[..f], hi[..f], hj[..f], lr * z, lr * reg);
@@ -184,7 +186,28 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             hi[f] += lr * (z - reg * hi[f]);
             hj[f] += lr * (-z - reg * hj[f]);
         }
-        return x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x));
+        return x;
+    }
+
+    /// <summary>w . (hi - hj) in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotDifference(ReadOnlySpan<float> w, ReadOnlySpan<float> hi, ReadOnlySpan<float> hj)
+    {
+        int n = w.Length, k = 0;
+        ref float pw = ref MemoryMarshal.GetReference(w);
+        ref float pi = ref MemoryMarshal.GetReference(hi);
+        ref float pj = ref MemoryMarshal.GetReference(hj);
+        float sum = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            for (; k <= n - Vector<float>.Count; k += Vector<float>.Count)
+                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref pw, (nuint)k),
+                    Vector.LoadUnsafe(ref pi, (nuint)k) - Vector.LoadUnsafe(ref pj, (nuint)k), acc);
+            sum = Vector.Sum(acc);
+        }
+        for (; k < n; k++) sum += Unsafe.Add(ref pw, k) * (Unsafe.Add(ref pi, k) - Unsafe.Add(ref pj, k));
+        return sum;
     }
 
     /// <summary>w += g (hi - hj) - r w; hi += g w - r hi; hj += -g w - r hj (old w on the right-hand sides).</summary>

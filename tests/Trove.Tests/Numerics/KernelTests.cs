@@ -49,6 +49,13 @@ public class KernelTests
         VectorKernels.AddWeightedOuterProducts(a1, n, rows, w, count);
         ScalarKernels.AddWeightedOuterProducts(a2, n, rows, w, count);
         Close(a2, a1);
+
+        var a3 = Random(n * n, 5);
+        VectorKernels.AddWeightedOuterProducts(a3, n, rows, w, count, upperOnly: true);
+        var lower = Random(n * n, 5);
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++)
+                Assert.Equal(c >= r ? a2[r * n + c] : lower[r * n + c], a3[r * n + c], 3);
     }
 
     [Fact]
