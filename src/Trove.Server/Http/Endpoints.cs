@@ -100,7 +100,7 @@ public static class Endpoints
 
     internal static ModelDescription Describe(LoadedModel m) => new(
         m.Name, m.Manifest.Algorithm, m.Version, m.Path, m.Manifest.CreatedUtc, m.LoadedUtc,
-        m.Trained.Users.Count, m.Trained.Items.Count, m.Model is IEmbeddingModel, m.Model is IHistoryScorer,
+        m.Trained.Users.Count, m.Trained.Items.Count, m.Model is IEmbeddingModel, m.HistoryScorer is not null,
         m.ItemIndex?.GetType().Name, m.Model.Parameters);
 
     // ---- recommendations --------------------------------------------------------------------
@@ -212,12 +212,17 @@ public static class Endpoints
         return Results.Ok(new ItemResponse(item, m.Name, (int)m.Popularity[i], ServingEngine.Features(m, i)));
     }
 
-    private static IResult UserEmbedding(string user, string? model, ModelCatalog catalog)
+    private static async Task<IResult> UserEmbedding(string user, string? model, ModelCatalog catalog, ServingEngine engine, CancellationToken cancel)
     {
         if (FindModel(catalog, model, out var m) is { } missing) return missing;
         if (m.Model is not IEmbeddingModel e) return NoEmbeddings(m);
-        if (!m.Trained.Users.TryGetIndex(user, out int u)) return UnknownUser(m, user);
-        return Results.Ok(new EmbeddingResponse(user, m.Name, m.Version, e.Dimensions, e.UserVector(u).ToArray()));
+        var state = await engine.UserAsync(m, user, cancel);
+        // With events since training (or a new user), fold the history in when the model can (ALS).
+        if ((state.NewEvents > 0 || !state.Known) && state.HistoryItems.Length > 0
+            && HistoryScoring.FoldIn(m.Model, state.HistoryItems, state.HistoryWeights) is { } folded)
+            return Results.Ok(new EmbeddingResponse(user, m.Name, m.Version, e.Dimensions, folded));
+        if (!state.Known) return UnknownUser(m, user);
+        return Results.Ok(new EmbeddingResponse(user, m.Name, m.Version, e.Dimensions, e.UserVector(state.Index).ToArray()));
     }
 
     private static IResult ItemEmbedding(string item, string? model, ModelCatalog catalog)

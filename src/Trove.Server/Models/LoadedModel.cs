@@ -16,6 +16,7 @@ public sealed class LoadedModel
     {
         Name = name; Path = path; Trained = trained; FileTimeUtc = fileTimeUtc;
         LoadedUtc = DateTime.UtcNow;
+        HistoryScorer = HistoryScoring.For(trained.Model);
         UserItems = (trained.Model as ITrainingInteractions)?.UserItems;
         Popularity = new float[trained.Items.Count];
         if (UserItems is { } m)
@@ -33,6 +34,9 @@ public sealed class LoadedModel
                 : new ExactIndex(vectors, d, VectorMetric.Cosine);
         }
     }
+
+    /// <summary>Scores for any history (new events, new users): ItemKnn and EASE directly, ALS by fold-in. Null when the model cannot.</summary>
+    public HistoryScore? HistoryScorer { get; }
 
     public string Name { get; }
     public string Path { get; }

@@ -73,10 +73,10 @@ public sealed class ServingEngine(IEventStore events)
     public float[]? Scores(LoadedModel model, UserState user)
     {
         var scores = new float[model.Trained.Items.Count];
-        if (model.Model is IHistoryScorer history && (user.NewEvents > 0 || !user.Known))
+        if (model.HistoryScorer is { } history && (user.NewEvents > 0 || !user.Known))
         {
             if (user.HistoryItems.Length == 0) return null;
-            history.ScoreHistory(user.HistoryItems, user.HistoryWeights, scores);
+            history(user.HistoryItems, user.HistoryWeights, scores);
             return scores;
         }
         if (!user.Known) return null;
@@ -122,7 +122,8 @@ public sealed class ServingEngine(IEventStore events)
 
     /// <summary>
     /// The history items that contributed most to <paramref name="item"/>'s score: for ItemKnn
-    /// weight x similarity (the terms of its score); for embedding models weight x cosine of item vectors.
+    /// weight x similarity (the terms of its score); for embedding models weight x cosine of item vectors;
+    /// for other history-linear models (EASE) the score of each history item alone.
     /// Null when the model has no such decomposition.
     /// </summary>
     public static IReadOnlyList<Contribution>? Explain(LoadedModel model, UserState user, int item, int top = 3)
@@ -156,7 +157,18 @@ public sealed class ServingEngine(IEventStore events)
                 break;
             }
             default:
-                return null;
+            {
+                // Models linear in the history (EASE): each item's own score is its exact share.
+                if (model.HistoryScorer is not { } history) return null;
+                var single = new float[model.Trained.Items.Count];
+                int limit = Math.Min(items.Length, 200);
+                for (int p = 0; p < limit; p++)
+                {
+                    history([items[p]], [weights[p]], single);
+                    contributions[p] = single[item];
+                }
+                break;
+            }
         }
         var (best, _) = TopK.Select(contributions, top);
         return best.Where(p => contributions[p] > 0)

@@ -366,3 +366,65 @@ public class DatabaseEventsTests
         Assert.Equal(19, stats.GetProperty("database").GetProperty("interactions").GetInt64());
     }
 }
+
+/// <summary>Embedding (ALS) and linear (EASE) models behind the same endpoints: vectors, vector index, fold-in of new events.</summary>
+public class FactorModelServingTests
+{
+    private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement;
+
+    private static string Als() => ServerHost.TrainModel("als", parameters: new Dictionary<string, string> { ["factors"] = "8", ["iterations"] = "10" });
+
+    [Fact]
+    public async Task Als_serves_embeddings_similar_items_through_the_vector_index_and_folds_in_new_events()
+    {
+        var path = Als();
+        await using var host = await ServerHost.StartAsync(path, o => o with { HnswMinItems = 1 }); // force HNSW even for 8 items
+        var models = Parse(await host.Client.GetStringAsync("/models"));
+        Assert.Equal("HnswIndex", models[0].GetProperty("vectorIndex").GetString());
+        Assert.True(models[0].GetProperty("historyScoring").GetBoolean());
+
+        var item = Parse(await host.Client.GetStringAsync("/items/a/embedding"));
+        Assert.Equal(8, item.GetProperty("dimensions").GetInt32());
+        Assert.Equal(8, item.GetProperty("vector").GetArrayLength());
+        var user = Parse(await host.Client.GetStringAsync("/users/alice/embedding"));
+        Assert.Equal(8, user.GetProperty("vector").GetArrayLength());
+
+        var similar = Parse(await host.Client.GetStringAsync("/items/e/similar?k=7"));
+        var ids = similar.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("id").GetString()).ToArray();
+        Assert.Equal(7, ids.Length);
+        Assert.DoesNotContain("e", ids);
+
+        var before = Parse(await host.Client.GetStringAsync("/users/alice/recommendations?k=8&explain=true"));
+        Assert.NotEqual(0, before.GetProperty("items")[0].GetProperty("because").GetArrayLength());
+        var posted = await host.Client.SendAsync(host.Post("/events", """[{"user":"alice","item":"g","event":"purchase"},{"user":"alice","item":"h","event":"purchase"}]"""));
+        Assert.Equal(System.Net.HttpStatusCode.OK, posted.StatusCode);
+        var after = Parse(await host.Client.GetStringAsync("/users/alice/recommendations?k=8"));
+        Assert.Equal(2, after.GetProperty("newEvents").GetInt32());
+        var afterIds = after.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()).ToArray();
+        Assert.DoesNotContain("g", afterIds);
+        Assert.DoesNotContain("h", afterIds);
+        var folded = Parse(await host.Client.GetStringAsync("/users/alice/embedding"));
+        Assert.NotEqual(user.GetProperty("vector")[0].GetSingle(), folded.GetProperty("vector")[0].GetSingle());
+
+        // A brand-new user with events is folded in too.
+        await host.Client.SendAsync(host.Post("/events", """{"user":"newcomer","item":"d","event":"view"}"""));
+        var fresh = Parse(await host.Client.GetStringAsync("/users/newcomer/recommendations?k=3"));
+        Assert.False(fresh.GetProperty("coldStart").GetBoolean());
+        Assert.Equal(3, fresh.GetProperty("items").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Ease_uses_new_events_at_once_and_explains_with_each_history_items_share()
+    {
+        var path = ServerHost.TrainModel("ease", parameters: new Dictionary<string, string> { ["lambda"] = "1" });
+        await using var host = await ServerHost.StartAsync(path);
+        var recs = Parse(await host.Client.GetStringAsync("/users/alice/recommendations?k=3&explain=true"));
+        Assert.NotEqual(0, recs.GetProperty("items")[0].GetProperty("because").GetArrayLength());
+        await host.Client.SendAsync(host.Post("/events", """{"user":"alice","item":"e","event":"purchase"}"""));
+        var after = Parse(await host.Client.GetStringAsync("/users/alice/recommendations?k=8"));
+        Assert.Equal(1, after.GetProperty("newEvents").GetInt32());
+        Assert.DoesNotContain("e", after.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()));
+        var problem = await host.Client.GetAsync("/items/a/embedding");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, problem.StatusCode);
+    }
+}
