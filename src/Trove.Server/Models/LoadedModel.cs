@@ -29,9 +29,11 @@ public sealed class LoadedModel
             int n = trained.Items.Count, d = embedding.Dimensions;
             var vectors = new float[n * d];
             for (int i = 0; i < n; i++) embedding.ItemVector(i).CopyTo(vectors.AsSpan(i * d, d));
-            ItemIndex = n >= hnswMinItems
-                ? HnswIndex.Build(vectors, d, VectorMetric.Cosine, new HnswParameters { EfSearch = 100 })
-                : new ExactIndex(vectors, d, VectorMetric.Cosine);
+            _exact = new ExactIndex(vectors, d, VectorMetric.Cosine);
+            // Large catalogues get an HNSW graph, built in the background: exact search serves until it is ready.
+            IndexReady = n >= hnswMinItems
+                ? Task.Run(() => { _hnsw = HnswIndex.Build(vectors, d, VectorMetric.Cosine, new HnswParameters { EfConstruction = 100, EfSearch = 100, Threads = 1 }); })
+                : Task.CompletedTask;
         }
     }
 
@@ -50,8 +52,12 @@ public sealed class LoadedModel
     public CsrMatrix? UserItems { get; }
     /// <summary>Users per item in the training data: the cold-start ranking.</summary>
     public float[] Popularity { get; }
-    /// <summary>Cosine index over item vectors of an embedding model (HNSW for large catalogues), else null.</summary>
-    public IVectorIndex? ItemIndex { get; }
+    /// <summary>Cosine index over item vectors of an embedding model (HNSW for large catalogues once built, exact before), else null.</summary>
+    public IVectorIndex? ItemIndex => (IVectorIndex?)_hnsw ?? _exact;
+    /// <summary>Completes when the HNSW index (if any) is built.</summary>
+    public Task IndexReady { get; } = Task.CompletedTask;
+    private readonly ExactIndex? _exact;
+    private volatile HnswIndex? _hnsw;
 
     private DataStatistics? _statistics;
     public DataStatistics Statistics => _statistics ??= DataStatistics.Compute(this);

@@ -379,6 +379,8 @@ public class FactorModelServingTests
     {
         var path = Als();
         await using var host = await ServerHost.StartAsync(path, o => o with { HnswMinItems = 1 }); // force HNSW even for 8 items
+        var catalog = (Trove.Server.Models.ModelCatalog)host.App.Services.GetService(typeof(Trove.Server.Models.ModelCatalog))!;
+        await catalog.Current.Default!.IndexReady.WaitAsync(TimeSpan.FromSeconds(30)); // built in the background
         var models = Parse(await host.Client.GetStringAsync("/models"));
         Assert.Equal("HnswIndex", models[0].GetProperty("vectorIndex").GetString());
         Assert.True(models[0].GetProperty("historyScoring").GetBoolean());
