@@ -135,7 +135,7 @@ public sealed class ServingEngine(IEventStore events)
         {
             case ItemKnn knn:
             {
-                bool binary = knn.Params.Weighting == InteractionWeighting.Binary;
+                bool binary = !knn.Params.UseHistoryWeights; // as ItemKnn.ScoreHistory counts them
                 for (int p = 0; p < items.Length; p++)
                 {
                     var nb = knn.Neighbours.RowIndices(items[p]); var sim = knn.Neighbours.RowValues(items[p]);
