@@ -27,7 +27,7 @@ public sealed record ServerOptions
     public string? EvaluationPath { get; init; }
     /// <summary>A folder of figures (PNG/SVG/HTML, e.g. from `trove eda`) served under /figures/ and listed on the dashboard.</summary>
     public string? FiguresPath { get; init; }
-    /// <summary>Interaction data file (--data); shown on the dashboard as the data source.</summary>
+    /// <summary>Data set (--data: a file or folder the loader reads) whose item titles are shown in responses and on the dashboard.</summary>
     public string? DataPath { get; init; }
     /// <summary>SQLite database (--db) where events are stored; the evaluated models registered there feed the dashboard.</summary>
     public string? DatabasePath { get; init; }

@@ -40,6 +40,7 @@ public static class TroveServer
         builder.Services.AddSingleton<ModelCatalog>();
         events ??= options.DatabasePath is { } db ? new InteractionStoreEvents(Trove.Data.Stores.SqliteStore.Open(db)) : new InMemoryEventStore();
         builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(ItemTitles.From(LoadData(options)));
         builder.Services.AddSingleton<ServingEngine>();
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddProblemDetails();
@@ -98,6 +99,19 @@ public static class TroveServer
         if (status >= 500)
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server").LogError(error, "request failed");
         await Results.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
+    }
+
+    /// <summary>The data set of --data (any format the loader knows) or --db, for item titles; null when neither is given.</summary>
+    private static Trove.Core.Data.Dataset? LoadData(ServerOptions options)
+    {
+        if (options.DataPath is { } data)
+            return Trove.Data.Readers.DatasetLoader.Load(data, new Trove.Data.Readers.LoadOptions { RequireInteractions = false });
+        if (options.DatabasePath is { } db && File.Exists(db))
+        {
+            using var store = Trove.Data.Stores.SqliteStore.Open(db, createIfMissing: false);
+            return store.LoadDataset();
+        }
+        return null;
     }
 
     /// <summary>The address the server listens on once started (useful with port 0).</summary>

@@ -33,7 +33,7 @@ public sealed record HistoryEvent(string Item, string Event, float Weight, DateT
 
 public sealed record HistoryResponse(string User, bool Known, string Model, IReadOnlyList<HistoryItem> Training, int TrainingCount, IReadOnlyList<HistoryEvent> Events);
 
-public sealed record ItemResponse(string Item, string Model, int Users, IReadOnlyDictionary<string, string?> Features);
+public sealed record ItemResponse(string Item, string Model, int Users, string? Title, IReadOnlyDictionary<string, string?> Features);
 
 public sealed record ModelDescription(string Name, string Algorithm, string Version, string Path, DateTime CreatedUtc, DateTime LoadedUtc, int Users, int Items, bool Embeddings, bool HistoryScoring, string? VectorIndex, object Parameters);
 

@@ -40,8 +40,6 @@ public sealed record DataStatistics(
                 longTail.Add(Math.Round((double)running / nnz, 4));
             }
         }
-        trained.ItemFeatures.Categorical.TryGetValue("title", out var titles);
-        titles ??= trained.ItemFeatures.Categorical.TryGetValue("name", out var names) ? names : null;
         return new DataStatistics(
             trained.Manifest.Data.Source, users, items, nnz,
             users == 0 || items == 0 ? 0 : Math.Round((double)nnz / ((double)users * items), 6),
@@ -49,7 +47,7 @@ public sealed record DataStatistics(
             items == 0 ? 0 : Math.Round((double)nnz / items, 2), Median(perItem),
             perItem.Count(c => c == 0),
             LogBins(perUser), LogBins(perItem), longTail,
-            ranked.Take(10).Select(i => new PopularItem(trained.Items[i], perItem[i], titles is not null && i < titles.Length ? titles[i] : null)).ToList(),
+            ranked.Take(10).Select(i => new PopularItem(trained.Items[i], perItem[i], ServingEngine.Title(model, i))).ToList(),
             trained.ItemFeatures.Categorical.Keys.ToList());
     }
 

@@ -12,8 +12,9 @@ namespace Trove.Server.Models;
 /// </summary>
 public sealed class LoadedModel
 {
-    public LoadedModel(string name, string path, TrainedModel trained, DateTime fileTimeUtc, int hnswMinItems)
+    public LoadedModel(string name, string path, TrainedModel trained, DateTime fileTimeUtc, int hnswMinItems, IReadOnlyDictionary<string, string>? titles = null)
     {
+        Titles = titles;
         Name = name; Path = path; Trained = trained; FileTimeUtc = fileTimeUtc;
         LoadedUtc = DateTime.UtcNow;
         HistoryScorer = HistoryScoring.For(trained.Model);
@@ -39,6 +40,9 @@ public sealed class LoadedModel
 
     /// <summary>Scores for any history (new events, new users): ItemKnn and EASE directly, ALS by fold-in. Null when the model cannot.</summary>
     public HistoryScore? HistoryScorer { get; }
+
+    /// <summary>Item titles by item id from the --data/--db data set, for models whose file holds no title column.</summary>
+    public IReadOnlyDictionary<string, string>? Titles { get; }
 
     public string Name { get; }
     public string Path { get; }

@@ -5,6 +5,26 @@ using Trove.Models;
 
 namespace Trove.Server.Models;
 
+/// <summary>Item titles (id -> title) read from the data set given with --data or --db, if any.</summary>
+public sealed class ItemTitles(IReadOnlyDictionary<string, string>? byId)
+{
+    public IReadOnlyDictionary<string, string>? ById { get; } = byId is { Count: > 0 } ? byId : null;
+
+    /// <summary>Titles (or names) of a data set's items: a "title"/"name" text or categorical column.</summary>
+    public static ItemTitles From(Trove.Core.Data.Dataset? data)
+    {
+        if (data is null) return new ItemTitles(null);
+        var f = data.ItemFeatures;
+        string?[]? column = null;
+        foreach (var name in (string[])["title", "name"])
+            column ??= f.Text.TryGetValue(name, out var t) ? t : f.Categorical.TryGetValue(name, out var c) ? c : null;
+        if (column is null) return new ItemTitles(null);
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < Math.Min(column.Length, data.Items.Count); i++) if (column[i] is { Length: > 0 } v) map[data.Items[i]] = v;
+        return new ItemTitles(map);
+    }
+}
+
 /// <summary>The models being served, as one immutable set. A reload builds a new set and swaps the reference.</summary>
 public sealed class ModelSet(IReadOnlyList<LoadedModel> models, long generation)
 {
@@ -35,9 +55,11 @@ public sealed class ModelCatalog : IDisposable
     private Timer? _debounce;
     private volatile ModelSet _current = new([], 0);
 
-    public ModelCatalog(ServerOptions options, ILogger<ModelCatalog> log)
+    private readonly ItemTitles _titles;
+
+    public ModelCatalog(ServerOptions options, ILogger<ModelCatalog> log, ItemTitles titles)
     {
-        _options = options; _log = log;
+        _options = options; _log = log; _titles = titles;
     }
 
     public ModelSet Current => _current;
@@ -103,7 +125,7 @@ public sealed class ModelCatalog : IDisposable
         var path = Path.GetFullPath(source.Path);
         var time = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : default;
         var trained = ModelFile.Load(path, BuiltInAlgorithms.Registry);
-        return new LoadedModel(source.Name, path, trained, time, _options.HnswMinItems);
+        return new LoadedModel(source.Name, path, trained, time, _options.HnswMinItems, _titles.ById);
     }
 
     private void Watch()

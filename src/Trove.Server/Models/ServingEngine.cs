@@ -181,7 +181,7 @@ public sealed class ServingEngine(IEventStore events)
         var c = model.Trained.ItemFeatures.Categorical;
         foreach (var column in (string[])["title", "name"])
             if (c.TryGetValue(column, out var values) && item < values.Length && values[item] is { } v) return v;
-        return null;
+        return model.Titles is { } titles && titles.TryGetValue(model.Trained.Items[item], out var title) ? title : null;
     }
 
     /// <summary>The item's categorical features (title, category, brand...).</summary>

@@ -430,3 +430,23 @@ public class FactorModelServingTests
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, problem.StatusCode);
     }
 }
+
+/// <summary>`trove serve --data`: titles from the data set when the model file has none.</summary>
+public class DataTitlesTests
+{
+    [Fact]
+    public async Task Titles_come_from_the_data_set_given_with_data()
+    {
+        var folder = Support.TestPaths.Dataset("ml-100k");
+        var data = Trove.Data.Readers.DatasetLoader.Load(folder);
+        var path = Path.Combine(Support.TestPaths.NewTempDirectory(), "pop.trove");
+        ModelTrainer.Train(data, "popularity", null, Trove.Core.Training.FitContext.Default, path);
+        await using var host = await ServerHost.StartAsync(path, o => o with { DataPath = folder });
+        var item = JsonDocument.Parse(await host.Client.GetStringAsync("/items/50")).RootElement;
+        Assert.Equal("Star Wars (1977)", item.GetProperty("title").GetString());
+        var recs = JsonDocument.Parse(await host.Client.GetStringAsync("/users/2/recommendations?k=1")).RootElement;
+        Assert.False(string.IsNullOrEmpty(recs.GetProperty("items")[0].GetProperty("title").GetString()));
+        var stats = JsonDocument.Parse(await host.Client.GetStringAsync("/api/stats")).RootElement;
+        Assert.Equal("Star Wars (1977)", stats.GetProperty("data").GetProperty("topItems")[0].GetProperty("title").GetString());
+    }
+}
