@@ -214,10 +214,12 @@ public sealed class HnswIndex : IVectorIndex
     /// <summary>Best-first search of one layer (Algorithm 2); returns up to ef nodes passing the filter, closest first.</summary>
     private List<(int Id, float Distance)> SearchLayer(ReadOnlySpan<float> q, int entry, float entryDistance, int ef, int layer, Func<int, bool>? filter, bool building)
     {
-        var visited = _visited.Value!;
+        var visited = _visited.Value!; // per-thread scratch: marks and both heaps, reused across searches
         visited.Reset();
-        var candidates = new PriorityQueue<int, float>();
-        var results = new PriorityQueue<int, float>(); // priority = -distance: the farthest result is dequeued first
+        var candidates = visited.Candidates;
+        var results = visited.Results; // priority = -distance: the farthest result is dequeued first
+        candidates.Clear();
+        results.Clear();
         visited.Add(entry);
         candidates.Enqueue(entry, entryDistance);
         if (filter is null || filter(entry)) results.Enqueue(entry, -entryDistance);
@@ -333,6 +335,8 @@ public sealed class HnswIndex : IVectorIndex
     private sealed class VisitedSet(int count)
     {
         private readonly int[] _marks = new int[count];
+        public PriorityQueue<int, float> Candidates { get; } = new();
+        public PriorityQueue<int, float> Results { get; } = new();
         private int _generation;
 
         public void Reset()
