@@ -246,6 +246,9 @@ public class ApiTests
         Assert.Equal("popularity", popular.GetProperty("algorithm").GetString());
         Assert.Equal("pop", popular.GetProperty("model").GetString());
         Assert.Equal(2, (await Json(await host.Client.GetAsync("/models"))).GetArrayLength());
+        // What a model cannot do is a 400 problem, never a 500.
+        await Problem(await host.Client.GetAsync("/items/a/similar?model=pop"), HttpStatusCode.BadRequest);
+        await Problem(await host.Client.GetAsync("/users/alice/similar?model=pop"), HttpStatusCode.BadRequest);
     }
 
     [Fact]
@@ -448,5 +451,39 @@ public class DataTitlesTests
         Assert.False(string.IsNullOrEmpty(recs.GetProperty("items")[0].GetProperty("title").GetString()));
         var stats = JsonDocument.Parse(await host.Client.GetStringAsync("/api/stats")).RootElement;
         Assert.Equal("Star Wars (1977)", stats.GetProperty("data").GetProperty("topItems")[0].GetProperty("title").GetString());
+    }
+}
+
+[Collection("Console")]
+public class ServeCommandTests
+{
+    [Fact]
+    public void Serve_with_a_missing_model_file_is_a_clear_user_error()
+    {
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            int code = Trove.Cli.Program.BuildRoot().Parse(["serve", "--model", "/nonexistent/model.trove", "--port", "0"]).Invoke();
+            Assert.Equal(2, code);
+        }
+        finally { Console.SetError(original); }
+        Assert.Contains("does not exist", error.ToString());
+    }
+
+    [Fact]
+    public void Two_models_with_the_same_name_are_refused()
+    {
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            int code = Trove.Cli.Program.BuildRoot().Parse(["serve", "--model", "a=/x/one.trove", "--model", "a=/x/two.trove"]).Invoke();
+            Assert.Equal(2, code);
+        }
+        finally { Console.SetError(original); }
+        Assert.Contains("Two models are named 'a'", error.ToString());
     }
 }
