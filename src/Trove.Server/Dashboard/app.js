@@ -142,6 +142,8 @@ async function showUser(user) {
   const params = new URLSearchParams({ k: String(k) });
   if ($("explain").checked) params.set("explain", "true");
   if ($("fallback").checked) params.set("fallback", "popular");
+  const filter = $("filter").value.trim();
+  if (filter) params.set("filter", filter);
   try {
     const recs = await api(`/users/${encodeURIComponent(user)}/recommendations?${params}`);
     $("rec-meta").textContent = `${recs.algorithm}${recs.coldStart ? " · popular fallback" : ""}${recs.newEvents ? ` · ${recs.newEvents} new events` : ""}`;
