@@ -46,26 +46,36 @@ public static class Endpoints
     public static void Map(WebApplication app)
     {
         app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithTags("operations").WithSummary("Liveness: the process answers.");
-        app.MapGet("/ready", Ready).WithTags("operations").WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
+        app.MapGet("/ready", Ready).WithTags("operations").Produces<ReadyResponse>().Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable).WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
         app.MapGet("/metrics", (ServerMetrics metrics, ModelCatalog catalog, IEventStore events) =>
                 Results.Text(metrics.Render(catalog, events), "text/plain; version=0.0.4; charset=utf-8"))
             .WithTags("operations").WithSummary("Prometheus metrics: requests, latency histograms, model versions, events.");
         app.MapGet("/models", (ModelCatalog catalog) => Results.Ok(catalog.Current.Models.Select(Describe)))
             .WithTags("models").WithSummary("The loaded models.");
         app.MapPost("/admin/reload", Reload).AddEndpointFilter<ApiKeyFilter>()
+            .Produces<ReloadResponse>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithTags("models").WithSummary("Reload model files without restart (atomic swap; in-flight requests finish on the old model). Needs X-Api-Key.");
 
         app.MapGet("/users/{user}/recommendations", Recommend).WithTags("recommendations")
+            .Produces<RecommendationsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Top-k items for a user, with paging, filters, new events taken into account, and optional explanations.");
-        app.MapGet("/users/{user}/similar", SimilarUsers).WithTags("recommendations").WithSummary("Users most similar to a user.");
-        app.MapGet("/users/{user}/history", History).WithTags("users").WithSummary("A user's training interactions and events received since.");
-        app.MapGet("/users/{user}/embedding", UserEmbedding).WithTags("embeddings").WithSummary("A user's vector (embedding models only).");
-        app.MapGet("/items/{item}", Item).WithTags("items").WithSummary("An item's features and popularity.");
-        app.MapGet("/items/{item}/similar", SimilarItems).WithTags("recommendations").WithSummary("Items most similar to an item.");
-        app.MapGet("/items/{item}/embedding", ItemEmbedding).WithTags("embeddings").WithSummary("An item's vector (embedding models only).");
-        app.MapPost("/scores", Scores).WithTags("recommendations").WithSummary("Scores of user-item pairs.");
+        app.MapGet("/users/{user}/similar", SimilarUsers).WithTags("recommendations")
+            .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Users most similar to a user.");
+        app.MapGet("/users/{user}/history", History).WithTags("users")
+            .Produces<HistoryResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's training interactions and events received since.");
+        app.MapGet("/users/{user}/embedding", UserEmbedding).WithTags("embeddings")
+            .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's vector (embedding models only).");
+        app.MapGet("/items/{item}", Item).WithTags("items")
+            .Produces<ItemResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's features and popularity.");
+        app.MapGet("/items/{item}/similar", SimilarItems).WithTags("recommendations")
+            .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Items most similar to an item.");
+        app.MapGet("/items/{item}/embedding", ItemEmbedding).WithTags("embeddings")
+            .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's vector (embedding models only).");
+        app.MapPost("/scores", Scores).WithTags("recommendations")
+            .Produces<ScoresResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Scores of user-item pairs.");
         app.MapPost("/events", PostEvents).AddEndpointFilter<ApiKeyFilter>()
             .Accepts<EventRequest[]>("application/json")
+            .Produces<EventsAccepted>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithTags("events").WithSummary("Record one event or a JSON array of events; they count for the user's next request. Needs X-Api-Key.");
 
         app.MapGet("/api/stats", Stats).WithTags("dashboard").WithSummary("Statistics of the data the model was trained on.");

@@ -41,6 +41,12 @@ public class ApiTests
         var paths = openapi.GetProperty("paths");
         foreach (var path in new[] { "/users/{user}/recommendations", "/items/{item}/similar", "/users/{user}/similar", "/scores", "/events", "/admin/reload", "/users/{user}/embedding" })
             Assert.True(paths.TryGetProperty(path, out _), $"OpenAPI lacks {path}");
+        var recommendation = paths.GetProperty("/users/{user}/recommendations").GetProperty("get");
+        var parameters = recommendation.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();
+        Assert.Contains("k", parameters, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("filter", parameters, StringComparer.OrdinalIgnoreCase);
+        Assert.True(recommendation.GetProperty("responses").TryGetProperty("404", out _));
+        Assert.True(openapi.GetProperty("components").GetProperty("schemas").TryGetProperty("RecommendationsResponse", out _));
 
         await host.Client.GetAsync("/users/alice/recommendations");
         var metrics = await (await host.Client.GetAsync("/metrics")).Content.ReadAsStringAsync();
