@@ -21,9 +21,10 @@ public interface IEventStore
     IReadOnlyDictionary<string, long> CountsByEvent();
 }
 
-/// <summary>Events in process memory, per user, lost on restart.</summary>
-public sealed class InMemoryEventStore : IEventStore
+/// <summary>Events in process memory, per user (the newest <see cref="MaxPerUser"/> kept), lost on restart.</summary>
+public sealed class InMemoryEventStore(int maxPerUser = 10_000) : IEventStore
 {
+    public int MaxPerUser { get; } = maxPerUser;
     private readonly ConcurrentDictionary<string, List<UserEvent>> _byUser = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _byEvent = new(StringComparer.OrdinalIgnoreCase);
     private long _count;
@@ -36,7 +37,11 @@ public sealed class InMemoryEventStore : IEventStore
         foreach (var e in events)
         {
             var list = _byUser.GetOrAdd(e.User, _ => new List<UserEvent>());
-            lock (list) list.Add(e);
+            lock (list)
+            {
+                list.Add(e);
+                if (list.Count > MaxPerUser) list.RemoveRange(0, list.Count - MaxPerUser);
+            }
             _byEvent.AddOrUpdate(e.Event, 1, (_, n) => n + 1);
             Interlocked.Increment(ref _count);
         }

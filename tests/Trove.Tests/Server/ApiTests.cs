@@ -311,6 +311,43 @@ public class ApiTests
     }
 
     [Fact]
+    public async Task Reloads_under_concurrent_requests_never_fail_a_request()
+    {
+        var path = ServerHost.TrainModel("itemknn");
+        await using var host = await ServerHost.StartAsync(path);
+        using var stop = new CancellationTokenSource();
+        int ok = 0, failed = 0;
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var r = await host.Client.GetAsync("/users/bob/recommendations?k=3&explain=true");
+                if (r.StatusCode == HttpStatusCode.OK) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
+            }
+        })).ToArray();
+        for (int i = 0; i < 5; i++)
+        {
+            ServerHost.TrainModel(i % 2 == 0 ? "popularity" : "itemknn", path: path);
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(host.Post("/admin/reload", ""))).StatusCode);
+        }
+        stop.Cancel();
+        await Task.WhenAll(readers);
+        Assert.Equal(0, failed);
+        Assert.True(ok > 0);
+        Assert.Equal(6, (await Json(await host.Client.GetAsync("/ready"))).GetProperty("generation").GetInt64());
+    }
+
+    [Fact]
+    public async Task The_in_memory_store_keeps_the_newest_events_per_user()
+    {
+        var store = new Trove.Server.Events.InMemoryEventStore(maxPerUser: 3);
+        var now = DateTimeOffset.UtcNow;
+        await store.AppendAsync(Enumerable.Range(0, 5).Select(i => new Trove.Server.Events.UserEvent("u", "i" + i, "view", 0.1f, now, now)).ToList());
+        Assert.Equal(new[] { "i2", "i3", "i4" }, (await store.ForUserAsync("u")).Select(e => e.Item));
+        Assert.Equal(5, store.CountsByEvent()["view"]);
+    }
+
+    [Fact]
     public async Task The_dashboard_and_its_data_endpoints_are_served()
     {
         await using var host = await ServerHost.StartAsync();
