@@ -44,7 +44,7 @@ public sealed record AlsParameters
     /// <summary>Stop after this many iterations without improving the validation score (0: never; needs a validation split).</summary>
     public int EarlyStoppingPatience { get; init; } = 0;
     /// <summary>Compute the training objective each iteration (shown in progress and <see cref="Als.History"/>).</summary>
-    public bool ComputeLoss { get; init; } = true;
+    public bool ComputeLoss { get; init; } = false;
 }
 
 /// <summary>

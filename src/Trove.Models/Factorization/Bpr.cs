@@ -25,8 +25,8 @@ public sealed record BprParameters
 {
     public int Factors { get; init; } = 64;
     /// <summary>Passes over the data; each draws SamplesPerEpoch x interactions (user, positive, negative) triples.</summary>
-    public int Epochs { get; init; } = 100;
-    public float LearningRate { get; init; } = 0.05f;
+    public int Epochs { get; init; } = 50;
+    public float LearningRate { get; init; } = 0.1f;
     /// <summary>Per-epoch multiplicative decay of the learning rate: lr_e = lr * decay^e.</summary>
     public float LearningRateDecay { get; init; } = 0.98f;
     /// <summary>L2 regularisation of user factors, item factors and item biases.</summary>
