@@ -11,7 +11,10 @@ public static class Program
         var root = new RootCommand("Trove: recommendations for .NET - simulate or import data, train, evaluate, recommend.");
         foreach (var command in new[]
         {
+            RecommendCommand.Create(),
+            SimilarCommand.Create(),
             ModelsCommand.Create(),
+            EvaluateCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;

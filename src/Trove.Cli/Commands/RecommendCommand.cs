@@ -1,0 +1,64 @@
+using System.CommandLine;
+using System.Text.Json;
+using Trove.Cli.Infrastructure;
+using Trove.Core.Errors;
+using Trove.Core.Recommending;
+using Trove.Data.Exports;
+
+namespace Trove.Cli.Commands;
+
+/// <summary>`trove recommend`: top-K for one user, or for every user into recommendations.json.</summary>
+public static class RecommendCommand
+{
+    public static Command Create()
+    {
+        var model = ModelOptions.ModelPath();
+        var user = new Option<string?>("--user", "-u") { Description = "Original id of the user to recommend for." };
+        var all = new Option<bool>("--all") { Description = "Recommend for every user of the model (writes --out)." };
+        var k = new Option<int>("--k", "-k") { Description = "How many items.", DefaultValueFactory = _ => 10 };
+        var output = new Option<string>("--out", "-o") { Description = "Output file for --all.", DefaultValueFactory = _ => "recommendations.json" };
+        var includeSeen = new Option<bool>("--include-seen") { Description = "Also recommend items the user already interacted with." };
+        var exclude = new Option<string[]>("--exclude") { Description = "Item ids never to recommend (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
+        var filter = new Option<string[]>("--filter") { Description = "Only items whose categorical feature matches, e.g. category=books (repeatable)." };
+        var json = new Option<bool>("--json") { Description = "Print the single-user result as JSON." };
+        var command = new Command("recommend", "Top-K recommendations for a user (--user) or for all users (--all --out recommendations.json).")
+        {
+            model, user, all, k, output, includeSeen, exclude, filter, json,
+        };
+        command.SetAction(r => CommandRunner.Run(() =>
+        {
+            int count = r.GetValue(k);
+            if (count <= 0 || count > 10_000) throw new TroveException($"--k must be between 1 and 10000, got {count}.");
+            var trained = ModelOptions.Load(r.GetValue(model)!);
+            var itemFilter = ModelOptions.Filter(trained, r.GetValue(includeSeen), r.GetValue(exclude) ?? [], r.GetValue(filter) ?? []);
+            if (r.GetValue(all))
+            {
+                var path = r.GetValue(output)!;
+                var progress = new ConsoleProgress();
+                using var task = progress.Start("recommend", trained.Users.Count);
+                int written = RecommendationsJson.Write(path, trained,
+                    BatchRecommendations.ForAllUsers(trained.Model, trained.Users.Count, count, itemFilter, Environment.ProcessorCount, task), count);
+                task.Dispose();
+                Console.WriteLine($"wrote top-{count} recommendations for {written:N0} users to {Path.GetFullPath(path)}");
+                return 0;
+            }
+            var id = r.GetValue(user) ?? throw new TroveException("Give --user ID, or --all to recommend for every user.");
+            int u = trained.Users.IndexOf(id, "user");
+            var recs = trained.Model.Recommend(u, count, itemFilter);
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    user = id,
+                    model = trained.Manifest.ModelVersion,
+                    items = recs.Select(s => new { item = trained.Items[s.Index], score = s.Score }),
+                }, new JsonSerializerOptions { WriteIndented = true }));
+                return 0;
+            }
+            Console.WriteLine($"top {recs.Count} for user {id} ({trained.Manifest.Algorithm}, {trained.Model.GetType().Name}):");
+            ItemTable.Print(trained, recs);
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using Trove.Cli.Infrastructure;
+using Trove.Core.Errors;
+
+namespace Trove.Cli.Commands;
+
+/// <summary>`trove similar`: the items most similar to an item, or the users most similar to a user.</summary>
+public static class SimilarCommand
+{
+    public static Command Create()
+    {
+        var model = ModelOptions.ModelPath();
+        var item = new Option<string?>("--item", "-i") { Description = "Original id of the item." };
+        var user = new Option<string?>("--user", "-u") { Description = "Original id of the user." };
+        var k = new Option<int>("--k", "-k") { Description = "How many neighbours.", DefaultValueFactory = _ => 10 };
+        var command = new Command("similar", "Items similar to an item (--item) or users similar to a user (--user).") { model, item, user, k };
+        command.SetAction(r => CommandRunner.Run(() =>
+        {
+            int count = r.GetValue(k);
+            if (count <= 0 || count > 10_000) throw new TroveException($"--k must be between 1 and 10000, got {count}.");
+            var trained = ModelOptions.Load(r.GetValue(model)!);
+            if (r.GetValue(item) is { } itemId)
+            {
+                var similar = trained.Model.SimilarItems(trained.Items.IndexOf(itemId, "item"), count);
+                Console.WriteLine($"items similar to {itemId}:");
+                ItemTable.Print(trained, similar);
+            }
+            else if (r.GetValue(user) is { } userId)
+            {
+                var similar = trained.Model.SimilarUsers(trained.Users.IndexOf(userId, "user"), count);
+                Console.WriteLine($"users similar to {userId}:");
+                for (int j = 0; j < similar.Count; j++) Console.WriteLine($"{j + 1,4}  {trained.Users[similar[j].Index],-16} {similar[j].Score,10:G5}");
+            }
+            else throw new TroveException("Give --item ID or --user ID.");
+            return 0;
+        }));
+        return command;
+    }
+}

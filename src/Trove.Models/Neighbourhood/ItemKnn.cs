@@ -1,0 +1,81 @@
+using Trove.Core.Data;
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+using Trove.Core.Training;
+using Trove.Numerics.Sparse;
+
+namespace Trove.Models.Neighbourhood;
+
+public sealed record ItemKnnParameters : INeighbourhoodSettings
+{
+    /// <summary>Neighbours kept per item.</summary>
+    public int Neighbours { get; init; } = 50;
+    public SimilarityMetric Similarity { get; init; } = SimilarityMetric.Cosine;
+    /// <summary>Added to the similarity denominator: pairs with little overlap count less.</summary>
+    public float Shrink { get; init; } = 10f;
+    /// <summary>Similarities at or below this are dropped.</summary>
+    public float Threshold { get; init; } = 0f;
+    /// <summary>Minimum number of users two items must share to be neighbours.</summary>
+    public int MinShared { get; init; } = 1;
+    public InteractionWeighting Weighting { get; init; } = InteractionWeighting.Bm25;
+    public float Bm25K1 { get; init; } = 100f;
+    public float Bm25B { get; init; } = 0.8f;
+}
+
+/// <summary>
+/// Item-based collaborative filtering (Sarwar et al. 2001; Deshpande &amp; Karypis 2004):
+/// score(u, j) = sum over items i in u's history of w(u,i) * sim(i, j), where sim keeps each
+/// item's top neighbours.
+/// </summary>
+public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderBase<ItemKnnParameters>(parameters)
+{
+    public const string Name = "itemknn";
+    private CsrMatrix _neighbours = new(0, 0, [0], [], []);
+
+    public override string Algorithm => Name;
+    /// <summary>Items x items; row i holds i's neighbours and their similarities.</summary>
+    public CsrMatrix Neighbours => _neighbours;
+
+    protected override void FitCore(Dataset data, FitContext context)
+    {
+        using var progress = context.Progress.Start("itemknn similarities", data.ItemCount);
+        _neighbours = SimilarityBuilder.Neighbours(data.ItemUsers, Params, context.Threads, n => progress.Advance(n), context.Cancellation);
+    }
+
+    public override void ScoreAllItems(int user, Span<float> scores)
+    {
+        CheckUser(user);
+        ScoreHistory(UserItems.RowIndices(user), UserItems.RowValues(user), scores);
+    }
+
+    /// <summary>Scores for any history (a new user, or one with events after training).</summary>
+    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
+    {
+        scores.Clear();
+        for (int p = 0; p < items.Length; p++)
+        {
+            float w = Params.Weighting == InteractionWeighting.Binary ? 1f : weights[p];
+            var nb = _neighbours.RowIndices(items[p]); var sim = _neighbours.RowValues(items[p]);
+            for (int q = 0; q < nb.Length; q++) scores[nb[q]] += w * sim[q];
+        }
+    }
+
+    public override IReadOnlyList<Scored> SimilarItems(int item, int k)
+    {
+        CheckItem(item);
+        var scores = new float[ItemCount];
+        scores.AsSpan().Fill(float.NegativeInfinity);
+        var nb = _neighbours.RowIndices(item); var sim = _neighbours.RowValues(item);
+        for (int q = 0; q < nb.Length; q++) scores[nb[q]] = sim[q];
+        return SelectTop(scores, k);
+    }
+
+    public override IReadOnlyList<Scored> SimilarUsers(int user, int k)
+    {
+        CheckUser(user);
+        return SelectTop(SimilarityBuilder.Row(UserItems, null, Params, user), k);
+    }
+
+    protected override void SaveModelState(ModelArchiveWriter writer) => writer.WriteCsr("neighbours", _neighbours);
+    protected override void LoadModelState(ModelArchiveReader reader) => _neighbours = reader.ReadCsr("neighbours");
+}
