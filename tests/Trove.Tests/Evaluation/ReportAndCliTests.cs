@@ -11,7 +11,8 @@ namespace Trove.Tests.Evaluation;
 public class ReportAndCliTests
 {
     private static string Ncf(string file) => Path.Combine(TestPaths.Dataset("ncf-ml-100k"), "ml-100k." + file);
-    private static string UData => Path.Combine(TestPaths.Dataset("ml-100k"), "u.data");
+    // The shared loader reads the MovieLens folder (u.data + u.item + u.user).
+    private static string UData => TestPaths.Dataset("ml-100k");
 
     private static ComparisonResult SmallComparison()
     {
