@@ -54,9 +54,10 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
         int keep = Math.Min(p.Neighbours, Math.Max(1, n - 1));
         var rowIdx = new int[n][]; var rowVal = new float[n][];
         using var task = context.Progress.Start("rp3beta", n);
-        Parallel.For(0, n, TrainingSupport.Parallel(context), () => new float[n], (i, _, acc) =>
+        // Sparse accumulation per item: only the items reachable in two steps are touched, so the cost
+        // is the number of walks, not items^2.
+        Parallel.For(0, n, TrainingSupport.Parallel(context), () => new Accumulator(n), (i, _, acc) =>
         {
-            Array.Clear(acc);
             var users = iu.RowIndices(i); var wi = iu.RowValues(i);
             float itemSum = popularity[i];
             for (int a = 0; a < users.Length; a++)
@@ -66,12 +67,20 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
                 var items = ui.RowIndices(u); var wu = ui.RowValues(u);
                 float inv = 1f / userRowSum[u];
                 for (int b = 0; b < items.Length; b++)
-                    acc[items[b]] += pIu * Pow((p.BinaryWeights ? 1f : wu[b]) * inv, p.Alpha);
+                    acc.Add(items[b], pIu * Pow((p.BinaryWeights ? 1f : wu[b]) * inv, p.Alpha));
             }
-            TensorPrimitives.Multiply(acc, penalty, acc);
-            acc[i] = float.NegativeInfinity;
-            for (int j = 0; j < n; j++) if (acc[j] <= 0f) acc[j] = float.NegativeInfinity;
-            var (idx, sc) = TopK.Select(acc, keep);
+            int count = acc.Count;
+            var cand = acc.Touched.AsSpan(0, count);
+            var vals = acc.Compact.AsSpan(0, count);
+            for (int t = 0; t < count; t++)
+            {
+                int j = cand[t];
+                float v = acc.Values[j] * penalty[j];
+                vals[t] = j == i || v <= 0f ? float.NegativeInfinity : v;
+            }
+            var (pos, sc) = TopK.Select(vals, keep);
+            var idx = new int[pos.Length];
+            for (int t = 0; t < pos.Length; t++) idx[t] = cand[pos[t]];
             if (p.NormalizeSimilarity && sc.Length > 0)
             {
                 float s = TensorPrimitives.Sum(sc);
@@ -79,6 +88,7 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
             }
             Array.Sort(idx, sc);
             rowIdx[i] = idx; rowVal[i] = sc;
+            acc.Clear();
             return acc;
         }, _ => { });
         task.Advance(n);
@@ -87,6 +97,28 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
         var cols = new int[ptr[n]]; var vals = new float[ptr[n]];
         for (int i = 0; i < n; i++) { rowIdx[i].CopyTo(cols, ptr[i]); rowVal[i].CopyTo(vals, ptr[i]); }
         _w = new CsrMatrix(n, n, ptr, cols, vals);
+    }
+
+    /// <summary>Dense values with a list of touched indices, cleared in O(touched).</summary>
+    private sealed class Accumulator(int n)
+    {
+        public readonly float[] Values = new float[n];
+        public readonly int[] Touched = new int[n];
+        public readonly float[] Compact = new float[n];
+        private readonly bool[] _seen = new bool[n];
+        public int Count;
+
+        public void Add(int j, float v)
+        {
+            if (!_seen[j]) { _seen[j] = true; Touched[Count++] = j; }
+            Values[j] += v;
+        }
+
+        public void Clear()
+        {
+            for (int t = 0; t < Count; t++) { int j = Touched[t]; Values[j] = 0; _seen[j] = false; }
+            Count = 0;
+        }
     }
 
     private static float Pow(float x, float a) => a == 1f ? x : MathF.Pow(x, a);
