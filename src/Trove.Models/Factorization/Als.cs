@@ -133,10 +133,13 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         return f;
     }
 
+    /// <summary>Test seam: use the managed Gram matrix even when OpenBLAS is present.</summary>
+    internal static bool ForceManagedGram { get; set; }
+
     private static void ComputeGram(float[] factors, int rows, int k, float[] gram)
     {
         if (rows == 0) { Array.Clear(gram); return; }
-        if (Trove.Numerics.Native.NativeLibraries.BlasAvailable)
+        if (Trove.Numerics.Native.NativeLibraries.BlasAvailable && !ForceManagedGram)
         {
             TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
             return;

@@ -76,6 +76,19 @@ public class AlsTests
     }
 
     [Fact]
+    public void Managed_gram_fallback_gives_the_same_model()
+    {
+        var p = new AlsParameters { Factors = 8, Iterations = 3, Solver = AlsSolver.Cholesky };
+        var blas = new Als(p); blas.Fit(Data, new FitContext { Seed = 2 });
+        var managed = new Als(p);
+        Als.ForceManagedGram = true;
+        try { managed.Fit(Data, new FitContext { Seed = 2 }); }
+        finally { Als.ForceManagedGram = false; }
+        var a = blas.ItemFactors.ToArray(); var b = managed.ItemFactors.ToArray();
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 3);
+    }
+
+    [Fact]
     public void Same_seed_same_model()
     {
         var p = new AlsParameters { ComputeLoss = true, Factors = 8, Iterations = 3 };
