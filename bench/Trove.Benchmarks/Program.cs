@@ -86,7 +86,8 @@ internal static class Harness
                 {
                     var (hr, ndcg) = data.Evaluate(model);
                     hrs.Add(hr); ndcgs.Add(ndcg);
-                    Console.WriteLine($"  seed {42 + s}: HR@10 {hr:F4} NDCG@10 {ndcg:F4} fit {sw.Elapsed.TotalSeconds:F3}s");
+                    var extra = model is Trove.Models.Factorization.Bpr bpr ? $", {bpr.SamplesPerSecond / 1e6:F2} M samples/s" : "";
+                    Console.WriteLine($"  seed {42 + s}: HR@10 {hr:F4} NDCG@10 {ndcg:F4} fit {sw.Elapsed.TotalSeconds:F3}s{extra}");
                 }
             }
         }

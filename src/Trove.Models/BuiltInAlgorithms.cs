@@ -15,5 +15,6 @@ public static class BuiltInAlgorithms
         .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p))
         .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p))
         .Register<BprParameters>(Bpr.Name, "Bayesian personalised ranking MF (Rendle 2009), Hogwild SGD", p => new Bpr(p))
-        .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p));
+        .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p))
+        .Register<Rp3BetaParameters>(Rp3Beta.Name, "RP3beta random-walk item-item model (Paudel et al. 2017)", p => new Rp3Beta(p));
 }

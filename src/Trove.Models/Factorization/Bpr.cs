@@ -25,8 +25,8 @@ public sealed record BprParameters
 {
     public int Factors { get; init; } = 64;
     /// <summary>Passes over the data; each draws SamplesPerEpoch x interactions (user, positive, negative) triples.</summary>
-    public int Epochs { get; init; } = 100;
-    public float LearningRate { get; init; } = 0.05f;
+    public int Epochs { get; init; } = 50;
+    public float LearningRate { get; init; } = 0.1f;
     /// <summary>Per-epoch multiplicative decay of the learning rate: lr_e = lr * decay^e.</summary>
     public float LearningRateDecay { get; init; } = 0.98f;
     /// <summary>L2 regularisation of user factors, item factors and item biases.</summary>
@@ -89,11 +89,23 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             for (int k = 0; k < f; k++) _items[i * d + k] = (float)(rng.NextDouble() * 2 - 1) * scale;
 
         // Users able to learn: at least one positive and one negative.
-        var entryUser = new int[ui.NonZeros];
+        // (user, item) of each interaction packed in one long, so a draw costs one memory access; -1 marks
+        // users who have every item (nothing to contrast).
+        var entries = new long[ui.NonZeros];
         for (int u = 0; u < users; u++)
         {
             int len = ui.RowLength(u);
-            for (int e = ui.RowPointers[u]; e < ui.RowPointers[u + 1]; e++) entryUser[e] = len < items ? u : -1;
+            for (int e = ui.RowPointers[u]; e < ui.RowPointers[u + 1]; e++)
+                entries[e] = len < items ? ((long)u << 32) | (uint)ui.ColumnIndices[e] : -1L;
+        }
+        // Positives as a bit set when it is small (one access per rejection test instead of a binary search).
+        ulong[]? bits = null;
+        long bitCount = (long)users * items;
+        if (bitCount / 8 <= 64L << 20)
+        {
+            bits = new ulong[(bitCount + 63) / 64];
+            for (int u = 0; u < users; u++)
+                foreach (int i in ui.RowIndices(u)) { long b = (long)u * items + i; bits[b >> 6] |= 1UL << (int)(b & 63); }
         }
         var sampler = p.Sampling == NegativeSampling.Popularity ? new PopularitySampler(ui.ColumnCounts(), p.PopularityExponent) : null;
         long samples = Math.Max(1, (long)(ui.NonZeros * (double)p.SamplesPerEpoch));
@@ -116,12 +128,10 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
                 double loss = 0; long n = 0, done = 0;
                 for (long s = begin; s < end; s++)
                 {
-                    int e = r.Next(entryUser.Length);
-                    int u = entryUser[e];
-                    if (u < 0) continue;
-                    int i = ui.ColumnIndices[e];
-                    var pos = ui.RowIndices(u);
-                    int j = SampleNegative(pos, items, sampler, ref r);
+                    long entry = entries[r.Next(entries.Length)];
+                    if (entry < 0) continue;
+                    int u = (int)(entry >> 32), i = (int)(uint)entry;
+                    int j = bits is null ? SampleNegative(ui.RowIndices(u), items, sampler, ref r) : SampleNegative(bits, (long)u * items, items, sampler, ref r);
                     if (j < 0) continue;
                     float x = Step(u, i, j, lr);
                     if ((s & 7) == 0) { loss += x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x)); n++; }
@@ -165,6 +175,18 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         {
             int c = sampler is null ? r.Next(items) : sampler.Sample(ref r);
             if (positives.BinarySearch(c) < 0) return c;
+        }
+        return -1;
+    }
+
+    /// <summary>As <see cref="SampleNegative(ReadOnlySpan{int}, int, PopularitySampler?, ref XorShift)"/> with the user's positives as bits [offset, offset + items) of a bit set.</summary>
+    internal static int SampleNegative(ulong[] bits, long offset, int items, PopularitySampler? sampler, ref XorShift r)
+    {
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            int c = sampler is null ? r.Next(items) : sampler.Sample(ref r);
+            long b = offset + c;
+            if ((bits[b >> 6] & (1UL << (int)(b & 63))) == 0) return c;
         }
         return -1;
     }

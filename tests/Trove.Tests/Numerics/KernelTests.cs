@@ -65,6 +65,14 @@ public class KernelTests
         var y1 = new float[37]; var y2 = new float[37];
         VectorKernels.MatVec(a, 37, 19, x, y1); ScalarKernels.MatVec(a, 37, 19, x, y2);
         Close(y2, y1);
+        foreach (int n in new[] { 1, 5, 8, 64, 67 })
+        {
+            var s = CholeskyTests.Spd(n, n); var v = Random(n, 8);
+            var r1 = new float[n]; var r2 = new float[n];
+            VectorKernels.MatVecSymmetric(s, n, v, r1); ScalarKernels.MatVec(s, n, n, v, r2);
+            Close(r2, r1, 1e-3f);
+            Assert.Equal(ScalarKernels.Dot(v, r2), VectorKernels.DotShort(v, r2), 1);
+        }
     }
 
     [Fact]
