@@ -1,0 +1,252 @@
+using System.Globalization;
+using ScottPlot;
+using Trove.Reports.Plotting;
+
+namespace Trove.Reports.Eda;
+
+/// <summary>A plot not yet written, with the file name, title and caption it will have.</summary>
+public sealed record EdaFigure(string Name, string Title, string Caption, Plot Plot);
+
+/// <summary>
+/// Draws the EDA figures from an <see cref="EdaSummary"/> only, so every figure's numbers are in summary.json.
+/// Each method returns null when the data has nothing to show for it (e.g. no timestamps).
+/// </summary>
+public static class EdaFigures
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    public static IReadOnlyList<EdaFigure> All(EdaSummary s) =>
+        new[]
+        {
+            UserActivity(s), ItemPopularity(s), LongTail(s), Weights(s), EventMix(s), Timeline(s), ActivityVsPopularity(s), ColdStart(s),
+        }.OfType<EdaFigure>().ToArray();
+
+    public static EdaFigure UserActivity(EdaSummary s)
+    {
+        var d = s.UserActivity;
+        var title = "Interactions per user";
+        var plot = LogHistogram(d, title, "interactions per user (log scale)", "users", FigureWriter.SeriesColor(0));
+        return new EdaFigure("user_activity", title,
+            $"{d.Count:N0} active users. Median {Num(d.Median)}, mean {Num(d.Mean)}, 90th percentile {Num(d.P90)}, max {Num(d.Max)} interactions. " +
+            $"{Pct(s.ColdStart.UserShares[Idx(s, 5)])} of users have fewer than 5 interactions.", plot);
+    }
+
+    public static EdaFigure ItemPopularity(EdaSummary s)
+    {
+        var d = s.ItemPopularity;
+        var title = "Interactions per item";
+        var plot = LogHistogram(d, title, "interactions per item (log scale)", "items", FigureWriter.SeriesColor(1));
+        return new EdaFigure("item_popularity", title,
+            $"{d.Count:N0} items with interactions. Median {Num(d.Median)}, mean {Num(d.Mean)}, max {Num(d.Max)}. " +
+            $"{Pct(s.ColdStart.ItemShares[Idx(s, 2)])} of items were seen only once or never.", plot);
+    }
+
+    private static int Idx(EdaSummary s, int threshold)
+    {
+        int i = s.ColdStart.Thresholds.ToList().IndexOf(threshold);
+        return i >= 0 ? i : 0;
+    }
+
+    /// <summary>A histogram on a log-10 x axis: each bar spans its bin [lo, hi) in log space.</summary>
+    private static Plot LogHistogram(Distribution d, string title, string xLabel, string yLabel, Color color)
+    {
+        var plot = FigureWriter.NewPlot(title, xLabel, yLabel);
+        var bars = new List<Bar>();
+        for (int b = 0; b < d.Counts.Count; b++)
+        {
+            double lo = Math.Log10(d.Edges[b]), hi = Math.Log10(d.Edges[b + 1]);
+            bars.Add(new Bar { Position = (lo + hi) / 2, Size = (hi - lo) * 0.96, Value = d.Counts[b], FillColor = color, LineWidth = 0 });
+        }
+        var bp = plot.Add.Bars(bars);
+        bp.LegendText = "count per bin";
+        if (d.Count > 0)
+        {
+            var median = plot.Add.VerticalLine(Math.Log10(Math.Max(1, d.Median)), 2, Colors.Black, LinePattern.Dashed);
+            median.LegendText = $"median = {Num(d.Median)}";
+            var mean = plot.Add.VerticalLine(Math.Log10(Math.Max(1, d.Mean)), 2, Colors.Red.WithAlpha(0.8), LinePattern.Dotted);
+            mean.LegendText = $"mean = {Num(d.Mean)}";
+        }
+        LogAxis.Apply(plot.Axes.Bottom);
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend(Alignment.UpperRight);
+        return plot;
+    }
+
+    public static EdaFigure LongTail(EdaSummary s)
+    {
+        var t = s.LongTail;
+        var title = "Popularity long tail";
+        var plot = FigureWriter.NewPlot(title, "share of items, most popular first (%)", "share of interactions covered (%)");
+        var curve = plot.Add.ScatterLine(t.ItemShare.Select(x => 100 * x).ToArray(), t.InteractionShare.Select(y => 100 * y).ToArray());
+        curve.LineWidth = 3; curve.Color = FigureWriter.SeriesColor(0);
+        curve.LegendText = $"observed (Gini {t.Gini:0.00})";
+        var even = plot.Add.ScatterLine(new double[] { 0, 100 }, new double[] { 0, 100 });
+        even.LineWidth = 1.5f; even.Color = Colors.Gray; even.LinePattern = LinePattern.Dashed;
+        even.LegendText = "uniform popularity";
+        var top20 = t.TopShares.FirstOrDefault(x => x.TopItemPercent == 20);
+        if (top20 is not null)
+        {
+            var m = plot.Add.Marker(20, 100 * top20.InteractionShare, MarkerShape.FilledCircle, 10, FigureWriter.SeriesColor(5));
+            m.LegendText = $"top 20% of items: {Pct(top20.InteractionShare)} of interactions";
+        }
+        plot.Axes.SetLimits(0, 100, 0, 102);
+        plot.ShowLegend(Alignment.LowerRight);
+        var top1 = t.TopShares.FirstOrDefault(x => x.TopItemPercent == 1);
+        return new EdaFigure("long_tail", title,
+            $"The top 1% of items ({top1?.Items:N0}) get {Pct(top1?.InteractionShare ?? 0)} of the interactions; half of all interactions go to " +
+            $"{Pct(t.ItemShareFor50Percent)} of the items and 80% to {Pct(t.ItemShareFor80Percent)}. Gini coefficient {t.Gini:0.000}.", plot);
+    }
+
+    public static EdaFigure Weights(EdaSummary s)
+    {
+        var w = s.Weights;
+        var title = w.Kind == "constant" ? "Interaction weights (all equal)" : "Rating / weight distribution";
+        var plot = FigureWriter.NewPlot(title, "weight (rating x event weight)", "interactions");
+        var color = FigureWriter.SeriesColor(2);
+        if (w.Values is { } values)
+        {
+            var bars = values.Select((v, i) => new Bar
+            {
+                Position = i, Value = v.Count, FillColor = color, LineWidth = 0, Size = 0.8,
+                Label = Pct(v.Count / (double)s.Counts.Interactions),
+            }).ToList();
+            var bp = plot.Add.Bars(bars);
+            bp.ValueLabelStyle.FontSize = 12;
+            bp.LegendText = "interactions per value";
+            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+                values.Select((_, i) => (double)i).ToArray(), values.Select(v => Num(v.Value)).ToArray());
+            plot.Axes.Margins(bottom: 0, top: 0.12);
+        }
+        else
+        {
+            var edges = w.Edges!; var counts = w.Counts!;
+            var bars = counts.Select((c, i) => new Bar
+            {
+                Position = (edges[i] + edges[i + 1]) / 2, Size = (edges[i + 1] - edges[i]) * 0.95, Value = c, FillColor = color, LineWidth = 0,
+            }).ToList();
+            plot.Add.Bars(bars).LegendText = "interactions per bin";
+            plot.Axes.Margins(bottom: 0);
+        }
+        var caption = w.Kind switch
+        {
+            "constant" => $"Every interaction has weight {Num(w.Min)}: implicit feedback (no ratings or event weights to learn from).",
+            "discrete" => $"{w.DistinctValues} distinct values from {Num(w.Min)} to {Num(w.Max)}, mean {Num(w.Mean)}.",
+            _ => $"{w.DistinctValues:N0} distinct values from {Num(w.Min)} to {Num(w.Max)}, mean {Num(w.Mean)} (30 equal-width bins).",
+        };
+        return new EdaFigure("weights", title, caption, plot);
+    }
+
+    public static EdaFigure EventMix(EdaSummary s)
+    {
+        var title = "Event-type mix";
+        var plot = FigureWriter.NewPlot(title, "event type", "interactions");
+        var bars = s.Events.Select((e, i) => new Bar
+        {
+            Position = i, Value = e.Count, FillColor = FigureWriter.SeriesColor(i), LineWidth = 0, Size = 0.7, Label = Pct(e.Share),
+        }).ToList();
+        var bp = plot.Add.Bars(bars);
+        bp.ValueLabelStyle.FontSize = 12;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            s.Events.Select((_, i) => (double)i).ToArray(), s.Events.Select(e => e.Name).ToArray());
+        plot.Axes.Margins(bottom: 0, top: 0.12);
+        var caption = s.Events.Count == 1 && s.Events[0].Name == "(none)"
+            ? "The data has no event-type column: every interaction is of one kind."
+            : string.Join("; ", s.Events.Select(e => $"{e.Name}: {e.Count:N0} ({Pct(e.Share)})")) + ".";
+        return new EdaFigure("event_mix", title, caption, plot);
+    }
+
+    public static EdaFigure? Timeline(EdaSummary s)
+    {
+        if (s.Timeline is not { } t || t.Periods.Count == 0) return null;
+        var title = $"Activity over time (per {t.Granularity})";
+        var plot = FigureWriter.NewPlot(title, "date (UTC)", $"count per {t.Granularity}");
+        var xs = t.Periods.Select(p => DateTime.ParseExact(p.Start, "yyyy-MM-dd", Inv).ToOADate()).ToArray();
+        var inter = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.Interactions).ToArray());
+        inter.LineWidth = 2.5f; inter.Color = FigureWriter.SeriesColor(0); inter.LegendText = "interactions";
+        var users = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.ActiveUsers).ToArray());
+        users.LineWidth = 2f; users.Color = FigureWriter.SeriesColor(1); users.LegendText = "active users";
+        var fresh = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.NewUsers).ToArray());
+        fresh.LineWidth = 1.5f; fresh.Color = FigureWriter.SeriesColor(2); fresh.LinePattern = LinePattern.Dashed; fresh.LegendText = "new users";
+        if (xs.Length == 1) { inter.MarkerSize = 8; users.MarkerSize = 8; fresh.MarkerSize = 8; }
+        plot.Axes.DateTimeTicksBottom();
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend(Alignment.UpperRight);
+        var peak = t.Periods.MaxBy(p => p.Interactions)!;
+        var caption = $"{t.Periods.Count} {t.Granularity}s from {t.First[..10]} to {t.Last[..10]}; busiest {t.Granularity} starting {peak.Start} with {peak.Interactions:N0} interactions." +
+            (t.InteractionsWithoutTimestamp > 0 ? $" {t.InteractionsWithoutTimestamp:N0} interactions have no timestamp and are left out." : "");
+        return new EdaFigure("activity_over_time", title, caption, plot);
+    }
+
+    public static EdaFigure ActivityVsPopularity(EdaSummary s)
+    {
+        var a = s.ActivityVsPopularity;
+        int rows = a.Interactions.Count, cols = a.ItemPopularityEdges.Count - 1;
+        var title = "User activity vs item popularity";
+        var plot = FigureWriter.NewPlot(title, "popularity of the item (interactions, log bins)", "activity of the user (interactions, log bins)");
+        // Row 0 of a ScottPlot heat map is drawn at the top: put the lightest users at the bottom.
+        var grid = new double[rows, cols];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                long n = a.Interactions[r][c];
+                grid[rows - 1 - r, c] = n > 0 ? Math.Log10(n) : double.NaN;
+            }
+        var hm = plot.Add.Heatmap(grid);
+        hm.Colormap = new ScottPlot.Colormaps.Viridis();
+        hm.NaNCellColor = Colors.White;
+        hm.Extent = new CoordinateRect(0, cols, 0, rows);
+        var bar = plot.Add.ColorBar(hm);
+        bar.Label = "log10(interactions)";
+        bar.LabelStyle.FontSize = 13;
+        plot.Axes.Bottom.TickGenerator = EdgeTicks(a.ItemPopularityEdges);
+        plot.Axes.Left.TickGenerator = EdgeTicks(a.UserActivityEdges);
+        plot.Axes.SetLimits(0, cols, 0, rows);
+        plot.HideGrid();
+        var rho = a.SpearmanActivityVsMeanItemPopularity;
+        var caption = "Interactions counted by how active their user is (rows) and how popular their item is (columns). " +
+            (rho is double r0
+                ? $"Spearman correlation between a user's activity and the mean popularity of their items: {r0:0.00}" +
+                  (r0 < -0.1 ? " (heavy users reach further into the long tail)." : r0 > 0.1 ? " (heavy users concentrate on popular items)." : " (little relation).")
+                : "Too few users for a correlation.");
+        return new EdaFigure("activity_vs_popularity", title, caption, plot);
+    }
+
+    /// <summary>Ticks at the bin boundaries of an index-coordinate axis, labelled with the edge values.</summary>
+    private static ScottPlot.TickGenerators.NumericManual EdgeTicks(IReadOnlyList<double> edges)
+    {
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        int step = Math.Max(1, (int)Math.Ceiling(edges.Count / 12.0));
+        for (int i = 0; i < edges.Count; i += step) ticks.AddMajor(i, Num(edges[i]));
+        return ticks;
+    }
+
+    public static EdaFigure ColdStart(EdaSummary s)
+    {
+        var c = s.ColdStart;
+        var title = "Cold start and sparsity";
+        var plot = FigureWriter.NewPlot(title, "fewer than N interactions", "share (%)");
+        var users = new List<Bar>(); var items = new List<Bar>();
+        for (int i = 0; i < c.Thresholds.Count; i++)
+        {
+            users.Add(new Bar { Position = 3 * i, Value = 100 * c.UserShares[i], FillColor = FigureWriter.SeriesColor(0), LineWidth = 0, Size = 1, Label = Pct(c.UserShares[i]) });
+            items.Add(new Bar { Position = 3 * i + 1, Value = 100 * c.ItemShares[i], FillColor = FigureWriter.SeriesColor(1), LineWidth = 0, Size = 1, Label = Pct(c.ItemShares[i]) });
+        }
+        var ub = plot.Add.Bars(users); ub.LegendText = "users"; ub.ValueLabelStyle.FontSize = 10;
+        var ib = plot.Add.Bars(items); ib.LegendText = "items"; ib.ValueLabelStyle.FontSize = 10;
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            c.Thresholds.Select((_, i) => 3.0 * i + 0.5).ToArray(), c.Thresholds.Select(t => $"< {t}").ToArray());
+        plot.Axes.SetLimitsY(0, Math.Max(5, 100 * Math.Max(c.UserShares.Max(), c.ItemShares.Max())) * 1.15);
+        plot.ShowLegend(Alignment.UpperLeft);
+        var n = s.Counts;
+        plot.Title($"{title}: density {Pct(n.Density, 3)} ({n.DistinctPairs:N0} of {(double)n.Users * n.Items:N0} user-item pairs)", size: 16);
+        return new EdaFigure("cold_start", title,
+            $"Density {Pct(n.Density, 3)} (sparsity {Pct(n.Sparsity, 3)}). {Pct(c.UserShares[Idx(s, 5)])} of users and {Pct(c.ItemShares[Idx(s, 5)])} of items have fewer than 5 interactions; " +
+            $"{n.UsersWithoutInteractions:N0} users and {n.ItemsWithoutInteractions:N0} items have none.", plot);
+    }
+
+    internal static string Num(double v) =>
+        v == Math.Floor(v) && Math.Abs(v) < 1e12 ? v.ToString("#,0", Inv) : Math.Abs(v) >= 100 ? v.ToString("#,0.#", Inv) : v.ToString("0.###", Inv);
+
+    internal static string Pct(double share, int decimals = 1) =>
+        (100 * share).ToString("0." + new string('0', decimals), Inv) + "%";
+}
