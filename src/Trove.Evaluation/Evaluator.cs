@@ -44,7 +44,7 @@ public sealed class EvaluationResult
 /// The model's scoring methods must be safe to call from several threads at once.
 /// Results are deterministic: per-case values are summed in case order.
 /// </summary>
-public static class Evaluator
+public static partial class Evaluator
 {
     private const int ChunkSize = 32;
 

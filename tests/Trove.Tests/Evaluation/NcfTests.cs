@@ -45,7 +45,7 @@ public class NcfTests
         // independent Python count): HR@10 0.3128, NDCG@10 0.1618 (ties against the held-out item).
         Assert.InRange(r["hr@10"], 0.30, 0.33);
         Assert.InRange(r["ndcg@10"], 0.15, 0.175);
-        Assert.InRange(r["auc"], 0.75, 0.95);
+        Assert.InRange(r["auc"], 0.72, 0.78);   // measured 0.7524
         Assert.True(r["hr@5"] < r["hr@10"] && r["hr@10"] < r["hr@20"]);
         Assert.Equal(943, r.Cases);
     }
