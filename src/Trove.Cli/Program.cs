@@ -15,6 +15,7 @@ public static class Program
             SimilarCommand.Create(),
             ModelsCommand.Create(),
             EvaluateCommand.Create(),
+            SimulateCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
