@@ -16,6 +16,7 @@ public static class Program
             ModelsCommand.Create(),
             EvaluateCommand.Create(),
             SimulateCommand.Create(),
+            EdaCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;

@@ -46,8 +46,11 @@ public static class EdaComparison
             line.LegendText = $"{sets[i].Label} (median {EdaFigures.Num(d.Median)})";
             parts.Add($"{sets[i].Label}: median {EdaFigures.Num(d.Median)}, mean {EdaFigures.Num(d.Mean)}, max {EdaFigures.Num(d.Max)}");
         }
-        LogAxis.Apply(plot.Axes.Bottom);
-        LogAxis.Apply(plot.Axes.Left);
+        double xMax = sets.Max(x => Math.Log10(Math.Max(1, pick(x.Summary).Edges[^1])));
+        double yMin = sets.Min(x => { var c = pick(x.Summary); return c.Count > 0 ? Math.Log10(1.0 / c.Count) : 0; });
+        plot.Axes.SetLimits(-0.05, xMax + 0.05, yMin - 0.1, 0.1);
+        LogAxis.Apply(plot.Axes.Bottom, -0.05, xMax + 0.05);
+        LogAxis.Apply(plot.Axes.Left, yMin - 0.1, 0.1);
         plot.ShowLegend(Alignment.LowerLeft);
         return new EdaFigure(name, title, "Complementary CDF (share of entities with at least x interactions); a straighter, flatter line is a heavier tail. " + string.Join("; ", parts) + ".", plot);
     }
@@ -67,7 +70,7 @@ public static class EdaComparison
             parts.Add($"{sets[i].Label}: top 20% of items cover {EdaFigures.Pct(top20?.InteractionShare ?? 0)}");
         }
         var even = plot.Add.ScatterLine(new double[] { 0, 100 }, new double[] { 0, 100 });
-        even.Color = Colors.Gray; even.LinePattern = LinePattern.Dashed; even.LineWidth = 1.5f; even.LegendText = "uniform popularity";
+        even.Color = Colors.Gray; even.LineWidth = 1.5f; even.LegendText = "uniform popularity";
         plot.Axes.SetLimits(0, 100, 0, 102);
         plot.ShowLegend(Alignment.LowerRight);
         return new EdaFigure("compare_long_tail", title, string.Join("; ", parts) + ".", plot);

@@ -61,13 +61,19 @@ public static class EdaFigures
         bp.LegendText = "count per bin";
         if (d.Count > 0)
         {
-            var median = plot.Add.VerticalLine(Math.Log10(Math.Max(1, d.Median)), 2, Colors.Black, LinePattern.Dashed);
+            var median = plot.Add.VerticalLine(Math.Log10(Math.Max(1, d.Median)), 2, Colors.Black);
             median.LegendText = $"median = {Num(d.Median)}";
-            var mean = plot.Add.VerticalLine(Math.Log10(Math.Max(1, d.Mean)), 2, Colors.Red.WithAlpha(0.8), LinePattern.Dotted);
+            var mean = plot.Add.VerticalLine(Math.Log10(Math.Max(1, d.Mean)), 2, Colors.Red.WithAlpha(0.8));
             mean.LegendText = $"mean = {Num(d.Mean)}";
         }
-        LogAxis.Apply(plot.Axes.Bottom);
-        plot.Axes.Margins(bottom: 0);
+        // Limits from the first to the last non-empty bin (auto-scaling would start at 1 = 10^0).
+        int firstBin = Math.Max(0, d.Counts.ToList().FindIndex(c => c > 0));
+        int lastBin = Math.Max(firstBin, d.Counts.ToList().FindLastIndex(c => c > 0));
+        double left = Math.Log10(d.Edges[firstBin]), right = Math.Log10(d.Edges[lastBin + 1]);
+        double pad = Math.Max(0.05, (right - left) * 0.03);
+        plot.Axes.SetLimitsX(left - pad, right + pad);
+        LogAxis.Apply(plot.Axes.Bottom, left - pad, right + pad);
+        plot.Axes.SetLimitsY(0, Math.Max(1, d.Counts.DefaultIfEmpty(0).Max()) * 1.08);
         plot.ShowLegend(Alignment.UpperRight);
         return plot;
     }
@@ -81,7 +87,7 @@ public static class EdaFigures
         curve.LineWidth = 3; curve.Color = FigureWriter.SeriesColor(0);
         curve.LegendText = $"observed (Gini {t.Gini:0.00})";
         var even = plot.Add.ScatterLine(new double[] { 0, 100 }, new double[] { 0, 100 });
-        even.LineWidth = 1.5f; even.Color = Colors.Gray; even.LinePattern = LinePattern.Dashed;
+        even.LineWidth = 1.5f; even.Color = Colors.Gray;
         even.LegendText = "uniform popularity";
         var top20 = t.TopShares.FirstOrDefault(x => x.TopItemPercent == 20);
         if (top20 is not null)
@@ -101,7 +107,8 @@ public static class EdaFigures
     {
         var w = s.Weights;
         var title = w.Kind == "constant" ? "Interaction weights (all equal)" : "Rating / weight distribution";
-        var plot = FigureWriter.NewPlot(title, "weight (rating x event weight)", "interactions");
+        bool hasEvents = s.Events.Any(e => e.Name != "(none)");
+        var plot = FigureWriter.NewPlot(title, hasEvents ? "weight (score x event weight)" : "rating / weight", "interactions");
         var color = FigureWriter.SeriesColor(2);
         if (w.Values is { } values)
         {
@@ -112,8 +119,7 @@ public static class EdaFigures
             }).ToList();
             var bp = plot.Add.Bars(bars);
             bp.ValueLabelStyle.FontSize = 12;
-            bp.LegendText = "interactions per value";
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+                        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 values.Select((_, i) => (double)i).ToArray(), values.Select(v => Num(v.Value)).ToArray());
             plot.Axes.Margins(bottom: 0, top: 0.12);
         }
@@ -124,7 +130,7 @@ public static class EdaFigures
             {
                 Position = (edges[i] + edges[i + 1]) / 2, Size = (edges[i + 1] - edges[i]) * 0.95, Value = c, FillColor = color, LineWidth = 0,
             }).ToList();
-            plot.Add.Bars(bars).LegendText = "interactions per bin";
+            plot.Add.Bars(bars);
             plot.Axes.Margins(bottom: 0);
         }
         var caption = w.Kind switch
@@ -159,17 +165,22 @@ public static class EdaFigures
     {
         if (s.Timeline is not { } t || t.Periods.Count == 0) return null;
         var title = $"Activity over time (per {t.Granularity})";
-        var plot = FigureWriter.NewPlot(title, "date (UTC)", $"count per {t.Granularity}");
+        var plot = FigureWriter.NewPlot(title, "date (UTC)", $"interactions per {t.Granularity}");
+        plot.Axes.Right.Label.Text = $"users per {t.Granularity}";
+        plot.Axes.Right.Label.FontSize = 14;
+        plot.Axes.Right.Label.FontName = FigureWriter.Font;
+        plot.Axes.Right.TickLabelStyle.FontSize = 12;
         var xs = t.Periods.Select(p => DateTime.ParseExact(p.Start, "yyyy-MM-dd", Inv).ToOADate()).ToArray();
         var inter = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.Interactions).ToArray());
         inter.LineWidth = 2.5f; inter.Color = FigureWriter.SeriesColor(0); inter.LegendText = "interactions";
         var users = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.ActiveUsers).ToArray());
-        users.LineWidth = 2f; users.Color = FigureWriter.SeriesColor(1); users.LegendText = "active users";
+        users.LineWidth = 2f; users.Color = FigureWriter.SeriesColor(1); users.LegendText = "active users (right axis)"; users.Axes.YAxis = plot.Axes.Right;
         var fresh = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.NewUsers).ToArray());
-        fresh.LineWidth = 1.5f; fresh.Color = FigureWriter.SeriesColor(2); fresh.LinePattern = LinePattern.Dashed; fresh.LegendText = "new users";
+        fresh.LineWidth = 1.5f; fresh.Color = FigureWriter.SeriesColor(2); fresh.LegendText = "new users (right axis)"; fresh.Axes.YAxis = plot.Axes.Right;
         if (xs.Length == 1) { inter.MarkerSize = 8; users.MarkerSize = 8; fresh.MarkerSize = 8; }
         plot.Axes.DateTimeTicksBottom();
-        plot.Axes.Margins(bottom: 0);
+        plot.Axes.SetLimitsY(0, Math.Max(1, t.Periods.Max(p => p.Interactions)) * 1.1, plot.Axes.Left);
+        plot.Axes.SetLimitsY(0, Math.Max(1, t.Periods.Max(p => p.ActiveUsers)) * 1.1, plot.Axes.Right);
         plot.ShowLegend(Alignment.UpperRight);
         var peak = t.Periods.MaxBy(p => p.Interactions)!;
         var caption = $"{t.Periods.Count} {t.Granularity}s from {t.First[..10]} to {t.Last[..10]}; busiest {t.Granularity} starting {peak.Start} with {peak.Interactions:N0} interactions." +
@@ -180,7 +191,14 @@ public static class EdaFigures
     public static EdaFigure ActivityVsPopularity(EdaSummary s)
     {
         var a = s.ActivityVsPopularity;
-        int rows = a.Interactions.Count, cols = a.ItemPopularityEdges.Count - 1;
+        // Only the non-empty range of bins (e.g. MovieLens has no user below 20 ratings).
+        int r0 = 0, r1 = a.Interactions.Count - 1, c0 = int.MaxValue, c1 = -1;
+        while (r0 < r1 && a.Interactions[r0].All(n => n == 0)) r0++;
+        while (r1 > r0 && a.Interactions[r1].All(n => n == 0)) r1--;
+        foreach (var row in a.Interactions)
+            for (int c = 0; c < row.Count; c++) if (row[c] > 0) { c0 = Math.Min(c0, c); c1 = Math.Max(c1, c); }
+        if (c1 < 0) { c0 = 0; c1 = a.ItemPopularityEdges.Count - 2; }
+        int rows = r1 - r0 + 1, cols = c1 - c0 + 1;
         var title = "User activity vs item popularity";
         var plot = FigureWriter.NewPlot(title, "popularity of the item (interactions, log bins)", "activity of the user (interactions, log bins)");
         // Row 0 of a ScottPlot heat map is drawn at the top: put the lightest users at the bottom.
@@ -188,7 +206,7 @@ public static class EdaFigures
         for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
             {
-                long n = a.Interactions[r][c];
+                long n = a.Interactions[r0 + r][c0 + c];
                 grid[rows - 1 - r, c] = n > 0 ? Math.Log10(n) : double.NaN;
             }
         var hm = plot.Add.Heatmap(grid);
@@ -196,17 +214,20 @@ public static class EdaFigures
         hm.NaNCellColor = Colors.White;
         hm.Extent = new CoordinateRect(0, cols, 0, rows);
         var bar = plot.Add.ColorBar(hm);
-        bar.Label = "log10(interactions)";
+        bar.Label = "interactions in the cell (log scale)";
         bar.LabelStyle.FontSize = 13;
-        plot.Axes.Bottom.TickGenerator = EdgeTicks(a.ItemPopularityEdges);
-        plot.Axes.Left.TickGenerator = EdgeTicks(a.UserActivityEdges);
+        bar.LabelStyle.FontName = FigureWriter.Font;
+        bar.Axis.TickLabelStyle.FontName = FigureWriter.Font;
+        bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true, LabelFormatter = LogAxis.Label };
+        plot.Axes.Bottom.TickGenerator = EdgeTicks(a.ItemPopularityEdges.Skip(c0).Take(cols + 1).ToArray());
+        plot.Axes.Left.TickGenerator = EdgeTicks(a.UserActivityEdges.Skip(r0).Take(rows + 1).ToArray());
         plot.Axes.SetLimits(0, cols, 0, rows);
         plot.HideGrid();
         var rho = a.SpearmanActivityVsMeanItemPopularity;
-        var caption = "Interactions counted by how active their user is (rows) and how popular their item is (columns). " +
-            (rho is double r0
-                ? $"Spearman correlation between a user's activity and the mean popularity of their items: {r0:0.00}" +
-                  (r0 < -0.1 ? " (heavy users reach further into the long tail)." : r0 > 0.1 ? " (heavy users concentrate on popular items)." : " (little relation).")
+        var caption = "Interactions counted by how active their user is (rows) and how popular their item is (columns); white cells are empty. " +
+            (rho is double r0v
+                ? $"Spearman correlation between a user's activity and the mean popularity of their items: {r0v:0.00}" +
+                  (r0v < -0.1 ? " (heavy users reach further into the long tail)." : r0v > 0.1 ? " (heavy users concentrate on popular items)." : " (little relation).")
                 : "Too few users for a correlation.");
         return new EdaFigure("activity_vs_popularity", title, caption, plot);
     }
@@ -245,7 +266,8 @@ public static class EdaFigures
     }
 
     internal static string Num(double v) =>
-        v == Math.Floor(v) && Math.Abs(v) < 1e12 ? v.ToString("#,0", Inv) : Math.Abs(v) >= 100 ? v.ToString("#,0.#", Inv) : v.ToString("0.###", Inv);
+        v == Math.Floor(v) && Math.Abs(v) < 1e12 ? v.ToString("#,0", Inv)
+        : Math.Abs(v) >= 100 ? v.ToString("#,0", Inv) : Math.Abs(v) >= 10 ? v.ToString("0.0", Inv) : v.ToString("0.##", Inv);
 
     internal static string Pct(double share, int decimals = 1) =>
         (100 * share).ToString("0." + new string('0', decimals), Inv) + "%";
