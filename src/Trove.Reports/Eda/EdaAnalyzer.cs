@@ -214,6 +214,13 @@ public static class EdaAnalyzer
             return at >= 0 ? at : ~at - 1;
         }
 
+        bool Partial(int p)
+        {
+            double length = (Next(starts[p]) - starts[p]).TotalSeconds, covered = length;
+            if (p == 0) covered -= first - startTicks[0];
+            if (p == periods - 1) covered -= new DateTimeOffset(DateTime.SpecifyKind(Next(starts[p]), DateTimeKind.Utc)).ToUnixTimeSeconds() - last;
+            return covered < length / 2;
+        }
         var interactions = new long[periods];
         var active = new int[periods];
         var newUsers = new int[periods];
@@ -250,7 +257,8 @@ public static class EdaAnalyzer
         return new Timeline
         {
             First = Iso(start), Last = Iso(end), Granularity = granularity, InteractionsWithoutTimestamp = missing,
-            Periods = Enumerable.Range(0, periods).Select(p => new TimePeriod(starts[p].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), interactions[p], active[p], newUsers[p], newItems[p])).ToArray(),
+            Periods = Enumerable.Range(0, periods).Select(p => new TimePeriod(starts[p].ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                interactions[p], active[p], newUsers[p], newItems[p], Partial(p))).ToArray(),
         };
     }
 

@@ -170,20 +170,24 @@ public static class EdaFigures
         plot.Axes.Right.Label.FontSize = 14;
         plot.Axes.Right.Label.FontName = FigureWriter.Font;
         plot.Axes.Right.TickLabelStyle.FontSize = 12;
-        var xs = t.Periods.Select(p => DateTime.ParseExact(p.Start, "yyyy-MM-dd", Inv).ToOADate()).ToArray();
-        var inter = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.Interactions).ToArray());
+        // Partial first/last periods would look like a sudden drop: they are left out of the lines.
+        var shown = t.Periods.Where(p => !p.Partial).ToList();
+        if (shown.Count == 0) shown = t.Periods.ToList();
+        var xs = shown.Select(p => DateTime.ParseExact(p.Start, "yyyy-MM-dd", Inv).ToOADate()).ToArray();
+        var inter = plot.Add.ScatterLine(xs, shown.Select(p => (double)p.Interactions).ToArray());
         inter.LineWidth = 2.5f; inter.Color = FigureWriter.SeriesColor(0); inter.LegendText = "interactions";
-        var users = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.ActiveUsers).ToArray());
+        var users = plot.Add.ScatterLine(xs, shown.Select(p => (double)p.ActiveUsers).ToArray());
         users.LineWidth = 2f; users.Color = FigureWriter.SeriesColor(1); users.LegendText = "active users (right axis)"; users.Axes.YAxis = plot.Axes.Right;
-        var fresh = plot.Add.ScatterLine(xs, t.Periods.Select(p => (double)p.NewUsers).ToArray());
+        var fresh = plot.Add.ScatterLine(xs, shown.Select(p => (double)p.NewUsers).ToArray());
         fresh.LineWidth = 1.5f; fresh.Color = FigureWriter.SeriesColor(2); fresh.LegendText = "new users (right axis)"; fresh.Axes.YAxis = plot.Axes.Right;
         if (xs.Length == 1) { inter.MarkerSize = 8; users.MarkerSize = 8; fresh.MarkerSize = 8; }
         plot.Axes.DateTimeTicksBottom();
-        plot.Axes.SetLimitsY(0, Math.Max(1, t.Periods.Max(p => p.Interactions)) * 1.1, plot.Axes.Left);
-        plot.Axes.SetLimitsY(0, Math.Max(1, t.Periods.Max(p => p.ActiveUsers)) * 1.1, plot.Axes.Right);
+        plot.Axes.SetLimitsY(0, Math.Max(1, shown.Max(p => p.Interactions)) * 1.1, plot.Axes.Left);
+        plot.Axes.SetLimitsY(0, Math.Max(1, shown.Max(p => Math.Max(p.ActiveUsers, p.NewUsers))) * 1.1, plot.Axes.Right);
         plot.ShowLegend(Alignment.UpperRight);
         var peak = t.Periods.MaxBy(p => p.Interactions)!;
         var caption = $"{t.Periods.Count} {t.Granularity}s from {t.First[..10]} to {t.Last[..10]}; busiest {t.Granularity} starting {peak.Start} with {peak.Interactions:N0} interactions." +
+            (shown.Count < t.Periods.Count ? $" {t.Periods.Count - shown.Count} partial {t.Granularity}(s) at the edges (less than half covered by the data) are left out of the lines." : "") +
             (t.InteractionsWithoutTimestamp > 0 ? $" {t.InteractionsWithoutTimestamp:N0} interactions have no timestamp and are left out." : "");
         return new EdaFigure("activity_over_time", title, caption, plot);
     }

@@ -47,6 +47,7 @@ public static class EdaReport
         var compared = new List<(string Label, EdaResult Result)>();
         var labels = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         string primaryLabel = UniqueLabel(options.Label ?? LabelOf(data, "data"), labels);
+        options = options with { Label = primaryLabel };
         if (compareWith is { Count: > 0 })
             for (int i = 0; i < compareWith.Count; i++)
             {
@@ -79,20 +80,21 @@ public static class EdaReport
         var summaryPath = Path.Combine(outDir, SummaryFile);
         AtomicFile.WriteAllText(summaryPath, JsonSerializer.Serialize(summary, JsonOptions) + "\n");
         var htmlPath = Path.Combine(outDir, HtmlFile);
-        AtomicFile.WriteAllText(htmlPath, RenderHtml(summary, files, options, parentHtml, compared ?? [], outDir));
+        AtomicFile.WriteAllText(htmlPath, RenderHtml(summary, options.Label ?? LabelOf(summary.Source, "dataset"), files, options, parentHtml, compared ?? [], outDir));
         return new EdaResult(summary, files, summaryPath, htmlPath, (compared ?? []).Select(c => c.Result).ToArray());
     }
 
-    private static string RenderHtml(EdaSummary s, IReadOnlyList<FigureFile> figures, EdaOptions options, string? parentHtml,
+    private static string RenderHtml(EdaSummary s, string label, IReadOnlyList<FigureFile> figures, EdaOptions options, string? parentHtml,
         IReadOnlyList<(string Label, EdaResult Result)> compared, string outDir)
     {
         var inv = CultureInfo.InvariantCulture;
-        var page = new HtmlPage(options.Title ?? $"Trove EDA: {(s.Source.Length > 0 ? s.Source : "dataset")}");
-        page.Paragraph("Exploratory data analysis of the interaction data, before training. Every number in the figures is in summary.json.", "meta");
+        var page = new HtmlPage(options.Title ?? $"Trove EDA: {label}");
+        page.Paragraph((s.Source.Length > 0 ? $"Source: {s.Source}. " : "") +
+            "Exploratory data analysis of the interaction data, before training. Every number in the figures is in summary.json.", "meta");
         var links = new List<(string, string)> { ("summary.json", SummaryFile) };
         if (parentHtml is not null) links.Add(("back to the main report", parentHtml));
-        foreach (var (label, result) in compared)
-            links.Add(($"compared: {label}", Path.GetRelativePath(outDir, result.HtmlPath).Replace('\\', '/')));
+        foreach (var (otherLabel, result) in compared)
+            links.Add(($"compared: {otherLabel}", Path.GetRelativePath(outDir, result.HtmlPath).Replace('\\', '/')));
         page.Links(links);
 
         var n = s.Counts;
@@ -108,7 +110,7 @@ public static class EdaReport
             new[] { "weights", s.Weights.Kind, $"{s.Weights.DistinctValues:N0} distinct values, mean {EdaFigures.Num(s.Weights.Mean)}" },
             new[] { "time span", s.Timeline is { } t ? $"{t.First[..10]} to {t.Last[..10]}" : "no timestamps", s.Timeline is { } t2 ? $"{t2.Periods.Count} {t2.Granularity}s" : "" },
         };
-        page.Heading("Overview").Table(["", "value", "detail"], rows);
+        page.Heading("Overview").Table(["", "value", "detail"], rows, textColumns: [2]);
 
         page.Heading("Figures");
         if (s.Timeline is null) page.Paragraph("The data has no timestamps, so there is no activity-over-time figure.", "meta");
@@ -117,10 +119,12 @@ public static class EdaReport
         return page.Render();
     }
 
-    private static string LabelOf(Dataset d, string fallback)
+    private static string LabelOf(Dataset d, string fallback) => LabelOf(d.Source, fallback);
+
+    private static string LabelOf(string source, string fallback)
     {
-        if (string.IsNullOrWhiteSpace(d.Source)) return fallback;
-        var src = d.Source.TrimEnd('/', '\\');
+        if (string.IsNullOrWhiteSpace(source)) return fallback;
+        var src = source.TrimEnd('/', '\\');
         var name = Path.GetFileName(src);
         // "…/sim/interactions.csv" is better told apart by its folder.
         if (Path.GetFileNameWithoutExtension(name) is "interactions" or "u" or "ratings" or "data" && Path.GetDirectoryName(src) is { Length: > 0 } dir)

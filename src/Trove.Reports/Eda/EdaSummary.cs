@@ -109,8 +109,11 @@ public sealed record Timeline
     public required IReadOnlyList<TimePeriod> Periods { get; init; }
 }
 
-/// <summary>One period of the timeline (UTC); new users/items are those first seen in the period.</summary>
-public sealed record TimePeriod(string Start, long Interactions, int ActiveUsers, int NewUsers, int NewItems);
+/// <summary>
+/// One period of the timeline (UTC); new users/items are those first seen in the period. Partial: the
+/// data cover less than half of it (the first or last period), so its counts are not comparable.
+/// </summary>
+public sealed record TimePeriod(string Start, long Interactions, int ActiveUsers, int NewUsers, int NewItems, bool Partial = false);
 
 /// <summary>
 /// Interactions counted by the activity of their user (rows) and the popularity of their item

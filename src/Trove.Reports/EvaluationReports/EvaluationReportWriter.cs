@@ -207,7 +207,7 @@ public static class EvaluationReportWriter
             foreach (var (label, results) in activity.ByModel)
                 foreach (var metric in activityMetrics)
                     arows.Add([label, metric, .. results.Select(x => x is null ? "-" : F(Value(x, metric)))]);
-            page.Table(["model", "metric", .. activity.Groups.Select(g => g.Name)], arows);
+            page.Table(["model", "metric", .. activity.Groups.Select(g => g.Name)], arows, textColumns: [1]);
             foreach (var f in figures.Where(f => f.Name.StartsWith("activity_", StringComparison.Ordinal)))
                 page.Figure(Path.GetFileName(f.PngPath), Path.GetFileName(f.SvgPath), f.Title, f.Caption, f.Width, f.Height);
         }

@@ -28,12 +28,14 @@ public sealed class HtmlPage
     }
 
     /// <summary>A table; the first column is left-aligned, the others right-aligned (numbers). Bold cells may be flagged.</summary>
-    public HtmlPage Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, Func<int, int, bool>? bold = null, string? caption = null)
+    public HtmlPage Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<string>> rows, Func<int, int, bool>? bold = null, string? caption = null,
+        IReadOnlyCollection<int>? textColumns = null)
     {
+        string Open(string tag, int column) => textColumns is not null && column > 0 && textColumns.Contains(column) ? $"<{tag} class=\"text\">" : $"<{tag}>";
         _body.Append("<table>");
         if (caption is not null) _body.Append("<caption>").Append(Encode(caption)).Append("</caption>");
         _body.Append("<thead><tr>");
-        foreach (var h in header) _body.Append("<th>").Append(Encode(h)).Append("</th>");
+        for (int c = 0; c < header.Count; c++) _body.Append(Open("th", c)).Append(Encode(header[c])).Append("</th>");
         _body.Append("</tr></thead><tbody>\n");
         int r = 0;
         foreach (var row in rows)
@@ -42,7 +44,7 @@ public sealed class HtmlPage
             for (int c = 0; c < row.Count; c++)
             {
                 bool b = bold?.Invoke(r, c) ?? false;
-                _body.Append(b ? "<td><strong>" : "<td>").Append(Encode(row[c])).Append(b ? "</strong></td>" : "</td>");
+                _body.Append(Open("td", c)).Append(b ? "<strong>" : "").Append(Encode(row[c])).Append(b ? "</strong></td>" : "</td>");
             }
             _body.Append("</tr>\n");
             r++;
@@ -86,7 +88,7 @@ public sealed class HtmlPage
         table {"{"} border-collapse: collapse; margin: 1rem 0; font-size: .92rem; {"}"}
         caption {"{"} text-align: left; color: #555; padding-bottom: .3rem; {"}"}
         th, td {"{"} border-bottom: 1px solid #e3e3e3; padding: .3rem .7rem; text-align: right; {"}"}
-        th:first-child, td:first-child {"{"} text-align: left; {"}"}
+        th:first-child, td:first-child, th.text, td.text {"{"} text-align: left; {"}"}
         thead th {"{"} border-bottom: 2px solid #999; background: #f6f6f6; {"}"}
         figure {"{"} margin: 1.5rem 0; {"}"}
         figure img {"{"} max-width: 100%; height: auto; border: 1px solid #e5e5e5; {"}"}

@@ -96,8 +96,9 @@ public class EdaSummaryTests
         Assert.Equal("2024-01-03T05:00:00Z", t.GetProperty("last").GetString());
         Assert.Equal(1, t.GetProperty("interactionsWithoutTimestamp").GetInt64());
         var periods = t.GetProperty("periods").EnumerateArray().Select(p =>
-            $"{p.GetProperty("start").GetString()} {p.GetProperty("interactions").GetInt64()} {p.GetProperty("activeUsers").GetInt32()} {p.GetProperty("newUsers").GetInt32()} {p.GetProperty("newItems").GetInt32()}").ToArray();
-        Assert.Equal(new[] { "2024-01-01 4 2 2 3", "2024-01-02 2 1 1 0", "2024-01-03 2 2 1 0" }, periods);
+            $"{p.GetProperty("start").GetString()} {p.GetProperty("interactions").GetInt64()} {p.GetProperty("activeUsers").GetInt32()} {p.GetProperty("newUsers").GetInt32()} {p.GetProperty("newItems").GetInt32()} {p.GetProperty("partial").GetBoolean()}").ToArray();
+        // The last day is covered only until 05:00: partial.
+        Assert.Equal(new[] { "2024-01-01 4 2 2 3 False", "2024-01-02 2 1 1 0 False", "2024-01-03 2 2 1 0 True" }, periods);
     }
 
     [Fact]
