@@ -31,7 +31,9 @@ public static class EvaluateCommand
         public string? Train { get; init; }
         public string? Test { get; init; }
         public string? Negatives { get; init; }
+        /// <summary>Interactions to split: any path DatasetLoader reads (CSV, folder, MovieLens, Last.fm, .db).</summary>
         public string? Data { get; init; }
+        public LoadOptions LoadOptions { get; init; } = new();
         public IReadOnlyList<string> Models { get; init; } = [];
         public IReadOnlyList<string> Params { get; init; } = [];
         public IReadOnlyList<int> Ks { get; init; } = MetricNames.DefaultKs;
@@ -55,7 +57,7 @@ public static class EvaluateCommand
         var train = new Option<string?>("--train") { Description = "NCF training file (*.train.rating)." };
         var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating)." };
         var negatives = new Option<string?>("--negatives") { Description = "NCF negatives file (*.test.negative)." };
-        var data = new Option<string?>("--data") { Description = "Interactions file (user item [rating [timestamp]], tab/comma/space separated) for holdout, temporal, or ncf built from data." };
+        var dataOptions = new DataOptions();
         var model = new Option<string[]>("--model", "-m") { Description = "Algorithm to evaluate (repeat for a side-by-side comparison).", Required = true, AllowMultipleArgumentsPerToken = false };
         var param = new Option<string[]>("--param", "-p") { Description = "Parameter override: model.key=value (or key=value with one model), e.g. itemknn.neighbours=50." };
         var k = new Option<string>("--k") { Description = "Cut-offs, comma-separated.", DefaultValueFactory = _ => "5,10,20" };
@@ -71,12 +73,14 @@ public static class EvaluateCommand
         var report = new Option<string?>("--report") { Description = "Also write a report folder: index.html with bar charts per metric and K, metrics of light/medium/heavy users, report.md and report.json." };
 
         var command = new Command("evaluate", "Train models on a split and compare HR, NDCG, recall, precision, MAP, MRR, AUC and coverage side by side.");
-        foreach (var o in new Option[] { protocol, train, test, negatives, data, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown, report })
+        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown, report })
             command.Options.Add(o);
+        dataOptions.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() => Run(new Settings
         {
             Protocol = r.GetValue(protocol) ?? NcfProtocol.Name,
-            Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(data),
+            Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(dataOptions.Data) ?? r.GetValue(dataOptions.Db),
+            LoadOptions = dataOptions.LoadOptions(r),
             Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [],
             Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
             Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
@@ -122,13 +126,13 @@ public static class EvaluateCommand
                     progress.Info($"reading {s.Train}, {s.Test}, {s.Negatives}");
                     return NcfProtocol.FromFiles(s.Train, s.Test, s.Negatives);
                 }
-                return NcfProtocol.FromDataset(LoadData(RequireData(s), progress), s.Seed, s.SampledNegatives);
+                return NcfProtocol.FromDataset(LoadData(RequireData(s), s.LoadOptions, progress), s.Seed, s.SampledNegatives);
             case HoldoutProtocol.Name:
                 RejectNcfFiles(s);
-                return HoldoutProtocol.Split(LoadData(RequireData(s), progress), s.TestFraction, s.ValidationFraction, s.Seed);
+                return HoldoutProtocol.Split(LoadData(RequireData(s), s.LoadOptions, progress), s.TestFraction, s.ValidationFraction, s.Seed);
             case TemporalProtocol.Name:
                 RejectNcfFiles(s);
-                var data = LoadData(RequireData(s), progress);
+                var data = LoadData(RequireData(s), s.LoadOptions, progress);
                 if (s.Cut is { } cut) return TemporalProtocol.GlobalCut(data, ParseTime(cut));
                 if (s.Global) return TemporalProtocol.GlobalFraction(data, s.TestFraction);
                 return TemporalProtocol.PerUser(data, s.TestFraction, s.ValidationFraction);
@@ -137,14 +141,11 @@ public static class EvaluateCommand
         }
     }
 
-    /// <summary>
-    /// Loads --data. The one place to switch to the shared DataOptions (SQLite store, other formats)
-    /// once it is merged; for now a delimited file of user, item, rating, timestamp.
-    /// </summary>
-    public static Dataset LoadData(string path, IProgressReporter progress)
+    /// <summary>Loads --data (or --db) with the shared loader: CSV, data folders, MovieLens, Last.fm, SQLite.</summary>
+    public static Dataset LoadData(string path, LoadOptions options, IProgressReporter progress)
     {
         progress.Info($"reading {path}");
-        return NcfSplitReader.ReadInteractions(path);
+        return DatasetLoader.Load(path, options, progress);
     }
 
     /// <summary>

@@ -26,8 +26,8 @@ public static class SimulateCommand
         var recency = new Option<double>("--recency-decay") { Description = "Recency effect: weight x exp(-decay x item age in years).", DefaultValueFactory = _ => d.RecencyDecay };
         var days = new Option<int>("--days") { Description = "Length of the interaction window in days.", DefaultValueFactory = _ => d.Days };
         var endDate = new Option<string?>("--end-date") { Description = "End of the window (UTC, e.g. 2025-01-01 or 2025-01-01T12:00:00Z). Default 2025-01-01." };
-        var categories = new Option<int>("--categories") { Description = "Number of categories.", DefaultValueFactory = _ => d.Categories };
-        var brands = new Option<int>("--brands") { Description = "Number of brands.", DefaultValueFactory = _ => d.Brands };
+        var categories = new Option<string>("--categories") { Description = "Number of categories, or their names separated by commas (e.g. books,music,games).", DefaultValueFactory = _ => d.Categories.ToString(CultureInfo.InvariantCulture) };
+        var brands = new Option<string>("--brands") { Description = "Number of brands, or their names separated by commas (brand k belongs to category k mod categories).", DefaultValueFactory = _ => d.Brands.ToString(CultureInfo.InvariantCulture) };
         var negatives = new Option<int>("--negatives-per-user") { Description = "Write negatives.csv with this many never-touched exposed items per user.", DefaultValueFactory = _ => 0 };
         var eventMix = new Option<string?>("--event-mix") { Description = "Event shares, e.g. view=0.6,add_to_cart=0.2,purchase=0.15,rating=0.05." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (the output does not depend on it).", DefaultValueFactory = _ => Environment.ProcessorCount };
@@ -45,9 +45,13 @@ public static class SimulateCommand
                 PopularityExponent = parse.GetValue(exponent),
                 MinInteractions = parse.GetValue(min), MaxInteractions = parse.GetValue(max), MeanInteractions = parse.GetValue(mean),
                 TasteShare = parse.GetValue(taste), BrandShare = parse.GetValue(brandShare), RecencyDecay = parse.GetValue(recency),
-                Days = parse.GetValue(days), Categories = parse.GetValue(categories), Brands = parse.GetValue(brands),
+                Days = parse.GetValue(days),
                 NegativesPerUser = parse.GetValue(negatives), Threads = parse.GetValue(threads),
             };
+            options = CountOrNames(parse.GetValue(categories)!, "--categories", out var categoryNames) is int nc
+                ? options with { Categories = nc } : options with { CategoryNames = categoryNames };
+            options = CountOrNames(parse.GetValue(brands)!, "--brands", out var brandNames) is int nb
+                ? options with { Brands = nb } : options with { BrandNames = brandNames };
             if (parse.GetValue(endDate) is { } end) options = options with { EndDate = ParseEndDate(end) };
             if (parse.GetValue(eventMix) is { } mix) options = options with { EventMix = EventMix.Parse(mix) };
             string dir = parse.GetValue(output)!;
@@ -75,6 +79,16 @@ public static class SimulateCommand
         stdout.WriteLine(report.Format());
         stdout.WriteLine(string.Format(CultureInfo.InvariantCulture, "diagnostics in {0:F1}s", (clock.Elapsed - written).TotalSeconds));
         return report;
+    }
+
+    /// <summary>"12" is a count; "books,music" is a list of names.</summary>
+    private static int? CountOrNames(string text, string option, out string[]? names)
+    {
+        names = null;
+        if (int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int count)) return count;
+        names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) throw new TroveException($"Bad {option} '{text}': expected a count or names separated by commas.");
+        return null;
     }
 
     private static DateTime ParseEndDate(string text)

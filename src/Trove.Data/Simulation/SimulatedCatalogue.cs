@@ -47,23 +47,28 @@ public sealed class SimulatedCatalogue
     internal SimulatedCatalogue(SimulationOptions o)
     {
         var rng = SimRandom.Create(o.Seed, 1, 0);
-        int C = o.Categories, B = o.Brands, n = o.Items;
+        int C = o.EffectiveCategories, B = o.EffectiveBrands, n = o.Items;
         var named = CatalogueVocabulary.Named;
 
-        // Categories.
+        // Categories: the named list (or the caller's names), then category_N.
         var catNames = new string[C];
+        var catSpec = new CatalogueVocabulary.CategorySpec?[C];
         var catMedian = new double[C]; var catSigma = new double[C]; var catNouns = new string[C][];
         var catSize = new double[C];
         for (int c = 0; c < C; c++)
         {
-            if (c < named.Length)
+            string? custom = o.CategoryNames?[c];
+            var spec = custom is null
+                ? (c < named.Length ? named[c] : null)
+                : named.FirstOrDefault(x => x.Name.Equals(custom, StringComparison.OrdinalIgnoreCase));
+            catSpec[c] = spec;
+            if (spec is not null)
             {
-                var spec = named[c];
-                catNames[c] = spec.Name; catMedian[c] = spec.MedianPrice; catSigma[c] = spec.PriceSigma; catNouns[c] = spec.Nouns;
+                catNames[c] = custom ?? spec.Name; catMedian[c] = spec.MedianPrice; catSigma[c] = spec.PriceSigma; catNouns[c] = spec.Nouns;
             }
             else
             {
-                catNames[c] = $"category_{c + 1}";
+                catNames[c] = custom ?? $"category_{c + 1}";
                 catMedian[c] = Math.Exp(rng.Uniform(Math.Log(8), Math.Log(300)));
                 catSigma[c] = 0.6;
                 catNouns[c] = CatalogueVocabulary.GenericNouns;
@@ -78,11 +83,15 @@ public sealed class SimulatedCatalogue
         {
             int home = b % C, k = b / C;
             brandHome[b] = home;
-            brandNames[b] = home < named.Length && k < named[home].Brands.Length ? named[home].Brands[k] : $"brand_{b + 1}";
+            var spec = catSpec[home];
+            brandNames[b] = o.BrandNames?[b] ?? (spec is not null && k < spec.Brands.Length ? spec.Brands[k] : $"brand_{b + 1}");
             brandQuality[b] = rng.Uniform(3.2, 4.6);
             brandPremium[b] = Math.Exp(0.25 * rng.NextGaussian());
             brandSize[b] = rng.Uniform(0.3, 1.5);
         }
+        var usedBrandNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (int b = 0; b < B; b++)
+            if (!usedBrandNames.Add(brandNames[b])) { brandNames[b] = $"{brandNames[b]}_{b + 1}"; usedBrandNames.Add(brandNames[b]); }
         var brandsOf = new int[C][];
         for (int c = 0; c < C; c++)
             brandsOf[c] = B >= C ? Enumerable.Range(0, B).Where(b => b % C == c).ToArray() : [c % B];

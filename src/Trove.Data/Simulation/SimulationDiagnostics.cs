@@ -50,23 +50,25 @@ public sealed record SimulationDiagnostics
         return total == 0 ? 0 : (double)hit.Value / total;
     }
 
+    private static string Pct(double share, int decimals = 1) => (share * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
+
     /// <summary>A multi-line human-readable summary.</summary>
     public string Format()
     {
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(string.Format(ci, "users {0:N0}  items {1:N0}  interactions {2:N0}  distinct user-item pairs {3:N0}  density {4:P3}",
-            Users, Items, Interactions, DistinctPairs, Density));
+        sb.AppendLine(string.Format(ci, "users {0:N0}  items {1:N0}  interactions {2:N0}  distinct user-item pairs {3:N0}  density {4}",
+            Users, Items, Interactions, DistinctPairs, Pct(Density, 3)));
         sb.AppendLine(string.Format(ci, "interactions per user: mean {0:F1}, min {1:N0}, max {2:N0}", MeanInteractionsPerUser, MinInteractionsPerUser, MaxInteractionsPerUser));
         if (EventCounts.Count > 0)
-            sb.AppendLine("events: " + string.Join(", ", EventCounts.Select(kv => string.Format(ci, "{0} {1:N0} ({2:P1})", kv.Key, kv.Value, EventShare(kv.Key)))));
+            sb.AppendLine("events: " + string.Join(", ", EventCounts.Select(kv => string.Format(ci, "{0} {1:N0} ({2})", kv.Key, kv.Value, Pct(EventShare(kv.Key))))));
         sb.AppendLine("collaborative-filtering viability:");
-        sb.AppendLine(string.Format(ci, "  items with 2+ users                     {0,8:P1}", ItemsWith2PlusUsers));
-        sb.AppendLine(string.Format(ci, "  items with 3+ users                     {0,8:P1}", ItemsWith3PlusUsers));
-        sb.AppendLine(string.Format(ci, "  users sharing an item with another user {0,8:P1}", UsersSharingAnItem));
+        sb.AppendLine(string.Format(ci, "  items with 2+ users                     {0,7}", Pct(ItemsWith2PlusUsers)));
+        sb.AppendLine(string.Format(ci, "  items with 3+ users                     {0,7}", Pct(ItemsWith3PlusUsers)));
+        sb.AppendLine(string.Format(ci, "  users sharing an item with another user {0,7}", Pct(UsersSharingAnItem)));
         string how = CoOccurrenceExact ? "exact"
-            : string.Format(ci, "estimated from {0:N0} sampled items, standard error {1:P2}", CoOccurrenceSampledItems, CoOccurrenceStandardError);
-        sb.Append(string.Format(ci, "  item-item co-occurrence density         {0,8:P2} ({1})", CoOccurrenceDensity, how));
+            : string.Format(ci, "estimated from {0:N0} sampled items, standard error {1}", CoOccurrenceSampledItems, Pct(CoOccurrenceStandardError, 2));
+        sb.Append(string.Format(ci, "  item-item co-occurrence density         {0,7} ({1})", Pct(CoOccurrenceDensity, 2), how));
         return sb.ToString();
     }
 }

@@ -20,6 +20,13 @@ public sealed record SimulationOptions
     public int Categories { get; init; } = 10;
     /// <summary>Number of brands. Brand b belongs to category b mod Categories (named brands per category, then brand_N); with fewer brands than categories, brands are shared.</summary>
     public int Brands { get; init; } = 50;
+    /// <summary>Optional category names; when set they replace <see cref="Categories"/> (a known name such as "books" brings its products, prices and brands).</summary>
+    public IReadOnlyList<string>? CategoryNames { get; init; }
+    /// <summary>Optional brand names; when set they replace <see cref="Brands"/>. Brand b belongs to category b mod categories.</summary>
+    public IReadOnlyList<string>? BrandNames { get; init; }
+
+    internal int EffectiveCategories => CategoryNames?.Count ?? Categories;
+    internal int EffectiveBrands => BrandNames?.Count ?? Brands;
     /// <summary>Years before <see cref="EndDate"/> over which release dates are spread.</summary>
     public double CatalogueYears { get; init; } = 3;
 
@@ -77,6 +84,8 @@ public sealed record SimulationOptions
         if (Items <= 0) Fail($"items must be at least 1 (got {Items}).");
         if (Categories <= 0) Fail($"categories must be at least 1 (got {Categories}).");
         if (Brands <= 0) Fail($"brands must be at least 1 (got {Brands}).");
+        CheckNames(CategoryNames, "category");
+        CheckNames(BrandNames, "brand");
         if (!double.IsFinite(CatalogueYears) || CatalogueYears < 0 || CatalogueYears > 100) Fail($"catalogue-years must be between 0 and 100 (got {F(CatalogueYears)}).");
         if (!double.IsFinite(PopularityExponent) || PopularityExponent < 0) Fail($"popularity-exponent must be >= 0 (got {F(PopularityExponent)}).");
         if (PopularityExponent > 10) Fail($"popularity-exponent must be at most 10 (got {F(PopularityExponent)}).");
@@ -97,6 +106,19 @@ public sealed record SimulationOptions
         EventMix.Validate();
         if ((long)Users * MinInteractions > Array.MaxLength) Fail($"users x min-interactions = {(long)Users * MinInteractions:N0} rows is more than one array can hold.");
         if ((long)Users * NegativesPerUser > Array.MaxLength) Fail("users x negatives-per-user is more than one array can hold.");
+    }
+
+    private static void CheckNames(IReadOnlyList<string>? names, string kind)
+    {
+        if (names is null) return;
+        if (names.Count == 0) throw new TroveException($"Bad simulation option: the list of {kind} names is empty.");
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var name in names)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.Trim() != name || name.IndexOfAny(['|', '\n', '\r', '"']) >= 0)
+                throw new TroveException($"Bad simulation option: {kind} name '{name}' must be non-empty, without surrounding spaces, '|', quotes or line breaks.");
+            if (!seen.Add(name)) throw new TroveException($"Bad simulation option: {kind} name '{name}' appears twice.");
+        }
     }
 
     internal double EffectiveMeanInteractions

@@ -130,8 +130,10 @@ public static class ComparisonReport
     /// <summary>Header row then one row per metric, then timings. <paramref name="mark"/> decorates best values.</summary>
     private static List<string[]> Table(ComparisonResult r, Func<bool, string> mark)
     {
-        var rows = new List<string[]> { new[] { "metric" }.Concat(r.Models.Select(m => m.Label)).ToArray() };
         bool compare = r.Models.Count > 1;
+        // In text, values carry a one-character marker column; pad the header the same way so it lines up.
+        string pad = compare && mark(false) == " " ? " " : "";
+        var rows = new List<string[]> { new[] { "metric" }.Concat(r.Models.Select(m => m.Label + pad)).ToArray() };
         foreach (var name in MetricRows(r))
         {
             var values = r.Models.Select(m => m.Test.Metrics.TryGetValue(name, out var v) ? v : double.NaN).ToArray();
@@ -146,6 +148,11 @@ public static class ComparisonReport
                 return m == "**" ? $"**{text}**" : m == "" ? text : text + m;
             })).ToArray());
         }
+        if (r.Models.Any(m => m.Validation is not null))
+            foreach (var name in r.Ks.SelectMany(k => new[] { MetricNames.At(MetricNames.HitRate, k), MetricNames.At(MetricNames.Ndcg, k) }))
+                rows.Add(new[] { "val " + name }.Concat(r.Models.Select(m =>
+                    (m.Validation is { } v && v.Metrics.TryGetValue(name, out var x) && double.IsFinite(x) ? x.ToString("0.0000", Inv) : "-")
+                    + (compare && mark(false) == " " ? " " : ""))).ToArray());
         rows.Add(new[] { "train s" }.Concat(r.Models.Select(m => Seconds(m.TrainSeconds) + (compare && mark(false) == " " ? " " : ""))).ToArray());
         rows.Add(new[] { "eval s" }.Concat(r.Models.Select(m => Seconds(m.EvaluationSeconds) + (compare && mark(false) == " " ? " " : ""))).ToArray());
         return rows;
