@@ -25,7 +25,7 @@ public static class EdaFigures
     {
         var d = s.UserActivity;
         var title = "Interactions per user";
-        var plot = LogHistogram(d, title, "interactions per user (log scale)", "users", FigureWriter.SeriesColor(0));
+        var plot = LogHistogram(d, title, "interactions per user (log scale)", "users per bin", FigureWriter.SeriesColor(0));
         return new EdaFigure("user_activity", title,
             $"{d.Count:N0} active users. Median {Num(d.Median)}, mean {Num(d.Mean)}, 90th percentile {Num(d.P90)}, max {Num(d.Max)} interactions. " +
             $"{Pct(s.ColdStart.UserShares[Idx(s, 5)])} of users have fewer than 5 interactions.", plot);
@@ -35,7 +35,7 @@ public static class EdaFigures
     {
         var d = s.ItemPopularity;
         var title = "Interactions per item";
-        var plot = LogHistogram(d, title, "interactions per item (log scale)", "items", FigureWriter.SeriesColor(1));
+        var plot = LogHistogram(d, title, "interactions per item (log scale)", "items per bin", FigureWriter.SeriesColor(1));
         return new EdaFigure("item_popularity", title,
             $"{d.Count:N0} items with interactions. Median {Num(d.Median)}, mean {Num(d.Mean)}, max {Num(d.Max)}. " +
             $"{Pct(s.ColdStart.ItemShares[Idx(s, 2)])} of items were seen only once or never.", plot);
@@ -121,7 +121,7 @@ public static class EdaFigures
             bp.ValueLabelStyle.FontSize = 12;
                         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
                 values.Select((_, i) => (double)i).ToArray(), values.Select(v => Num(v.Value)).ToArray());
-            plot.Axes.Margins(bottom: 0, top: 0.12);
+            CategoryLimits(plot, values.Count, values.Max(v => v.Count));
         }
         else
         {
@@ -154,7 +154,7 @@ public static class EdaFigures
         bp.ValueLabelStyle.FontSize = 12;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             s.Events.Select((_, i) => (double)i).ToArray(), s.Events.Select(e => e.Name).ToArray());
-        plot.Axes.Margins(bottom: 0, top: 0.12);
+        CategoryLimits(plot, s.Events.Count, s.Events.Max(e => e.Count));
         var caption = s.Events.Count == 1 && s.Events[0].Name == "(none)"
             ? "The data has no event-type column: every interaction is of one kind."
             : string.Join("; ", s.Events.Select(e => $"{e.Name}: {e.Count:N0} ({Pct(e.Share)})")) + ".";
@@ -267,6 +267,14 @@ public static class EdaFigures
         return new EdaFigure("cold_start", title,
             $"Density {Pct(n.Density, 3)} (sparsity {Pct(n.Sparsity, 3)}). {Pct(c.UserShares[Idx(s, 5)])} of users and {Pct(c.ItemShares[Idx(s, 5)])} of items have fewer than 5 interactions; " +
             $"{n.UsersWithoutInteractions:N0} users and {n.ItemsWithoutInteractions:N0} items have none.", plot);
+    }
+
+    /// <summary>Limits for bars at 0..n-1: at least <paramref name="minSlots"/> bar widths wide (one bar must not fill the plot), room above for labels.</summary>
+    private static void CategoryLimits(Plot plot, int n, double maxValue, int minSlots = 4)
+    {
+        double extra = Math.Max(0, minSlots - n) / 2.0;
+        plot.Axes.SetLimits(-0.6 - extra, n - 0.4 + extra, 0, Math.Max(1, maxValue) * 1.12);
+        plot.Axes.Bottom.MajorTickStyle.Length = 0;
     }
 
     internal static string Num(double v) =>
