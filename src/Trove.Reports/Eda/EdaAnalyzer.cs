@@ -166,11 +166,14 @@ public static class EdaAnalyzer
                 Values = counts.OrderBy(kv => kv.Key).Select(kv => new ValueCount(Math.Round(kv.Key, 6), kv.Value)).ToArray(),
             };
         const int bins = 30;
-        var edges = Enumerable.Range(0, bins + 1).Select(i => min + (max - min) * i / bins).ToArray();
+        bool log = min > 0 && max / min >= 100;
+        var edges = Enumerable.Range(0, bins + 1)
+            .Select(i => log ? Math.Exp(Math.Log(min) + (Math.Log(max) - Math.Log(min)) * i / bins) : min + (max - min) * i / bins).ToArray();
+        edges[0] = min; edges[^1] = max;
         return new WeightDistribution
         {
             Kind = "continuous", DistinctValues = distinct, Min = min, Max = max, Mean = mean,
-            Edges = edges, Counts = Histogram(weights.Select(w => (double)w), edges),
+            Edges = edges, Counts = Histogram(weights.Select(w => (double)w), edges), LogBins = log,
         };
     }
 

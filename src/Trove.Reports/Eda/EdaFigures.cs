@@ -126,18 +126,25 @@ public static class EdaFigures
         else
         {
             var edges = w.Edges!; var counts = w.Counts!;
+            Func<double, double> at = w.LogBins ? Math.Log10 : x => x;
             var bars = counts.Select((c, i) => new Bar
             {
-                Position = (edges[i] + edges[i + 1]) / 2, Size = (edges[i + 1] - edges[i]) * 0.95, Value = c, FillColor = color, LineWidth = 0,
+                Position = (at(edges[i]) + at(edges[i + 1])) / 2, Size = (at(edges[i + 1]) - at(edges[i])) * 0.95, Value = c, FillColor = color, LineWidth = 0,
             }).ToList();
             plot.Add.Bars(bars);
-            plot.Axes.Margins(bottom: 0);
+            double lo = at(edges[0]), hi = at(edges[^1]), pad = (hi - lo) * 0.02;
+            plot.Axes.SetLimits(lo - pad, hi + pad, 0, Math.Max(1, counts.Max()) * 1.08);
+            if (w.LogBins)
+            {
+                LogAxis.Apply(plot.Axes.Bottom, lo - pad, hi + pad);
+                plot.XLabel((hasEvents ? "weight (score x event weight)" : "weight") + ", log scale", size: 14);
+            }
         }
         var caption = w.Kind switch
         {
             "constant" => $"Every interaction has weight {Num(w.Min)}: implicit feedback (no ratings or event weights to learn from).",
             "discrete" => $"{w.DistinctValues} distinct values from {Num(w.Min)} to {Num(w.Max)}, mean {Num(w.Mean)}.",
-            _ => $"{w.DistinctValues:N0} distinct values from {Num(w.Min)} to {Num(w.Max)}, mean {Num(w.Mean)} (30 equal-width bins).",
+            _ => $"{w.DistinctValues:N0} distinct values from {Num(w.Min)} to {Num(w.Max)}, mean {Num(w.Mean)} (30 {(w.LogBins ? "log-spaced" : "equal-width")} bins).",
         };
         return new EdaFigure("weights", title, caption, plot);
     }
@@ -260,7 +267,15 @@ public static class EdaFigures
         var ib = plot.Add.Bars(items); ib.LegendText = "items"; ib.ValueLabelStyle.FontSize = 10;
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             c.Thresholds.Select((_, i) => 3.0 * i + 0.5).ToArray(), c.Thresholds.Select(t => $"< {t}").ToArray());
-        plot.Axes.SetLimitsY(0, Math.Max(5, 100 * Math.Max(c.UserShares.Max(), c.ItemShares.Max())) * 1.15);
+        double top = Math.Min(108, Math.Max(5, 100 * Math.Max(c.UserShares.Max(), c.ItemShares.Max())) * 1.15);
+        plot.Axes.SetLimitsY(0, top);
+        if (top > 60)
+        {
+            // A share axis ends at 100%: the room above is for the bar labels only.
+            var ticks = new ScottPlot.TickGenerators.NumericManual();
+            for (int v = 0; v <= 100; v += 10) ticks.AddMajor(v, v.ToString(Inv));
+            plot.Axes.Left.TickGenerator = ticks;
+        }
         plot.ShowLegend(Alignment.UpperLeft);
         var n = s.Counts;
         plot.Title($"{title}: density {Pct(n.Density, 3)} ({n.DistinctPairs:N0} of {(double)n.Users * n.Items:N0} user-item pairs)", size: 16);

@@ -89,9 +89,10 @@ public sealed record WeightDistribution
     public double Mean { get; init; }
     /// <summary>For constant and discrete weights: each value and its count.</summary>
     public IReadOnlyList<ValueCount>? Values { get; init; }
-    /// <summary>For continuous weights: a histogram (linear bins).</summary>
+    /// <summary>For continuous weights: a histogram (30 bins; log-spaced when all weights are positive and span two decades or more, e.g. play counts).</summary>
     public IReadOnlyList<double>? Edges { get; init; }
     public IReadOnlyList<long>? Counts { get; init; }
+    public bool LogBins { get; init; }
 }
 
 public sealed record ValueCount(double Value, long Count);

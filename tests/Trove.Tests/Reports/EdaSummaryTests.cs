@@ -142,3 +142,42 @@ public class EdaSummaryTests
         Assert.Contains("empty.csv", e.Message);
     }
 }
+
+public class EdaWeightTests
+{
+    [Fact]
+    public void HeavyTailedWeightsGetLogBins()
+    {
+        var weights = Enumerable.Range(1, 1000).Select(i => (float)i).ToArray();
+        var w = EdaAnalyzer.ComputeWeights(weights);
+        Assert.Equal("continuous", w.Kind);
+        Assert.True(w.LogBins);
+        Assert.Equal(31, w.Edges!.Count);
+        Assert.Equal(1, w.Edges[0]);
+        Assert.Equal(1000, w.Edges[^1], 6);
+        Assert.Equal(Math.Sqrt(1000), w.Edges[15], 6); // geometric midpoint
+        Assert.Equal(1000, w.Counts!.Sum());
+        Assert.Equal(1, w.Counts[0]); // [1, 1.26)
+    }
+
+    [Fact]
+    public void NarrowContinuousWeightsGetEqualBins()
+    {
+        var weights = Enumerable.Range(0, 60).Select(i => 0.5f + i * 0.5f).ToArray(); // 0.5 .. 30
+        var w = EdaAnalyzer.ComputeWeights(weights);
+        Assert.False(w.LogBins);
+        Assert.Equal(0.5, w.Edges![0]);
+        Assert.Equal(30, w.Edges[^1]);
+        Assert.Equal(60, w.Counts!.Sum());
+        Assert.Equal(2, w.Counts[0]); // 0.5 and 1.0 in [0.5, 1.483)
+        Assert.Equal(2, w.Counts[^1]); // 29.5 and the maximum 30
+    }
+
+    [Fact]
+    public void ConstantWeightsAreImplicitFeedback()
+    {
+        var w = EdaAnalyzer.ComputeWeights([1f, 1f, 1f]);
+        Assert.Equal("constant", w.Kind);
+        Assert.Equal(new ValueCount(1, 3), Assert.Single(w.Values!));
+    }
+}
