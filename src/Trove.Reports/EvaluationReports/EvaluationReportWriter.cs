@@ -18,6 +18,10 @@ public sealed record EvaluationReportOptions
     public int Height { get; init; } = 500;
     /// <summary>K of the per-activity charts; default 10 when evaluated, else the middle K.</summary>
     public int? ActivityK { get; init; }
+    /// <summary>Per-epoch history of iterative models (model label to epochs), drawn as training curves.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<TrainingPoint>>? TrainingCurves { get; init; }
+    /// <summary>Name of the validation metric in <see cref="TrainingCurves"/>.</summary>
+    public string ValidationMetric { get; init; } = "ndcg@10";
 }
 
 /// <summary>What the report writer produced.</summary>
@@ -88,6 +92,10 @@ public static class EvaluationReportWriter
                     string.Join("; ", models.Select((m, i) => $"{m}: " + string.Join(" / ", values[i].Select(F)))) + ".", options.Width, options.Height));
             }
         }
+
+        if (options.TrainingCurves is { } curves)
+            foreach (var (label, history) in curves)
+                figures.AddRange(TrainingCurvesFigure.Write(directory, "training_" + Slug(label), $"Training of {label}", history, options.ValidationMetric, options.Width, options.Height));
 
         var json = Json(result, activity);
         var md = Markdown(result, activity, activityMetrics);
@@ -195,7 +203,7 @@ public static class EvaluationReportWriter
             r.Models.Count > 1 ? "Best value of each row in bold." : null);
 
         page.Heading("Charts");
-        foreach (var f in figures.Where(f => !f.Name.StartsWith("activity_", StringComparison.Ordinal)))
+        foreach (var f in figures.Where(f => f.Name.StartsWith("metric_", StringComparison.Ordinal)))
             page.Figure(Path.GetFileName(f.PngPath), Path.GetFileName(f.SvgPath), f.Title, f.Caption, f.Width, f.Height);
 
         if (activity is not null)
@@ -211,6 +219,20 @@ public static class EvaluationReportWriter
             foreach (var f in figures.Where(f => f.Name.StartsWith("activity_", StringComparison.Ordinal)))
                 page.Figure(Path.GetFileName(f.PngPath), Path.GetFileName(f.SvgPath), f.Title, f.Caption, f.Width, f.Height);
         }
+        var training = figures.Where(f => f.Name.StartsWith("training_", StringComparison.Ordinal)).ToList();
+        if (training.Count > 0)
+        {
+            page.Heading("Training curves");
+            foreach (var f in training)
+                page.Figure(Path.GetFileName(f.PngPath), Path.GetFileName(f.SvgPath), f.Title, f.Caption, f.Width, f.Height);
+        }
         return page.Render();
+    }
+
+    private static string Slug(string label)
+    {
+        var chars = label.Select(c => char.IsAsciiLetterOrDigit(c) ? char.ToLowerInvariant(c) : '_').ToArray();
+        var slug = string.Join('_', new string(chars).Split('_', StringSplitOptions.RemoveEmptyEntries));
+        return slug.Length > 0 ? slug : "model";
     }
 }

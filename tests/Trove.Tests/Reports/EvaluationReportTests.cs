@@ -141,6 +141,22 @@ public class EvaluationReportTests
     }
 
     [Fact]
+    public void TrainingCurvesGetTheirOwnSection()
+    {
+        var (result, _) = Evaluated();
+        var dir = TestPaths.NewTempDirectory();
+        var curves = new Dictionary<string, IReadOnlyList<Trove.Reports.Plotting.TrainingPoint>>
+        {
+            ["itemknn"] = Enumerable.Range(1, 5).Select(e => new Trove.Reports.Plotting.TrainingPoint(e, 1.0 / e, 0.1 * e)).ToList(),
+        };
+        var files = EvaluationReportWriter.Write(result, dir, null, new EvaluationReportOptions { TrainingCurves = curves });
+        Assert.Contains(files.Figures, f => f.Name == "training_itemknn");
+        var html = File.ReadAllText(files.Html);
+        Assert.Contains("Training curves", html);
+        Assert.Contains("src=\"training_itemknn.png\"", html);
+    }
+
+    [Fact]
     public void ReportWithoutBreakdownHasNoActivitySection()
     {
         var (result, _) = Evaluated();
