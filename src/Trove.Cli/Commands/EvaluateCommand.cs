@@ -91,11 +91,12 @@ public static class EvaluateCommand
     }
 
     /// <summary>Runs an evaluation: builds the split, compares the models, prints the table and writes the reports.</summary>
-    public static int Run(Settings s, TextWriter output, IProgressReporter progress)
+    /// <param name="loadData">Loads the data set for holdout, temporal and ncf-from-data; defaults to <see cref="LoadData"/> of --data.</param>
+    public static int Run(Settings s, TextWriter output, IProgressReporter progress, Func<Dataset>? loadData = null)
     {
         if (s.Threads <= 0) throw new TroveException($"--threads must be positive, got {s.Threads}.");
         var specs = ModelSpecs(s.Models, s.Params, BuiltInAlgorithms.Registry);
-        var split = BuildSplit(s, progress);
+        var split = BuildSplit(s, loadData ?? (() => LoadData(RequireData(s), s.LoadOptions, progress)), progress);
         progress.Info($"{split.Protocol}: {split.Description}");
         var options = new EvaluationOptions { Ks = s.Ks, Threads = s.Threads, Progress = progress };
         var fit = new FitContext { Seed = s.Seed, Threads = s.Threads, Progress = progress };
@@ -113,7 +114,7 @@ public static class EvaluateCommand
         return 0;
     }
 
-    public static EvaluationSplit BuildSplit(Settings s, IProgressReporter progress)
+    public static EvaluationSplit BuildSplit(Settings s, Func<Dataset> loadData, IProgressReporter progress)
     {
         switch (s.Protocol.ToLowerInvariant())
         {
@@ -126,13 +127,15 @@ public static class EvaluateCommand
                     progress.Info($"reading {s.Train}, {s.Test}, {s.Negatives}");
                     return NcfProtocol.FromFiles(s.Train, s.Test, s.Negatives);
                 }
-                return NcfProtocol.FromDataset(LoadData(RequireData(s), s.LoadOptions, progress), s.Seed, s.SampledNegatives);
+                return NcfProtocol.FromDataset(loadData(), s.Seed, s.SampledNegatives);
             case HoldoutProtocol.Name:
                 RejectNcfFiles(s);
-                return HoldoutProtocol.Split(LoadData(RequireData(s), s.LoadOptions, progress), s.TestFraction, s.ValidationFraction, s.Seed);
+                return HoldoutProtocol.Split(loadData(), s.TestFraction, s.ValidationFraction, s.Seed);
             case TemporalProtocol.Name:
                 RejectNcfFiles(s);
-                var data = LoadData(RequireData(s), s.LoadOptions, progress);
+                if ((s.Cut is not null || s.Global) && s.ValidationFraction > 0)
+                    throw new TroveException("--validation-fraction works with the per-user temporal split only, not with --global or --cut.");
+                var data = loadData();
                 if (s.Cut is { } cut) return TemporalProtocol.GlobalCut(data, ParseTime(cut));
                 if (s.Global) return TemporalProtocol.GlobalFraction(data, s.TestFraction);
                 return TemporalProtocol.PerUser(data, s.TestFraction, s.ValidationFraction);
@@ -176,7 +179,7 @@ public static class EvaluateCommand
         return models.Select(m => new ModelSpec(m, perAlgorithm[m])).ToList();
     }
 
-    private static string RequireData(Settings s) =>
+    internal static string RequireData(Settings s) =>
         s.Data ?? throw new TroveException(s.Protocol == NcfProtocol.Name
             ? "The ncf protocol needs --train, --test and --negatives (the NCF files), or --data to build the split from interactions."
             : $"The {s.Protocol} protocol needs --data PATH (an interactions file).");
