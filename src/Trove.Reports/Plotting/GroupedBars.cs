@@ -39,7 +39,7 @@ public static class GroupedBars
             Enumerable.Range(0, groups.Count).Select(g => (double)g).ToArray(), groups.ToArray());
         plot.Axes.SetLimits(-0.6, groups.Count - 0.4, 0, max > 0 ? max * 1.18 : 1);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
-        if (n > 1) plot.ShowLegend(Edge.Right);
+        plot.ShowLegend(Edge.Right); // outside the data area: never over a bar
         return n;
     }
 }
