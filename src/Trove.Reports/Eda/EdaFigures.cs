@@ -47,15 +47,31 @@ public static class EdaFigures
         return i >= 0 ? i : 0;
     }
 
-    /// <summary>A histogram on a log-10 x axis: each bar spans its bin [lo, hi) in log space.</summary>
+    /// <summary>
+    /// A histogram on a log-10 x axis: each bar spans its bin [lo, hi) in log space. When the bin counts
+    /// span two decades or more (a long tail), the y axis is logarithmic too, or the tail would be invisible.
+    /// </summary>
+    internal static bool UsesLogCounts(Distribution d)
+    {
+        var nonZero = d.Counts.Where(c => c > 0).ToArray();
+        return nonZero.Length > 1 && nonZero.Max() >= 100 * nonZero.Min();
+    }
+
     private static Plot LogHistogram(Distribution d, string title, string xLabel, string yLabel, Color color)
     {
-        var plot = FigureWriter.NewPlot(title, xLabel, yLabel);
+        bool logY = UsesLogCounts(d);
+        var plot = FigureWriter.NewPlot(title, xLabel, logY ? yLabel + " (log scale)" : yLabel);
+        const double LogBase = -0.3; // bars of a log-y histogram start at 0.5, so a bin with one entry still shows
         var bars = new List<Bar>();
         for (int b = 0; b < d.Counts.Count; b++)
         {
+            if (logY && d.Counts[b] == 0) continue;
             double lo = Math.Log10(d.Edges[b]), hi = Math.Log10(d.Edges[b + 1]);
-            bars.Add(new Bar { Position = (lo + hi) / 2, Size = (hi - lo) * 0.96, Value = d.Counts[b], FillColor = color, LineWidth = 0 });
+            bars.Add(new Bar
+            {
+                Position = (lo + hi) / 2, Size = (hi - lo) * 0.96, FillColor = color, LineWidth = 0,
+                Value = logY ? Math.Log10(d.Counts[b]) : d.Counts[b], ValueBase = logY ? LogBase : 0,
+            });
         }
         var bp = plot.Add.Bars(bars);
         bp.LegendText = "count per bin";
@@ -73,7 +89,14 @@ public static class EdaFigures
         double pad = Math.Max(0.05, (right - left) * 0.03);
         plot.Axes.SetLimitsX(left - pad, right + pad);
         LogAxis.Apply(plot.Axes.Bottom, left - pad, right + pad);
-        plot.Axes.SetLimitsY(0, Math.Max(1, d.Counts.DefaultIfEmpty(0).Max()) * 1.08);
+        double maxCount = Math.Max(1, d.Counts.DefaultIfEmpty(0).Max());
+        if (logY)
+        {
+            double top = Math.Log10(maxCount) + 0.25;
+            plot.Axes.SetLimitsY(LogBase, top);
+            LogAxis.Apply(plot.Axes.Left, LogBase, top);
+        }
+        else plot.Axes.SetLimitsY(0, maxCount * 1.08);
         plot.ShowLegend(Alignment.UpperRight);
         return plot;
     }

@@ -111,3 +111,27 @@ public class EdaFigureTests
         Assert.Equal(new[] { 1, 0.6, 0.4, 0.2, 0.2, 0.2 }, share);
     }
 }
+
+public class EdaLogCountTests
+{
+    [Fact]
+    public void LongTailedHistogramsSwitchToLogCounts()
+    {
+        // 500 items seen once, 3 seen 40 times: counts per bin span more than two decades.
+        var d = EdaAnalyzer.Describe([.. Enumerable.Repeat(1L, 500), 40, 40, 40, 7]);
+        Assert.True(EdaFigures.UsesLogCounts(d));
+        var s = EdaAnalyzer.Analyze(ReportFixtures.Small());
+        Assert.False(EdaFigures.UsesLogCounts(s.UserActivity));
+        var summary = s with { ItemPopularity = d };
+        var bars = EdaFigures.ItemPopularity(summary).Plot.GetPlottables().OfType<ScottPlot.Plottables.BarPlot>().Single().Bars;
+        // Bars only for the non-empty bins, heights log10(count) above a base of 0.5.
+        Assert.Equal(new[] { Math.Log10(500), 0, Math.Log10(3) }, bars.Select(b => b.Value).ToArray(), new ToleranceComparer());
+        Assert.All(bars, b => Assert.Equal(-0.3, b.ValueBase, 9));
+    }
+
+    private sealed class ToleranceComparer : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) < 1e-6;
+        public int GetHashCode(double obj) => 0;
+    }
+}
