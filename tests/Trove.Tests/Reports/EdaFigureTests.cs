@@ -135,3 +135,36 @@ public class EdaLogCountTests
         public int GetHashCode(double obj) => 0;
     }
 }
+
+public class EdaEdgeCaseTests
+{
+    [Fact]
+    public void ASingleInteractionStillGivesEveryFigure()
+    {
+        var b = new Trove.Core.Data.InteractionLogBuilder();
+        b.Add(0, 0, 1f, ReportFixtures.Day0 + 100);
+        var data = new Trove.Core.Data.Dataset(new(["u"]), new(["i"]), b.Build(), source: "one.csv");
+        var dir = TestPaths.NewTempDirectory();
+        var result = EdaReport.Write(data, dir);
+        Assert.Equal(8, result.Figures.Count);
+        Assert.Null(result.Summary.ActivityVsPopularity.SpearmanActivityVsMeanItemPopularity);
+        Assert.Equal(1.0, result.Summary.Counts.Density);
+        Assert.Equal(1, Assert.Single(result.Summary.Timeline!.Periods).Interactions);
+        Assert.All(result.Figures, f => Assert.True(new FileInfo(f.PngPath).Length > 5_000, f.Name));
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(result.SummaryPath));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, doc.RootElement.GetProperty("activityVsPopularity").GetProperty("spearmanActivityVsMeanItemPopularity").ValueKind);
+    }
+
+    [Fact]
+    public void DecadesOfTimestampsAreBinnedByMonth()
+    {
+        var b = new Trove.Core.Data.InteractionLogBuilder();
+        long start = new DateTimeOffset(2001, 3, 20, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds();
+        for (int k = 0; k < 48; k++) b.Add(k % 3, k % 4, 1f, start + k * 30L * 86400);
+        var s = EdaAnalyzer.Analyze(new Trove.Core.Data.Dataset(new(["a", "b", "c"]), new(["w", "x", "y", "z"]), b.Build()));
+        Assert.Equal("month", s.Timeline!.Granularity);
+        Assert.Equal("2001-03-01", s.Timeline.Periods[0].Start);
+        Assert.True(s.Timeline.Periods[0].Partial); // data from the 20th: less than half of March
+        Assert.Equal(48, s.Timeline.Periods.Sum(p => p.Interactions));
+    }
+}
