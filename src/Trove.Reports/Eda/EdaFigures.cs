@@ -96,7 +96,11 @@ public static class EdaFigures
             plot.Axes.SetLimitsY(LogBase, top);
             LogAxis.Apply(plot.Axes.Left, LogBase, top);
         }
-        else plot.Axes.SetLimitsY(0, maxCount * 1.08);
+        else
+        {
+            plot.Axes.SetLimitsY(0, maxCount * 1.08);
+            plot.Axes.Left.TickGenerator = IntegerTicks();
+        }
         plot.ShowLegend(Alignment.UpperRight);
         return plot;
     }
@@ -213,6 +217,8 @@ public static class EdaFigures
         if (xs.Length == 1) { inter.MarkerSize = 8; users.MarkerSize = 8; fresh.MarkerSize = 8; }
         plot.Axes.DateTimeTicksBottom();
         plot.Axes.SetLimitsY(0, Math.Max(1, shown.Max(p => p.Interactions)) * 1.1, plot.Axes.Left);
+        plot.Axes.Left.TickGenerator = IntegerTicks();
+        plot.Axes.Right.TickGenerator = IntegerTicks();
         plot.Axes.SetLimitsY(0, Math.Max(1, shown.Max(p => Math.Max(p.ActiveUsers, p.NewUsers))) * 1.1, plot.Axes.Right);
         plot.ShowLegend(Alignment.UpperRight);
         var peak = t.Periods.MaxBy(p => p.Interactions)!;
@@ -307,12 +313,17 @@ public static class EdaFigures
             $"{n.UsersWithoutInteractions:N0} users and {n.ItemsWithoutInteractions:N0} items have none.", plot);
     }
 
+    /// <summary>Ticks for counts: whole numbers only, with thousands separators.</summary>
+    private static ScottPlot.TickGenerators.NumericAutomatic IntegerTicks() =>
+        new() { IntegerTicksOnly = true, LabelFormatter = v => v.ToString("#,0", Inv) };
+
     /// <summary>Limits for bars at 0..n-1: at least <paramref name="minSlots"/> bar widths wide (one bar must not fill the plot), room above for labels.</summary>
     private static void CategoryLimits(Plot plot, int n, double maxValue, int minSlots = 4)
     {
         double extra = Math.Max(0, minSlots - n) / 2.0;
         plot.Axes.SetLimits(-0.6 - extra, n - 0.4 + extra, 0, Math.Max(1, maxValue) * 1.12);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
+        plot.Axes.Left.TickGenerator = IntegerTicks();
     }
 
     internal static string Num(double v) =>
