@@ -91,4 +91,20 @@ public class ReportCliTests
         Assert.Equal(new[] { "light", "medium", "heavy" }, groups.Select(g => g.GetProperty("name").GetString()));
         Assert.Equal(json.RootElement.GetProperty("split").GetProperty("test_cases").GetInt32(), groups.Sum(g => g.GetProperty("users").GetInt32()));
     }
+
+    [Fact]
+    public void DemoWritesBothPages()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        int rc = global::Trove.Cli.Commands.DemoCommand.Run(new global::Trove.Cli.Commands.DemoCommand.Settings
+        {
+            Output = dir, Users = 200, Items = 150, Seed = 5, Models = ["popularity"],
+        }, TextWriter.Null, global::Trove.Core.Training.NullProgress.Instance);
+        Assert.Equal(0, rc);
+        Assert.True(File.Exists(Path.Combine(dir, "eda", "index.html")));
+        Assert.True(File.Exists(Path.Combine(dir, "eda", "long_tail.png")));
+        var report = File.ReadAllText(Path.Combine(dir, "report", "index.html"));
+        Assert.Contains("By user activity", report);
+        Assert.True(File.Exists(Path.Combine(dir, "report", "activity_ndcg_at_10.png")));
+    }
 }
