@@ -157,7 +157,7 @@ public class EdaWeightTests
         Assert.Equal(1000, w.Edges[^1], 6);
         Assert.Equal(Math.Sqrt(1000), w.Edges[15], 6); // geometric midpoint
         Assert.Equal(1000, w.Counts!.Sum());
-        Assert.Equal(1, w.Counts[0]); // [1, 1.26)
+        Assert.Equal(1, w.Counts![0]); // [1, 1.26)
     }
 
     [Fact]
@@ -169,7 +169,7 @@ public class EdaWeightTests
         Assert.Equal(0.5, w.Edges![0]);
         Assert.Equal(30, w.Edges[^1]);
         Assert.Equal(60, w.Counts!.Sum());
-        Assert.Equal(2, w.Counts[0]); // 0.5 and 1.0 in [0.5, 1.483)
+        Assert.Equal(2, w.Counts![0]); // 0.5 and 1.0 in [0.5, 1.483)
         Assert.Equal(2, w.Counts[^1]); // 29.5 and the maximum 30
     }
 
