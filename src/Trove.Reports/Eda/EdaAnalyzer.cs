@@ -47,6 +47,7 @@ public static class EdaAnalyzer
             Events = ComputeEvents(log),
             Timeline = ComputeTimeline(log, users, items),
             ActivityVsPopularity = ComputeActivityVsPopularity(log, userCounts, itemCounts, userDist.Edges, itemDist.Edges),
+            ItemFeatures = ComputeFeatureMix(data.ItemFeatures, itemCounts, log.Count),
             ColdStart = new ColdStart
             {
                 Thresholds = ColdStartThresholds,
@@ -54,6 +55,52 @@ public static class EdaAnalyzer
                 ItemShares = ColdStartThresholds.Select(t => items == 0 ? 0 : itemCounts.Count(c => c < t) / (double)items).ToArray(),
             },
         };
+    }
+
+    /// <summary>Most features drawn; labels shown per feature (the rest are folded into "(other)").</summary>
+    public const int MaxFeatureColumns = 3, MaxFeatureLabels = 15, MaxDistinctLabels = 100;
+
+    /// <summary>
+    /// Catalogue and interaction shares per label of each categorical item feature with 2 to
+    /// <see cref="MaxDistinctLabels"/> distinct labels (more look like ids, titles or dates), skipping
+    /// columns of dates or numbers; at most <see cref="MaxFeatureColumns"/> columns, by name.
+    /// </summary>
+    public static IReadOnlyList<FeatureMix> ComputeFeatureMix(FeatureTable features, long[] itemCounts, long interactions)
+    {
+        var result = new List<FeatureMix>();
+        int items = itemCounts.Length;
+        foreach (var (column, values) in features.Categorical.OrderBy(kv => kv.Key, StringComparer.OrdinalIgnoreCase))
+        {
+            if (result.Count == MaxFeatureColumns) break;
+            var byLabel = new Dictionary<string, (int Items, long Interactions)>(StringComparer.Ordinal);
+            int unlabelled = 0; long unlabelledInteractions = 0;
+            for (int i = 0; i < items; i++)
+            {
+                var labels = features.Labels(column, i).Distinct(StringComparer.Ordinal).ToArray();
+                if (labels.Length == 0) { unlabelled++; unlabelledInteractions += itemCounts[i]; continue; }
+                foreach (var label in labels)
+                {
+                    var (n, m) = byLabel.GetValueOrDefault(label);
+                    byLabel[label] = (n + 1, m + itemCounts[i]);
+                }
+            }
+            if (byLabel.Count < 2 || byLabel.Count > MaxDistinctLabels) continue;
+            // Dates and numbers stored as text (release_date, year) are not categories to compare.
+            if (byLabel.Keys.Count(k => DateTime.TryParse(k, CultureInfo.InvariantCulture, DateTimeStyles.None, out _) || double.TryParse(k, NumberStyles.Float, CultureInfo.InvariantCulture, out _))
+                >= 0.8 * byLabel.Count) continue;
+            LabelShare Share(string label, int n, long m) =>
+                new(label, n, m, items == 0 ? 0 : n / (double)items, interactions == 0 ? 0 : m / (double)interactions);
+            var ordered = byLabel.OrderByDescending(kv => kv.Value.Interactions).ThenBy(kv => kv.Key, StringComparer.Ordinal).ToList();
+            var shown = ordered.Take(MaxFeatureLabels).Select(kv => Share(kv.Key, kv.Value.Items, kv.Value.Interactions)).ToList();
+            if (ordered.Count > MaxFeatureLabels)
+            {
+                var rest = ordered.Skip(MaxFeatureLabels).ToList();
+                shown.Add(Share($"(other {rest.Count})", rest.Sum(kv => kv.Value.Items), rest.Sum(kv => kv.Value.Interactions)));
+            }
+            if (unlabelled > 0) shown.Add(Share("(none)", unlabelled, unlabelledInteractions));
+            result.Add(new FeatureMix(column, byLabel.Count, shown));
+        }
+        return result;
     }
 
     /// <summary>

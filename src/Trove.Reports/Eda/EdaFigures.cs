@@ -19,7 +19,39 @@ public static class EdaFigures
         new[]
         {
             UserActivity(s), ItemPopularity(s), LongTail(s), Weights(s), EventMix(s), Timeline(s), ActivityVsPopularity(s), ColdStart(s),
-        }.OfType<EdaFigure>().ToArray();
+        }.OfType<EdaFigure>().Concat(s.ItemFeatures.Select(FeatureMixFigure)).ToArray();
+
+    /// <summary>
+    /// Share of the catalogue vs share of the interactions per label of an item feature (horizontal
+    /// bars, most interactions on top): labels whose interaction bar is longer are over-consumed.
+    /// </summary>
+    public static EdaFigure FeatureMixFigure(FeatureMix f)
+    {
+        var title = $"Item {f.Column}: catalogue vs interactions";
+        var plot = FigureWriter.NewPlot(title, "share (%)", "");
+        int n = f.Labels.Count;
+        var catalogue = new List<Bar>(); var used = new List<Bar>();
+        for (int i = 0; i < n; i++)
+        {
+            double row = n - 1 - i; // first label at the top
+            catalogue.Add(new Bar { Position = row + 0.2, Value = 100 * f.Labels[i].ItemShare, Size = 0.38, FillColor = FigureWriter.SeriesColor(4), LineWidth = 0 });
+            used.Add(new Bar { Position = row - 0.2, Value = 100 * f.Labels[i].InteractionShare, Size = 0.38, FillColor = FigureWriter.SeriesColor(0), LineWidth = 0 });
+        }
+        var cb = plot.Add.Bars(catalogue); cb.Horizontal = true; cb.LegendText = "share of items";
+        var ub = plot.Add.Bars(used); ub.Horizontal = true; ub.LegendText = "share of interactions";
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(), f.Labels.Select(l => l.Label.Length > 24 ? l.Label[..22] + "…" : l.Label).ToArray());
+        plot.Axes.Left.MajorTickStyle.Length = 0;
+        double max = f.Labels.Max(l => Math.Max(l.ItemShare, l.InteractionShare)) * 100;
+        plot.Axes.SetLimits(0, Math.Max(1, max) * 1.08, -0.6, n - 0.4);
+        plot.ShowLegend(Edge.Bottom);
+        var top = f.Labels[0];
+        var skew = f.Labels.Where(l => l.ItemShare > 0).MaxBy(l => l.InteractionShare / l.ItemShare);
+        var caption = $"{f.DistinctLabels:N0} distinct labels. Most interactions: {top.Label} ({Pct(top.InteractionShare)} of interactions, {Pct(top.ItemShare)} of items)." +
+            (skew is not null && skew != top ? $" Most over-consumed for its catalogue share: {skew.Label} ({Pct(skew.InteractionShare)} vs {Pct(skew.ItemShare)})." : "") +
+            " Items with several labels count once per label.";
+        return new EdaFigure("item_feature_" + EdaReport.Slug(f.Column).Replace('-', '_'), title, caption, plot);
+    }
 
     public static EdaFigure UserActivity(EdaSummary s)
     {

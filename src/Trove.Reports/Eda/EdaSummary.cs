@@ -20,6 +20,8 @@ public sealed record EdaSummary
     public Timeline? Timeline { get; init; }
     public required ActivityVsPopularity ActivityVsPopularity { get; init; }
     public required ColdStart ColdStart { get; init; }
+    /// <summary>Categorical item features (e.g. genre, category, brand): catalogue share vs interaction share per label.</summary>
+    public IReadOnlyList<FeatureMix> ItemFeatures { get; init; } = [];
     /// <summary>Figures written from these numbers (file base names, titles, captions).</summary>
     public IReadOnlyList<FigureInfo> Figures { get; init; } = [];
 }
@@ -140,3 +142,12 @@ public sealed record ColdStart
 }
 
 public sealed record FigureInfo(string Name, string Title, string Caption, string Png, string Svg);
+
+/// <summary>
+/// One categorical item feature: for each label (most interactions first; the rest folded into
+/// "(other)"), how many items carry it and how many interactions those items got. Items with several
+/// labels ("Action|Comedy") count once per label, so shares may add up to more than 1.
+/// </summary>
+public sealed record FeatureMix(string Column, int DistinctLabels, IReadOnlyList<LabelShare> Labels);
+
+public sealed record LabelShare(string Label, int Items, long Interactions, double ItemShare, double InteractionShare);

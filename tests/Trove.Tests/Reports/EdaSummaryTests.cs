@@ -181,3 +181,43 @@ public class EdaWeightTests
         Assert.Equal(new ValueCount(1, 3), Assert.Single(w.Values!));
     }
 }
+
+public class EdaFeatureMixTests
+{
+    [Fact]
+    public void SharesPerLabelWithMultiLabelItems()
+    {
+        // Items a..e of the small fixture (interactions a 5, b 2, c 1, d 1, e 0).
+        var data = ReportFixtures.Small();
+        data.ItemFeatures.Categorical["genre"] = ["Drama|Comedy", "Drama", "Action", null, "Comedy"];
+        data.ItemFeatures.Categorical["release"] = ["2001-01-01", "2002-01-01", "2003-01-01", "2004-01-01", "2005-01-01"];
+        data.ItemFeatures.Categorical["single"] = ["x", "x", "x", "x", "x"];
+        var mix = Assert.Single(EdaAnalyzer.Analyze(data).ItemFeatures); // dates and one-label columns are skipped
+        Assert.Equal("genre", mix.Column);
+        Assert.Equal(3, mix.DistinctLabels);
+        Assert.Equal(new[] { "Drama 2 7", "Comedy 2 5", "Action 1 1", "(none) 1 1" },
+            mix.Labels.Select(l => $"{l.Label} {l.Items} {l.Interactions}"));
+        Assert.Equal(7 / 9.0, mix.Labels[0].InteractionShare, 9);
+        Assert.Equal(0.4, mix.Labels[0].ItemShare, 9);
+
+        var figure = EdaFigures.FeatureMixFigure(mix);
+        Assert.Equal("item_feature_genre", figure.Name);
+        var series = figure.Plot.GetPlottables().OfType<ScottPlot.Plottables.BarPlot>().ToList();
+        Assert.Equal(2, series.Count);
+        Assert.All(series, s => Assert.Equal(4, s.Bars.Count));
+        Assert.Equal(100 * 7 / 9.0, series[1].Bars[0].Value, 6);
+    }
+
+    [Fact]
+    public void ManyLabelsAreFoldedIntoOther()
+    {
+        var data = ReportFixtures.Random(users: 50, items: 60, seed: 11);
+        data.ItemFeatures.Categorical["brand"] = Enumerable.Range(0, 60).Select(i => $"brand{i % 20}").ToArray();
+        var mix = Assert.Single(EdaAnalyzer.Analyze(data).ItemFeatures);
+        Assert.Equal(20, mix.DistinctLabels);
+        Assert.Equal(EdaAnalyzer.MaxFeatureLabels + 1, mix.Labels.Count);
+        Assert.Equal("(other 5)", mix.Labels[^1].Label);
+        Assert.Equal(60, mix.Labels.Sum(l => l.Items));
+        Assert.Equal(data.Interactions.Count, mix.Labels.Sum(l => l.Interactions));
+    }
+}

@@ -35,7 +35,10 @@ public class ReportCliTests
         Assert.Equal(20, s.GetProperty("userActivity").GetProperty("min").GetDouble());
         Assert.Equal(5, s.GetProperty("weights").GetProperty("values").GetArrayLength());
         Assert.Equal("week", s.GetProperty("timeline").GetProperty("granularity").GetString());
-        Assert.Equal(8, s.GetProperty("figures").GetArrayLength());
+        // The eight data figures plus genre (u.item) as catalogue vs interaction shares.
+        Assert.Equal(9, s.GetProperty("figures").GetArrayLength());
+        Assert.Equal("item_feature_genre", s.GetProperty("figures")[8].GetProperty("name").GetString());
+        Assert.Equal(19, s.GetProperty("itemFeatures")[0].GetProperty("distinctLabels").GetInt32());
         foreach (var f in s.GetProperty("figures").EnumerateArray())
             Assert.Equal((900, 560), ReportFixtures.PngSize(Path.Combine(dir, f.GetProperty("png").GetString()!)));
         var html = File.ReadAllText(Path.Combine(dir, "index.html"));
@@ -61,7 +64,10 @@ public class ReportCliTests
         Assert.Equal("day", s.GetProperty("timeline").GetProperty("granularity").GetString());
         var figures = s.GetProperty("figures").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToList();
         Assert.Contains("compare_long_tail", figures);
-        Assert.Equal(11, figures.Count);
+        // 8 data figures, the simulator's item category and brand, 3 overlays (release_date is a date: skipped).
+        Assert.Contains("item_feature_category", figures);
+        Assert.Contains("item_feature_brand", figures);
+        Assert.Equal(13, figures.Count);
         var sub = Directory.GetDirectories(Path.Combine(dir, "compare"));
         Assert.Single(sub);
         Assert.True(File.Exists(Path.Combine(sub[0], "index.html")));
