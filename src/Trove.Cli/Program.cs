@@ -21,6 +21,7 @@ public static class Program
             SimulateCommand.Create(),
             EvaluateCommand.Create(),
             EdaCommand.Create(),
+            ServeCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
