@@ -20,6 +20,7 @@ public static class Program
             StatsCommand.Create(),
             SimulateCommand.Create(),
             EvaluateCommand.Create(),
+            EdaCommand.Create(),
             ServeCommand.Create(),
         })
             root.Subcommands.Add(command);
