@@ -14,6 +14,8 @@ public static class Program
             RecommendCommand.Create(),
             SimilarCommand.Create(),
             ModelsCommand.Create(),
+            FitCommand.Create(),
+            InferCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;

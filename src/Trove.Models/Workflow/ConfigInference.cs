@@ -1,0 +1,231 @@
+using System.Text.Json;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+using Trove.Data.Formats;
+using Trove.Models.Content;
+using Trove.Models.Features;
+using Trove.Numerics.Selection;
+
+namespace Trove.Models.Workflow;
+
+/// <summary>What an inference run wrote.</summary>
+public sealed record InferenceReport(int Users, int UnknownUsers, int NewItems, int ScoredPairs, int Dimensions, string OutputPath);
+
+/// <summary>
+/// <c>trove infer --model MODEL --config CONFIG.json --data INPUT.json --out OUT.json</c>: reads
+/// universal JSON input (users, possibly new items with features, possibly new interactions) and
+/// writes one JSON document:
+/// <code>
+/// { "model": "hybrid", "model_version": "...", "generated_utc": "...", "k": 10, "dimensions": 96,
+///   "user_embeddings": { "1": [..], ... },          // user profiles / vectors (when the model has vectors)
+///   "item_embeddings": { "101": [..], ... },        // the input's items (all model items when the input lists none)
+///   "scores": [ { "user_id": "1", "item_id": "101", "score": 0.83 }, ... ],  // each user x input item, and input interaction pairs
+///   "recommendations": { "1": [ { "item_id": "205", "score": 0.91, "rank": 1 }, ... ] },
+///   "unknown_users": [ ... ] }                       // users the model cannot score (non-content models, no history)
+/// </code>
+/// Users: those in the input (user_data and interactions), or every model user when the input has
+/// none. Content and hybrid models also score new items (encoded from their features) and users
+/// known only from the input's interactions (profile from those items).
+/// </summary>
+public static class ConfigInference
+{
+    public static InferenceReport Run(string modelPath, string? configPath, string inputPath, string outPath)
+    {
+        var config = configPath is null ? TrainingConfig.Default : TrainingConfig.Load(configPath);
+        var model = ModelFile.Load(modelPath, BuiltInAlgorithms.Registry);
+        var input = UniversalJsonReader.Read(inputPath, new UniversalJsonOptions { EventWeights = config.EventWeights });
+        return Run(model, config.Inference, input, outPath);
+    }
+
+    public static InferenceReport Run(TrainedModel trained, InferenceSettings settings, Dataset input, string outPath)
+    {
+        var model = trained.Model;
+        ContentBased? content = model as ContentBased ?? (model as Hybrid)?.Content;
+        var hybrid = model as Hybrid;
+        int m = trained.Items.Count;
+
+        // Candidates: the model's items, then the input's new items.
+        var newItems = new List<int>();
+        for (int i = 0; i < input.ItemCount; i++) if (!trained.Items.Contains(input.Items[i])) newItems.Add(i);
+        int candidates = m + (content is not null ? newItems.Count : 0);
+        var candidateIds = new List<string>(trained.Items.Ids);
+        if (content is not null) candidateIds.AddRange(newItems.Select(i => input.Items[i]));
+        var candidateIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int c = 0; c < candidateIds.Count; c++) candidateIndex[candidateIds[c]] = c;
+
+        int d = content?.Dimensions ?? (model as IEmbeddingModel)?.Dimensions ?? 0;
+        float[] vectors = [];
+        if (content is not null)
+        {
+            vectors = new float[(long)candidates * d];
+            content.ItemVectors.CopyTo(vectors);
+            if (newItems.Count > 0)
+            {
+                var encoded = content.EncodeItems(new EncoderInput(input.ItemFeatures, input.Items, "item"));
+                for (int k = 0; k < newItems.Count; k++)
+                    encoded.AsSpan(newItems[k] * d, d).CopyTo(vectors.AsSpan((m + k) * d, d));
+            }
+        }
+
+        // Users and their input interactions (as candidate indices).
+        var inputHistory = new Dictionary<int, List<(int Candidate, float Weight)>>();
+        var log = input.Interactions;
+        for (int k = 0; k < log.Count; k++)
+        {
+            if (!candidateIndex.TryGetValue(input.Items[log.Items[k]], out int c)) continue;
+            if (!inputHistory.TryGetValue(log.Users[k], out var list)) inputHistory[log.Users[k]] = list = [];
+            list.Add((c, log.Weights[k]));
+        }
+        var userIds = input.UserCount > 0 ? input.Users.Ids.ToList() : trained.Users.Ids.ToList();
+        var scoredItems = Enumerable.Range(0, input.ItemCount).Select(i => input.Items[i]).Where(candidateIndex.ContainsKey).ToList();
+        int k2 = settings.TopK;
+        var unknown = new List<string>();
+        int pairs = 0;
+
+        AtomicFile.Write(outPath, stream =>
+        {
+            using var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            w.WriteStartObject();
+            w.WriteString("model", trained.Manifest.Algorithm);
+            w.WriteString("model_version", trained.Manifest.ModelVersion);
+            w.WriteString("generated_utc", DateTime.UtcNow.ToString("O"));
+            w.WriteNumber("k", k2);
+            w.WriteNumber("dimensions", settings.Embeddings ? d : 0);
+
+            var results = new List<(string User, float[]? Embedding, float[]? Scores, HashSet<int> Seen, IReadOnlyList<Scored>? Recs)>();
+            foreach (var id in userIds)
+            {
+                bool known = trained.Users.TryGetIndex(id, out int u);
+                var seen = new HashSet<int>();
+                var history = new List<(int, float)>();
+                if (known)
+                {
+                    foreach (var i in TrainHistory(model, u)) { seen.Add(i.Item); history.Add(i); }
+                }
+                if (input.Users.TryGetIndex(id, out int iu) && inputHistory.TryGetValue(iu, out var extra))
+                    foreach (var h in extra) { seen.Add(h.Candidate); history.Add(h); }
+
+                float[]? embedding = null, scores = null;
+                IReadOnlyList<Scored>? recs = null;
+                if (content is not null && (known || history.Count > 0))
+                {
+                    embedding = new float[d];
+                    foreach (var (c, weight) in history)
+                        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(vectors.AsSpan(c * d, d), content.Params.WeightedProfile ? weight : 1f, embedding, embedding);
+                    ContentBased.NormaliseRows(embedding, d);
+                    var contentScores = new float[candidates];
+                    ContentBased.ScoreVectors(embedding, vectors, d, contentScores);
+                    if (hybrid is not null)
+                    {
+                        float[]? collaborative = null;
+                        if (known && hybrid.CollaborativeModel is { } cf) { collaborative = new float[m]; cf.ScoreAllItems(u, collaborative); }
+                        scores = new float[candidates];
+                        hybrid.Blend(contentScores, collaborative, hybrid.Popularity, scores);
+                    }
+                    else scores = contentScores;
+                }
+                else if (known)
+                {
+                    scores = new float[m];
+                    model.ScoreAllItems(u, scores);
+                    recs = model.Recommend(u, k2, settings.ExcludeSeen ? ItemFilter.Default : ItemFilter.None);
+                    if (model is IEmbeddingModel e && e.Dimensions > 0) embedding = e.UserVector(u).ToArray();
+                }
+                else unknown.Add(id);
+                results.Add((id, embedding, scores, seen, recs));
+            }
+
+            if (settings.Embeddings && d > 0)
+            {
+                w.WriteStartObject("user_embeddings");
+                foreach (var (id, embedding, _, _, _) in results)
+                    if (embedding is not null) WriteVector(w, id, embedding);
+                w.WriteEndObject();
+                w.WriteStartObject("item_embeddings");
+                var items = scoredItems.Count > 0 ? scoredItems : trained.Items.Ids.ToList();
+                foreach (var id in items)
+                {
+                    int c = candidateIndex[id];
+                    if (content is not null) WriteVector(w, id, vectors.AsSpan(c * d, d));
+                    else if (model is IEmbeddingModel e && c < m) WriteVector(w, id, e.ItemVector(c));
+                }
+                w.WriteEndObject();
+            }
+
+            w.WriteStartArray("scores");
+            foreach (var (id, _, scores, _, _) in results)
+            {
+                if (scores is null) continue;
+                var items = new HashSet<int>(scoredItems.Select(s => candidateIndex[s]));
+                if (input.Users.TryGetIndex(id, out int iu) && inputHistory.TryGetValue(iu, out var extra)) foreach (var h in extra) items.Add(h.Candidate);
+                foreach (var c in items.Order())
+                {
+                    if (c >= scores.Length) continue;
+                    w.WriteStartObject();
+                    w.WriteString("user_id", id);
+                    w.WriteString("item_id", candidateIds[c]);
+                    w.WriteNumber("score", Math.Round(scores[c], 6));
+                    w.WriteEndObject();
+                    pairs++;
+                }
+            }
+            w.WriteEndArray();
+
+            w.WriteStartObject("recommendations");
+            foreach (var (id, _, scores, seen, recs) in results)
+            {
+                if (scores is null) continue;
+                int[] idx; float[] sc;
+                if (recs is not null) { idx = recs.Select(r => r.Index).ToArray(); sc = recs.Select(r => r.Score).ToArray(); }
+                else
+                {
+                    var filtered = (float[])scores.Clone();
+                    if (settings.ExcludeSeen) foreach (var c in seen) if (c < filtered.Length) filtered[c] = float.NegativeInfinity;
+                    (idx, sc) = TopK.Select(filtered, k2);
+                }
+                w.WriteStartArray(id);
+                for (int r = 0; r < idx.Length; r++)
+                {
+                    if (float.IsNegativeInfinity(sc[r])) break;
+                    w.WriteStartObject();
+                    w.WriteString("item_id", candidateIds[idx[r]]);
+                    w.WriteNumber("score", Math.Round(sc[r], 6));
+                    w.WriteNumber("rank", r + 1);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            w.WriteEndObject();
+
+            w.WriteStartArray("unknown_users");
+            foreach (var id in unknown) w.WriteStringValue(id);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+        return new InferenceReport(userIds.Count, unknown.Count, content is not null ? newItems.Count : 0, pairs, d, Path.GetFullPath(outPath));
+    }
+
+    private static List<(int Item, float Weight)> TrainHistory(IRecommender model, int user)
+    {
+        var matrix = model switch
+        {
+            ContentBased c => c.UserItems,
+            Hybrid h => h.UserItems,
+            _ => null,
+        };
+        var list = new List<(int, float)>();
+        if (matrix is null || user >= matrix.Rows) return list;
+        var idx = matrix.RowIndices(user); var val = matrix.RowValues(user);
+        for (int k = 0; k < idx.Length; k++) list.Add((idx[k], val[k]));
+        return list;
+    }
+
+    private static void WriteVector(Utf8JsonWriter w, string id, ReadOnlySpan<float> v)
+    {
+        w.WriteStartArray(id);
+        foreach (var x in v) w.WriteNumberValue(MathF.Round(x, 6));
+        w.WriteEndArray();
+    }
+}
