@@ -4,6 +4,7 @@ using Trove.Core.Errors;
 using Trove.Core.Persistence;
 using Trove.Core.Training;
 using Trove.Data.Formats;
+using Trove.Data.Readers;
 
 namespace Trove.Models.Workflow;
 
@@ -18,10 +19,11 @@ public sealed record TrainingReport(TrainedModel Model, TrainingConfig Config, U
 public static class ConfigTraining
 {
     /// <summary>
-    /// Reads a data file that is not universal JSON (CSV, MovieLens, a database...). The CLI sets this
-    /// to the general dataset loader; when null, only universal JSON files are accepted.
+    /// Reads a data path that is not universal JSON (CSV, MovieLens, Last.fm, SQLite...); by default
+    /// <see cref="DatasetLoader"/>.
     /// </summary>
-    public static Func<string, EventWeights, Dataset>? OtherFormats { get; set; }
+    public static Func<string, EventWeights, Dataset>? OtherFormats { get; set; } =
+        (path, events) => DatasetLoader.Load(path, new LoadOptions { Csv = CsvOptions.Default with { EventWeights = events } });
 
     public static TrainingReport Run(string configPath, string dataPath, string outPath, IProgressReporter? progress = null) =>
         Run(TrainingConfig.Load(configPath), dataPath, outPath, progress);
