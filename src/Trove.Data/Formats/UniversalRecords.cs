@@ -55,7 +55,7 @@ public abstract class UniversalRecord
 }
 
 /// <summary>An element of user_data or item_data.</summary>
-public sealed class EntityRecord : UniversalRecord
+public sealed class UniversalEntityRecord : UniversalRecord
 {
     public required string Id { get; init; }
     public required List<FeatureValue> Features { get; init; }
@@ -64,7 +64,7 @@ public sealed class EntityRecord : UniversalRecord
 }
 
 /// <summary>An element of interactions.</summary>
-public sealed class InteractionRecord : UniversalRecord
+public sealed class UniversalInteractionRecord : UniversalRecord
 {
     public required string UserId { get; init; }
     public required string ItemId { get; init; }
@@ -130,7 +130,7 @@ internal static class UniversalRecordParser
         return id;
     }
 
-    public static EntityRecord ParseEntity(string file, string section, long index, ReadOnlySpan<byte> bytes, long line)
+    public static UniversalEntityRecord ParseEntity(string file, string section, long index, ReadOnlySpan<byte> bytes, long line)
     {
         var c = new Ctx { File = file, Where = $"{section}[{index}]", Line = line, Bytes = bytes };
         string idKey = section == Users ? "user_id" : "item_id";
@@ -174,7 +174,7 @@ internal static class UniversalRecordParser
         {
             throw new DataFormatException(file, line, $"{c.Where}.{idKey}", $"missing {idKey}.");
         }
-        return new EntityRecord { Section = section, Index = index, Line = line, Id = id, Features = features, UnknownKeys = unknown };
+        return new UniversalEntityRecord { Section = section, Index = index, Line = line, Id = id, Features = features, UnknownKeys = unknown };
     }
 
     private static FeatureValue ReadFeature(ref Utf8JsonReader r, ref Ctx c, FeatureGroup group, string name, string field)
@@ -263,7 +263,7 @@ internal static class UniversalRecordParser
         return false;
     }
 
-    public static InteractionRecord ParseInteraction(string file, long index, ReadOnlySpan<byte> bytes, long line)
+    public static UniversalInteractionRecord ParseInteraction(string file, long index, ReadOnlySpan<byte> bytes, long line)
     {
         var c = new Ctx { File = file, Where = $"{Interactions}[{index}]", Line = line, Bytes = bytes };
         var r = Reader(bytes);
@@ -321,6 +321,6 @@ internal static class UniversalRecordParser
         }
         if (user is null) throw new DataFormatException(file, line, $"{c.Where}.user_id", "missing user_id.");
         if (item is null) throw new DataFormatException(file, line, $"{c.Where}.item_id", "missing item_id.");
-        return new InteractionRecord { Section = Interactions, Index = index, Line = line, UserId = user, ItemId = item, InteractionType = type, Timestamp = timestamp, Score = score, Weight = weight };
+        return new UniversalInteractionRecord { Section = Interactions, Index = index, Line = line, UserId = user, ItemId = item, InteractionType = type, Timestamp = timestamp, Score = score, Weight = weight };
     }
 }
