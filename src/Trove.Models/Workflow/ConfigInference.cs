@@ -20,8 +20,8 @@ public sealed record InferenceReport(int Users, int UnknownUsers, int NewItems, 
 /// <code>
 /// { "model": "hybrid", "model_version": "...", "generated_utc": "...", "k": 10, "dimensions": 96,
 ///   "user_embeddings": { "1": [..], ... },          // user profiles / vectors (when the model has vectors)
-///   "item_embeddings": { "101": [..], ... },        // the input's items (all model items when the input lists none)
-///   "scores": [ { "user_id": "1", "item_id": "101", "score": 0.83 }, ... ],  // each user x input item, and input interaction pairs
+///   "item_embeddings": { "101": [..], ... },        // the input's items, of item_data and interactions (all model items when the input has none)
+///   "scores": [ { "user_id": "1", "item_id": "101", "score": 0.83 }, ... ],  // each user x each of the input's items
 ///   "recommendations": { "1": [ { "item_id": "205", "score": 0.91, "rank": 1 }, ... ] },
 ///   "unknown_users": [ ... ] }                       // users the model cannot score (non-content models, no history)
 /// </code>
