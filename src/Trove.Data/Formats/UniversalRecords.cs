@@ -295,6 +295,12 @@ internal static class UniversalRecordParser
                         if (!r.TryGetInt64(out long ts)) { double d = ReadNumber(ref r, ref c, key); ts = (long)d; }
                         timestamp = ts;
                     }
+                    else if (r.TokenType == JsonTokenType.String && r.TryGetDateTime(out var dt))
+                    {
+                        // Fast path for ISO-8601; no offset means UTC, an offset is honoured.
+                        if (dt.Kind == DateTimeKind.Unspecified) dt = DateTime.SpecifyKind(dt, DateTimeKind.Utc);
+                        timestamp = new DateTimeOffset(dt.ToUniversalTime()).ToUnixTimeSeconds();
+                    }
                     else if (r.TokenType == JsonTokenType.String)
                     {
                         var s = r.GetString()!;
