@@ -31,12 +31,15 @@ public static class SimulateCommand
         var negatives = new Option<int>("--negatives-per-user") { Description = "Write negatives.csv with this many never-touched exposed items per user.", DefaultValueFactory = _ => 0 };
         var eventMix = new Option<string?>("--event-mix") { Description = "Event shares, e.g. view=0.6,add_to_cart=0.2,purchase=0.15,rating=0.05." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (the output does not depend on it).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var revisit = new Option<double>("--revisit-share") { Description = "Share of funnels that return to an item the user already viewed.", DefaultValueFactory = _ => d.RevisitShare };
+        var perSession = new Option<int>("--events-per-session") { Description = "About one session per this many events of a user (0 = funnels spread uniformly over the window).", DefaultValueFactory = _ => d.EventsPerSession };
+        var noDailyCycle = new Option<bool>("--no-daily-cycle") { Description = "Spread events uniformly over the hours of the day (default: busy evenings, quiet nights, UTC)." };
         var noDiagnostics = new Option<bool>("--no-diagnostics") { Description = "Skip the collaborative-filtering viability report." };
         var format = new Option<string>("--format") { Description = "csv (interactions.csv, items.csv, users.csv) or json (the universal JSON format: data.json, or --out FILE.json).", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "json");
 
         var command = new Command("simulate", "Write a realistic synthetic data set (interactions.csv, items.csv, users.csv) when no real data exists.");
-        foreach (var option in new Option[] { users, items, seed, output, exponent, min, max, mean, taste, brandShare, recency, days, endDate, categories, brands, negatives, eventMix, threads, noDiagnostics, format })
+        foreach (var option in new Option[] { users, items, seed, output, exponent, min, max, mean, taste, brandShare, recency, days, endDate, categories, brands, negatives, eventMix, revisit, perSession, noDailyCycle, threads, noDiagnostics, format })
             command.Options.Add(option);
 
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -49,6 +52,7 @@ public static class SimulateCommand
                 TasteShare = parse.GetValue(taste), BrandShare = parse.GetValue(brandShare), RecencyDecay = parse.GetValue(recency),
                 Days = parse.GetValue(days),
                 NegativesPerUser = parse.GetValue(negatives), Threads = parse.GetValue(threads),
+                RevisitShare = parse.GetValue(revisit), EventsPerSession = parse.GetValue(perSession), DailyCycle = !parse.GetValue(noDailyCycle),
             };
             options = CountOrNames(parse.GetValue(categories)!, "--categories", out var categoryNames) is int nc
                 ? options with { Categories = nc } : options with { CategoryNames = categoryNames };
