@@ -121,6 +121,20 @@ public class ContentModelTests
     }
 
     [Fact]
+    public void Hybrid_without_item_features_skips_the_content_part()
+    {
+        var data = Catalogue();
+        var bare = new Dataset(data.Users, data.Items, data.Interactions);
+        var hybrid = new Hybrid();
+        hybrid.Fit(bare, FitContext.Default);
+        Assert.Null(hybrid.Content);
+        Assert.NotNull(hybrid.CollaborativeModel);
+        Assert.Equal(3, hybrid.Recommend(0, 3).Count);
+        // Explicit features that do not exist are an error, not silently skipped.
+        Assert.Throws<TroveException>(() => new Hybrid(new HybridParameters { ItemFeatures = [new EncoderSpec { Group = "text" }] }).Fit(bare, FitContext.Default));
+    }
+
+    [Fact]
     public void Normalisation_methods_hand_computed()
     {
         float[] a = [2, 4, 4, 10];

@@ -297,6 +297,15 @@ public class UniversalJsonTests
     }
 
     [Fact]
+    public void A_byte_order_mark_is_skipped()
+    {
+        var path = Path.Combine(TestPaths.NewTempDirectory(), "bom.json");
+        File.WriteAllText(path, Seed, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal(0xEF, File.ReadAllBytes(path)[0]);
+        Assert.Equal(1, UniversalJsonReader.Read(path).Interactions.Count);
+    }
+
+    [Fact]
     public void DatasetLoader_detects_universal_json()
     {
         var path = Write(Seed);
