@@ -94,21 +94,24 @@ public static class ConfigInference
             w.WriteNumber("k", k2);
             w.WriteNumber("dimensions", settings.Embeddings ? d : 0);
 
-            var results = new List<(string User, float[]? Embedding, float[]? Scores, HashSet<int> Seen, IReadOnlyList<Scored>? Recs)>();
-            foreach (var id in userIds)
+            // Per user: the embedding, the scores of the pairs to report and the top-K; full score
+            // vectors are dropped as soon as those are taken, so memory does not grow with users x items.
+            var scoredSet = scoredItems.Select(s => candidateIndex[s]).ToArray();
+            var results = new (string User, float[]? Embedding, (int Item, float Score)[]? Pairs, Scored[]? Top)[userIds.Count];
+            Parallel.For(0, userIds.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, x =>
             {
+                var id = userIds[x];
                 bool known = trained.Users.TryGetIndex(id, out int u);
                 var seen = new HashSet<int>();
                 var history = new List<(int, float)>();
                 if (known)
-                {
                     foreach (var i in TrainHistory(model, u)) { seen.Add(i.Item); history.Add(i); }
-                }
-                if (input.Users.TryGetIndex(id, out int iu) && inputHistory.TryGetValue(iu, out var extra))
+                List<(int Candidate, float Weight)>? extra = null;
+                if (input.Users.TryGetIndex(id, out int iu) && inputHistory.TryGetValue(iu, out extra))
                     foreach (var h in extra) { seen.Add(h.Candidate); history.Add(h); }
 
                 float[]? embedding = null, scores = null;
-                IReadOnlyList<Scored>? recs = null;
+                Scored[]? top = null;
                 if (content is not null && (known || history.Count > 0))
                 {
                     embedding = new float[d];
@@ -130,17 +133,28 @@ public static class ConfigInference
                 {
                     scores = new float[m];
                     model.ScoreAllItems(u, scores);
-                    recs = model.Recommend(u, k2, settings.ExcludeSeen ? ItemFilter.Default : ItemFilter.None);
+                    top = model.Recommend(u, k2, settings.ExcludeSeen ? ItemFilter.Default : ItemFilter.None).ToArray();
                     if (model is IEmbeddingModel e && e.Dimensions > 0) embedding = e.UserVector(u).ToArray();
                 }
-                else unknown.Add(id);
-                results.Add((id, embedding, scores, seen, recs));
-            }
+                if (scores is null) { results[x] = (id, null, null, null); return; }
+
+                var pairItems = new SortedSet<int>(scoredSet);
+                if (extra is not null) foreach (var h in extra) pairItems.Add(h.Candidate);
+                var pairs = pairItems.Where(c => c < scores.Length).Select(c => (c, scores[c])).ToArray();
+                if (top is null)
+                {
+                    if (settings.ExcludeSeen) foreach (var c in seen) if (c < scores.Length) scores[c] = float.NegativeInfinity;
+                    var (idx, sc) = TopK.Select(scores, k2);
+                    top = idx.Select((c, r) => new Scored(c, sc[r])).Where(t => !float.IsNegativeInfinity(t.Score)).ToArray();
+                }
+                results[x] = (id, embedding, pairs, top);
+            });
+            foreach (var r in results) if (r.Pairs is null) unknown.Add(r.User);
 
             if (settings.Embeddings && d > 0)
             {
                 w.WriteStartObject("user_embeddings");
-                foreach (var (id, embedding, _, _, _) in results)
+                foreach (var (id, embedding, _, _) in results)
                     if (embedding is not null) WriteVector(w, id, embedding);
                 w.WriteEndObject();
                 w.WriteStartObject("item_embeddings");
@@ -155,18 +169,15 @@ public static class ConfigInference
             }
 
             w.WriteStartArray("scores");
-            foreach (var (id, _, scores, _, _) in results)
+            foreach (var (id, _, userPairs, _) in results)
             {
-                if (scores is null) continue;
-                var items = new HashSet<int>(scoredItems.Select(s => candidateIndex[s]));
-                if (input.Users.TryGetIndex(id, out int iu) && inputHistory.TryGetValue(iu, out var extra)) foreach (var h in extra) items.Add(h.Candidate);
-                foreach (var c in items.Order())
+                if (userPairs is null) continue;
+                foreach (var (c, score) in userPairs)
                 {
-                    if (c >= scores.Length) continue;
                     w.WriteStartObject();
                     w.WriteString("user_id", id);
                     w.WriteString("item_id", candidateIds[c]);
-                    w.WriteNumber("score", Math.Round(scores[c], 6));
+                    w.WriteNumber("score", Math.Round(score, 6));
                     w.WriteEndObject();
                     pairs++;
                 }
@@ -174,24 +185,15 @@ public static class ConfigInference
             w.WriteEndArray();
 
             w.WriteStartObject("recommendations");
-            foreach (var (id, _, scores, seen, recs) in results)
+            foreach (var (id, _, userPairs, top) in results)
             {
-                if (scores is null) continue;
-                int[] idx; float[] sc;
-                if (recs is not null) { idx = recs.Select(r => r.Index).ToArray(); sc = recs.Select(r => r.Score).ToArray(); }
-                else
-                {
-                    var filtered = (float[])scores.Clone();
-                    if (settings.ExcludeSeen) foreach (var c in seen) if (c < filtered.Length) filtered[c] = float.NegativeInfinity;
-                    (idx, sc) = TopK.Select(filtered, k2);
-                }
+                if (top is null) continue;
                 w.WriteStartArray(id);
-                for (int r = 0; r < idx.Length; r++)
+                for (int r = 0; r < top.Length; r++)
                 {
-                    if (float.IsNegativeInfinity(sc[r])) break;
                     w.WriteStartObject();
-                    w.WriteString("item_id", candidateIds[idx[r]]);
-                    w.WriteNumber("score", Math.Round(sc[r], 6));
+                    w.WriteString("item_id", candidateIds[top[r].Index]);
+                    w.WriteNumber("score", Math.Round(top[r].Score, 6));
                     w.WriteNumber("rank", r + 1);
                     w.WriteEndObject();
                 }
