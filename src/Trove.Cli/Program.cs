@@ -22,6 +22,7 @@ public static class Program
             EvaluateCommand.Create(),
             FitCommand.Create(),
             InferCommand.Create(),
+            SchemaCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;

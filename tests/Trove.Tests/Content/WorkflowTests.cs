@@ -191,6 +191,18 @@ public class WorkflowTests
     }
 
     [Fact]
+    public void Schema_command_prints_the_feature_groups()
+    {
+        var path = Path.Combine(Dir(), "seed.json");
+        File.WriteAllText(path, UniversalJsonTests.Seed);
+        var text = new StringWriter();
+        Assert.Equal(0, Trove.Cli.Commands.SchemaCommand.Run(path, text));
+        Assert.Equal(2, Trove.Cli.Program.BuildRoot().Parse(["schema", "--data", Path.Combine(Dir(), "missing.json")]).Invoke());
+        Assert.Contains("item.categorical: brand (label, 1 values), category (label, 1 values)", text.ToString());
+        Assert.Contains("interaction types: purchase 1", text.ToString());
+    }
+
+    [Fact]
     public void Simulate_can_write_universal_json()
     {
         var dir = Dir();
