@@ -58,7 +58,13 @@ public static class ConfigTraining
         foreach (var n in notes) progress.Info("note: " + n);
 
         var samples = SampleGenerator.Generate(data, config.Samples, config.Seed);
-        progress.Info($"samples: {samples.Positives:N0} positives, {samples.Count - samples.Positives:N0} negatives ({config.Samples.Strategy}, ratio {config.Samples.NegativeRatio})");
+        progress.Info($"samples: {samples.Positives:N0} positives, {samples.Count - samples.Positives:N0} negatives ({config.Samples.Strategy}, " +
+            (config.Samples.NegativesPerUser > 0 ? $"{config.Samples.NegativesPerUser} per user)" : $"ratio {config.Samples.NegativeRatio})"));
+        if (config.Samples.Output is { } pairsPath)
+        {
+            SampleGenerator.WriteCsv(samples, data, pairsPath);
+            progress.Info($"wrote the pairs to {pairsPath}");
+        }
 
         var model = BuiltInAlgorithms.Registry.Create(config.Model, parameters);
         var context = new FitContext { Seed = config.Seed, Threads = Math.Max(1, config.Threads), Progress = progress };

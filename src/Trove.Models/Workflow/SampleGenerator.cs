@@ -13,7 +13,8 @@ public sealed record TrainingSamples(int[] Users, int[] Items, float[] Labels)
 
 /// <summary>
 /// Builds positive/negative pairs from a dataset: every distinct (user, item) pair with enough
-/// weight (and of the wanted interaction types) is a positive; for each positive, NegativeRatio
+/// weight (and of the wanted interaction types) is a positive; for each positive NegativeRatio
+/// (or, with NegativesPerUser, that many per user)
 /// items the user never interacted with (with any event) are drawn uniformly or in proportion to
 /// popularity. A user's own items are never among its negatives (no leakage).
 /// </summary>
@@ -41,11 +42,12 @@ public static class SampleGenerator
         {
             var mine = all.RowIndices(u);
             int available = items - mine.Length;
-            foreach (var i in positives[u])
+            bool perUser = settings.NegativesPerUser > 0;
+            foreach (var i in positives[u]) { users.Add(u); its.Add(i); labels.Add(1f); }
+            if (available <= 0 || positives[u].Length == 0) continue;
+            int draws = perUser ? settings.NegativesPerUser : settings.NegativeRatio * positives[u].Length;
             {
-                users.Add(u); its.Add(i); labels.Add(1f);
-                if (available <= 0) continue;
-                for (int n = 0; n < settings.NegativeRatio; n++)
+                for (int n = 0; n < draws; n++)
                 {
                     int candidate = -1;
                     for (int attempt = 0; attempt < 64 && candidate < 0; attempt++)
@@ -100,6 +102,18 @@ public static class SampleGenerator
             if (w >= settings.MinPositiveWeight && w > 0) rows[(int)(key / data.ItemCount)].Add((int)(key % data.ItemCount));
         return rows.Select(r => { r.Sort(); return r.ToArray(); }).ToList();
     }
+
+    /// <summary>Writes pairs as CSV: user_id,item_id,label (original ids).</summary>
+    public static void WriteCsv(TrainingSamples samples, Dataset data, string path) =>
+        Trove.Core.Persistence.AtomicFile.Write(path, stream =>
+        {
+            using var w = new StreamWriter(stream, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            w.WriteLine("user_id,item_id,label");
+            for (int k = 0; k < samples.Count; k++)
+                w.WriteLine($"{Csv(data.Users[samples.Users[k]])},{Csv(data.Items[samples.Items[k]])},{(samples.Labels[k] > 0 ? 1 : 0)}");
+        });
+
+    private static string Csv(string s) => s.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + s.Replace("\"", "\"\"") + "\"" : s;
 
     /// <summary>
     /// AUC of a model on labelled pairs: the probability that a positive pair outscores a negative

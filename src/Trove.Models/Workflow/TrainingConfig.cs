@@ -18,6 +18,10 @@ public sealed record SampleSettings
     public float MinPositiveWeight { get; init; }
     /// <summary>Interaction types counted as positives (empty = all).</summary>
     public string[] PositiveTypes { get; init; } = [];
+    /// <summary>When above 0, this many negatives per user (instead of <see cref="NegativeRatio"/> per positive).</summary>
+    public int NegativesPerUser { get; init; }
+    /// <summary>When set, the generated pairs are also written there as CSV (user_id,item_id,label) for external training.</summary>
+    public string? Output { get; init; }
 }
 
 public sealed record InferenceSettings
@@ -40,7 +44,7 @@ public sealed record InferenceSettings
 ///              {"encoder": "precomputed", "options": {"path": "audio.npy", "ids": "audio_ids.txt"}}],
 ///     "user": ["categorical"] },
 ///   "encoders": { "text": {"encoder": "tfidf", "dimensions": 512} },   // per-group defaults for the string form
-///   "samples": { "negative_ratio": 4, "strategy": "uniform" | "popularity" },
+///   "samples": { "negative_ratio": 4, "strategy": "uniform" | "popularity", "negatives_per_user": 0, "output": "pairs.csv" },
 ///   "training": { "seed": 42, "threads": 2, "epochs": 10, "learning_rate": 0.01 },   // keys the model has are applied
 ///   "hybrid": { "weights": {"content": 0.5, "collaborative": 0.4, "popularity": 0.1},
 ///               "collaborative": "itemknn", "collaborative_parameters": {"neighbours": 50}, "normalization": "minmax" },
@@ -219,7 +223,15 @@ public sealed record TrainingConfig
                         if (value is not JsonArray pa) throw Bad(field, "expected a list of interaction types.");
                         samples = samples with { PositiveTypes = pa.Select(x => x!.GetValue<string>()).ToArray() };
                         break;
-                    default: throw Bad(field, "unknown setting (negative_ratio, strategy, min_positive_weight, positive_types).");
+                    case "negativesperuser":
+                        if (value?.GetValueKind() != JsonValueKind.Number || !int.TryParse(value.ToJsonString(), out int npu) || npu < 0) throw Bad(field, "expected a non-negative integer.");
+                        samples = samples with { NegativesPerUser = npu };
+                        break;
+                    case "output":
+                        if (value?.GetValueKind() != JsonValueKind.String) throw Bad(field, "expected a file path.");
+                        samples = samples with { Output = Path.GetFullPath(Path.Combine(baseDir, value.GetValue<string>())) };
+                        break;
+                    default: throw Bad(field, "unknown setting (negative_ratio, negatives_per_user, strategy, min_positive_weight, positive_types, output).");
                 }
             }
         }

@@ -201,6 +201,22 @@ public class ContentModelTests
     }
 
     [Fact]
+    public void Negatives_per_user_and_csv_export()
+    {
+        var data = Catalogue();
+        var s = SampleGenerator.Generate(data, new SampleSettings { NegativesPerUser = 5 }, 2);
+        Assert.Equal(26 + 9 * 5, s.Count);
+        for (int u = 0; u < data.UserCount; u++)
+            Assert.Equal(5, Enumerable.Range(0, s.Count).Count(k => s.Users[k] == u && s.Labels[k] == 0));
+        var path = Path.Combine(TestPaths.NewTempDirectory(), "pairs.csv");
+        SampleGenerator.WriteCsv(s, data, path);
+        var lines = File.ReadAllLines(path);
+        Assert.Equal("user_id,item_id,label", lines[0]);
+        Assert.Equal(s.Count + 1, lines.Length);
+        Assert.Equal($"u0,i{s.Items[0]},1", lines[1]);
+    }
+
+    [Fact]
     public void Popularity_weighted_negatives_favour_popular_items()
     {
         // 100 items; item 50 is touched by users 10..59; users 0..9 touched only item 0.

@@ -61,7 +61,7 @@ public class WorkflowTests
               {"group": "text", "columns": ["title"], "weight": 0.5},
               {"encoder": "precomputed", "options": {"path": "audio.json"}, "weight": 2}]},
           "encoders": {"text": {"encoder": "tfidf", "dimensions": 64}},
-          "samples": {"negative_ratio": 2, "strategy": "popularity"},
+          "samples": {"negative_ratio": 2, "strategy": "popularity", "output": "pairs.csv"},
           "training": {"seed": 5, "threads": 1, "epochs": 3},
           "hybrid": {"weights": {"content": 0.7, "collaborative": 0.2, "popularity": 0.1}, "collaborative": "userknn", "normalization": "rank"},
           "event_weights": {"view": 0.05},
@@ -77,6 +77,7 @@ public class WorkflowTests
         var report = ConfigTraining.Run(config, CatalogueJson(dir), Path.Combine(dir, "m.trove"));
         Assert.Contains(report.Notes, n => n.Contains("epochs"));
         Assert.Equal(26 * 3, report.Samples);
+        Assert.Equal(26 * 3 + 1, File.ReadAllLines(Path.Combine(dir, "pairs.csv")).Length);
         var hybrid = Assert.IsType<Hybrid>(report.Model.Model);
         Assert.Equal(0.7f, hybrid.Params.ContentWeight);
         Assert.Equal("rank", hybrid.Params.Normalization);
