@@ -85,7 +85,9 @@ internal static class UniversalRecordParser
     private ref struct Ctx
     {
         public string File;
-        public string Where;
+        public string Section;
+        public long Index;
+        public readonly string Where => $"{Section}[{Index}]";
         public long Line;
         public ReadOnlySpan<byte> Bytes;
 
@@ -132,7 +134,7 @@ internal static class UniversalRecordParser
 
     public static UniversalEntityRecord ParseEntity(string file, string section, long index, ReadOnlySpan<byte> bytes, long line)
     {
-        var c = new Ctx { File = file, Where = $"{section}[{index}]", Line = line, Bytes = bytes };
+        var c = new Ctx { File = file, Section = section, Index = index, Line = line, Bytes = bytes };
         string idKey = section == Users ? "user_id" : "item_id";
         var r = Reader(bytes);
         Read(ref r, ref c, idKey);
@@ -265,7 +267,7 @@ internal static class UniversalRecordParser
 
     public static UniversalInteractionRecord ParseInteraction(string file, long index, ReadOnlySpan<byte> bytes, long line)
     {
-        var c = new Ctx { File = file, Where = $"{Interactions}[{index}]", Line = line, Bytes = bytes };
+        var c = new Ctx { File = file, Section = Interactions, Index = index, Line = line, Bytes = bytes };
         var r = Reader(bytes);
         Read(ref r, ref c, "user_id");
         string? user = null, item = null, type = null;
@@ -275,7 +277,9 @@ internal static class UniversalRecordParser
         {
             Read(ref r, ref c, "user_id");
             if (r.TokenType == JsonTokenType.EndObject) break;
-            var key = r.GetString()!;
+            // Known keys without allocating; others (any case) through a string.
+            var key = r.ValueTextEquals("user_id"u8) ? "user_id" : r.ValueTextEquals("item_id"u8) ? "item_id"
+                : r.ValueTextEquals("interaction_type"u8) ? "interaction_type" : r.ValueTextEquals("timestamp"u8) ? "timestamp" : r.GetString()!;
             switch (key.ToLowerInvariant())
             {
                 case "user_id": user = ReadId(ref r, ref c, key); break;
