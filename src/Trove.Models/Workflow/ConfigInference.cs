@@ -23,7 +23,8 @@ public sealed record InferenceReport(int Users, int UnknownUsers, int NewItems, 
 ///   "item_embeddings": { "101": [..], ... },        // the input's items, of item_data and interactions (all model items when the input has none)
 ///   "scores": [ { "user_id": "1", "item_id": "101", "score": 0.83 }, ... ],  // each user x each of the input's items
 ///   "recommendations": { "1": [ { "item_id": "205", "score": 0.91, "rank": 1 }, ... ] },
-///   "unknown_users": [ ... ] }                       // users the model cannot score (non-content models, no history)
+///   "unknown_users": [ ... ] }                       // users the model knows nothing about (no training or input history):
+///                                                    // no recommendations, except from a hybrid, which falls back to popularity
 /// </code>
 /// Users: those in the input (user_data and interactions), or every model user when the input has
 /// none. Content and hybrid models also score new items (encoded from their features) and users
@@ -98,6 +99,7 @@ public static class ConfigInference
             // vectors are dropped as soon as those are taken, so memory does not grow with users x items.
             var scoredSet = scoredItems.Select(s => candidateIndex[s]).ToArray();
             var results = new (string User, float[]? Embedding, (int Item, float Score)[]? Pairs, Scored[]? Top)[userIds.Count];
+            var coldStart = new bool[userIds.Count];
             Parallel.For(0, userIds.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, x =>
             {
                 var id = userIds[x];
@@ -136,6 +138,13 @@ public static class ConfigInference
                     top = model.Recommend(u, k2, settings.ExcludeSeen ? ItemFilter.Default : ItemFilter.None).ToArray();
                     if (model is IEmbeddingModel e && e.Dimensions > 0) embedding = e.UserVector(u).ToArray();
                 }
+                if (scores is null && hybrid is not null && hybrid.Params.PopularityWeight > 0)
+                {
+                    // Cold start: nothing known about this user, so the hybrid falls back to popularity.
+                    scores = new float[candidates];
+                    hybrid.Blend([], [], hybrid.Popularity, scores);
+                    coldStart[x] = true;
+                }
                 if (scores is null) { results[x] = (id, null, null, null); return; }
 
                 var pairItems = new SortedSet<int>(scoredSet);
@@ -149,7 +158,7 @@ public static class ConfigInference
                 }
                 results[x] = (id, embedding, pairs, top);
             });
-            foreach (var r in results) if (r.Pairs is null) unknown.Add(r.User);
+            for (int x = 0; x < results.Length; x++) if (results[x].Pairs is null || coldStart[x]) unknown.Add(results[x].User);
 
             if (settings.Embeddings && d > 0)
             {

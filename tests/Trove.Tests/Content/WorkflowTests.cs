@@ -172,6 +172,23 @@ public class WorkflowTests
     }
 
     [Fact]
+    public void Infer_with_a_hybrid_falls_back_to_popularity_for_unknown_users()
+    {
+        var dir = Dir();
+        var config = Config(dir, """{"model": "hybrid", "features": {"item": ["categorical"]}, "inference": {"top_k": 1}}""");
+        var model = Path.Combine(dir, "model.trove");
+        ConfigTraining.Run(config, CatalogueJson(dir), model);
+        var input = Path.Combine(dir, "input.json");
+        File.WriteAllText(input, """{"user_data": [{"user_id": "ghost"}]}""");
+        var output = Path.Combine(dir, "out.json");
+        ConfigInference.Run(model, config, input, output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(output));
+        Assert.Equal(["ghost"], doc.RootElement.GetProperty("unknown_users").EnumerateArray().Select(e => e.GetString()));
+        // Item i0 is the one every user touched.
+        Assert.Equal("i0", doc.RootElement.GetProperty("recommendations").GetProperty("ghost")[0].GetProperty("item_id").GetString());
+    }
+
+    [Fact]
     public void Cli_fit_and_infer_commands()
     {
         var dir = Dir();
