@@ -25,7 +25,7 @@ public static partial class UniversalJsonWriter
     {
         eventWeights ??= EventWeights.Default;
         var buffered = new BufferedStream(stream, 1 << 16); // not disposed: that would close the caller's stream
-        using var w = new Utf8JsonWriter(buffered, new JsonWriterOptions { Indented = false, SkipValidation = true });
+        using var w = new Utf8JsonWriter(buffered, new JsonWriterOptions { Indented = false, SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         void Raw(string s) { w.Flush(); buffered.Write(System.Text.Encoding.UTF8.GetBytes(s)); }
 
         Raw("{\n\"user_data\": [");

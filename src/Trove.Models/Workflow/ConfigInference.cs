@@ -49,7 +49,8 @@ public static class ConfigInference
 
         // Candidates: the model's items, then the input's new items.
         var newItems = new List<int>();
-        for (int i = 0; i < input.ItemCount; i++) if (!trained.Items.Contains(input.Items[i])) newItems.Add(i);
+        // New items need features to be scored (an id alone says nothing about the item).
+        for (int i = 0; i < input.ItemCount; i++) if (!trained.Items.Contains(input.Items[i]) && HasFeatures(input.ItemFeatures, i)) newItems.Add(i);
         int candidates = m + (content is not null ? newItems.Count : 0);
         var candidateIds = new List<string>(trained.Items.Ids);
         if (content is not null) candidateIds.AddRange(newItems.Select(i => input.Items[i]));
@@ -232,6 +233,11 @@ public static class ConfigInference
         for (int k = 0; k < idx.Length; k++) list.Add((idx[k], val[k]));
         return list;
     }
+
+    private static bool HasFeatures(FeatureTable t, int row) =>
+        t.Categorical.Values.Any(c => row < c.Length && c[row] is not null) || t.Text.Values.Any(c => row < c.Length && c[row] is not null)
+        || t.Images.Values.Any(c => row < c.Length && c[row] is not null) || t.Numeric.Values.Any(c => row < c.Length && !float.IsNaN(c[row]))
+        || t.Sequences.Values.Any(c => row < c.Length && c[row] is not null);
 
     private static void WriteVector(Utf8JsonWriter w, string id, ReadOnlySpan<float> v)
     {

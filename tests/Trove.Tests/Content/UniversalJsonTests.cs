@@ -157,6 +157,7 @@ public class UniversalJsonTests
         Assert.Contains("\"user_id\":1,", text);
         Assert.Contains("\"user_id\":\"007\"", text);
         Assert.Contains("\"timestamp\":\"2024-01-15T10:30:00Z\"", text);
+        Assert.Contains("Ünïcode ✓", text); // written as is, not \u-escaped
     }
 
     [Fact]
