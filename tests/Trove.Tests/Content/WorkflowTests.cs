@@ -204,8 +204,13 @@ public class WorkflowTests
         // A bad config is a one-line user error (exit code 2).
         var bad = Config(Dir(), """{"model": 5}""");
         Assert.Equal(2, Trove.Cli.Program.BuildRoot().Parse(["fit", "--config", bad, "--data", data, "--out", model]).Invoke());
-        // The general train command reads universal JSON too.
+        // The general train command reads universal JSON too, and takes --config.
         Assert.Equal(0, Trove.Cli.Program.BuildRoot().Parse(["train", "--model", "hybrid", "--data", data, "--out", Path.Combine(dir, "h.trove")]).Invoke());
+        var viaTrain = Path.Combine(dir, "t.trove");
+        Assert.Equal(0, Trove.Cli.Program.BuildRoot().Parse(["train", "--config", config, "--data", data, "--out", viaTrain]).Invoke());
+        Assert.Equal("content", ModelFile.Load(viaTrain, BuiltInAlgorithms.Registry).Manifest.Algorithm);
+        Assert.Equal(2, Trove.Cli.Program.BuildRoot().Parse(["train", "--config", config, "--model", "itemknn", "--data", data, "--out", viaTrain]).Invoke());
+        Assert.Equal(2, Trove.Cli.Program.BuildRoot().Parse(["train", "--data", data, "--out", viaTrain]).Invoke());
     }
 
     [Fact]
