@@ -20,6 +20,7 @@ public static class Program
             StatsCommand.Create(),
             SimulateCommand.Create(),
             EvaluateCommand.Create(),
+            ServeCommand.Create(),
             FitCommand.Create(),
             InferCommand.Create(),
             SchemaCommand.Create(),

@@ -44,7 +44,7 @@ public static class DatasetLoader
             p => (File.Exists(p) && new[] { ".csv", ".tsv", ".txt" }.Any(e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                  || (Directory.Exists(p) && File.Exists(Path.Combine(p, "interactions.csv"))),
             LoadCsv),
-        new("movielens", "a MovieLens folder (ml-100k: u.data, u.item, u.user; ml-1m: ratings.dat, movies.dat, users.dat)",
+        new("movielens", "a MovieLens folder (ml-100k: u.data, u.item, u.user; ml-1m: ratings.dat, movies.dat, users.dat) or one of its ratings files (u.data, u1.base, ratings.dat)",
             MovieLensReader.IsMovieLens, (p, o, progress) => MovieLensReader.Read(p, o.RequireInteractions, progress)),
         new("lastfm", "a HetRec Last.fm folder (user_artists.dat, artists.dat, tags.dat, user_taggedartists.dat)",
             LastFmReader.IsLastFm, (p, o, progress) => LastFmReader.Read(p, o.RequireInteractions, progress)),
