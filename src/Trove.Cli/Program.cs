@@ -22,6 +22,9 @@ public static class Program
             EvaluateCommand.Create(),
             EdaCommand.Create(),
             ServeCommand.Create(),
+            FitCommand.Create(),
+            InferCommand.Create(),
+            SchemaCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
