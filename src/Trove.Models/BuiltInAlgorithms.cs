@@ -1,5 +1,8 @@
 using Trove.Core.Algorithms;
 using Trove.Models.Baselines;
+using Trove.Models.Content;
+using Trove.Models.Factorization;
+using Trove.Models.Linear;
 using Trove.Models.Neighbourhood;
 
 namespace Trove.Models;
@@ -10,5 +13,11 @@ public static class BuiltInAlgorithms
     public static ModelRegistry Registry { get; } = new ModelRegistry()
         .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
         .Register<ItemKnnParameters>(ItemKnn.Name, "item-based k-nearest neighbours (cosine, jaccard, pearson)", p => new ItemKnn(p))
-        .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p));
+        .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p))
+        .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p))
+        .Register<BprParameters>(Bpr.Name, "Bayesian personalised ranking MF (Rendle 2009), Hogwild SGD", p => new Bpr(p))
+        .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p))
+        .Register<Rp3BetaParameters>(Rp3Beta.Name, "RP3beta random-walk item-item model (Paudel et al. 2017)", p => new Rp3Beta(p))
+        .Register<ContentParameters>(ContentBased.Name, "content-based: cosine between item feature vectors and the user's profile", p => new ContentBased(p))
+        .Register<HybridParameters>(Hybrid.Name, "blend of content, collaborative (itemknn or any model) and popularity", p => new Hybrid(p));
 }
