@@ -38,7 +38,7 @@ public static class TroveServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ApiKey(apiKey));
         builder.Services.AddSingleton<ModelCatalog>();
-        events ??= options.DatabasePath is { } db ? new InteractionStoreEvents(Trove.Data.Stores.SqliteStore.Open(db)) : new InMemoryEventStore();
+        events ??= options.DatabasePath is { } db ? new InteractionStoreEvents(Trove.Data.Stores.InteractionStores.Open(db)) : new InMemoryEventStore();
         builder.Services.AddSingleton(events);
         builder.Services.AddSingleton(ItemTitles.From(LoadData(options)));
         builder.Services.AddSingleton<ServingEngine>();
@@ -106,9 +106,9 @@ public static class TroveServer
     {
         if (options.DataPath is { } data)
             return Trove.Data.Readers.DatasetLoader.Load(data, new Trove.Data.Readers.LoadOptions { RequireInteractions = false });
-        if (options.DatabasePath is { } db && File.Exists(db))
+        if (options.DatabasePath is { } db && Trove.Data.Stores.InteractionStores.Exists(db))
         {
-            using var store = Trove.Data.Stores.SqliteStore.Open(db, createIfMissing: false);
+            using var store = Trove.Data.Stores.InteractionStores.Open(db, createIfMissing: false);
             return store.LoadDataset();
         }
         return null;
