@@ -110,8 +110,7 @@ public sealed class LastFmClient : IDisposable
         if (options.PageSize is < 1 or > 1000) throw new TroveException($"Last.fm page size must be 1..1000, got {options.PageSize}.");
         Options = options;
         _ownsHttp = http is null;
-        _http = http ?? new HttpClient();
-        _http.Timeout = Timeout.InfiniteTimeSpan; // per request below
+        _http = http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan }; // RequestTimeout applies per attempt below
         _delay = delay ?? ((t, c) => Task.Delay(t, c));
     }
 
