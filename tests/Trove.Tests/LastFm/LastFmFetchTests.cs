@@ -105,10 +105,15 @@ public class LastFmClientTests
     }
 }
 
-/// <summary>The fetcher into a store: SQLite here, PostgreSQL in the subclass.</summary>
-public class LastFmFetcherTests
+/// <summary>The fetcher into each store (theory rows "sqlite" and "postgres").</summary>
+public sealed class LastFmFetcherTests(PostgresTestServer server) : IClassFixture<PostgresTestServer>
 {
-    protected virtual string? NewLocation() => Path.Combine(TestPaths.NewTempDirectory(), "lastfm.db");
+    private string NewLocation(string kind)
+    {
+        if (kind == StoresAttribute.Sqlite) return Path.Combine(TestPaths.NewTempDirectory(), "lastfm.db");
+        server.Require();
+        return server.NewSchema();
+    }
 
     private static LastFmOptions Options(FakeLastFmServer s) => new()
     {
@@ -116,10 +121,10 @@ public class LastFmFetcherTests
         PageSize = 2, MaxRetries = 2, InitialBackoff = TimeSpan.FromMilliseconds(10),
     };
 
-    [Fact]
-    public async Task Users_are_fetched_private_and_unknown_users_skipped_and_every_fetch_logged()
+    [Theory, Stores, PostgresData]
+    public async Task Users_are_fetched_private_and_unknown_users_skipped_and_every_fetch_logged(string kind)
     {
-        if (NewLocation() is not { } location) return;
+        var location = NewLocation(kind);
         using var s = new FakeLastFmServer();
         LastFmFixtures.AddRj(s);
         s.Add("user.getTopTracks", "hidden", 1, LastFmFixtures.Private, 403);
@@ -170,10 +175,10 @@ public class LastFmFetcherTests
         Assert.Equal(8, store.Counts().Interactions);
     }
 
-    [Fact]
-    public void The_cli_fetches_against_the_fake_server()
+    [Theory, Stores, PostgresData]
+    public void The_cli_fetches_against_the_fake_server(string kind)
     {
-        if (NewLocation() is not { } location) return;
+        var location = NewLocation(kind);
         using var s = new FakeLastFmServer();
         LastFmFixtures.AddRj(s);
         s.Add("user.getTopTracks", "hidden", 1, LastFmFixtures.Private);
@@ -191,9 +196,4 @@ public class LastFmFetcherTests
         Assert.Equal(before + 1, s.Requests.Count);
         Assert.Equal(2, Trove.Cli.Program.Main(["lastfm", "fetch", "--users", "rj", "--db", location, "--api-url", s.ApiUrl, "--api-key", " "]));
     }
-}
-
-public sealed class PostgresLastFmFetcherTests(PostgresTestServer server, ITestOutputHelper output) : LastFmFetcherTests, IClassFixture<PostgresTestServer>
-{
-    protected override string? NewLocation() => server.Require(output) ? server.NewSchema() : null;
 }

@@ -4,22 +4,24 @@ using Trove.Data.Readers;
 using Trove.Data.Stores;
 using Trove.Tests.Data;
 using Trove.Tests.Support;
-using Xunit.Abstractions;
 
 namespace Trove.Tests.Postgres;
 
 /// <summary>
-/// The store contract: the same tests against SQLite and PostgreSQL (one subclass per store). Each test opens fresh
-/// stores through <see cref="Open"/>; the PostgreSQL subclass returns false from <see cref="Available"/> (and the
-/// test returns early with a message) only when no server is reachable outside CI.
+/// The store contract: every test runs against SQLite and PostgreSQL (theory rows "sqlite" and "postgres"; each test
+/// opens fresh stores: a new SQLite file, a new schema of the class's PostgreSQL database).
 /// </summary>
-public abstract class StoreContractTests
+public sealed class StoreContractTests(PostgresTestServer server) : IClassFixture<PostgresTestServer>
 {
     /// <summary>A location for a new empty store (a SQLite path or a PostgreSQL connection string).</summary>
-    protected abstract string NewLocation();
-    protected virtual bool Available() => true;
+    private string NewLocation(string kind)
+    {
+        if (kind == StoresAttribute.Sqlite) return Path.Combine(TestPaths.NewTempDirectory(), "trove.db");
+        server.Require();
+        return server.NewSchema();
+    }
 
-    protected IInteractionStore Open(string location, bool create = true) => InteractionStores.Open(location, create);
+    private static IInteractionStore Open(string location, bool create = true) => InteractionStores.Open(location, create);
 
     private static string Folder(string interactions, string? items = null)
     {
@@ -29,14 +31,13 @@ public abstract class StoreContractTests
         return dir;
     }
 
-    [Fact]
-    public void Import_then_load_gives_the_same_interactions_features_and_kinds()
+    [Theory, Stores, PostgresData]
+    public void Import_then_load_gives_the_same_interactions_features_and_kinds(string kind)
     {
-        if (!Available()) return;
         var original = DatasetLoader.Load(Folder(
             "user,item,score,timestamp,event\nu1,i1,2,100,view\nu2,i2,,200,purchase\nu1,i2,1,,\n",
             "item,category,price,title,kind\ni2,books,9.5,Dune,product\ni1,music,,Blue,track\ni9,toys,3,Cold,product\n"));
-        var location = NewLocation();
+        var location = NewLocation(kind);
         using (var store = Open(location))
         {
             var result = store.Import(original);
@@ -65,11 +66,10 @@ public abstract class StoreContractTests
         }
     }
 
-    [Fact]
-    public void A_failed_import_rolls_back_everything_and_the_store_stays_usable()
+    [Theory, Stores, PostgresData]
+    public void A_failed_import_rolls_back_everything_and_the_store_stays_usable(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         store.Import(DatasetLoader.Load(Folder("user,item,score\na,x,1\nb,y,2\n")));
         var before = store.Counts();
         var users = new IdMap(["a", "new-user-1", "new-user-2"]);
@@ -84,11 +84,10 @@ public abstract class StoreContractTests
         Assert.Equal(["a", "b", "c"], store.LoadDataset().Users.Ids);
     }
 
-    [Fact]
-    public void A_malformed_csv_line_late_in_the_file_leaves_the_store_unchanged()
+    [Theory, Stores, PostgresData]
+    public void A_malformed_csv_line_late_in_the_file_leaves_the_store_unchanged(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         DataImporter.Import(store, Folder("user,item,score\na,x,1\n"));
         var before = store.Counts();
         var lines = string.Join("", Enumerable.Range(0, 5000).Select(i => $"u{i},i{i % 97},1\n"));
@@ -97,11 +96,10 @@ public abstract class StoreContractTests
         Assert.Equal(before, store.Counts());
     }
 
-    [Fact]
-    public void Appending_maps_existing_ids_to_existing_rows_and_merges_features()
+    [Theory, Stores, PostgresData]
+    public void Appending_maps_existing_ids_to_existing_rows_and_merges_features(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         store.Import(DatasetLoader.Load(Folder("user,item\na,x\n", "item,genre\nx,rock\n")));
         var second = store.Import(DatasetLoader.Load(Folder("user,item\na,y\nb,x\n", "item,year\nx,1999\ny,2001\n")));
         Assert.Equal((1L, 1L), (second.NewUsers, second.NewItems));
@@ -112,11 +110,10 @@ public abstract class StoreContractTests
         Assert.Equal(3, d.Interactions.Count);
     }
 
-    [Fact]
-    public void Recommendations_are_replaced_per_model_version_and_a_bad_batch_keeps_the_old_rows()
+    [Theory, Stores, PostgresData]
+    public void Recommendations_are_replaced_per_model_version_and_a_bad_batch_keeps_the_old_rows(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         store.SaveRecommendations("m1", [new("u", 1, "a", 0.9f), new("u", 2, "b", 0.5f)]);
         store.SaveRecommendations("m2", [new("u", 1, "c", 0.7f)]);
         Assert.Equal(1, store.SaveRecommendations("m1", [new("v", 1, "z", 0.1f)]));
@@ -128,11 +125,10 @@ public abstract class StoreContractTests
         Assert.Equal(2, store.Counts().Recommendations);
     }
 
-    [Fact]
-    public void Models_are_registered_updated_and_listed()
+    [Theory, Stores, PostgresData]
+    public void Models_are_registered_updated_and_listed(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         var created = new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         store.RegisterModel(new ModelRecord { Algorithm = "ease", ModelVersion = "v1", CreatedUtc = created, ParametersJson = "{\"lambda\":1}" });
         store.RegisterModel(new ModelRecord { Algorithm = "ease", ModelVersion = "v1", CreatedUtc = created, Path = "/m" });
@@ -142,11 +138,10 @@ public abstract class StoreContractTests
         Assert.Throws<TroveException>(() => store.SetModelMetrics("nope", "{}"));
     }
 
-    [Fact]
-    public void Reopening_is_idempotent_and_keeps_the_data()
+    [Theory, Stores, PostgresData]
+    public void Reopening_is_idempotent_and_keeps_the_data(string kind)
     {
-        if (!Available()) return;
-        var location = NewLocation();
+        var location = NewLocation(kind);
         using (var store = Open(location)) store.Import(DatasetLoader.Load(Folder("user,item\na,x\n")));
         for (int k = 0; k < 3; k++)
         {
@@ -156,11 +151,10 @@ public abstract class StoreContractTests
         }
     }
 
-    [Fact]
-    public void User_similarities_are_replaced_atomically()
+    [Theory, Stores, PostgresData]
+    public void User_similarities_are_replaced_atomically(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         store.Import(DatasetLoader.Load(Folder("user,item\na,x\nb,x\nc,x\n")));
         var c = store.Collaborative();
         Assert.Equal(2, c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 2, "c", 0.5f, 2)]));
@@ -173,11 +167,10 @@ public abstract class StoreContractTests
         Assert.Empty(c.GetUserSimilarities("a"));
     }
 
-    [Fact]
-    public void Views_count_items_plays_loves_and_users()
+    [Theory, Stores, PostgresData]
+    public void Views_count_items_plays_loves_and_users(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         var c = store.Collaborative();
         var items = new IdMap(["t1", "t2", "t3"]);
         var features = new FeatureTable();
@@ -209,11 +202,10 @@ public abstract class StoreContractTests
         Assert.Equal(7.0, c.UserStats().Single(s => s.User == "ann").TotalPlays);
     }
 
-    [Fact]
-    public void Ingest_logs_round_trip_newest_first()
+    [Theory, Stores, PostgresData]
+    public void Ingest_logs_round_trip_newest_first(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         var c = store.Collaborative();
         var t0 = new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc);
         c.LogIngest(new IngestLogEntry { Source = "import", Target = "/data", StartedUtc = t0, FinishedUtc = t0.AddSeconds(2), Rows = 92834 });
@@ -224,11 +216,10 @@ public abstract class StoreContractTests
         Assert.Equal((92834L, t0, t0.AddSeconds(2), IngestStatus.Ok), (logs[1].Rows, logs[1].StartedUtc, logs[1].FinishedUtc, logs[1].Status));
     }
 
-    [Fact]
-    public void HetRec_LastFm_imports_with_the_published_counts_tags_friends_and_kinds()
+    [Theory, Stores, PostgresData]
+    public void HetRec_LastFm_imports_with_the_published_counts_tags_friends_and_kinds(string kind)
     {
-        if (!Available()) return;
-        using var store = Open(NewLocation());
+        using var store = Open(NewLocation(kind));
         var result = DataImporter.Import(store, TestPaths.Dataset("lastfm-2k"));
         Assert.Equal((1892L, 17632L, 92834L), (result.Totals.Users, result.Totals.Items, result.Totals.Interactions));
         var d = store.LoadDataset();
@@ -246,15 +237,4 @@ public abstract class StoreContractTests
         Assert.Equal(92834, stats.Sum(s => s.Items));
         Assert.Equal(d.Interactions.Weights.Sum(w => (double)w), stats.Sum(s => s.TotalPlays), 0);
     }
-}
-
-public sealed class SqliteStoreContractTests : StoreContractTests
-{
-    protected override string NewLocation() => Path.Combine(TestPaths.NewTempDirectory(), "trove.db");
-}
-
-public sealed class PostgresStoreContractTests(PostgresTestServer server, ITestOutputHelper output) : StoreContractTests, IClassFixture<PostgresTestServer>
-{
-    protected override bool Available() => server.Require(output);
-    protected override string NewLocation() => server.NewSchema();
 }

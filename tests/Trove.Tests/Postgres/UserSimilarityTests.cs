@@ -103,10 +103,10 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
         Assert.Contains(c.IngestLogs(), l => l.Source == "import" && l.Rows == 10);
     }
 
-    [Fact]
+    [PostgresFact]
     public void Import_similarities_train_and_recommend_all_into_postgres()
     {
-        if (!server.Require(output)) return;
+        server.Require(output);
         Pipeline(server.NewSchema());
     }
 
@@ -125,10 +125,10 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
         Assert.Equal(2, Trove.Cli.Program.Main(["db", "migrate", "--db", "postgres://postgres@127.0.0.1:1/x"]));
     }
 
-    [Fact]
+    [PostgresFact]
     public void A_failed_bulk_import_into_an_empty_table_restores_its_indexes_and_foreign_keys()
     {
-        if (!server.Require(output)) return;
+        server.Require(output);
         var cs = server.NewSchema();
         using (var store = PostgresStore.Open(cs))
         {
@@ -147,10 +147,10 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
         Assert.Equal((2L, 2L), (r.GetInt64(0), r.GetInt64(1)));
     }
 
-    [Fact]
+    [PostgresFact]
     public void HetRec_gives_the_same_data_similarities_and_views_in_both_stores()
     {
-        if (!server.Require(output)) return;
+        server.Require(output);
         using var pg = InteractionStores.Open(server.NewSchema());
         using var lite = InteractionStores.Open(Path.Combine(TestPaths.NewTempDirectory(), "h.db"));
         var settings = new UserSimilaritySettings { Similarity = SimilarityMetric.Cosine, Threshold = 0.1f, Neighbours = 50, MinShared = 5 };
@@ -172,10 +172,10 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
         Assert.All(results[1].Sims, s => Assert.True(s.Similarity > 0.1f && s.SharedItems >= 5 && s.Rank <= 50));
     }
 
-    [Fact]
+    [PostgresFact]
     public void Migrations_are_recorded_once_however_often_the_store_is_opened()
     {
-        if (!server.Require(output)) return;
+        server.Require(output);
         var cs = server.NewSchema();
         var opens = Enumerable.Range(0, 4).Select(_ => Task.Run(() => { using var s = PostgresStore.Open(cs); return s.SchemaVersion; })).ToArray();
         Task.WaitAll(opens);
