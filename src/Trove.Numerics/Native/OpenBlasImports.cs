@@ -1,0 +1,40 @@
+using System.Runtime.InteropServices;
+
+namespace Trove.Numerics.Native;
+
+internal static unsafe partial class OpenBlasImports
+{
+    internal const int RowMajor = 101, NoTrans = 111, Trans = 112, Upper = 121, Lower = 122;
+
+    [LibraryImport(NativeLibraries.OpenBlas, EntryPoint = "cblas_sgemm")]
+    internal static partial void Sgemm(int order, int transA, int transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc);
+
+    [LibraryImport(NativeLibraries.OpenBlas, EntryPoint = "cblas_sgemv")]
+    internal static partial void Sgemv(int order, int trans, int m, int n, float alpha, float* a, int lda,
+        float* x, int incx, float beta, float* y, int incy);
+
+    [LibraryImport(NativeLibraries.OpenBlas, EntryPoint = "cblas_ssyrk")]
+    internal static partial void Ssyrk(int order, int uplo, int trans, int n, int k, float alpha,
+        float* a, int lda, float beta, float* c, int ldc);
+
+    [LibraryImport(NativeLibraries.OpenBlas, EntryPoint = "openblas_set_num_threads")]
+    internal static partial void SetNumThreads(int threads);
+
+    [LibraryImport(NativeLibraries.OpenBlas, EntryPoint = "openblas_get_num_threads")]
+    internal static partial int GetNumThreads();
+}
+
+internal static unsafe partial class LapackeImports
+{
+    internal const int RowMajor = 101;
+
+    [LibraryImport(NativeLibraries.Lapacke, EntryPoint = "LAPACKE_spotrf")]
+    internal static partial int Spotrf(int layout, byte uplo, int n, float* a, int lda);
+
+    [LibraryImport(NativeLibraries.Lapacke, EntryPoint = "LAPACKE_spotrs")]
+    internal static partial int Spotrs(int layout, byte uplo, int n, int nrhs, float* a, int lda, float* b, int ldb);
+
+    [LibraryImport(NativeLibraries.Lapacke, EntryPoint = "LAPACKE_spotri")]
+    internal static partial int Spotri(int layout, byte uplo, int n, float* a, int lda);
+}
