@@ -1,6 +1,7 @@
 using Trove.Core.Algorithms;
 using Trove.Models.Baselines;
 using Trove.Models.Neighbourhood;
+using Trove.Models.Neural;
 
 namespace Trove.Models;
 
@@ -10,5 +11,6 @@ public static class BuiltInAlgorithms
     public static ModelRegistry Registry { get; } = new ModelRegistry()
         .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
         .Register<ItemKnnParameters>(ItemKnn.Name, "item-based k-nearest neighbours (cosine, jaccard, pearson)", p => new ItemKnn(p))
-        .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p));
+        .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p))
+        .Register<NcfParameters>(Ncf.Name, "neural collaborative filtering: GMF, MLP or NeuMF (variant=gmf|mlp|neumf)", p => new Ncf(p));
 }

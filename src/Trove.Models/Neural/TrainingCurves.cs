@@ -1,0 +1,43 @@
+namespace Trove.Models.Neural;
+
+/// <summary>One epoch of training: mean loss, validation metric (NaN when none), learning rate, wall time.</summary>
+public sealed record EpochRecord(int Epoch, double Loss, double Validation, double LearningRate, double Seconds);
+
+/// <summary>Draws loss, validation metric and learning rate per epoch into a PNG (three stacked panels).</summary>
+public static class TrainingCurves
+{
+    public static void Save(string path, IReadOnlyList<EpochRecord> history, string title, string metricName, int width = 800, int height = 900)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
+        var plots = new[] { new ScottPlot.Plot(), new ScottPlot.Plot(), new ScottPlot.Plot() };
+
+        void Panel(int index, double[] ys, string label, ScottPlot.Color color)
+        {
+            var plot = plots[index];
+            var finite = epochs.Zip(ys).Where(p => double.IsFinite(p.Second)).ToArray();
+            if (finite.Length > 0)
+            {
+                var s = plot.Add.Scatter(finite.Select(p => p.First).ToArray(), finite.Select(p => p.Second).ToArray(), color);
+                s.LineWidth = 2; s.MarkerSize = 6;
+            }
+            plot.YLabel(label);
+            plot.XLabel("epoch");
+            if (index == 0) plot.Title(title);
+        }
+
+        Panel(0, history.Select(h => h.Loss).ToArray(), "training loss", ScottPlot.Colors.Blue);
+        Panel(1, history.Select(h => h.Validation).ToArray(), "validation " + metricName, ScottPlot.Colors.Green);
+        Panel(2, history.Select(h => h.LearningRate).ToArray(), "learning rate", ScottPlot.Colors.OrangeRed);
+        int panel = height / 3;
+        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, panel * 3));
+        surface.Canvas.Clear(SkiaSharp.SKColors.White);
+        for (int i = 0; i < 3; i++)
+            plots[i].Render(surface.Canvas, new ScottPlot.PixelRect(new ScottPlot.Pixel(0, i * panel), new ScottPlot.PixelSize(width, panel)));
+        using var image = surface.Snapshot();
+        using var png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        png.SaveTo(file);
+    }
+}
