@@ -12,5 +12,6 @@ public static class BuiltInAlgorithms
         .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
         .Register<ItemKnnParameters>(ItemKnn.Name, "item-based k-nearest neighbours (cosine, jaccard, pearson)", p => new ItemKnn(p))
         .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p))
-        .Register<NcfParameters>(Ncf.Name, "neural collaborative filtering: GMF, MLP or NeuMF (variant=gmf|mlp|neumf)", p => new Ncf(p));
+        .Register<NcfParameters>(Ncf.Name, "neural collaborative filtering: GMF, MLP or NeuMF (variant=gmf|mlp|neumf)", p => new Ncf(p))
+        .Register<TwoTowerParameters>(TwoTower.Name, "two-tower retrieval: ID + feature encoders per side, InfoNCE with in-batch negatives (fusion=concat|attention)", p => new TwoTower(p));
 }

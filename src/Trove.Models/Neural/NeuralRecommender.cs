@@ -31,6 +31,9 @@ public abstract class NeuralRecommender<TParameters>(TParameters? parameters) : 
         return p;
     }
 
+    /// <summary>Registers a parameter created elsewhere (a feature encoder's).</summary>
+    protected void AddParameter(Parameter p) => _parameters.Add(p);
+
     protected Parameter GetParameter(string name) => _parameters.First(p => p.Name == name);
 
     /// <summary>
