@@ -14,6 +14,7 @@ public static class Program
             RecommendCommand.Create(),
             SimilarCommand.Create(),
             ModelsCommand.Create(),
+            EvaluateCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;

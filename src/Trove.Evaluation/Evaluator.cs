@@ -44,7 +44,7 @@ public sealed class EvaluationResult
 /// The model's scoring methods must be safe to call from several threads at once.
 /// Results are deterministic: per-case values are summed in case order.
 /// </summary>
-public static class Evaluator
+public static partial class Evaluator
 {
     private const int ChunkSize = 32;
 
@@ -69,36 +69,44 @@ public static class Evaluator
 
         using var progress = options.Progress.Start($"evaluate {model.Algorithm} ({test.Name})", cases);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Threads), CancellationToken = options.Cancellation };
-        Parallel.For(0, chunks, parallel,
-            () => new Worker(itemCount, maxK),
-            (chunk, _, w) =>
-            {
-                int end = Math.Min(cases, (chunk + 1) * ChunkSize);
-                for (int c = chunk * ChunkSize; c < end; c++)
+        try
+        {
+            Parallel.For(0, chunks, parallel,
+                () => new Worker(itemCount, maxK),
+                (chunk, _, w) =>
                 {
-                    options.Cancellation.ThrowIfCancellationRequested();
-                    var rel = test.Relevant[c];
-                    Span<int> ranks = w.Ranks(rel.Length);
-                    double auc = test.IsSampled ? w.Sampled(model, test.Users[c], rel, test.Negatives![c], ranks, maxK)
-                                                : w.Full(model, test.Users[c], rel, test.Excluded?[c], ranks, maxK);
-                    var v = values.AsSpan(c * perCase, perCase);
-                    for (int j = 0; j < nk; j++)
+                    int end = Math.Min(cases, (chunk + 1) * ChunkSize);
+                    for (int c = chunk * ChunkSize; c < end; c++)
                     {
-                        int k = ks[j];
-                        v[j] = RankingMetrics.HitRate(ranks, k);
-                        v[nk + j] = RankingMetrics.Ndcg(ranks, k);
-                        v[2 * nk + j] = RankingMetrics.Recall(ranks, k);
-                        v[3 * nk + j] = RankingMetrics.Precision(ranks, k);
-                        v[4 * nk + j] = RankingMetrics.AveragePrecision(ranks, k);
+                        options.Cancellation.ThrowIfCancellationRequested();
+                        var rel = test.Relevant[c];
+                        Span<int> ranks = w.Ranks(rel.Length);
+                        double auc = test.IsSampled ? w.Sampled(model, test.Users[c], rel, test.Negatives![c], ranks, maxK)
+                                                    : w.Full(model, test.Users[c], rel, test.Excluded?[c], ranks, maxK);
+                        var v = values.AsSpan(c * perCase, perCase);
+                        for (int j = 0; j < nk; j++)
+                        {
+                            int k = ks[j];
+                            v[j] = RankingMetrics.HitRate(ranks, k);
+                            v[nk + j] = RankingMetrics.Ndcg(ranks, k);
+                            v[2 * nk + j] = RankingMetrics.Recall(ranks, k);
+                            v[3 * nk + j] = RankingMetrics.Precision(ranks, k);
+                            v[4 * nk + j] = RankingMetrics.AveragePrecision(ranks, k);
+                        }
+                        v[5 * nk] = RankingMetrics.ReciprocalRank(ranks);
+                        aucValid[c] = !double.IsNaN(auc);
+                        v[5 * nk + 1] = aucValid[c] ? auc : 0;
                     }
-                    v[5 * nk] = RankingMetrics.ReciprocalRank(ranks);
-                    aucValid[c] = !double.IsNaN(auc);
-                    v[5 * nk + 1] = aucValid[c] ? auc : 0;
-                }
-                progress.Advance(end - chunk * ChunkSize);
-                return w;
-            },
-            w => { lock (mergeLock) for (int i = 0; i < itemCount; i++) if (w.BestRank[i] < bestRank[i]) bestRank[i] = w.BestRank[i]; });
+                    progress.Advance(end - chunk * ChunkSize);
+                    return w;
+                },
+                w => { lock (mergeLock) for (int i = 0; i < itemCount; i++) if (w.BestRank[i] < bestRank[i]) bestRank[i] = w.BestRank[i]; });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.FirstOrDefault(x => x is TroveException or OperationCanceledException) is { } inner)
+        {
+            // A user error from the model (e.g. a user index it does not know) surfaces as itself, not wrapped.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
+        }
 
         var sums = new double[perCase];
         int aucCases = 0;

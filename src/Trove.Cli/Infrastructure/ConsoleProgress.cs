@@ -29,7 +29,7 @@ public sealed class ConsoleProgress : IProgressReporter
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _done;
         private string _status = "";
-        private TimeSpan _lastDraw = TimeSpan.MinValue;
+        private TimeSpan _lastDraw = TimeSpan.FromDays(-1); // not MinValue: "now - MinValue" overflows
         private readonly object _lock = new();
         private bool _disposed;
 

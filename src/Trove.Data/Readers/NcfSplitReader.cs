@@ -20,6 +20,11 @@ public sealed class NcfSplit
     /// <summary>The sampled negative items of each test case (dense indices), in file order.</summary>
     public required int[][] Negatives { get; init; }
     public int TestCount => TestUsers.Length;
+    /// <summary>
+    /// Negatives left out because they repeated the held-out item or an earlier negative of the same
+    /// line (the NCF paper's evaluation collapses such repeats too).
+    /// </summary>
+    public int DroppedNegatives { get; init; }
 }
 
 /// <summary>
@@ -34,10 +39,23 @@ public static class NcfSplitReader
     /// <summary>Reads the three files of an NCF split.</summary>
     public static NcfSplit Read(string trainPath, string testPath, string negativesPath, bool ratingAsWeight = false)
     {
-        RequireFile(trainPath, "training"); RequireFile(testPath, "test"); RequireFile(negativesPath, "negatives");
+        RequireFile(trainPath, "training");
+        return ReadCore(trainPath, testPath, negativesPath, ratingAsWeight);
+    }
+
+    /// <summary>
+    /// Reads only the test and negatives files (e.g. the NCF ML-1M release, whose training file is
+    /// missing), to check them or to inspect the held-out items. <see cref="NcfSplit.Train"/> has the
+    /// users and items of these files and no interactions, so no model can be trained on it.
+    /// </summary>
+    public static NcfSplit ReadTestOnly(string testPath, string negativesPath) => ReadCore(null, testPath, negativesPath, false);
+
+    private static NcfSplit ReadCore(string? trainPath, string testPath, string negativesPath, bool ratingAsWeight)
+    {
+        RequireFile(testPath, "test"); RequireFile(negativesPath, "negatives");
         var users = new IdMap();
         var items = new IdMap();
-        var log = ReadInteractionsInto(trainPath, users, items, ratingAsWeight);
+        var log = trainPath is null ? InteractionLog.Empty : ReadInteractionsInto(trainPath, users, items, ratingAsWeight);
 
         var testUsers = new List<int>(); var testItems = new List<int>();
         var pairIndex = new Dictionary<(int, int), int>();
@@ -50,7 +68,9 @@ public static class NcfSplitReader
             if (f.Length < 2) throw new DataFormatException(testPath, line, null, $"expected at least 2 tab-separated fields (user, item), found {f.Length}.");
             var userId = NonEmpty(f[0], testPath, line, "user");
             var itemId = NonEmpty(f[1], testPath, line, "item");
-            if (!users.TryGetIndex(userId, out int u))
+            int u;
+            if (trainPath is null) u = users.GetOrAdd(userId);
+            else if (!users.TryGetIndex(userId, out u))
                 throw new DataFormatException(testPath, line, "user", $"user '{userId}' does not appear in the training file {trainPath}.");
             int i = items.GetOrAdd(itemId);
             if (!pairIndex.TryAdd((u, i), testUsers.Count))
@@ -60,6 +80,7 @@ public static class NcfSplitReader
         if (testUsers.Count == 0) throw new DataFormatException(testPath, 0, null, "the test file has no rows.");
 
         var negatives = new int[testUsers.Count][];
+        int dropped = 0;
         line = 0;
         foreach (var text in File.ReadLines(negativesPath))
         {
@@ -85,7 +106,9 @@ public static class NcfSplitReader
                     throw new DataFormatException(negativesPath, line, $"negative {k}", "empty item id.");
                 }
                 int n = items.GetOrAdd(f[k]);
-                if (n == i) throw new DataFormatException(negativesPath, line, $"negative {k}", $"item '{f[k]}' is the held-out item itself.");
+                // The upstream ML-1M file lists the held-out item among its own negatives 156 times; the
+                // paper's evaluate.py scores candidates through a dict, so such repeats collapse. Same here.
+                if (n == i || neg.Contains(n)) { dropped++; continue; }
                 neg.Add(n);
             }
             if (neg.Count == 0) throw new DataFormatException(negativesPath, line, null, "no negative items after the (user,item) pair.");
@@ -95,8 +118,8 @@ public static class NcfSplitReader
             if (negatives[t] is null)
                 throw new DataFormatException(negativesPath, 0, null, $"no negatives for the test pair ({users[testUsers[t]]},{items[testItems[t]]}).");
 
-        var train = new Dataset(users, items, log, source: trainPath);
-        return new NcfSplit { Train = train, TestUsers = testUsers.ToArray(), TestItems = testItems.ToArray(), Negatives = negatives };
+        var train = new Dataset(users, items, log, source: trainPath ?? testPath);
+        return new NcfSplit { Train = train, TestUsers = testUsers.ToArray(), TestItems = testItems.ToArray(), Negatives = negatives, DroppedNegatives = dropped };
     }
 
     /// <summary>

@@ -101,3 +101,46 @@ public class EvaluatorTests
         Assert.Equal(one.Metrics, two.Metrics);
     }
 }
+
+/// <summary>Records the validation score its Fit receives (as iterative models do after each epoch).</summary>
+internal sealed class ValidatingModel(float[][] scores) : RecommenderBase<ValidatingModel.Settings>(null)
+{
+    public sealed record Settings;
+    public double? SeenValidation { get; private set; }
+    public override string Algorithm => "validating";
+    protected override void FitCore(Dataset data, FitContext context) => SeenValidation = context.Validate?.Invoke(this);
+    public override void ScoreAllItems(int user, Span<float> s) => scores[user].CopyTo(s);
+    protected override void SaveModelState(ModelArchiveWriter writer) { }
+    protected override void LoadModelState(ModelArchiveReader reader) { }
+}
+
+public class CompareTests
+{
+    [Fact]
+    public void CompareWiresTheValidationSetIntoFit()
+    {
+        var rng = new Random(11);
+        var b = new InteractionLogBuilder();
+        for (int u = 0; u < 40; u++) foreach (int i in Enumerable.Range(0, 30).OrderBy(_ => rng.Next()).Take(10)) b.Add(u, i, 1f);
+        var data = new Dataset(new IdMap(Enumerable.Range(0, 40).Select(u => $"u{u}")), new IdMap(Enumerable.Range(0, 30).Select(i => $"i{i}")), b.Build());
+        var split = Trove.Evaluation.Protocols.HoldoutProtocol.Split(data, 0.2, 0.2, seed: 4);
+        var scores = Enumerable.Range(0, 40).Select(_ => Enumerable.Range(0, 30).Select(_ => (float)rng.NextDouble()).ToArray()).ToArray();
+        var model = new ValidatingModel(scores);
+        var result = Evaluator.Compare(split, [("v", (IRecommender)model)]);
+        Assert.NotNull(model.SeenValidation);
+        Assert.Equal(result.Models[0].Validation!["ndcg@10"], model.SeenValidation!.Value, 12);
+        Assert.NotEqual(result.Models[0].Validation!["ndcg@10"], result.Models[0].Test["ndcg@10"]);
+        Assert.Contains("val ndcg@10", Trove.Evaluation.Reports.ComparisonReport.ToText(result));
+    }
+
+    [Fact]
+    public void ModelErrorsInsideTheParallelLoopAreNotWrapped()
+    {
+        var train = FixedScores.Data(2, 3, (0, 0), (1, 1));
+        var model = new FixedScores([[1, 2, 3], [3, 2, 1]]);
+        model.Fit(train, FitContext.Default);
+        // User 5 is unknown to the model: RecommenderBase.Score raises a TroveException.
+        var test = new TestSet("test", 3, [5], [[2]], [[1]]);
+        Assert.Throws<Trove.Core.Errors.TroveException>(() => Evaluator.Evaluate(model, test));
+    }
+}

@@ -1,0 +1,192 @@
+using System.CommandLine;
+using System.Globalization;
+using Trove.Cli.Infrastructure;
+using Trove.Core.Algorithms;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Training;
+using Trove.Data.Readers;
+using Trove.Evaluation;
+using Trove.Evaluation.Metrics;
+using Trove.Evaluation.Protocols;
+using Trove.Evaluation.Reports;
+using Trove.Models;
+
+namespace Trove.Cli.Commands;
+
+/// <summary>
+/// `trove evaluate`: trains one or more models on the same split and prints a side-by-side table.
+/// <code>
+/// trove evaluate --protocol ncf --train F --test F --negatives F --model popularity --model itemknn [--param itemknn.neighbours=50]
+/// trove evaluate --protocol holdout --data u.data --model popularity [--test-fraction 0.2] [--validation-fraction 0.1] [--seed 42]
+/// trove evaluate --protocol temporal --data u.data --model popularity [--global] [--cut 2020-01-01]
+/// </code>
+/// </summary>
+public static class EvaluateCommand
+{
+    /// <summary>Everything the command needs, parsed from the command line (also usable from code).</summary>
+    public sealed record Settings
+    {
+        public string Protocol { get; init; } = NcfProtocol.Name;
+        public string? Train { get; init; }
+        public string? Test { get; init; }
+        public string? Negatives { get; init; }
+        public string? Data { get; init; }
+        public IReadOnlyList<string> Models { get; init; } = [];
+        public IReadOnlyList<string> Params { get; init; } = [];
+        public IReadOnlyList<int> Ks { get; init; } = MetricNames.DefaultKs;
+        public int Seed { get; init; } = 42;
+        public double TestFraction { get; init; } = HoldoutProtocol.DefaultTestFraction;
+        public double ValidationFraction { get; init; }
+        public bool Global { get; init; }
+        public string? Cut { get; init; }
+        public int SampledNegatives { get; init; } = NcfProtocol.DefaultNegatives;
+        public int Threads { get; init; } = Environment.ProcessorCount;
+        public string? Json { get; init; }
+        public string? Markdown { get; init; }
+    }
+
+    public static Command Create()
+    {
+        var protocol = new Option<string>("--protocol") { Description = "ncf (leave-one-out vs sampled negatives), holdout (random per-user) or temporal (latest per user, or a global time cut).", DefaultValueFactory = _ => NcfProtocol.Name };
+        protocol.AcceptOnlyFromAmong(NcfProtocol.Name, HoldoutProtocol.Name, TemporalProtocol.Name);
+        var train = new Option<string?>("--train") { Description = "NCF training file (*.train.rating)." };
+        var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating)." };
+        var negatives = new Option<string?>("--negatives") { Description = "NCF negatives file (*.test.negative)." };
+        var data = new Option<string?>("--data") { Description = "Interactions file (user item [rating [timestamp]], tab/comma/space separated) for holdout, temporal, or ncf built from data." };
+        var model = new Option<string[]>("--model", "-m") { Description = "Algorithm to evaluate (repeat for a side-by-side comparison).", Required = true, AllowMultipleArgumentsPerToken = false };
+        var param = new Option<string[]>("--param", "-p") { Description = "Parameter override: model.key=value (or key=value with one model), e.g. itemknn.neighbours=50." };
+        var k = new Option<string>("--k") { Description = "Cut-offs, comma-separated.", DefaultValueFactory = _ => "5,10,20" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the split and of model training.", DefaultValueFactory = _ => 42 };
+        var testFraction = new Option<double>("--test-fraction") { Description = "holdout/temporal: share of each user's items held out for test.", DefaultValueFactory = _ => HoldoutProtocol.DefaultTestFraction };
+        var validationFraction = new Option<double>("--validation-fraction") { Description = "holdout/temporal: share held out for validation (0.1 with --test-fraction 0.1 gives 80/10/10).", DefaultValueFactory = _ => 0 };
+        var global = new Option<bool>("--global") { Description = "temporal: one global time cut (latest --test-fraction of all interactions) instead of per user." };
+        var cut = new Option<string?>("--cut") { Description = "temporal: global cut time, Unix seconds or a date (2020-01-01); pairs first seen at or after it are test." };
+        var sampled = new Option<int>("--num-negatives") { Description = "ncf with --data: sampled negatives per user.", DefaultValueFactory = _ => NcfProtocol.DefaultNegatives };
+        var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        var markdown = new Option<string?>("--markdown") { Description = "Also write the results as a markdown table to this file." };
+
+        var command = new Command("evaluate", "Train models on a split and compare HR, NDCG, recall, precision, MAP, MRR, AUC and coverage side by side.");
+        foreach (var o in new Option[] { protocol, train, test, negatives, data, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown })
+            command.Options.Add(o);
+        command.SetAction(r => CommandRunner.Run(() => Run(new Settings
+        {
+            Protocol = r.GetValue(protocol) ?? NcfProtocol.Name,
+            Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(data),
+            Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [],
+            Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
+            Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
+            Global = r.GetValue(global), Cut = r.GetValue(cut), SampledNegatives = r.GetValue(sampled), Threads = r.GetValue(threads),
+            Json = r.GetValue(json), Markdown = r.GetValue(markdown),
+        }, Console.Out, new ConsoleProgress())));
+        return command;
+    }
+
+    /// <summary>Runs an evaluation: builds the split, compares the models, prints the table and writes the reports.</summary>
+    public static int Run(Settings s, TextWriter output, IProgressReporter progress)
+    {
+        if (s.Threads <= 0) throw new TroveException($"--threads must be positive, got {s.Threads}.");
+        var specs = ModelSpecs(s.Models, s.Params, BuiltInAlgorithms.Registry);
+        var split = BuildSplit(s, progress);
+        progress.Info($"{split.Protocol}: {split.Description}");
+        var options = new EvaluationOptions { Ks = s.Ks, Threads = s.Threads, Progress = progress };
+        var fit = new FitContext { Seed = s.Seed, Threads = s.Threads, Progress = progress };
+        var result = Evaluator.Compare(split, specs, BuiltInAlgorithms.Registry, options, fit);
+        output.Write(ComparisonReport.ToText(result));
+        if (s.Json is { } jsonPath) { WriteFile(jsonPath, ComparisonReport.ToJson(result)); progress.Info($"wrote {jsonPath}"); }
+        if (s.Markdown is { } mdPath) { WriteFile(mdPath, ComparisonReport.ToMarkdown(result)); progress.Info($"wrote {mdPath}"); }
+        return 0;
+    }
+
+    public static EvaluationSplit BuildSplit(Settings s, IProgressReporter progress)
+    {
+        switch (s.Protocol.ToLowerInvariant())
+        {
+            case NcfProtocol.Name:
+                if (s.Train is not null || s.Test is not null || s.Negatives is not null)
+                {
+                    if (s.Data is not null) throw new TroveException("Give either --data or the NCF files (--train, --test, --negatives), not both.");
+                    if (s.Train is null || s.Test is null || s.Negatives is null)
+                        throw new TroveException($"The ncf protocol needs all three files: missing {string.Join(", ", new[] { ("--train", s.Train), ("--test", s.Test), ("--negatives", s.Negatives) }.Where(x => x.Item2 is null).Select(x => x.Item1))}.");
+                    progress.Info($"reading {s.Train}, {s.Test}, {s.Negatives}");
+                    return NcfProtocol.FromFiles(s.Train, s.Test, s.Negatives);
+                }
+                return NcfProtocol.FromDataset(LoadData(RequireData(s), progress), s.Seed, s.SampledNegatives);
+            case HoldoutProtocol.Name:
+                RejectNcfFiles(s);
+                return HoldoutProtocol.Split(LoadData(RequireData(s), progress), s.TestFraction, s.ValidationFraction, s.Seed);
+            case TemporalProtocol.Name:
+                RejectNcfFiles(s);
+                var data = LoadData(RequireData(s), progress);
+                if (s.Cut is { } cut) return TemporalProtocol.GlobalCut(data, ParseTime(cut));
+                if (s.Global) return TemporalProtocol.GlobalFraction(data, s.TestFraction);
+                return TemporalProtocol.PerUser(data, s.TestFraction, s.ValidationFraction);
+            default:
+                throw new TroveException($"Unknown protocol '{s.Protocol}'. Available: ncf, holdout, temporal.");
+        }
+    }
+
+    /// <summary>
+    /// Loads --data. The one place to switch to the shared DataOptions (SQLite store, other formats)
+    /// once it is merged; for now a delimited file of user, item, rating, timestamp.
+    /// </summary>
+    public static Dataset LoadData(string path, IProgressReporter progress)
+    {
+        progress.Info($"reading {path}");
+        return NcfSplitReader.ReadInteractions(path);
+    }
+
+    /// <summary>
+    /// Turns --model and --param values into model specs. A parameter is "model.key=value" (applies to
+    /// every model of that algorithm) or "key=value" when only one algorithm is evaluated.
+    /// </summary>
+    public static List<ModelSpec> ModelSpecs(IReadOnlyList<string> models, IReadOnlyList<string> parameters, ModelRegistry registry)
+    {
+        if (models.Count == 0) throw new TroveException("No model to evaluate: give at least one --model, e.g. --model popularity.");
+        foreach (var m in models)
+            if (!registry.Contains(m)) throw new TroveException($"Unknown model '{m}'. Available: {string.Join(", ", registry.Algorithms.Select(a => a.Name).Order())}.");
+        var algorithms = models.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var perAlgorithm = algorithms.ToDictionary(a => a, _ => new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase), StringComparer.OrdinalIgnoreCase);
+        foreach (var p in parameters)
+        {
+            int eq = p.IndexOf('=');
+            if (eq <= 0) throw new TroveException($"Bad --param '{p}': expected model.key=value, e.g. itemknn.neighbours=50.");
+            string key = p[..eq].Trim(), value = p[(eq + 1)..].Trim();
+            int dot = key.IndexOf('.');
+            string algorithm;
+            if (dot > 0) { algorithm = key[..dot]; key = key[(dot + 1)..]; }
+            else if (algorithms.Count == 1) algorithm = algorithms[0];
+            else throw new TroveException($"--param '{p}' needs a model prefix when several models are evaluated, e.g. {algorithms[0]}.{key}={value}.");
+            if (!perAlgorithm.TryGetValue(algorithm, out var settings))
+                throw new TroveException($"--param '{p}' names model '{algorithm}', which is not among the evaluated models ({string.Join(", ", algorithms)}).");
+            settings[key] = value;
+        }
+        return models.Select(m => new ModelSpec(m, perAlgorithm[m])).ToList();
+    }
+
+    private static string RequireData(Settings s) =>
+        s.Data ?? throw new TroveException(s.Protocol == NcfProtocol.Name
+            ? "The ncf protocol needs --train, --test and --negatives (the NCF files), or --data to build the split from interactions."
+            : $"The {s.Protocol} protocol needs --data PATH (an interactions file).");
+
+    private static void RejectNcfFiles(Settings s)
+    {
+        if (s.Train is not null || s.Test is not null || s.Negatives is not null)
+            throw new TroveException($"--train/--test/--negatives are NCF files: use them with --protocol ncf, or give --data for {s.Protocol}.");
+    }
+
+    private static long ParseTime(string text)
+    {
+        if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var unix)) return unix;
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when)) return when.ToUnixTimeSeconds();
+        throw new TroveException($"Bad --cut '{text}': expected Unix seconds or a date such as 2020-01-01.");
+    }
+
+    private static void WriteFile(string path, string text)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null) Directory.CreateDirectory(dir);
+        File.WriteAllText(path, text);
+    }
+}

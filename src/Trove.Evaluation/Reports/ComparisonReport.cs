@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Trove.Evaluation.Metrics;
+
+namespace Trove.Evaluation.Reports;
+
+/// <summary>
+/// The side-by-side comparison as aligned terminal text, JSON (stable schema, see <see cref="ToJson"/>)
+/// and markdown. In the text and markdown tables the rows are metrics and the columns models; the
+/// best value of a row is marked (* in text, bold in markdown) when several models are compared.
+/// </summary>
+public static class ComparisonReport
+{
+    public const string JsonSchema = "trove.evaluation.v1";
+
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The metric rows present in the result, in report order.</summary>
+    public static IReadOnlyList<string> MetricRows(ComparisonResult r) =>
+        MetricNames.All(r.Ks).Where(m => r.Models.Any(x => x.Test.Metrics.ContainsKey(m))).ToList();
+
+    public static string ToText(ComparisonResult r)
+    {
+        var sb = new StringBuilder();
+        foreach (var line in HeaderLines(r)) sb.AppendLine(line);
+        sb.AppendLine();
+        var rows = Table(r, best => best ? "*" : " ");
+        int first = rows.Max(row => row[0].Length);
+        var widths = Enumerable.Range(1, rows[0].Length - 1).Select(c => Math.Max(8, rows.Max(row => row[c].Length))).ToArray();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            sb.Append(rows[i][0].PadRight(first));
+            for (int c = 1; c < rows[i].Length; c++) sb.Append("  ").Append(rows[i][c].PadLeft(widths[c - 1]));
+            sb.AppendLine();
+            if (i == 0) sb.AppendLine(new string('-', first + widths.Sum(w => w + 2)));
+        }
+        if (r.Models.Count > 1) sb.AppendLine().AppendLine("* best of the row");
+        return sb.ToString();
+    }
+
+    public static string ToMarkdown(ComparisonResult r)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"# Evaluation: {r.Protocol} on {Escape(r.Dataset)}").AppendLine();
+        foreach (var line in HeaderLines(r).Skip(1)) sb.AppendLine($"- {Escape(line)}");
+        sb.AppendLine();
+        var rows = Table(r, best => best ? "**" : "");
+        sb.AppendLine("| " + string.Join(" | ", rows[0].Select(Escape)) + " |");
+        sb.AppendLine("|---" + string.Concat(Enumerable.Repeat("|---:", rows[0].Length - 1)) + "|");
+        foreach (var row in rows.Skip(1)) sb.AppendLine("| " + string.Join(" | ", row.Select(Escape)) + " |");
+        var withParams = r.Models.Where(m => m.Parameters.ValueKind == JsonValueKind.Object && m.Parameters.EnumerateObject().Any()).ToList();
+        if (withParams.Count > 0)
+        {
+            sb.AppendLine().AppendLine("## Parameters").AppendLine();
+            foreach (var m in withParams)
+                sb.AppendLine($"- **{Escape(m.Label)}** ({m.Algorithm}): " + string.Join(", ", m.Parameters.EnumerateObject().Select(p => $"`{p.Name}={p.Value.GetRawText()}`")));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// JSON with a stable schema: <c>schema, protocol, dataset, description, seed, k, sampled,
+    /// split {users, items, train_interactions, test_cases, test_items, validation_cases},
+    /// models [{name, algorithm, parameters, overrides, metrics {"hr@10": ...}, validation_metrics?,
+    /// train_seconds, evaluation_seconds, users}]</c>. Undefined values (AUC without candidates) are null.
+    /// </summary>
+    public static string ToJson(ComparisonResult r)
+    {
+        var models = new JsonArray();
+        foreach (var m in r.Models)
+        {
+            var o = new JsonObject
+            {
+                ["name"] = m.Label,
+                ["algorithm"] = m.Algorithm,
+                ["parameters"] = JsonNode.Parse(m.Parameters.GetRawText()),
+                ["overrides"] = new JsonObject(m.Overrides.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+                ["metrics"] = MetricsObject(m.Test),
+            };
+            if (m.Validation is { } v) o["validation_metrics"] = MetricsObject(v);
+            o["train_seconds"] = Math.Round(m.TrainSeconds, 3);
+            o["evaluation_seconds"] = Math.Round(m.EvaluationSeconds, 3);
+            o["users"] = m.Test.Cases;
+            models.Add(o);
+        }
+        var root = new JsonObject
+        {
+            ["schema"] = JsonSchema,
+            ["protocol"] = r.Protocol,
+            ["dataset"] = r.Dataset,
+            ["description"] = r.Description,
+            ["seed"] = r.Seed,
+            ["k"] = new JsonArray(r.Ks.Select(k => (JsonNode?)JsonValue.Create(k)).ToArray()),
+            ["sampled"] = r.Sampled,
+            ["split"] = new JsonObject
+            {
+                ["users"] = r.Split.Users,
+                ["items"] = r.Split.Items,
+                ["train_interactions"] = r.Split.TrainInteractions,
+                ["test_cases"] = r.Split.TestCases,
+                ["test_items"] = r.Split.TestItems,
+                ["validation_cases"] = r.Split.ValidationCases,
+            },
+            ["models"] = models,
+        };
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    private static JsonObject MetricsObject(EvaluationResult e)
+    {
+        var o = new JsonObject();
+        foreach (var name in MetricNames.All(e.Ks))
+            if (e.Metrics.TryGetValue(name, out var v)) o[name] = double.IsFinite(v) ? JsonValue.Create(Math.Round(v, 6)) : null;
+        return o;
+    }
+
+    private static IEnumerable<string> HeaderLines(ComparisonResult r)
+    {
+        yield return $"{r.Protocol} evaluation on {r.Dataset}";
+        if (r.Description.Length > 0) yield return $"protocol: {r.Description}";
+        var s = r.Split;
+        yield return $"data: {s.Users:N0} users, {s.Items:N0} items, {s.TrainInteractions:N0} training interactions; "
+                     + $"{s.TestCases:N0} test users with {s.TestItems:N0} held-out items"
+                     + (s.ValidationCases > 0 ? $"; {s.ValidationCases:N0} validation users" : "");
+        yield return $"ranking: {(r.Sampled ? "held-out items vs sampled negatives" : "full (all items the user has not interacted with)")}; ties count against the held-out item";
+    }
+
+    /// <summary>Header row then one row per metric, then timings. <paramref name="mark"/> decorates best values.</summary>
+    private static List<string[]> Table(ComparisonResult r, Func<bool, string> mark)
+    {
+        bool compare = r.Models.Count > 1;
+        // In text, values carry a one-character marker column; pad the header the same way so it lines up.
+        string pad = compare && mark(false) == " " ? " " : "";
+        var rows = new List<string[]> { new[] { "metric" }.Concat(r.Models.Select(m => m.Label + pad)).ToArray() };
+        foreach (var name in MetricRows(r))
+        {
+            var values = r.Models.Select(m => m.Test.Metrics.TryGetValue(name, out var v) ? v : double.NaN).ToArray();
+            double best = values.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
+            rows.Add(new[] { name }.Concat(values.Select(v =>
+            {
+                if (!double.IsFinite(v)) return "-";
+                string text = v.ToString("0.0000", Inv);
+                if (!compare) return text;
+                bool isBest = v == best;
+                string m = mark(isBest);
+                return m == "**" ? $"**{text}**" : m == "" ? text : text + m;
+            })).ToArray());
+        }
+        if (r.Models.Any(m => m.Validation is not null))
+            foreach (var name in r.Ks.SelectMany(k => new[] { MetricNames.At(MetricNames.HitRate, k), MetricNames.At(MetricNames.Ndcg, k) }))
+                rows.Add(new[] { "val " + name }.Concat(r.Models.Select(m =>
+                    (m.Validation is { } v && v.Metrics.TryGetValue(name, out var x) && double.IsFinite(x) ? x.ToString("0.0000", Inv) : "-")
+                    + (compare && mark(false) == " " ? " " : ""))).ToArray());
+        rows.Add(new[] { "train s" }.Concat(r.Models.Select(m => Seconds(m.TrainSeconds) + (compare && mark(false) == " " ? " " : ""))).ToArray());
+        rows.Add(new[] { "eval s" }.Concat(r.Models.Select(m => Seconds(m.EvaluationSeconds) + (compare && mark(false) == " " ? " " : ""))).ToArray());
+        return rows;
+    }
+
+    private static string Seconds(double s) => s.ToString(s < 10 ? "0.00" : "0.0", Inv);
+
+    private static string Escape(string s) => s.Replace("|", "\\|");
+}

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using Trove.Core.Training;
+using Trove.Evaluation;
+using Trove.Evaluation.Protocols;
+using Trove.Evaluation.Reports;
+using Trove.Models;
+using Trove.Tests.Support;
+
+namespace Trove.Tests.Evaluation;
+
+public class ReportAndCliTests
+{
+    private static string Ncf(string file) => Path.Combine(TestPaths.Dataset("ncf-ml-100k"), "ml-100k." + file);
+    private static string UData => Path.Combine(TestPaths.Dataset("ml-100k"), "u.data");
+
+    private static ComparisonResult SmallComparison()
+    {
+        var split = NcfProtocol.FromFiles(Ncf("train.rating"), Ncf("test.rating"), Ncf("test.negative"));
+        return Evaluator.Compare(split,
+            [new ModelSpec("popularity"), new ModelSpec("popularity", new Dictionary<string, string> { ["count_users"] = "false" })],
+            BuiltInAlgorithms.Registry, new EvaluationOptions { Ks = [10] });
+    }
+
+    [Fact]
+    public void CompareTrainsEveryModelOnTheSameSplit()
+    {
+        var r = SmallComparison();
+        Assert.Equal(2, r.Models.Count);
+        Assert.Equal("popularity", r.Models[0].Label);
+        Assert.Equal("popularity(count_users=false)", r.Models[1].Label);
+        Assert.True(r.Models[0].Parameters.GetProperty("count_users").GetBoolean());
+        Assert.False(r.Models[1].Parameters.GetProperty("count_users").GetBoolean());
+        // Every rating has weight 1, so both counts agree.
+        Assert.Equal(r.Models[0].Test["hr@10"], r.Models[1].Test["hr@10"]);
+        Assert.All(r.Models, m => Assert.True(m.TrainSeconds >= 0 && m.EvaluationSeconds >= 0));
+    }
+
+    [Fact]
+    public void TextTableIsAligned()
+    {
+        var text = ComparisonReport.ToText(SmallComparison());
+        var lines = text.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        int header = lines.FindIndex(l => l.StartsWith("metric"));
+        Assert.True(header > 0);
+        var table = lines.Skip(header).TakeWhile(l => l.Length > 0).ToList();
+        Assert.Contains(table, l => l.StartsWith("hr@10"));
+        Assert.Contains(table, l => l.StartsWith("train s"));
+        Assert.Single(table.Where(l => !l.StartsWith("-")).Select(l => l.Length).Distinct());
+    }
+
+    [Fact]
+    public void JsonHasTheStableSchema()
+    {
+        using var doc = JsonDocument.Parse(ComparisonReport.ToJson(SmallComparison()));
+        var root = doc.RootElement;
+        Assert.Equal("trove.evaluation.v1", root.GetProperty("schema").GetString());
+        Assert.Equal("ncf", root.GetProperty("protocol").GetString());
+        Assert.Equal(10, root.GetProperty("k")[0].GetInt32());
+        Assert.Equal(943, root.GetProperty("split").GetProperty("test_cases").GetInt32());
+        var model = root.GetProperty("models")[0];
+        Assert.Equal("popularity", model.GetProperty("name").GetString());
+        Assert.InRange(model.GetProperty("metrics").GetProperty("hr@10").GetDouble(), 0.30, 0.33);
+        Assert.True(model.GetProperty("parameters").TryGetProperty("count_users", out _));
+        Assert.True(model.GetProperty("train_seconds").GetDouble() >= 0);
+        Assert.Equal("false", root.GetProperty("models")[1].GetProperty("overrides").GetProperty("count_users").GetString());
+    }
+
+    [Fact]
+    public void MarkdownHasATableWithTheBestInBold()
+    {
+        var md = ComparisonReport.ToMarkdown(SmallComparison());
+        Assert.Contains("| metric | popularity | popularity(count_users=false) |", md);
+        Assert.Contains("|---|---:|---:|", md);
+        Assert.Contains("| hr@10 | **0.3128** | **0.3128** |", md);
+    }
+
+    [Fact]
+    public void EvaluateCommandWritesJsonAndMarkdownForNcf()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var json = Path.Combine(dir, "out.json"); var md = Path.Combine(dir, "out.md");
+        int rc = Trove.Cli.Program.BuildRoot().Parse([
+            "evaluate", "--protocol", "ncf", "--train", Ncf("train.rating"), "--test", Ncf("test.rating"), "--negatives", Ncf("test.negative"),
+            "--model", "popularity", "--k", "5,10", "--json", json, "--markdown", md]).Invoke();
+        Assert.Equal(0, rc);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(2, doc.RootElement.GetProperty("k").GetArrayLength());
+        Assert.Equal(0.312831, doc.RootElement.GetProperty("models")[0].GetProperty("metrics").GetProperty("hr@10").GetDouble(), 5);
+        Assert.Contains("| hr@10 | 0.3128 |", File.ReadAllText(md));
+    }
+
+    [Fact]
+    public void EvaluateCommandRunsHoldoutOnMl100k()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var json = Path.Combine(dir, "out.json");
+        int rc = Trove.Cli.Program.BuildRoot().Parse([
+            "evaluate", "--protocol", "holdout", "--data", UData, "--model", "popularity", "--seed", "1", "--json", json]).Invoke();
+        Assert.Equal(0, rc);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.Equal("holdout", root.GetProperty("protocol").GetString());
+        Assert.False(root.GetProperty("sampled").GetBoolean());
+        Assert.Equal(100_000, root.GetProperty("split").GetProperty("train_interactions").GetInt32() + (int)root.GetProperty("split").GetProperty("test_items").GetInt64());
+        // Full ranking over ~1,600 items: far above random (HR@10 of random ~ 0.11 here with ~20 held-out items per user).
+        double hr = root.GetProperty("models")[0].GetProperty("metrics").GetProperty("hr@10").GetDouble();
+        Assert.InRange(hr, 0.4, 0.9);
+    }
+
+    [Theory]
+    [InlineData("--protocol", "holdout", "--model", "popularity")]                       // no --data
+    [InlineData("--protocol", "ncf", "--train", "x", "--model", "popularity")]            // missing --test/--negatives
+    [InlineData("--protocol", "ncf", "--model", "nosuchmodel")]
+    [InlineData("--protocol", "holdout", "--data", "/nonexistent/u.data", "--model", "popularity")]
+    [InlineData("--protocol", "holdout", "--data", "/nonexistent/u.data", "--model", "popularity", "--model", "itemknn", "--param", "neighbours=5")]
+    [InlineData("--protocol", "ncf", "--model", "popularity", "--k", "0")]
+    public void EvaluateCommandUserErrorsExitWithTwo(params string[] args)
+    {
+        int rc = Trove.Cli.Program.BuildRoot().Parse(["evaluate", .. args]).Invoke();
+        Assert.Equal(2, rc);
+    }
+
+    [Fact]
+    public void ParamsAreRoutedToTheirModel()
+    {
+        var specs = Trove.Cli.Commands.EvaluateCommand.ModelSpecs(["popularity", "itemknn"], ["itemknn.neighbours=50", "popularity.count_users=false"], BuiltInAlgorithms.Registry);
+        Assert.Equal("50", specs[1].Parameters!["neighbours"]);
+        Assert.Equal("false", specs[0].Parameters!["count_users"]);
+        Assert.Throws<Trove.Core.Errors.TroveException>(() => Trove.Cli.Commands.EvaluateCommand.ModelSpecs(["popularity"], ["als.factors=3"], BuiltInAlgorithms.Registry));
+    }
+}
