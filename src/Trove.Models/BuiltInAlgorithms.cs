@@ -1,5 +1,7 @@
 using Trove.Core.Algorithms;
 using Trove.Models.Baselines;
+using Trove.Models.Factorization;
+using Trove.Models.Linear;
 using Trove.Models.Neighbourhood;
 using Trove.Models.Neural;
 
@@ -12,6 +14,9 @@ public static class BuiltInAlgorithms
         .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
         .Register<ItemKnnParameters>(ItemKnn.Name, "item-based k-nearest neighbours (cosine, jaccard, pearson)", p => new ItemKnn(p))
         .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p))
+        .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p))
+        .Register<BprParameters>(Bpr.Name, "Bayesian personalised ranking MF (Rendle 2009), Hogwild SGD", p => new Bpr(p))
+        .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p))
         .Register<NcfParameters>(Ncf.Name, "neural collaborative filtering: GMF, MLP or NeuMF (variant=gmf|mlp|neumf)", p => new Ncf(p))
         .Register<TwoTowerParameters>(TwoTower.Name, "two-tower retrieval: ID + feature encoders per side, InfoNCE with in-batch negatives (fusion=concat|attention)", p => new TwoTower(p));
 }

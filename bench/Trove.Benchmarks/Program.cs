@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Globalization;
+using BenchmarkDotNet.Running;
+using Trove.Benchmarks;
+using Trove.Core.Recommending;
+using Trove.Core.Training;
+using Trove.Models;
+
+// Usage:
+//   dotnet run -c Release --project bench/Trove.Benchmarks -- micro [BenchmarkDotNet args]   micro-benchmarks (dot/axpy/gemm/top-K)
+//   dotnet run -c Release --project bench/Trove.Benchmarks -- ncf ALGO [key=value ...] [--seeds N] [--data DIR] [--repeat N]
+//   dotnet run -c Release --project bench/Trove.Benchmarks -- als-large [--nnz N] [--users N] [--items N] [key=value ...]
+//   dotnet run -c Release --project bench/Trove.Benchmarks -- ease-size ITEMS [--users N]
+//   dotnet run -c Release --project bench/Trove.Benchmarks -- bpr-speed [key=value ...]
+var mode = args.Length > 0 ? args[0] : "help";
+var rest = args.Skip(1).ToArray();
+switch (mode)
+{
+    case "micro":
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest);
+        break;
+    case "ncf":
+        Harness.Ncf(rest);
+        break;
+    case "als-large":
+        Harness.AlsLarge(rest);
+        break;
+    case "ease-size":
+        Harness.EaseSize(rest);
+        break;
+    default:
+        Console.WriteLine("modes: micro | ncf ALGO [k=v..] | als-large | ease-size ITEMS");
+        break;
+}
+Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
+
+public partial class Program { }
+
+internal static class Harness
+{
+    public static string Option(string[] args, string name, string fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+    }
+
+    public static Dictionary<string, string> Settings(string[] args, int skip = 0)
+    {
+        var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        for (int i = skip; i < args.Length; i++)
+        {
+            if (args[i].StartsWith("--", StringComparison.Ordinal)) { i++; continue; }
+            int eq = args[i].IndexOf('=');
+            if (eq > 0) d[args[i][..eq]] = args[i][(eq + 1)..];
+        }
+        return d;
+    }
+
+    public static void Ncf(string[] args)
+    {
+        var algo = args[0];
+        var dir = Option(args, "--data", FindDatasets("ncf-ml-100k"));
+        var prefix = Path.GetFileName(dir).Replace("ncf-", "");
+        int seeds = int.Parse(Option(args, "--seeds", "1"), CultureInfo.InvariantCulture);
+        int repeat = int.Parse(Option(args, "--repeat", "1"), CultureInfo.InvariantCulture);
+        int threads = int.Parse(Option(args, "--threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+        var data = NcfData.Load(dir, prefix);
+        var settings = Settings(args, 1);
+        Console.WriteLine($"{algo} on {prefix}: {data.Train.UserCount} users, {data.Train.ItemCount} items, {data.Train.Interactions.Count} train; {string.Join(" ", settings.Select(kv => kv.Key + "=" + kv.Value))}");
+        var hrs = new List<double>(); var ndcgs = new List<double>(); var times = new List<double>(); var cpus = new List<double>();
+        for (int s = 0; s < seeds; s++)
+        {
+            for (int r = 0; r < repeat; r++)
+            {
+                var model = BuiltInAlgorithms.Registry.Create(algo, settings);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var sw = Stopwatch.StartNew();
+                model.Fit(data.Train, new FitContext { Seed = 42 + s, Threads = threads });
+                sw.Stop();
+                cpus.Add((Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+                times.Add(sw.Elapsed.TotalSeconds);
+                if (r == repeat - 1)
+                {
+                    var (hr, ndcg) = data.Evaluate(model);
+                    hrs.Add(hr); ndcgs.Add(ndcg);
+                    Console.WriteLine($"  seed {42 + s}: HR@10 {hr:F4} NDCG@10 {ndcg:F4} fit {sw.Elapsed.TotalSeconds:F3}s");
+                }
+            }
+        }
+        Console.WriteLine($"MEAN HR@10 {hrs.Average():F4} NDCG@10 {ndcgs.Average():F4}  fit best {times.Min():F3}s median {Median(times):F3}s over {times.Count} runs; cpu best {cpus.Min():F3}s");
+    }
+
+    public static double Median(List<double> xs) { var s = xs.Order().ToList(); return s[s.Count / 2]; }
+
+    public static string FindDatasets(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Trove.slnx"))) dir = dir.Parent;
+        return Path.GetFullPath(Path.Combine(dir?.FullName ?? ".", "..", "shared", "datasets", name));
+    }
+
+    /// <summary>Times a model on a synthetic power-law matrix: total and per-iteration seconds.</summary>
+    public static void AlsLarge(string[] args)
+    {
+        var algo = Option(args, "--algo", "als");
+        int users = int.Parse(Option(args, "--users", "200000"), CultureInfo.InvariantCulture);
+        int items = int.Parse(Option(args, "--items", "50000"), CultureInfo.InvariantCulture);
+        int nnz = int.Parse(Option(args, "--nnz", "3000000"), CultureInfo.InvariantCulture);
+        int repeat = int.Parse(Option(args, "--repeat", "1"), CultureInfo.InvariantCulture);
+        var sw = Stopwatch.StartNew();
+        var data = Synthetic.PowerLaw(users, items, nnz, 7);
+        var m = data.UserItems; _ = data.ItemUsers;
+        Console.WriteLine($"synthetic: {m.Rows} users, {m.Columns} items, {m.NonZeros} distinct pairs ({nnz} drawn) in {sw.Elapsed.TotalSeconds:F1}s");
+        var settings = Settings(args);
+        for (int r = 0; r < repeat; r++)
+        {
+            var model = BuiltInAlgorithms.Registry.Create(algo, settings);
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            sw.Restart();
+            model.Fit(data, new FitContext { Seed = 1, Progress = args.Contains("--verbose") ? new PrintProgress() : NullProgress.Instance });
+            double wall = sw.Elapsed.TotalSeconds;
+            double cpuS = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            string per = model switch
+            {
+                Trove.Models.Factorization.Als a => $"per iteration best {a.History.Min(h => h.Seconds):F3}s median {Median(a.History.Select(h => h.Seconds).ToList()):F3}s",
+                Trove.Models.Factorization.Bpr b => $"{b.SamplesPerSecond / 1e6:F2} M samples/s, per epoch best {b.History.Min(h => h.Seconds):F3}s",
+                _ => "",
+            };
+            Console.WriteLine($"  {algo} {string.Join(" ", settings.Select(kv => kv.Key + "=" + kv.Value))}: fit {wall:F2}s wall, {cpuS:F2}s cpu; {per}");
+        }
+    }
+
+    /// <summary>EASE fit time for a given number of items on synthetic data.</summary>
+    public static void EaseSize(string[] args)
+    {
+        int items = int.Parse(args[0], CultureInfo.InvariantCulture);
+        int users = int.Parse(Option(args, "--users", "20000"), CultureInfo.InvariantCulture);
+        int nnz = int.Parse(Option(args, "--nnz", "1000000"), CultureInfo.InvariantCulture);
+        int repeat = int.Parse(Option(args, "--repeat", "3"), CultureInfo.InvariantCulture);
+        var data = Synthetic.PowerLaw(users, items, nnz, 3, itemSkew: 1.5);
+        _ = data.UserItems; _ = data.ItemUsers;
+        Console.WriteLine($"ease: {users} users, {items} items, {data.UserItems.NonZeros} pairs");
+        var times = new List<double>();
+        for (int r = 0; r < repeat; r++)
+        {
+            var model = BuiltInAlgorithms.Registry.Create("ease", Settings(args, 1));
+            var sw = Stopwatch.StartNew();
+            model.Fit(data, new FitContext { Seed = 1, Progress = args.Contains("--verbose") ? new PrintProgress() : NullProgress.Instance });
+            times.Add(sw.Elapsed.TotalSeconds);
+            Console.WriteLine($"  fit {times[^1]:F3}s");
+        }
+        Console.WriteLine($"EASE {items} items: best {times.Min():F3}s median {Median(times):F3}s");
+    }
+}

@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Numerics.Tensors;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+using Trove.Core.Training;
+using Trove.Numerics.Dense;
+using Trove.Numerics.Sparse;
+using Trove.Numerics.Vectors;
+
+namespace Trove.Models.Factorization;
+
+public enum AlsSolver
+{
+    /// <summary>A few conjugate-gradient steps per user/item, warm-started (Takacs et al. 2011; implicit's cg_steps).</summary>
+    ConjugateGradient,
+    /// <summary>Exact solve of each (factors x factors) system by Cholesky.</summary>
+    Cholesky,
+}
+
+public sealed record AlsParameters
+{
+    /// <summary>Latent dimensions.</summary>
+    public int Factors { get; init; } = 64;
+    /// <summary>Alternating passes (each solves all users, then all items).</summary>
+    public int Iterations { get; init; } = 15;
+    /// <summary>Confidence of an observed pair is 1 + alpha * weight (Hu, Koren, Volinsky 2008).</summary>
+    public float Alpha { get; init; } = 8f;
+    /// <summary>L2 regularisation lambda.</summary>
+    public float Regularization { get; init; } = 40f;
+    /// <summary>
+    /// Frequency scaling of the regularisation (Rendle et al. 2022): a row with n observations uses
+    /// lambda * (n + 1)^exponent. 0 gives the classic constant lambda, 1 is ALS-WR style.
+    /// </summary>
+    public float FrequencyExponent { get; init; } = 0f;
+    /// <summary>Treat every stored weight as 1 (all interactions equally positive).</summary>
+    public bool BinaryWeights { get; init; } = true;
+    public AlsSolver Solver { get; init; } = AlsSolver.ConjugateGradient;
+    /// <summary>Conjugate-gradient steps per row and iteration (Solver = conjugate_gradient).</summary>
+    public int CgSteps { get; init; } = 3;
+    /// <summary>Standard deviation of the normal random initial factors.</summary>
+    public float InitScale { get; init; } = 0.01f;
+    /// <summary>Stop after this many iterations without improving the validation score (0: never; needs a validation split).</summary>
+    public int EarlyStoppingPatience { get; init; } = 0;
+    /// <summary>Compute the training objective each iteration (shown in progress and <see cref="Als.History"/>).</summary>
+    public bool ComputeLoss { get; init; } = true;
+}
+
+/// <summary>
+/// Implicit-feedback alternating least squares (Hu, Koren, Volinsky 2008): minimises
+/// sum over all (u,i) of c_ui (p_ui - x_u . y_i)^2 + regularisation, with p = 1 for observed pairs,
+/// 0 otherwise, and c_ui = 1 + alpha * w_ui. Each half-iteration solves all user (item) vectors in
+/// parallel, using the Gram-matrix trick so the cost is linear in the number of interactions.
+/// </summary>
+public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsParameters>(parameters), IEmbeddingModel
+{
+    public const string Name = "als";
+    private float[] _userFactors = [];
+    private float[] _itemFactors = [];
+    private float[]? _itemGram; // Y^T Y, cached for fold-in
+    private readonly List<TrainingEpoch> _history = new();
+
+    public override string Algorithm => Name;
+    public int Dimensions => Params.Factors;
+    public ReadOnlySpan<float> UserVector(int user) => _userFactors.AsSpan(CheckUser(user) * Params.Factors, Params.Factors);
+    public ReadOnlySpan<float> ItemVector(int item) => _itemFactors.AsSpan(CheckItem(item) * Params.Factors, Params.Factors);
+    /// <summary>Row-major users x factors.</summary>
+    public ReadOnlySpan<float> UserFactors => _userFactors;
+    /// <summary>Row-major items x factors.</summary>
+    public ReadOnlySpan<float> ItemFactors => _itemFactors;
+    /// <summary>Per-iteration loss, validation score and time of the last Fit.</summary>
+    public IReadOnlyList<TrainingEpoch> History => _history;
+
+    protected override void FitCore(Dataset data, FitContext context)
+    {
+        var p = Params;
+        if (p.Factors < 1) throw new TroveException("als: factors must be at least 1.");
+        if (p.Iterations < 0) throw new TroveException("als: iterations must be >= 0.");
+        if (p.Regularization < 0 || p.Alpha < 0) throw new TroveException("als: alpha and regularization must be non-negative.");
+        if (p.Regularization == 0 && p.FrequencyExponent == 0 && p.Solver == AlsSolver.Cholesky)
+            context.Progress.Info("als: regularization 0 may make the per-user systems singular.");
+        int k = p.Factors;
+        var ui = data.UserItems; var iu = data.ItemUsers;
+        _history.Clear();
+        var rng = new Random(context.Seed);
+        _userFactors = RandomFactors(ui.Rows, k, p.InitScale, rng);
+        _itemFactors = RandomFactors(ui.Columns, k, p.InitScale, rng);
+        var early = new EarlyStopping(p.EarlyStoppingPatience);
+        float[]? bestUsers = null, bestItems = null;
+        var gram = new float[k * k];
+        using var task = context.Progress.Start("als", p.Iterations);
+        var total = Stopwatch.StartNew();
+        for (int it = 0; it < p.Iterations; it++)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            var sw = Stopwatch.StartNew();
+            ComputeGram(_itemFactors, ui.Columns, k, gram);
+            SolveSide(ui, _itemFactors, gram, _userFactors, context);
+            ComputeGram(_userFactors, ui.Rows, k, gram);
+            SolveSide(iu, _userFactors, gram, _itemFactors, context);
+            double loss = p.ComputeLoss ? Loss(ui, gram) : double.NaN;
+            double seconds = sw.Elapsed.TotalSeconds;
+            _itemGram = null;
+            double? validation = context.Validate?.Invoke(this);
+            _history.Add(new TrainingEpoch(it + 1, loss, validation, seconds));
+            task.Advance();
+            task.Status(validation is double v0 ? $"loss {loss:G4} {context.ValidationMetricName} {v0:F4}" : $"loss {loss:G4}");
+            if (validation is double v)
+            {
+                var (improved, stop) = early.Observe(it, v);
+                if (improved && p.EarlyStoppingPatience > 0) { bestUsers = (float[])_userFactors.Clone(); bestItems = (float[])_itemFactors.Clone(); }
+                if (stop)
+                {
+                    context.Progress.Info($"als: early stop after iteration {it + 1}; best {context.ValidationMetricName} {early.Best:F4} at iteration {early.BestEpoch + 1}.");
+                    break;
+                }
+            }
+        }
+        if (bestUsers is not null && bestItems is not null) { _userFactors = bestUsers; _itemFactors = bestItems; }
+        _itemGram = null;
+    }
+
+    private static float[] RandomFactors(int rows, int k, float scale, Random rng)
+    {
+        var f = new float[(long)rows * k];
+        for (int i = 0; i < f.Length; i++)
+        {
+            // Box-Muller normal
+            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+            f[i] = (float)(scale * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+        }
+        return f;
+    }
+
+    private static void ComputeGram(float[] factors, int rows, int k, float[] gram)
+    {
+        if (rows == 0) { Array.Clear(gram); return; }
+        TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
+    }
+
+    private float Confidence(float w) => 1f + Params.Alpha * (Params.BinaryWeights ? 1f : w);
+    private float RowRegularization(int n) =>
+        Params.FrequencyExponent == 0 ? Params.Regularization : Params.Regularization * MathF.Pow(n + 1, Params.FrequencyExponent);
+
+    /// <summary>Solves every row of <paramref name="target"/> given the fixed <paramref name="other"/> factors and their Gram matrix.</summary>
+    private void SolveSide(CsrMatrix m, float[] other, float[] gram, float[] target, FitContext context)
+    {
+        int k = Params.Factors;
+        bool cg = Params.Solver == AlsSolver.ConjugateGradient;
+        Parallel.For(0, m.Rows, TrainingSupport.Parallel(context),
+            () => new Workspace(k),
+            (row, _, ws) =>
+            {
+                var x = target.AsSpan(row * k, k);
+                if (cg) SolveCg(m.RowIndices(row), m.RowValues(row), other, gram, x, ws);
+                else SolveExact(m.RowIndices(row), m.RowValues(row), other, gram, x, ws);
+                return ws;
+            },
+            _ => { });
+    }
+
+    private sealed class Workspace(int k)
+    {
+        public readonly float[] A = new float[k * k];
+        public readonly float[] B = new float[k];
+        public readonly float[] R = new float[k];
+        public readonly float[] P = new float[k];
+        public readonly float[] Ap = new float[k];
+        public float[] Rows = new float[k * 64];
+        public float[] Weights = new float[64];
+
+        public void Ensure(int n, int k)
+        {
+            if (Weights.Length < n) { Weights = new float[Math.Max(n, Weights.Length * 2)]; Rows = new float[Weights.Length * k]; }
+        }
+    }
+
+    /// <summary>Exact: (G + reg I + sum (c-1) y y^T) x = sum c y, by Cholesky.</summary>
+    private void SolveExact(ReadOnlySpan<int> idx, ReadOnlySpan<float> vals, float[] other, float[] gram, Span<float> x, Workspace ws)
+    {
+        int k = Params.Factors, n = idx.Length;
+        if (n == 0) { x.Clear(); return; }
+        ws.Ensure(n, k);
+        var a = ws.A; var b = ws.B.AsSpan();
+        gram.CopyTo(a, 0);
+        float reg = RowRegularization(n);
+        for (int d = 0; d < k; d++) a[d * k + d] += reg;
+        b.Clear();
+        for (int j = 0; j < n; j++)
+        {
+            var y = other.AsSpan(idx[j] * k, k);
+            y.CopyTo(ws.Rows.AsSpan(j * k, k));
+            float c = Confidence(vals[j]);
+            ws.Weights[j] = c - 1f;
+            TensorPrimitives.MultiplyAdd(y, c, b, b);
+        }
+        VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n);
+        if (!SmallCholesky.TrySolve(a, k, b))
+        {
+            // Not positive definite (regularisation 0 and too few observations): add a small ridge and retry.
+            gram.CopyTo(a, 0);
+            for (int d = 0; d < k; d++) a[d * k + d] += reg + 1e-3f * (1 + a[d * k + d]);
+            VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n);
+            b.Clear();
+            for (int j = 0; j < n; j++) TensorPrimitives.MultiplyAdd(other.AsSpan(idx[j] * k, k), Confidence(vals[j]), b, b);
+            if (!SmallCholesky.TrySolve(a, k, b)) { x.Clear(); return; }
+        }
+        b.CopyTo(x);
+    }
+
+    /// <summary>Conjugate gradient on the same system, warm-started from the current x (implicit's _solve_cg).</summary>
+    private void SolveCg(ReadOnlySpan<int> idx, ReadOnlySpan<float> vals, float[] other, float[] gram, Span<float> x, Workspace ws)
+    {
+        int k = Params.Factors, n = idx.Length;
+        if (n == 0) { x.Clear(); return; }
+        float reg = RowRegularization(n);
+        var r = ws.R.AsSpan(); var p = ws.P.AsSpan(); var ap = ws.Ap.AsSpan();
+        // r = b - A x, with b = sum c y, A x = G x + reg x + sum (c-1)(y.x) y
+        VectorKernels.MatVec(gram, k, k, x, r);
+        TensorPrimitives.MultiplyAdd(x, reg, r, r);
+        TensorPrimitives.Negate(r, r);
+        for (int j = 0; j < n; j++)
+        {
+            var y = other.AsSpan(idx[j] * k, k);
+            float c = Confidence(vals[j]);
+            float coef = c - (c - 1f) * TensorPrimitives.Dot(y, x);
+            TensorPrimitives.MultiplyAdd(y, coef, r, r);
+        }
+        r.CopyTo(p);
+        float rsOld = TensorPrimitives.Dot(r, r);
+        for (int step = 0; step < Params.CgSteps; step++)
+        {
+            if (rsOld < 1e-20f) break;
+            VectorKernels.MatVec(gram, k, k, p, ap);
+            TensorPrimitives.MultiplyAdd(p, reg, ap, ap);
+            for (int j = 0; j < n; j++)
+            {
+                var y = other.AsSpan(idx[j] * k, k);
+                float c = Confidence(vals[j]);
+                TensorPrimitives.MultiplyAdd(y, (c - 1f) * TensorPrimitives.Dot(y, p), ap, ap);
+            }
+            float pAp = TensorPrimitives.Dot(p, ap);
+            if (!(pAp > 0)) break;
+            float alpha = rsOld / pAp;
+            TensorPrimitives.MultiplyAdd(p, alpha, x, x);
+            TensorPrimitives.MultiplyAdd(ap, -alpha, r, r);
+            float rsNew = TensorPrimitives.Dot(r, r);
+            TensorPrimitives.MultiplyAdd(p, rsNew / rsOld, r, p); // p = r + beta p
+            rsOld = rsNew;
+        }
+    }
+
+    /// <summary>
+    /// The full objective, normalised by users x items: sum over all pairs c (p - s)^2 plus the
+    /// regularisation. <paramref name="userGram"/> must be X^T X of the current user factors.
+    /// </summary>
+    public double Loss() 
+    {
+        int k = Params.Factors;
+        var g = new float[k * k];
+        ComputeGram(_userFactors, UserCount, k, g);
+        return Loss(UserItems, g);
+    }
+
+    private double Loss(CsrMatrix ui, float[] userGram)
+    {
+        int k = Params.Factors;
+        var itemCounts = ui.ColumnCounts();
+        double total = 0;
+        // sum over all pairs of s^2 = sum_i y_i^T (X^T X) y_i
+        var tmp = new float[k];
+        for (int i = 0; i < ui.Columns; i++)
+        {
+            var y = _itemFactors.AsSpan(i * k, k);
+            VectorKernels.MatVec(userGram, k, k, y, tmp);
+            total += TensorPrimitives.Dot(y, tmp);
+            total += RowRegularization(itemCounts[i]) * TensorPrimitives.Dot(y, y);
+        }
+        for (int u = 0; u < ui.Rows; u++)
+        {
+            var x = _userFactors.AsSpan(u * k, k);
+            var idx = ui.RowIndices(u); var vals = ui.RowValues(u);
+            double part = 0;
+            for (int j = 0; j < idx.Length; j++)
+            {
+                double s = TensorPrimitives.Dot(x, _itemFactors.AsSpan(idx[j] * k, k));
+                double c = Confidence(vals[j]);
+                part += c * (1 - s) * (1 - s) - s * s;
+            }
+            total += part + RowRegularization(idx.Length) * TensorPrimitives.Dot(x, x);
+        }
+        return total / Math.Max(1.0, (double)ui.Rows * ui.Columns);
+    }
+
+    public override void ScoreAllItems(int user, Span<float> scores) => ScoreVector(UserVector(user), scores);
+
+    public override void Score(int user, ReadOnlySpan<int> items, Span<float> scores)
+    {
+        var x = UserVector(user);
+        for (int j = 0; j < items.Length; j++) scores[j] = TensorPrimitives.Dot(x, ItemVector(items[j]));
+    }
+
+    /// <summary>Scores of every item for an arbitrary user vector (e.g. from <see cref="FoldIn"/>).</summary>
+    public void ScoreVector(ReadOnlySpan<float> userVector, Span<float> scores)
+    {
+        int k = Params.Factors;
+        if (userVector.Length != k) throw new TroveException($"als: user vector has {userVector.Length} dimensions, the model {k}.");
+        VectorKernels.MatVec(_itemFactors, ItemCount, k, userVector, scores);
+    }
+
+    /// <summary>
+    /// The vector of a new or updated user from their interactions, without retraining: the exact
+    /// least-squares solve of one ALS user step against the trained item factors. Items may repeat
+    /// (weights add up); unknown item indices are an error. An empty history gives the zero vector.
+    /// </summary>
+    public float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
+    {
+        if (items.Length != weights.Length) throw new TroveException($"als: fold-in got {items.Length} items but {weights.Length} weights.");
+        if (_itemFactors.Length == 0) throw new TroveException("als: the model is not trained.");
+        var map = new SortedDictionary<int, float>();
+        for (int j = 0; j < items.Length; j++)
+        {
+            CheckItem(items[j]);
+            map[items[j]] = map.GetValueOrDefault(items[j]) + weights[j];
+        }
+        int k = Params.Factors;
+        var gram = _itemGram;
+        if (gram is null)
+        {
+            gram = new float[k * k];
+            ComputeGram(_itemFactors, ItemCount, k, gram);
+            _itemGram = gram;
+        }
+        var x = new float[k];
+        SolveExact(map.Keys.ToArray(), map.Values.ToArray(), _itemFactors, gram, x, new Workspace(k));
+        return x;
+    }
+
+    /// <summary>Top-k items for a folded-in history (items in the history excluded, then <paramref name="filter"/>'s lists and predicate).</summary>
+    public IReadOnlyList<Scored> RecommendForHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, int k, ItemFilter? filter = null)
+    {
+        var x = FoldIn(items, weights);
+        var scores = new float[ItemCount];
+        ScoreVector(x, scores);
+        foreach (int i in items) scores[i] = float.NegativeInfinity;
+        ApplyFilter(-1, scores, (filter ?? ItemFilter.Default) with { ExcludeSeen = false });
+        return SelectTop(scores, k);
+    }
+
+    /// <summary>Replaces a known user's vector by the fold-in of <paramref name="items"/> (e.g. after new events). Not thread-safe with concurrent scoring of that user.</summary>
+    public void UpdateUser(int user, ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
+    {
+        CheckUser(user);
+        FoldIn(items, weights).CopyTo(_userFactors.AsSpan(user * Params.Factors, Params.Factors));
+    }
+
+    protected override void SaveModelState(ModelArchiveWriter writer)
+    {
+        writer.WriteArray("user_factors", _userFactors, UserCount, Params.Factors);
+        writer.WriteArray("item_factors", _itemFactors, ItemCount, Params.Factors);
+    }
+
+    protected override void LoadModelState(ModelArchiveReader reader)
+    {
+        _userFactors = reader.ReadFloats("user_factors");
+        _itemFactors = reader.ReadFloats("item_factors");
+        _itemGram = null;
+        if (_userFactors.Length != (long)UserCount * Params.Factors || _itemFactors.Length != (long)ItemCount * Params.Factors)
+            throw new TroveException($"als: the model file's factor arrays do not match {UserCount} users x {ItemCount} items x {Params.Factors} factors.");
+    }
+}

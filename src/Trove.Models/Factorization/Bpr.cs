@@ -1,0 +1,297 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+using Trove.Core.Training;
+using Trove.Numerics.Sparse;
+using Trove.Numerics.Vectors;
+
+namespace Trove.Models.Factorization;
+
+public enum NegativeSampling
+{
+    /// <summary>Every item the user has not interacted with is equally likely.</summary>
+    Uniform,
+    /// <summary>Items drawn in proportion to popularity^exponent (harder negatives), still never a positive of the user.</summary>
+    Popularity,
+}
+
+public sealed record BprParameters
+{
+    public int Factors { get; init; } = 64;
+    /// <summary>Passes over the data; each draws SamplesPerEpoch x interactions (user, positive, negative) triples.</summary>
+    public int Epochs { get; init; } = 100;
+    public float LearningRate { get; init; } = 0.05f;
+    /// <summary>Per-epoch multiplicative decay of the learning rate: lr_e = lr * decay^e.</summary>
+    public float LearningRateDecay { get; init; } = 0.98f;
+    /// <summary>L2 regularisation of user factors, item factors and item biases.</summary>
+    public float Regularization { get; init; } = 0.01f;
+    /// <summary>Learn a per-item bias (exposed as an extra embedding dimension whose user component is 1).</summary>
+    public bool ItemBias { get; init; } = true;
+    public NegativeSampling Sampling { get; init; } = NegativeSampling.Uniform;
+    /// <summary>Exponent on item counts for popularity sampling (0.75 as in word2vec).</summary>
+    public float PopularityExponent { get; init; } = 0.75f;
+    /// <summary>Triples per epoch as a multiple of the number of interactions.</summary>
+    public float SamplesPerEpoch { get; init; } = 1f;
+    /// <summary>Initial factors are uniform in [-InitScale, InitScale] / sqrt(factors).</summary>
+    public float InitScale { get; init; } = 0.5f;
+    /// <summary>Stop after this many epochs without improving the validation score (0: never; needs a validation split).</summary>
+    public int EarlyStoppingPatience { get; init; } = 0;
+    /// <summary>Call the validation hook every this many epochs.</summary>
+    public int ValidateEvery { get; init; } = 10;
+}
+
+/// <summary>
+/// Bayesian Personalised Ranking matrix factorisation (Rendle et al. 2009) trained by lock-free
+/// parallel SGD (Hogwild, Recht et al. 2011): each thread samples (user, positive, negative)
+/// triples and updates the shared factors without locks. With one thread training is exactly
+/// reproducible from the seed; with more threads the race order makes runs differ slightly.
+/// </summary>
+public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprParameters>(parameters), IEmbeddingModel
+{
+    public const string Name = "bpr";
+    private float[] _users = [];
+    private float[] _items = [];
+    private readonly List<TrainingEpoch> _history = new();
+
+    public override string Algorithm => Name;
+    /// <summary>Factors, plus one when item biases are learned (user component fixed to 1).</summary>
+    public int Dimensions => Params.Factors + (Params.ItemBias ? 1 : 0);
+    public ReadOnlySpan<float> UserVector(int user) => _users.AsSpan(CheckUser(user) * Dimensions, Dimensions);
+    public ReadOnlySpan<float> ItemVector(int item) => _items.AsSpan(CheckItem(item) * Dimensions, Dimensions);
+    public IReadOnlyList<TrainingEpoch> History => _history;
+    /// <summary>Triples per second of the last Fit (all threads).</summary>
+    public double SamplesPerSecond { get; private set; }
+
+    protected override void FitCore(Dataset data, FitContext context)
+    {
+        var p = Params;
+        if (p.Factors < 1) throw new TroveException("bpr: factors must be at least 1.");
+        if (p.LearningRate <= 0 || p.Regularization < 0) throw new TroveException("bpr: learning_rate must be positive and regularization non-negative.");
+        var ui = data.UserItems;
+        int users = ui.Rows, items = ui.Columns, d = Dimensions, f = p.Factors;
+        _history.Clear();
+        var rng = new Random(context.Seed);
+        float scale = p.InitScale / MathF.Sqrt(f);
+        _users = new float[(long)users * d];
+        _items = new float[(long)items * d];
+        for (int u = 0; u < users; u++)
+        {
+            for (int k = 0; k < f; k++) _users[u * d + k] = (float)(rng.NextDouble() * 2 - 1) * scale;
+            if (p.ItemBias) _users[u * d + f] = 1f;
+        }
+        for (int i = 0; i < items; i++)
+            for (int k = 0; k < f; k++) _items[i * d + k] = (float)(rng.NextDouble() * 2 - 1) * scale;
+
+        // Users able to learn: at least one positive and one negative.
+        var entryUser = new int[ui.NonZeros];
+        for (int u = 0; u < users; u++)
+        {
+            int len = ui.RowLength(u);
+            for (int e = ui.RowPointers[u]; e < ui.RowPointers[u + 1]; e++) entryUser[e] = len < items ? u : -1;
+        }
+        var sampler = p.Sampling == NegativeSampling.Popularity ? new PopularitySampler(ui.ColumnCounts(), p.PopularityExponent) : null;
+        long samples = Math.Max(1, (long)(ui.NonZeros * (double)p.SamplesPerEpoch));
+        int threads = Math.Max(1, Math.Min(context.Threads, (int)Math.Min(samples / 1000 + 1, 64)));
+        var early = new EarlyStopping(p.EarlyStoppingPatience);
+        float[]? bestUsers = null, bestItems = null;
+        using var task = context.Progress.Start("bpr", p.Epochs);
+        long totalSamples = 0; double totalSeconds = 0;
+        for (int epoch = 0; epoch < p.Epochs; epoch++)
+        {
+            context.Cancellation.ThrowIfCancellationRequested();
+            float lr = p.LearningRate * MathF.Pow(p.LearningRateDecay, epoch);
+            var sw = Stopwatch.StartNew();
+            var lossParts = new double[threads];
+            var counted = new long[threads];
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = context.Cancellation }, t =>
+            {
+                long begin = samples * t / threads, end = samples * (t + 1) / threads;
+                var r = new XorShift(unchecked((ulong)context.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)t + 1));
+                double loss = 0; long n = 0;
+                for (long s = begin; s < end; s++)
+                {
+                    int e = r.Next(entryUser.Length);
+                    int u = entryUser[e];
+                    if (u < 0) continue;
+                    int i = ui.ColumnIndices[e];
+                    var pos = ui.RowIndices(u);
+                    int j = SampleNegative(pos, items, sampler, ref r);
+                    if (j < 0) continue;
+                    loss += Step(u, i, j, lr);
+                    n++;
+                }
+                lossParts[t] = loss; counted[t] = n;
+            });
+            double seconds = sw.Elapsed.TotalSeconds;
+            long done = counted.Sum();
+            totalSamples += done; totalSeconds += seconds;
+            double meanLoss = done > 0 ? lossParts.Sum() / done : double.NaN;
+            double? validation = null;
+            bool validateNow = context.Validate is not null && ((epoch + 1) % Math.Max(1, p.ValidateEvery) == 0 || epoch == p.Epochs - 1);
+            if (validateNow) validation = context.Validate!(this);
+            _history.Add(new TrainingEpoch(epoch + 1, meanLoss, validation, seconds));
+            task.Advance();
+            task.Status(validation is double v0 ? $"loss {meanLoss:F4} {context.ValidationMetricName} {v0:F4}" : $"loss {meanLoss:F4}");
+            if (validation is double v)
+            {
+                var (improved, stop) = early.Observe(epoch, v);
+                if (improved && p.EarlyStoppingPatience > 0) { bestUsers = (float[])_users.Clone(); bestItems = (float[])_items.Clone(); }
+                if (stop)
+                {
+                    context.Progress.Info($"bpr: early stop after epoch {epoch + 1}; best {context.ValidationMetricName} {early.Best:F4} at epoch {early.BestEpoch + 1}.");
+                    break;
+                }
+            }
+        }
+        if (bestUsers is not null && bestItems is not null) { _users = bestUsers; _items = bestItems; }
+        SamplesPerSecond = totalSeconds > 0 ? totalSamples / totalSeconds : 0;
+    }
+
+    /// <summary>
+    /// A negative item for a user with sorted <paramref name="positives"/>: drawn uniformly or from
+    /// <paramref name="sampler"/>, rejected while it is a positive. -1 when 64 draws all hit positives.
+    /// </summary>
+    internal static int SampleNegative(ReadOnlySpan<int> positives, int items, PopularitySampler? sampler, ref XorShift r)
+    {
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            int c = sampler is null ? r.Next(items) : sampler.Sample(ref r);
+            if (positives.BinarySearch(c) < 0) return c;
+        }
+        return -1;
+    }
+
+    /// <summary>One SGD step on the triple (u, i, j); returns -ln sigma(x_uij) before the update.</summary>
+    private double Step(int u, int i, int j, float lr)
+    {
+        int d = Dimensions, f = Params.Factors;
+        var wu = _users.AsSpan(u * d, d);
+        var hi = _items.AsSpan(i * d, d);
+        var hj = _items.AsSpan(j * d, d);
+        // The bias sits in the last slot with user component 1, so the dot products include it.
+        float x = TensorPrimitives.Dot(wu, hi) - TensorPrimitives.Dot(wu, hj);
+        float z = 1f / (1f + MathF.Exp(x)); // sigma(-x) = d ln sigma(x) / dx
+        float reg = Params.Regularization;
+        UpdateFactors(wu[..f], hi[..f], hj[..f], lr * z, lr * reg);
+        if (Params.ItemBias)
+        {
+            hi[f] += lr * (z - reg * hi[f]);
+            hj[f] += lr * (-z - reg * hj[f]);
+        }
+        return x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x));
+    }
+
+    /// <summary>w += g (hi - hj) - r w; hi += g w - r hi; hj += -g w - r hj (old w on the right-hand sides).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void UpdateFactors(Span<float> w, Span<float> hi, Span<float> hj, float g, float r)
+    {
+        int n = w.Length, k = 0;
+        ref float pw = ref MemoryMarshal.GetReference(w);
+        ref float pi = ref MemoryMarshal.GetReference(hi);
+        ref float pj = ref MemoryMarshal.GetReference(hj);
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vg = new Vector<float>(g); var vr = new Vector<float>(1f - r);
+            for (; k <= n - Vector<float>.Count; k += Vector<float>.Count)
+            {
+                var a = Vector.LoadUnsafe(ref pw, (nuint)k);
+                var b = Vector.LoadUnsafe(ref pi, (nuint)k);
+                var c = Vector.LoadUnsafe(ref pj, (nuint)k);
+                (vr * a + vg * (b - c)).StoreUnsafe(ref pw, (nuint)k);
+                (vr * b + vg * a).StoreUnsafe(ref pi, (nuint)k);
+                (vr * c - vg * a).StoreUnsafe(ref pj, (nuint)k);
+            }
+        }
+        for (; k < n; k++)
+        {
+            float a = Unsafe.Add(ref pw, k), b = Unsafe.Add(ref pi, k), c = Unsafe.Add(ref pj, k);
+            Unsafe.Add(ref pw, k) = (1 - r) * a + g * (b - c);
+            Unsafe.Add(ref pi, k) = (1 - r) * b + g * a;
+            Unsafe.Add(ref pj, k) = (1 - r) * c - g * a;
+        }
+    }
+
+    public override void ScoreAllItems(int user, Span<float> scores) =>
+        VectorKernels.MatVec(_items, ItemCount, Dimensions, UserVector(user), scores);
+
+    public override void Score(int user, ReadOnlySpan<int> items, Span<float> scores)
+    {
+        var x = UserVector(user);
+        for (int j = 0; j < items.Length; j++) scores[j] = TensorPrimitives.Dot(x, ItemVector(items[j]));
+    }
+
+    protected override void SaveModelState(ModelArchiveWriter writer)
+    {
+        writer.WriteArray("user_factors", _users, UserCount, Dimensions);
+        writer.WriteArray("item_factors", _items, ItemCount, Dimensions);
+    }
+
+    protected override void LoadModelState(ModelArchiveReader reader)
+    {
+        _users = reader.ReadFloats("user_factors");
+        _items = reader.ReadFloats("item_factors");
+        if (_users.Length != (long)UserCount * Dimensions || _items.Length != (long)ItemCount * Dimensions)
+            throw new TroveException($"bpr: the model file's factor arrays do not match {UserCount} users x {ItemCount} items x {Dimensions} dimensions.");
+    }
+
+    /// <summary>xorshift64* generator: fast, per-thread, seedable.</summary>
+    internal struct XorShift(ulong seed)
+    {
+        private ulong _s = seed == 0 ? 0x9E3779B97F4A7C15UL : seed;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public ulong NextULong()
+        {
+            _s ^= _s >> 12; _s ^= _s << 25; _s ^= _s >> 27;
+            return _s * 0x2545F4914F6CDD1DUL;
+        }
+
+        /// <summary>Uniform in [0, n) (Lemire's multiply-shift; bias negligible for n &lt;&lt; 2^32).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Next(int n) => (int)(((NextULong() >> 32) * (ulong)n) >> 32);
+
+        public double NextDouble() => (NextULong() >> 11) * (1.0 / (1UL << 53));
+    }
+
+    /// <summary>Draws items with probability proportional to count^exponent (alias method, O(1) per draw).</summary>
+    internal sealed class PopularitySampler
+    {
+        private readonly float[] _prob;
+        private readonly int[] _alias;
+
+        public PopularitySampler(int[] counts, float exponent)
+        {
+            int n = counts.Length;
+            var w = new double[n];
+            double sum = 0;
+            for (int i = 0; i < n; i++) { w[i] = counts[i] > 0 ? Math.Pow(counts[i], exponent) : 0; sum += w[i]; }
+            if (sum <= 0) { for (int i = 0; i < n; i++) w[i] = 1; sum = n; }
+            _prob = new float[n]; _alias = new int[n];
+            var scaled = new double[n];
+            var small = new Stack<int>(); var large = new Stack<int>();
+            for (int i = 0; i < n; i++) { scaled[i] = w[i] * n / sum; (scaled[i] < 1 ? small : large).Push(i); }
+            while (small.Count > 0 && large.Count > 0)
+            {
+                int s = small.Pop(), l = large.Pop();
+                _prob[s] = (float)scaled[s]; _alias[s] = l;
+                scaled[l] = scaled[l] + scaled[s] - 1;
+                (scaled[l] < 1 ? small : large).Push(l);
+            }
+            while (large.Count > 0) { int l = large.Pop(); _prob[l] = 1; _alias[l] = l; }
+            while (small.Count > 0) { int s = small.Pop(); _prob[s] = 1; _alias[s] = s; }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Sample(ref XorShift r)
+        {
+            int i = r.Next(_prob.Length);
+            return r.NextDouble() < _prob[i] ? i : _alias[i];
+        }
+    }
+}
