@@ -15,7 +15,24 @@ namespace Trove.Core.Persistence;
 public sealed class ModelArchiveWriter : IDisposable
 {
     private readonly ZipArchive _zip;
+    private readonly string _prefix = "";
+    private readonly bool _owner = true;
     public ModelArchiveWriter(Stream stream) => _zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+    private ModelArchiveWriter(ZipArchive zip, string prefix) { _zip = zip; _prefix = prefix; _owner = false; }
+
+    /// <summary>
+    /// A view that writes every entry under "<paramref name="prefix"/>/" (for composite models whose
+    /// parts save their own state, e.g. a hybrid's collaborative model). Disposing the view does nothing.
+    /// </summary>
+    public ModelArchiveWriter Scoped(string prefix) => new(_zip, _prefix + prefix + "/");
+
+    /// <summary>Raw bytes as an entry (e.g. an ONNX encoder kept inside the model file).</summary>
+    public void WriteBytes(string name, ReadOnlySpan<byte> bytes)
+    {
+        var entry = _zip.CreateEntry(_prefix + name, CompressionLevel.Fastest);
+        using var s = entry.Open();
+        s.Write(bytes);
+    }
 
     public void WriteArray(string name, ReadOnlySpan<float> data, params int[] shape) => WriteNpy(name, "<f4", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
     public void WriteArray(string name, ReadOnlySpan<int> data, params int[] shape) => WriteNpy(name, "<i4", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
@@ -32,7 +49,7 @@ public sealed class ModelArchiveWriter : IDisposable
 
     public void WriteJson<T>(string name, T value)
     {
-        var entry = _zip.CreateEntry(name + ".json", CompressionLevel.Fastest);
+        var entry = _zip.CreateEntry(_prefix + name + ".json", CompressionLevel.Fastest);
         using var s = entry.Open();
         JsonSerializer.Serialize(s, value, ModelJson.Options);
     }
@@ -42,7 +59,7 @@ public sealed class ModelArchiveWriter : IDisposable
         long expected = 1; foreach (var d in shape) expected *= d;
         int itemSize = int.Parse(dtype[2..]);
         if (expected * itemSize != bytes.Length) throw new ArgumentException($"Array '{name}': shape [{string.Join(",", shape)}] does not match {bytes.Length / itemSize} elements.");
-        var entry = _zip.CreateEntry(name + ".npy", CompressionLevel.Fastest);
+        var entry = _zip.CreateEntry(_prefix + name + ".npy", CompressionLevel.Fastest);
         using var s = entry.Open();
         var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
         var header = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shapeText}, }}";
@@ -55,13 +72,29 @@ public sealed class ModelArchiveWriter : IDisposable
         s.Write(bytes);
     }
 
-    public void Dispose() => _zip.Dispose();
+    public void Dispose() { if (_owner) _zip.Dispose(); }
 }
 
 public sealed class ModelArchiveReader : IDisposable
 {
     private readonly ZipArchive _zip;
     private readonly string _path;
+    private readonly string _prefix = "";
+    private readonly bool _owner = true;
+
+    private ModelArchiveReader(ZipArchive zip, string path, string prefix) { _zip = zip; _path = path; _prefix = prefix; _owner = false; }
+
+    /// <summary>A view that reads entries written through <see cref="ModelArchiveWriter.Scoped"/> with the same prefix.</summary>
+    public ModelArchiveReader Scoped(string prefix) => new(_zip, _path, _prefix + prefix + "/");
+
+    public byte[] ReadBytes(string name)
+    {
+        var entry = _zip.GetEntry(_prefix + name) ?? throw Missing(name);
+        using var s = entry.Open();
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        return ms.ToArray();
+    }
 
     public ModelArchiveReader(Stream stream, string path)
     {
@@ -70,7 +103,7 @@ public sealed class ModelArchiveReader : IDisposable
         catch (InvalidDataException e) { throw new TroveException($"{path}: not a Trove model file ({e.Message}).", e); }
     }
 
-    public bool Has(string name) => _zip.GetEntry(name + ".npy") is not null || _zip.GetEntry(name + ".json") is not null;
+    public bool Has(string name) => _zip.GetEntry(_prefix + name + ".npy") is not null || _zip.GetEntry(_prefix + name + ".json") is not null || _zip.GetEntry(_prefix + name) is not null;
 
     public float[] ReadFloats(string name) => ReadNpy<float>(name, "<f4");
     public int[] ReadInts(string name) => ReadNpy<int>(name, "<i4");
@@ -85,14 +118,14 @@ public sealed class ModelArchiveReader : IDisposable
 
     public T ReadJson<T>(string name)
     {
-        var entry = _zip.GetEntry(name + ".json") ?? throw Missing(name + ".json");
+        var entry = _zip.GetEntry(_prefix + name + ".json") ?? throw Missing(name + ".json");
         using var s = entry.Open();
         return JsonSerializer.Deserialize<T>(s, ModelJson.Options) ?? throw new TroveException($"{_path}: entry {name}.json is empty.");
     }
 
     private T[] ReadNpy<T>(string name, string dtype) where T : unmanaged
     {
-        var entry = _zip.GetEntry(name + ".npy") ?? throw Missing(name + ".npy");
+        var entry = _zip.GetEntry(_prefix + name + ".npy") ?? throw Missing(name + ".npy");
         using var s = entry.Open();
         Span<byte> magic = stackalloc byte[10];
         s.ReadExactly(magic);
@@ -111,9 +144,9 @@ public sealed class ModelArchiveReader : IDisposable
         return result;
     }
 
-    private TroveException Missing(string entry) => new($"{_path}: the model file has no entry '{entry}' (written by another Trove version?).");
+    private TroveException Missing(string entry) => new($"{_path}: the model file has no entry '{_prefix}{entry}' (written by another Trove version?).");
 
-    public void Dispose() => _zip.Dispose();
+    public void Dispose() { if (_owner) _zip.Dispose(); }
 }
 
 internal static class ModelJson
