@@ -10,6 +10,8 @@ namespace Trove.Models.Neural;
 
 public enum TowerFusion { Concat, Attention }
 public enum TwoTowerLoss { Infonce, Bce }
+/// <summary>Which feature encoders feed the towers: the content module's registry (default pipeline per feature group) or the built-in embedders.</summary>
+public enum FeatureEncoding { Content, Builtin }
 
 public sealed record TwoTowerParameters : NeuralParameters
 {
@@ -36,7 +38,9 @@ public sealed record TwoTowerParameters : NeuralParameters
     /// <summary>L2-normalise the tower outputs (cosine affinity) and divide the logits by the temperature.</summary>
     public bool Normalize { get; init; } = true;
     public float Temperature { get; init; } = 0.1f;
-    /// <summary>Hash buckets of the text encoders.</summary>
+    /// <summary>content: the content module's default encoders per feature group (one-hot tokens, standardised numbers, TF-IDF text...), each projected to embedding_dim; builtin: per-column embedders (categorical embeddings, numeric linear, hashed token/bigram text).</summary>
+    public FeatureEncoding Encoders { get; init; } = FeatureEncoding.Content;
+    /// <summary>Hash buckets of the built-in text embedders.</summary>
     public int TextBuckets { get; init; } = 1 << 15;
     public float Dropout { get; init; } = 0f;
 }
@@ -57,7 +61,7 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     {
         public required string Prefix { get; init; }
         public Parameter? Ids { get; init; }
-        public required List<IFeatureEncoder> Encoders { get; init; }
+        public required List<IFeatureEmbedder> Encoders { get; init; }
         public List<(Parameter W, Parameter B)> Mlp { get; } = [];
         public Parameter? Wq, Wk, Wv, LnGain, LnBias;
         public Parameter Out = null!, OutB = null!;
@@ -87,7 +91,7 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     public IReadOnlyList<string> UserEncoders => _user.Encoders.Select(e => e.Name).ToArray();
     public IReadOnlyList<string> ItemEncoders => _item.Encoders.Select(e => e.Name).ToArray();
 
-    private Tower BuildTower(string prefix, int rows, List<IFeatureEncoder> encoders)
+    private Tower BuildTower(string prefix, int rows, List<IFeatureEmbedder> encoders)
     {
         var tower = new Tower
         {
@@ -125,7 +129,7 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     private readonly List<Parameter> _extra = [];
     private void Register(Parameter p) => _extra.Add(p);
 
-    private void Build(int users, int items, List<IFeatureEncoder> userEncoders, List<IFeatureEncoder> itemEncoders)
+    private void Build(int users, int items, List<IFeatureEmbedder> userEncoders, List<IFeatureEmbedder> itemEncoders)
     {
         if (Params.Dimensions <= 0 || Params.EmbeddingDim <= 0) throw new TroveException("twotower: dimensions and embedding_dim must be positive.");
         _users = users; _items = items;
@@ -157,9 +161,14 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
         _userFeatures = Params.UseFeatures ? data.UserFeatures : new FeatureTable();
         _itemFeatures = Params.UseFeatures ? data.ItemFeatures : new FeatureTable();
         int d = Params.EmbeddingDim;
-        Build(data.UserCount, data.ItemCount,
-            FeatureEncoders.FromTable(_userFeatures, data.UserCount, "user", d, Params.TextBuckets),
-            FeatureEncoders.FromTable(_itemFeatures, data.ItemCount, "item", d, Params.TextBuckets));
+        List<IFeatureEmbedder> Embedders(FeatureTable table, IdMap ids, string prefix)
+        {
+            if (Params.Encoders == FeatureEncoding.Builtin) return FeatureEmbedders.FromTable(table, ids.Count, prefix, d, Params.TextBuckets);
+            var list = ContentEmbedder.FromTable(table, ids, prefix, d);
+            foreach (var e in list.OfType<ContentEmbedder>()) e.BindTrainingTable(table);
+            return list;
+        }
+        Build(data.UserCount, data.ItemCount, Embedders(_userFeatures, data.Users, "user"), Embedders(_itemFeatures, data.Items, "item"));
         Initialise(context.Seed);
         _userKnown = new bool[_users]; _itemKnown = new bool[_items];
         var popularity = new double[_items];
@@ -313,21 +322,33 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
             scores[k] = System.Numerics.Tensors.TensorPrimitives.Dot(u, ItemVector(items[k]));
     }
 
-    private sealed record Metadata(int Users, int Items, EncoderSpec[] UserEncoders, EncoderSpec[] ItemEncoders);
+    private sealed record Metadata(int Users, int Items, EmbedderSpec[] UserEncoders, EmbedderSpec[] ItemEncoders);
 
     protected override void SaveMetadata(ModelArchiveWriter writer)
     {
         writer.WriteJson("tt.meta", new Metadata(_users, _items, _user.Encoders.Select(e => e.Spec).ToArray(), _item.Encoders.Select(e => e.Spec).ToArray()));
         writer.WriteArray("tt.user_vectors", _userVectors, _users, Dimensions);
         writer.WriteArray("tt.item_vectors", _itemVectors, _items, Dimensions);
+        for (int k = 0; k < _user.Encoders.Count; k++) _user.Encoders[k].SaveState(writer.Scoped($"tt.user.enc{k}"));
+        for (int k = 0; k < _item.Encoders.Count; k++) _item.Encoders[k].SaveState(writer.Scoped($"tt.item.enc{k}"));
+    }
+
+    private static List<IFeatureEmbedder> LoadEmbedders(string prefix, EmbedderSpec[] specs, ModelArchiveReader reader, int rows)
+    {
+        var list = new List<IFeatureEmbedder>();
+        var ids = new IdMap(Enumerable.Range(0, rows).Select(i => "\u0001row:" + i));
+        int content = 0;
+        for (int k = 0; k < specs.Length; k++)
+            list.Add(specs[k].Kind == "content"
+                ? ContentEmbedder.Load(prefix, content++, specs[k], reader, $"tt.{prefix}.enc{k}", ids)
+                : FeatureEmbedders.FromSpec(prefix, specs[k]));
+        return list;
     }
 
     protected override void LoadMetadata(ModelArchiveReader reader)
     {
         var meta = reader.ReadJson<Metadata>("tt.meta");
-        Build(meta.Users, meta.Items,
-            meta.UserEncoders.Select(s => FeatureEncoders.FromSpec("user", s)).ToList(),
-            meta.ItemEncoders.Select(s => FeatureEncoders.FromSpec("item", s)).ToList());
+        Build(meta.Users, meta.Items, LoadEmbedders("user", meta.UserEncoders, reader, meta.Users), LoadEmbedders("item", meta.ItemEncoders, reader, meta.Items));
         _userVectors = reader.ReadFloats("tt.user_vectors");
         _itemVectors = reader.ReadFloats("tt.item_vectors");
     }

@@ -147,10 +147,11 @@ public class NeuralModelTests
     [Theory]
     [InlineData(TowerFusion.Concat)]
     [InlineData(TowerFusion.Attention)]
-    public void Two_tower_learns_from_features_only_and_embeds_cold_items(TowerFusion fusion)
+    [InlineData(TowerFusion.Concat, FeatureEncoding.Builtin)]
+    public void Two_tower_learns_from_features_only_and_embeds_cold_items(TowerFusion fusion, FeatureEncoding encoders = FeatureEncoding.Content)
     {
         var data = Toy();
-        var model = new TwoTower(new TwoTowerParameters { UseIds = false, Fusion = fusion, Epochs = 20, LearningRate = 0.01f, BatchSize = 64, Validation = false, Dimensions = 16, EmbeddingDim = 16, Hidden = [32] });
+        var model = new TwoTower(new TwoTowerParameters { UseIds = false, Fusion = fusion, Encoders = encoders, Epochs = 20, LearningRate = 0.01f, BatchSize = 64, Validation = false, Dimensions = 16, EmbeddingDim = 16, Hidden = [32] });
         model.Fit(data, Ctx());
         Assert.True(GroupAuc(model, data) > 0.95);
         // the never-interacted item of each group still ranks with its group
@@ -181,10 +182,16 @@ public class NeuralModelTests
         data.ItemFeatures.Categorical.Clear();
         data.ItemFeatures.Numeric["group_number"] = Enumerable.Range(0, items).Select(i => (float)(i / ItemsPerGroup)).ToArray();
         data.ItemFeatures.Text["title"] = Enumerable.Range(0, items).Select(i => $"a {new[] { "red", "green", "blue", "black" }[i / ItemsPerGroup]} thing number {i}").ToArray();
-        var model = new TwoTower(new TwoTowerParameters { UseIds = false, Loss = TwoTowerLoss.Bce, Negatives = 3, Epochs = 20, LearningRate = 0.01f, BatchSize = 64, Validation = false, Dimensions = 16, EmbeddingDim = 16, TextBuckets = 512 });
+        var model = new TwoTower(new TwoTowerParameters { Encoders = FeatureEncoding.Builtin, UseIds = false, Loss = TwoTowerLoss.Bce, Negatives = 3, Epochs = 20, LearningRate = 0.01f, BatchSize = 64, Validation = false, Dimensions = 16, EmbeddingDim = 16, TextBuckets = 512 });
         model.Fit(data, Ctx());
         Assert.Equal(["numeric:group_number", "text:title"], model.ItemEncoders);
         Assert.True(GroupAuc(model, data) > 0.9, $"AUC {GroupAuc(model, data)}");
+        // the content module's encoders (standardised numbers, TF-IDF text) through the same towers
+        var content = new TwoTower(new TwoTowerParameters { UseIds = false, Epochs = 20, LearningRate = 0.01f, BatchSize = 64, Validation = false, Dimensions = 16, EmbeddingDim = 16 });
+        content.Fit(data, Ctx());
+        Assert.All(content.ItemEncoders, n => Assert.StartsWith("content:", n));
+        Assert.Equal(2, content.ItemEncoders.Count);
+        Assert.True(GroupAuc(content, data) > 0.9, $"content AUC {GroupAuc(content, data)}");
         var infonce = new TwoTower(new TwoTowerParameters { Negatives = 8, Epochs = 3, BatchSize = 64, Validation = false });
         infonce.Fit(data, Ctx());
         Assert.True(infonce.History.All(h => double.IsFinite(h.Loss)));
