@@ -101,8 +101,8 @@ public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<Nc
             var mlp = new Ncf(Params with { Variant = NcfVariant.Mlp, Pretrain = false, Curves = null });
             gmf.UseSplit(train, holdout);
             mlp.UseSplit(train, holdout);
-            gmf.Fit(data, context with { Seed = HashCode.Combine(context.Seed, 101) });
-            mlp.Fit(data, context with { Seed = HashCode.Combine(context.Seed, 102) });
+            gmf.Fit(data, context with { Seed = SeedMix.Of(context.Seed, 101) });
+            mlp.Fit(data, context with { Seed = SeedMix.Of(context.Seed, 102) });
             CopyFromPretrained(gmf, mlp);
         }
         else Initialise(context.Seed);

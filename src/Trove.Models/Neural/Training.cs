@@ -51,7 +51,7 @@ internal static class TrainingLoop
                 context.Cancellation.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 optimizer.LearningRate = LearningRate(p, epoch);
-                var rng = new Random(HashCode.Combine(context.Seed, seedOffset, epoch));
+                var rng = new Random(SeedMix.Of(context.Seed, seedOffset, epoch));
                 int n = task.PrepareEpoch(epoch, rng);
                 double lossSum = 0;
                 var tapes = new Tape[shards];
@@ -62,14 +62,16 @@ internal static class TrainingLoop
                     int end = Math.Min(n, start + p.BatchSize), size = end - start;
                     int used = Math.Min(shards, size);
                     int b = batchIndex, s0 = start;
-                    Parallel.For(0, used, parallel, s =>
+                    void Shard(int s)
                     {
                         int a = s0 + (int)((long)size * s / used), z = s0 + (int)((long)size * (s + 1) / used);
-                        var tape = new Tape(training: true, seed: HashCode.Combine(context.Seed, seedOffset, epoch, b, s));
+                        var tape = new Tape(training: true, seed: SeedMix.Of(context.Seed, seedOffset, epoch, b, s));
                         var loss = task.Loss(tape, a, z);
                         tape.Backward(loss, (float)(z - a) / size);
                         tapes[s] = tape; losses[s] = loss.Scalar * (z - a);
-                    });
+                    }
+                    if (used == 1 || parallel.MaxDegreeOfParallelism == 1) for (int s = 0; s < used; s++) Shard(s);
+                    else Parallel.For(0, used, parallel, Shard);
                     for (int s = 0; s < used; s++) { tapes[s].AccumulateGradients(); lossSum += losses[s]; tapes[s] = null!; }
                     optimizer.Step(parameters);
                 }
@@ -166,7 +168,7 @@ internal sealed class Holdout
     {
         var m = data.UserItems;
         var log = data.Interactions;
-        var rng = new Random(HashCode.Combine(seed, 0x5eed));
+        var rng = new Random(SeedMix.Of(seed, 0x5eed));
         var held = new int[data.UserCount];
         Array.Fill(held, -1);
         if (log.HasTimestamps)

@@ -28,3 +28,24 @@ public static class Init
         return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
     }
 }
+
+/// <summary>
+/// Deterministic seed derivation (SplitMix64 steps). Unlike <see cref="HashCode.Combine{T1,T2}"/>,
+/// whose output changes from process to process, the same inputs always give the same seed.
+/// </summary>
+public static class SeedMix
+{
+    public static int Of(params ReadOnlySpan<int> parts)
+    {
+        ulong h = 0x9E3779B97F4A7C15UL;
+        foreach (int p in parts)
+        {
+            h ^= (uint)p;
+            h += 0x9E3779B97F4A7C15UL;
+            h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9UL;
+            h = (h ^ (h >> 27)) * 0x94D049BB133111EBUL;
+            h ^= h >> 31;
+        }
+        return (int)(h & 0x7FFFFFFF);
+    }
+}

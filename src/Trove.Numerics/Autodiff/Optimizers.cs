@@ -20,6 +20,7 @@ public abstract class Optimizer
     public void Step(IEnumerable<Parameter> parameters)
     {
         Steps++;
+        BeginStep();
         foreach (var p in parameters)
         {
             if (p.Sparse)
@@ -36,6 +37,9 @@ public abstract class Optimizer
         if (WeightDecay != 0) TensorPrimitives.MultiplyAdd(w, WeightDecay, g, g);
         Apply(p, offset, length, w, g);
     }
+
+    /// <summary>Per-step constants (bias corrections) computed once before the parameters are updated.</summary>
+    protected virtual void BeginStep() { }
 
     /// <summary>Applies the update to a contiguous range (a whole dense parameter or one embedding row).</summary>
     protected abstract void Apply(Parameter p, int offset, int length, Span<float> w, ReadOnlySpan<float> g);
@@ -55,13 +59,20 @@ public sealed class Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float b
     public float Beta2 { get; } = beta2;
     public float Epsilon { get; } = epsilon;
 
+    private float _step, _epsHat;
+
+    protected override void BeginStep()
+    {
+        double c1 = 1 - Math.Pow(Beta1, Steps), c2 = 1 - Math.Pow(Beta2, Steps);
+        _step = (float)(LearningRate * Math.Sqrt(c2) / c1);
+        _epsHat = (float)(Epsilon * Math.Sqrt(c2));
+    }
+
     protected override void Apply(Parameter p, int offset, int length, Span<float> w, ReadOnlySpan<float> g)
     {
         var m = State1(p).AsSpan(offset, length);
         var v = State2(p).AsSpan(offset, length);
-        float c1 = 1f - MathF.Pow(Beta1, Steps), c2 = 1f - MathF.Pow(Beta2, Steps);
-        float step = LearningRate * MathF.Sqrt(c2) / c1;
-        float epsHat = Epsilon * MathF.Sqrt(c2);
+        float step = _step, epsHat = _epsHat;
         for (int i = 0; i < w.Length; i++)
         {
             m[i] = Beta1 * m[i] + (1 - Beta1) * g[i];
