@@ -11,9 +11,14 @@ public static class Program
         var root = new RootCommand("Trove: recommendations for .NET - simulate or import data, train, evaluate, recommend.");
         foreach (var command in new[]
         {
+            DemoCommand.Create(),
+            TrainCommand.Create(),
             RecommendCommand.Create(),
             SimilarCommand.Create(),
             ModelsCommand.Create(),
+            ImportCommand.Create(),
+            StatsCommand.Create(),
+            SimulateCommand.Create(),
             EvaluateCommand.Create(),
         })
             root.Subcommands.Add(command);

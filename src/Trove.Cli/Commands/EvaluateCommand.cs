@@ -31,7 +31,9 @@ public static class EvaluateCommand
         public string? Train { get; init; }
         public string? Test { get; init; }
         public string? Negatives { get; init; }
+        /// <summary>Interactions to split: any path DatasetLoader reads (CSV, folder, MovieLens, Last.fm, .db).</summary>
         public string? Data { get; init; }
+        public LoadOptions LoadOptions { get; init; } = new();
         public IReadOnlyList<string> Models { get; init; } = [];
         public IReadOnlyList<string> Params { get; init; } = [];
         public IReadOnlyList<int> Ks { get; init; } = MetricNames.DefaultKs;
@@ -53,7 +55,7 @@ public static class EvaluateCommand
         var train = new Option<string?>("--train") { Description = "NCF training file (*.train.rating)." };
         var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating)." };
         var negatives = new Option<string?>("--negatives") { Description = "NCF negatives file (*.test.negative)." };
-        var data = new Option<string?>("--data") { Description = "Interactions file (user item [rating [timestamp]], tab/comma/space separated) for holdout, temporal, or ncf built from data." };
+        var dataOptions = new DataOptions();
         var model = new Option<string[]>("--model", "-m") { Description = "Algorithm to evaluate (repeat for a side-by-side comparison).", Required = true, AllowMultipleArgumentsPerToken = false };
         var param = new Option<string[]>("--param", "-p") { Description = "Parameter override: model.key=value (or key=value with one model), e.g. itemknn.neighbours=50." };
         var k = new Option<string>("--k") { Description = "Cut-offs, comma-separated.", DefaultValueFactory = _ => "5,10,20" };
@@ -68,12 +70,14 @@ public static class EvaluateCommand
         var markdown = new Option<string?>("--markdown") { Description = "Also write the results as a markdown table to this file." };
 
         var command = new Command("evaluate", "Train models on a split and compare HR, NDCG, recall, precision, MAP, MRR, AUC and coverage side by side.");
-        foreach (var o in new Option[] { protocol, train, test, negatives, data, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown })
+        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown })
             command.Options.Add(o);
+        dataOptions.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() => Run(new Settings
         {
             Protocol = r.GetValue(protocol) ?? NcfProtocol.Name,
-            Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(data),
+            Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(dataOptions.Data) ?? r.GetValue(dataOptions.Db),
+            LoadOptions = dataOptions.LoadOptions(r),
             Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [],
             Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
             Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
@@ -84,11 +88,12 @@ public static class EvaluateCommand
     }
 
     /// <summary>Runs an evaluation: builds the split, compares the models, prints the table and writes the reports.</summary>
-    public static int Run(Settings s, TextWriter output, IProgressReporter progress)
+    /// <param name="loadData">Loads the data set for holdout, temporal and ncf-from-data; defaults to <see cref="LoadData"/> of --data.</param>
+    public static int Run(Settings s, TextWriter output, IProgressReporter progress, Func<Dataset>? loadData = null)
     {
         if (s.Threads <= 0) throw new TroveException($"--threads must be positive, got {s.Threads}.");
         var specs = ModelSpecs(s.Models, s.Params, BuiltInAlgorithms.Registry);
-        var split = BuildSplit(s, progress);
+        var split = BuildSplit(s, loadData ?? (() => LoadData(RequireData(s), s.LoadOptions, progress)), progress);
         progress.Info($"{split.Protocol}: {split.Description}");
         var options = new EvaluationOptions { Ks = s.Ks, Threads = s.Threads, Progress = progress };
         var fit = new FitContext { Seed = s.Seed, Threads = s.Threads, Progress = progress };
@@ -99,7 +104,7 @@ public static class EvaluateCommand
         return 0;
     }
 
-    public static EvaluationSplit BuildSplit(Settings s, IProgressReporter progress)
+    public static EvaluationSplit BuildSplit(Settings s, Func<Dataset> loadData, IProgressReporter progress)
     {
         switch (s.Protocol.ToLowerInvariant())
         {
@@ -112,13 +117,15 @@ public static class EvaluateCommand
                     progress.Info($"reading {s.Train}, {s.Test}, {s.Negatives}");
                     return NcfProtocol.FromFiles(s.Train, s.Test, s.Negatives);
                 }
-                return NcfProtocol.FromDataset(LoadData(RequireData(s), progress), s.Seed, s.SampledNegatives);
+                return NcfProtocol.FromDataset(loadData(), s.Seed, s.SampledNegatives);
             case HoldoutProtocol.Name:
                 RejectNcfFiles(s);
-                return HoldoutProtocol.Split(LoadData(RequireData(s), progress), s.TestFraction, s.ValidationFraction, s.Seed);
+                return HoldoutProtocol.Split(loadData(), s.TestFraction, s.ValidationFraction, s.Seed);
             case TemporalProtocol.Name:
                 RejectNcfFiles(s);
-                var data = LoadData(RequireData(s), progress);
+                if ((s.Cut is not null || s.Global) && s.ValidationFraction > 0)
+                    throw new TroveException("--validation-fraction works with the per-user temporal split only, not with --global or --cut.");
+                var data = loadData();
                 if (s.Cut is { } cut) return TemporalProtocol.GlobalCut(data, ParseTime(cut));
                 if (s.Global) return TemporalProtocol.GlobalFraction(data, s.TestFraction);
                 return TemporalProtocol.PerUser(data, s.TestFraction, s.ValidationFraction);
@@ -127,14 +134,11 @@ public static class EvaluateCommand
         }
     }
 
-    /// <summary>
-    /// Loads --data. The one place to switch to the shared DataOptions (SQLite store, other formats)
-    /// once it is merged; for now a delimited file of user, item, rating, timestamp.
-    /// </summary>
-    public static Dataset LoadData(string path, IProgressReporter progress)
+    /// <summary>Loads --data (or --db) with the shared loader: CSV, data folders, MovieLens, Last.fm, SQLite.</summary>
+    public static Dataset LoadData(string path, LoadOptions options, IProgressReporter progress)
     {
         progress.Info($"reading {path}");
-        return NcfSplitReader.ReadInteractions(path);
+        return DatasetLoader.Load(path, options, progress);
     }
 
     /// <summary>
@@ -165,7 +169,7 @@ public static class EvaluateCommand
         return models.Select(m => new ModelSpec(m, perAlgorithm[m])).ToList();
     }
 
-    private static string RequireData(Settings s) =>
+    internal static string RequireData(Settings s) =>
         s.Data ?? throw new TroveException(s.Protocol == NcfProtocol.Name
             ? "The ncf protocol needs --train, --test and --negatives (the NCF files), or --data to build the split from interactions."
             : $"The {s.Protocol} protocol needs --data PATH (an interactions file).");

@@ -4,6 +4,7 @@ using Trove.Cli.Infrastructure;
 using Trove.Core.Errors;
 using Trove.Core.Recommending;
 using Trove.Data.Exports;
+using Trove.Data.Stores;
 
 namespace Trove.Cli.Commands;
 
@@ -21,9 +22,10 @@ public static class RecommendCommand
         var exclude = new Option<string[]>("--exclude") { Description = "Item ids never to recommend (comma-separated or repeated).", AllowMultipleArgumentsPerToken = true };
         var filter = new Option<string[]>("--filter") { Description = "Only items whose categorical feature matches, e.g. category=books (repeatable)." };
         var json = new Option<bool>("--json") { Description = "Print the single-user result as JSON." };
+        var db = new Option<string?>("--db") { Description = "With --all: also store the recommendations in this database (replacing this model version's rows)." };
         var command = new Command("recommend", "Top-K recommendations for a user (--user) or for all users (--all --out recommendations.json).")
         {
-            model, user, all, k, output, includeSeen, exclude, filter, json,
+            model, user, all, k, output, includeSeen, exclude, filter, json, db,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -35,11 +37,19 @@ public static class RecommendCommand
             {
                 var path = r.GetValue(output)!;
                 var progress = new ConsoleProgress();
-                using var task = progress.Start("recommend", trained.Users.Count);
-                int written = RecommendationsJson.Write(path, trained,
-                    BatchRecommendations.ForAllUsers(trained.Model, trained.Users.Count, count, itemFilter, Environment.ProcessorCount, task), count);
-                task.Dispose();
+                IReadOnlyList<(int User, IReadOnlyList<Scored> Items)> results;
+                using (var task = progress.Start("recommend", trained.Users.Count))
+                    results = BatchRecommendations.ForAllUsers(trained.Model, trained.Users.Count, count, itemFilter, Environment.ProcessorCount, task).ToList();
+                int written = RecommendationsJson.Write(path, trained, results, count);
                 Console.WriteLine($"wrote top-{count} recommendations for {written:N0} users to {Path.GetFullPath(path)}");
+                if (r.GetValue(db) is { } dbPath)
+                {
+                    using var store = SqliteStore.Open(dbPath, createIfMissing: false);
+                    store.RegisterModel(ModelRecord.FromManifest(trained.Manifest, r.GetValue(model)));
+                    var rows = results.SelectMany(x => x.Items.Select((s, rank) => new RecommendationRow(trained.Users[x.User], rank + 1, trained.Items[s.Index], s.Score)));
+                    int stored = store.SaveRecommendations(trained.Manifest.ModelVersion, rows);
+                    Console.WriteLine($"stored {stored:N0} recommendation rows for model version {trained.Manifest.ModelVersion} in {dbPath}");
+                }
                 return 0;
             }
             var id = r.GetValue(user) ?? throw new TroveException("Give --user ID, or --all to recommend for every user.");

@@ -29,7 +29,7 @@ public sealed class ConsoleProgress : IProgressReporter
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _done;
         private string _status = "";
-        private TimeSpan _lastDraw = TimeSpan.FromDays(-1); // not MinValue: "now - MinValue" overflows
+        private TimeSpan _lastDraw = TimeSpan.FromDays(-1); // MinValue overflowed in "now - _lastDraw"
         private readonly object _lock = new();
         private bool _disposed;
 

@@ -13,6 +13,11 @@ public sealed class InteractionLog
     public long[] Timestamps { get; }
     public short[] Events { get; }
     public IReadOnlyList<string> EventNames { get; }
+    /// <summary>
+    /// The raw score of each row before event weighting (e.g. a 1-5 rating, a play count), or null when
+    /// the input had no scores. NaN marks a row without a score.
+    /// </summary>
+    public float[]? Scores { get; init; }
 
     public InteractionLog(int[] users, int[] items, float[] weights, long[] timestamps, short[] events, IReadOnlyList<string> eventNames)
     {
@@ -30,12 +35,14 @@ public sealed class InteractionLog
     {
         int n = rows.Length;
         var u = new int[n]; var i = new int[n]; var w = new float[n]; var t = new long[n]; var e = new short[n];
+        var s = Scores is null ? null : new float[n];
         for (int k = 0; k < n; k++)
         {
             int r = rows[k];
             u[k] = Users[r]; i[k] = Items[r]; w[k] = Weights[r]; t[k] = Timestamps[r]; e[k] = Events[r];
+            if (s is not null) s[k] = Scores![r];
         }
-        return new InteractionLog(u, i, w, t, e, EventNames);
+        return new InteractionLog(u, i, w, t, e, EventNames) { Scores = s };
     }
 
     public static InteractionLog Empty { get; } = new([], [], [], [], [], []);
@@ -49,6 +56,7 @@ public sealed class InteractionLogBuilder
     private float[] _weights = new float[1024];
     private long[] _timestamps = new long[1024];
     private short[] _events = new short[1024];
+    private float[]? _scores;
     private readonly List<string> _eventNames = new();
     private readonly Dictionary<string, short> _eventIndex = new(StringComparer.OrdinalIgnoreCase);
 
@@ -67,15 +75,34 @@ public sealed class InteractionLogBuilder
 
     public void Add(int user, int item, float weight, long timestamp = 0, short eventIndex = -1)
     {
-        if (Count == _users.Length)
-        {
-            int size = _users.Length * 2;
-            Array.Resize(ref _users, size); Array.Resize(ref _items, size); Array.Resize(ref _weights, size);
-            Array.Resize(ref _timestamps, size); Array.Resize(ref _events, size);
-        }
+        if (Count == _users.Length) Grow();
         _users[Count] = user; _items[Count] = item; _weights[Count] = weight; _timestamps[Count] = timestamp; _events[Count] = eventIndex;
+        if (_scores is not null) _scores[Count] = float.NaN;
         Count++;
     }
 
-    public InteractionLog Build() => new(_users[..Count], _items[..Count], _weights[..Count], _timestamps[..Count], _events[..Count], _eventNames.ToArray());
+    /// <summary>Adds a row that also keeps its raw score (see <see cref="InteractionLog.Scores"/>; NaN for none).</summary>
+    public void Add(int user, int item, float weight, long timestamp, short eventIndex, float score)
+    {
+        if (_scores is null)
+        {
+            _scores = new float[_users.Length];
+            _scores.AsSpan(0, Count).Fill(float.NaN);
+        }
+        Add(user, item, weight, timestamp, eventIndex);
+        _scores[Count - 1] = score;
+    }
+
+    private void Grow()
+    {
+        int size = _users.Length * 2;
+        Array.Resize(ref _users, size); Array.Resize(ref _items, size); Array.Resize(ref _weights, size);
+        Array.Resize(ref _timestamps, size); Array.Resize(ref _events, size);
+        if (_scores is not null) Array.Resize(ref _scores, size);
+    }
+
+    public InteractionLog Build() => new(_users[..Count], _items[..Count], _weights[..Count], _timestamps[..Count], _events[..Count], _eventNames.ToArray())
+    {
+        Scores = _scores?[..Count],
+    };
 }

@@ -67,34 +67,101 @@ public static class RankingMetrics
     /// <param name="candidateScores">Scores of the non-relevant candidates.</param>
     /// <param name="ranks">Receives the relevant items' 0-based ranks, sorted ascending (length = relevant count).</param>
     /// <returns>The AUC (NaN when there are no relevant items or no candidates).</returns>
-    public static double RankRelevant(ReadOnlySpan<float> relevantScores, ReadOnlySpan<float> candidateScores, Span<int> ranks)
+    public static double RankRelevant(ReadOnlySpan<float> relevantScores, ReadOnlySpan<float> candidateScores, Span<int> ranks) =>
+        RankRelevant(relevantScores, candidateScores, ranks, relevantScores.Length <= ScanLimit);
+
+    /// <summary>Up to this many relevant items, one vectorised counting pass per relevant item beats a binary search per candidate.</summary>
+    internal const int ScanLimit = 24;
+
+    internal static double RankRelevant(ReadOnlySpan<float> relevantScores, ReadOnlySpan<float> candidateScores, Span<int> ranks, bool scan)
     {
         int n = relevantScores.Length;
         if (n == 0) return double.NaN;
-        // Relevant scores sorted descending (stable).
+        // Relevant scores sorted descending.
         Span<float> rel = n <= 256 ? stackalloc float[n] : new float[n];
         for (int m = 0; m < n; m++) rel[m] = Clean(relevantScores[m]);
         if (n > 1) SortDescending(rel);
-        // atLeast[p]: candidates with score >= rel[p]; above[p]: candidates with score > rel[p] (built as difference arrays).
-        Span<int> atLeast = n + 1 <= 256 ? stackalloc int[n + 1] : new int[n + 1];
-        Span<int> above = n + 1 <= 256 ? stackalloc int[n + 1] : new int[n + 1];
-        atLeast.Clear(); above.Clear();
-        foreach (float raw in candidateScores)
-        {
-            float s = Clean(raw);
-            atLeast[FirstAtMost(rel, s)]++;   // counts against every relevant item scored <= s
-            above[FirstBelow(rel, s)]++;      // beats every relevant item scored < s
-        }
-        int geq = 0, gt = 0;
+        // geq[m]: candidates scored >= rel[m] (NaN counts as -inf); gt[m]: candidates scored > rel[m].
+        Span<int> geq = n <= 256 ? stackalloc int[n] : new int[n];
+        Span<int> gt = n <= 256 ? stackalloc int[n] : new int[n];
+        if (scan) CountByScan(rel, candidateScores, geq, gt);
+        else CountByBinarySearch(rel, candidateScores, geq, gt);
         double aucSum = 0;
         int negatives = candidateScores.Length;
         for (int m = 0; m < n; m++)
         {
-            geq += atLeast[m]; gt += above[m];
-            ranks[m] = geq + m;
-            if (negatives > 0) aucSum += (negatives - geq + 0.5 * (geq - gt)) / negatives;
+            ranks[m] = geq[m] + m;
+            if (negatives > 0) aucSum += (negatives - geq[m] + 0.5 * (geq[m] - gt[m])) / negatives;
         }
         return negatives > 0 ? aucSum / n : double.NaN;
+    }
+
+    private static void CountByScan(ReadOnlySpan<float> rel, ReadOnlySpan<float> candidates, Span<int> geq, Span<int> gt)
+    {
+        var vectors = System.Runtime.InteropServices.MemoryMarshal.Cast<float, System.Numerics.Vector<float>>(candidates);
+        int tail = System.Numerics.Vector.IsHardwareAccelerated ? vectors.Length * System.Numerics.Vector<float>.Count : 0;
+        for (int m = 0; m < rel.Length; m++)
+        {
+            float x = rel[m];
+            if (m > 0 && x == rel[m - 1]) { geq[m] = geq[m - 1]; gt[m] = gt[m - 1]; continue; }
+            if (float.IsNegativeInfinity(x))
+            {
+                // Everything (NaN included, as -inf) is >= -inf; NaN is not above it.
+                geq[m] = candidates.Length;
+                int above = 0;
+                foreach (float c in candidates) if (c > x) above++;
+                gt[m] = above;
+                continue;
+            }
+            int ge = 0, g = 0;
+            if (tail > 0)
+            {
+                var vx = new System.Numerics.Vector<float>(x);
+                var accGe = System.Numerics.Vector<int>.Zero;
+                var accGt = System.Numerics.Vector<int>.Zero;
+                // Comparison masks are -1 where true. NaN compares false, as -inf does against a finite x.
+                foreach (var v in vectors)
+                {
+                    accGe -= System.Numerics.Vector.GreaterThanOrEqual(v, vx);
+                    accGt -= System.Numerics.Vector.GreaterThan(v, vx);
+                }
+                ge = System.Numerics.Vector.Sum(accGe);
+                g = System.Numerics.Vector.Sum(accGt);
+            }
+            for (int i = tail; i < candidates.Length; i++)
+            {
+                float c = candidates[i];
+                if (c >= x) ge++;
+                if (c > x) g++;
+            }
+            geq[m] = ge; gt[m] = g;
+        }
+    }
+
+    private static void CountByBinarySearch(ReadOnlySpan<float> rel, ReadOnlySpan<float> candidates, Span<int> geq, Span<int> gt)
+    {
+        int n = rel.Length;
+        // Difference arrays: a candidate adds to atLeast[p] for every relevant item from p on.
+        Span<int> atLeast = n + 1 <= 256 ? stackalloc int[n + 1] : new int[n + 1];
+        Span<int> above = n + 1 <= 256 ? stackalloc int[n + 1] : new int[n + 1];
+        atLeast.Clear(); above.Clear();
+        float lowest = rel[n - 1];
+        foreach (float raw in candidates)
+        {
+            // Most candidates score below every relevant item and change nothing (NaN fails the test too and is -inf).
+            if (!(raw >= lowest)) { if (!float.IsNaN(raw) || lowest > float.NegativeInfinity) continue; }
+            float s = Clean(raw);
+            int p = FirstAtMost(rel, s);
+            atLeast[p]++;                     // counts against every relevant item scored <= s
+            while (p < n && rel[p] == s) p++; // (ties: first relevant item scored strictly below s)
+            above[p]++;                       // beats every relevant item scored < s
+        }
+        int ge = 0, g = 0;
+        for (int m = 0; m < n; m++)
+        {
+            ge += atLeast[m]; g += above[m];
+            geq[m] = ge; gt[m] = g;
+        }
     }
 
     private static float Clean(float s) => float.IsNaN(s) ? float.NegativeInfinity : s;
@@ -104,14 +171,6 @@ public static class RankingMetrics
     {
         int lo = 0, hi = a.Length;
         while (lo < hi) { int mid = (lo + hi) >> 1; if (a[mid] <= s) hi = mid; else lo = mid + 1; }
-        return lo;
-    }
-
-    // First index p in a descending array with a[p] < s (a.Length when none).
-    private static int FirstBelow(ReadOnlySpan<float> a, float s)
-    {
-        int lo = 0, hi = a.Length;
-        while (lo < hi) { int mid = (lo + hi) >> 1; if (a[mid] < s) hi = mid; else lo = mid + 1; }
         return lo;
     }
 

@@ -21,6 +21,13 @@ public static class NcfProtocol
         return FromNcfSplit(ncf, Path.GetFileName(trainPath));
     }
 
+    /// <summary>
+    /// The split from the files sharing a prefix, e.g. <c>.../ncf-ml-100k/ml-100k</c> for
+    /// <c>ml-100k.train.rating</c>, <c>ml-100k.test.rating</c> and <c>ml-100k.test.negative</c>.
+    /// </summary>
+    public static EvaluationSplit FromPrefix(string prefix) =>
+        FromFiles(prefix + ".train.rating", prefix + ".test.rating", prefix + ".test.negative");
+
     public static EvaluationSplit FromNcfSplit(NcfSplit ncf, string datasetName = "")
     {
         var relevant = ncf.TestItems.Select(i => new[] { i }).ToArray();
@@ -38,7 +45,7 @@ public static class NcfProtocol
 
     /// <summary>
     /// Builds the protocol from any dataset: per user the latest interaction (by timestamp, later rows
-    /// win ties; without timestamps the last row) is held out with every row of that (user, item) pair,
+    /// win ties; without timestamps a random one, seeded) is held out with every row of that (user, item) pair,
     /// and <paramref name="negatives"/> items the user never interacted with are sampled uniformly
     /// without replacement. Users with fewer than 2 distinct items stay in train untested.
     /// </summary>
@@ -48,17 +55,27 @@ public static class NcfProtocol
         var log = data.Interactions;
         var m = data.UserItems;
         int users = data.UserCount;
-        var latestRow = new int[users];
-        Array.Fill(latestRow, -1);
-        for (int r = 0; r < log.Count; r++)
-        {
-            int u = log.Users[r];
-            if (latestRow[u] < 0 || log.Timestamps[r] >= log.Timestamps[latestRow[u]]) latestRow[u] = r;
-        }
+        bool timed = log.HasTimestamps;
         var heldItem = new int[users];
         Array.Fill(heldItem, -1);
-        for (int u = 0; u < users; u++)
-            if (latestRow[u] >= 0 && m.RowLength(u) >= 2) heldItem[u] = log.Items[latestRow[u]];
+        if (timed)
+        {
+            var latestRow = new int[users];
+            Array.Fill(latestRow, -1);
+            for (int r = 0; r < log.Count; r++)
+            {
+                int u = log.Users[r];
+                if (latestRow[u] < 0 || log.Timestamps[r] >= log.Timestamps[latestRow[u]]) latestRow[u] = r;
+            }
+            for (int u = 0; u < users; u++)
+                if (latestRow[u] >= 0 && m.RowLength(u) >= 2) heldItem[u] = log.Items[latestRow[u]];
+        }
+        else
+        {
+            // No time order: the row order of a file often follows item ids, so hold out a random item instead.
+            for (int u = 0; u < users; u++)
+                if (m.RowLength(u) >= 2) heldItem[u] = m.RowIndices(u)[new Random(HoldoutProtocol.UserSeed(seed, u)).Next(m.RowLength(u))];
+        }
 
         var trainRows = new List<int>(log.Count); var testRows = new List<int>();
         for (int r = 0; r < log.Count; r++)
@@ -96,7 +113,7 @@ public static class NcfProtocol
         return new EvaluationSplit
         {
             Protocol = Name,
-            Description = $"leave-one-out (latest interaction), held-out item vs {negatives} sampled negatives, seed {seed}",
+            Description = $"leave-one-out ({(timed ? "latest interaction" : "random interaction: the data has no timestamps")}), held-out item vs {negatives} sampled negatives, seed {seed}",
             DatasetName = data.Source,
             Seed = seed,
             Train = train,

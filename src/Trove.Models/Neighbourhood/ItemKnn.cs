@@ -17,9 +17,14 @@ public sealed record ItemKnnParameters : INeighbourhoodSettings
     public float Threshold { get; init; } = 0f;
     /// <summary>Minimum number of users two items must share to be neighbours.</summary>
     public int MinShared { get; init; } = 1;
-    public InteractionWeighting Weighting { get; init; } = InteractionWeighting.Bm25;
+    public InteractionWeighting Weighting { get; init; } = InteractionWeighting.TfIdf;
     public float Bm25K1 { get; init; } = 100f;
     public float Bm25B { get; init; } = 0.8f;
+    /// <summary>
+    /// Multiply each history item's similarities by its interaction weight. Off by default: on both
+    /// ml-100k and simulated event logs, counting every history item once ranks better (bench/RESULTS.md).
+    /// </summary>
+    public bool UseHistoryWeights { get; init; }
 }
 
 /// <summary>
@@ -54,7 +59,7 @@ public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderB
         scores.Clear();
         for (int p = 0; p < items.Length; p++)
         {
-            float w = Params.Weighting == InteractionWeighting.Binary ? 1f : weights[p];
+            float w = Params.UseHistoryWeights ? weights[p] : 1f;
             var nb = _neighbours.RowIndices(items[p]); var sim = _neighbours.RowValues(items[p]);
             for (int q = 0; q < nb.Length; q++) scores[nb[q]] += w * sim[q];
         }

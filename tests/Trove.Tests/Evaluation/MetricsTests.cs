@@ -139,3 +139,32 @@ public class MetricsTests
         Assert.Equal(["hr@10", "ndcg@10", "recall@10", "precision@10", "map@10", "mrr", "auc", "coverage@10"], names);
     }
 }
+
+public class RankingPathsTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(24)]
+    [InlineData(40)]
+    public void ScanAndBinarySearchAgreeWithTiesNaNAndInfinities(int relevant)
+    {
+        var rng = new Random(relevant);
+        for (int round = 0; round < 50; round++)
+        {
+            float Pick() => rng.Next(20) switch { 0 => float.NaN, 1 => float.NegativeInfinity, 2 => float.PositiveInfinity, var v => v % 6 };
+            var rel = Enumerable.Range(0, relevant).Select(_ => Pick()).ToArray();
+            var cand = Enumerable.Range(0, rng.Next(0, 70)).Select(_ => Pick()).ToArray();
+            var a = new int[relevant]; var b = new int[relevant];
+            double aucScan = RankingMetrics.RankRelevant(rel, cand, a, scan: true);
+            double aucSearch = RankingMetrics.RankRelevant(rel, cand, b, scan: false);
+            Assert.Equal(b, a);
+            Assert.Equal(aucSearch, aucScan, 12);
+            // Brute force: NaN is -inf; ties with candidates count against; relevant items ahead by sorted order.
+            float C(float x) => float.IsNaN(x) ? float.NegativeInfinity : x;
+            var sorted = rel.Select(C).OrderByDescending(x => x).ToArray();
+            for (int m = 0; m < relevant; m++)
+                Assert.Equal(cand.Count(c => C(c) >= sorted[m]) + m, a[m]);
+        }
+    }
+}

@@ -202,4 +202,21 @@ public class ProtocolTests
         var again = NcfProtocol.FromDataset(Synthetic(), seed: 9, negatives: 10);
         Assert.Equal(s.Test.Negatives, again.Test.Negatives);
     }
+
+    [Fact]
+    public void NcfFromDataWithoutTimestampsHoldsOutARandomItemPerSeed()
+    {
+        var data = Synthetic(timestamps: false);
+        var a = NcfProtocol.FromDataset(data, seed: 1, negatives: 5);
+        var b = NcfProtocol.FromDataset(data, seed: 1, negatives: 5);
+        var c = NcfProtocol.FromDataset(data, seed: 2, negatives: 5);
+        AssertNoLeak(data, a);
+        Assert.Equal(a.Test.Relevant, b.Test.Relevant);
+        Assert.NotEqual(a.Test.Relevant.Select(r => r[0]), c.Test.Relevant.Select(r => r[0]));
+        Assert.Contains("no timestamps", a.Description);
+        // Not simply the last row of each user.
+        var log = data.Interactions;
+        int lastRowHeldOut = a.Test.Users.Select((u, k) => log.Items[Enumerable.Range(0, log.Count).Last(r => log.Users[r] == u)] == a.Test.Relevant[k][0]).Count(x => x);
+        Assert.True(lastRowHeldOut < a.Test.Count / 2);
+    }
 }

@@ -74,18 +74,24 @@ public class NeighbourhoodTests
     }
 
     [Fact]
-    public void ItemKnn_scores_are_history_weighted_sums_of_similarities_and_seen_items_are_excluded()
+    public void ItemKnn_scores_sum_the_similarities_of_history_items_and_seen_items_are_excluded()
     {
         var data = Toy();
         var model = new ItemKnn(Settings(SimilarityMetric.Jaccard));
         model.Fit(data, FitContext.Default);
-        // user 0 has a (w1) and b (w2); c's score = 1*sim(a,c) + 2*sim(b,c) = 1/3 + 2/3 = 1.
+        // user 0 has a (w1) and b (w2); by default each history item counts once: c = sim(a,c) + sim(b,c) = 2/3.
         var scores = new float[3];
         model.ScoreAllItems(0, scores);
-        Assert.Equal(1f, scores[2], 5);
+        Assert.Equal(2f / 3, scores[2], 5);
         var recs = model.Recommend(0, 5);
         Assert.Equal([2], recs.Select(r => r.Index));
         Assert.Equal(3, model.Recommend(0, 5, ItemFilter.None).Count);
+
+        // With history weights: c = 1*sim(a,c) + 2*sim(b,c) = 1/3 + 2/3 = 1.
+        var weighted = new ItemKnn(Settings(SimilarityMetric.Jaccard) with { UseHistoryWeights = true });
+        weighted.Fit(data, FitContext.Default);
+        weighted.ScoreAllItems(0, scores);
+        Assert.Equal(1f, scores[2], 5);
     }
 
     [Fact]

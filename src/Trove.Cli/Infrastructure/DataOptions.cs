@@ -1,0 +1,100 @@
+using System.CommandLine;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Training;
+using Trove.Data.Readers;
+using Trove.Data.Stores;
+
+namespace Trove.Cli.Infrastructure;
+
+/// <summary>
+/// The options every data-reading command shares, and how to load a dataset from them:
+/// <code>
+/// --data PATH            a CSV file, a folder (interactions.csv [+ items.csv, users.csv], MovieLens, Last.fm) or a .db file
+/// --db FILE              a Trove SQLite database (written by `trove import`)
+/// --format NAME          csv | movielens | lastfm | sqlite (default: detected from the path)
+/// --event-weights SPEC   e.g. view=0.1,add_to_cart=0.3,purchase=0.6 (on top of the defaults)
+/// --columns SPEC         CSV header names, e.g. user=customer_id,item=sku,score=qty,timestamp=ts,event=type
+/// --delimiter C          CSV delimiter: , ; tab | (default: detected from the header)
+/// </code>
+/// Usage in a command:
+/// <code>
+/// var data = new DataOptions();
+/// var command = new Command("train", "...");
+/// data.AddTo(command);
+/// command.SetAction(r => CommandRunner.Run(() => { var dataset = data.Load(r, new ConsoleProgress()); ... }));
+/// </code>
+/// <see cref="Load"/> requires exactly one of --data and --db.
+/// </summary>
+public sealed class DataOptions
+{
+    public Option<string?> Data { get; } = new("--data")
+    {
+        Description = "Input data: a CSV file, a folder (interactions.csv + items.csv/users.csv, MovieLens ml-100k/ml-1m, Last.fm HetRec) or a .db file.",
+    };
+
+    public Option<string?> Db { get; } = new("--db") { Description = "A Trove SQLite database (see `trove import`)." };
+
+    public Option<string?> Format { get; } = new("--format")
+    {
+        Description = $"Format of --data: {string.Join(", ", DatasetLoader.Formats.Select(f => f.Name))} (default: detected).",
+    };
+
+    public Option<string?> EventWeights { get; } = new("--event-weights")
+    {
+        Description = "Event-type weights on top of the defaults (view=0.1,add_to_cart=0.3,purchase=0.6,rating=0.2), e.g. view=0.05,purchase=1.",
+    };
+
+    public Option<string?> Columns { get; } = new("--columns")
+    {
+        Description = "CSV header names when they differ from user,item,score,timestamp,event, e.g. user=customer_id,item=sku.",
+    };
+
+    public Option<string?> Delimiter { get; } = new("--delimiter") { Description = "CSV delimiter: , ; tab | (default: detected from the header)." };
+
+    /// <summary>All options, to add to a command.</summary>
+    public IEnumerable<Option> All => [Data, Db, Format, EventWeights, Columns, Delimiter];
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in All) command.Options.Add(option);
+    }
+
+    /// <summary>Reading options from --format, --event-weights, --columns and --delimiter.</summary>
+    public LoadOptions LoadOptions(ParseResult r, bool requireInteractions = true)
+    {
+        var weights = r.GetValue(EventWeights) is { } spec ? Core.Data.EventWeights.Parse(spec) : Core.Data.EventWeights.Default;
+        return new LoadOptions
+        {
+            Format = r.GetValue(Format),
+            Csv = new CsvOptions
+            {
+                Columns = CsvColumns.Parse(r.GetValue(Columns)),
+                Delimiter = CsvOptions.ParseDelimiter(r.GetValue(Delimiter)),
+                EventWeights = weights,
+            },
+            RequireInteractions = requireInteractions,
+        };
+    }
+
+    /// <summary>Loads the dataset named by exactly one of --data and --db.</summary>
+    public Dataset Load(ParseResult r, IProgressReporter? progress = null, bool requireInteractions = true)
+    {
+        var data = r.GetValue(Data);
+        var db = r.GetValue(Db);
+        if (data is null == db is null)
+            throw new TroveException(data is null
+                ? "Give the input data: --data PATH (a CSV file or a folder) or --db FILE (a database from `trove import`)."
+                : "Give either --data or --db, not both.");
+        if (db is not null)
+        {
+            if (!File.Exists(db)) throw new TroveException($"Database '{db}' does not exist. Create one with: trove import --data PATH --db {db}");
+            using var store = SqliteStore.Open(db, createIfMissing: false);
+            var dataset = store.LoadDataset(progress);
+            if (requireInteractions && dataset.Interactions.Count == 0)
+                throw new TroveException($"Database '{db}' has no interactions. Import some with: trove import --data PATH --db {db}");
+            return dataset;
+        }
+        return DatasetLoader.Load(data!, LoadOptions(r, requireInteractions), progress);
+    }
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+
+namespace Trove.Data.Readers;
+
+/// <summary>Number and time parsing shared by the readers (invariant culture, no allocation).</summary>
+public static class ValueParsers
+{
+    public static bool TryParseFloat(ReadOnlySpan<char> s, out float value) =>
+        float.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+
+    public static bool TryParseDouble(ReadOnlySpan<char> s, out double value) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+
+    /// <summary>
+    /// Parses a timestamp as Unix seconds (an integer or decimal number) or ISO-8601 / RFC 3339
+    /// ("2024-03-01", "2024-03-01T12:00:00Z", "2024-03-01 12:00:00+02:00"; no offset means UTC).
+    /// Returns Unix seconds UTC.
+    /// </summary>
+    public static bool TryParseTimestamp(ReadOnlySpan<char> s, out long unixSeconds)
+    {
+        unixSeconds = 0;
+        if (s.IsEmpty) return false;
+        if (IsNumber(s))
+        {
+            if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out unixSeconds)) return true;
+            if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && Math.Abs(d) < 1e15)
+            {
+                unixSeconds = (long)Math.Floor(d);
+                return true;
+            }
+            return false;
+        }
+        if (TryParseIsoFast(s, out unixSeconds)) return true;
+        if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var dto))
+        {
+            unixSeconds = dto.ToUnixTimeSeconds();
+            return true;
+        }
+        return false;
+    }
+
+    private static bool IsNumber(ReadOnlySpan<char> s)
+    {
+        int i = s[0] == '-' || s[0] == '+' ? 1 : 0;
+        if (i >= s.Length) return false;
+        bool digits = false;
+        for (; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (c is >= '0' and <= '9') digits = true;
+            else if (c is not ('.' or 'e' or 'E' or '+' or '-')) return false;
+        }
+        return digits;
+    }
+
+    /// <summary>Fast path for "yyyy-MM-ddTHH:mm:ss[Z]" and "yyyy-MM-dd HH:mm:ss" (UTC).</summary>
+    private static bool TryParseIsoFast(ReadOnlySpan<char> s, out long unix)
+    {
+        unix = 0;
+        if (s.Length != 19 && !(s.Length == 20 && s[19] == 'Z')) return false;
+        if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':') return false;
+        if (!D(s, 0, 4, out int y) || !D(s, 5, 2, out int mo) || !D(s, 8, 2, out int d) || !D(s, 11, 2, out int h) || !D(s, 14, 2, out int mi) || !D(s, 17, 2, out int se)) return false;
+        if (mo is < 1 or > 12 || d < 1 || d > DateTime.DaysInMonth(Math.Max(1, y), mo) || h > 23 || mi > 59 || se > 59 || y < 1) return false;
+        unix = new DateTimeOffset(y, mo, d, h, mi, se, TimeSpan.Zero).ToUnixTimeSeconds();
+        return true;
+
+        static bool D(ReadOnlySpan<char> s, int at, int len, out int v)
+        {
+            v = 0;
+            for (int i = at; i < at + len; i++)
+            {
+                int c = s[i] - '0';
+                if ((uint)c > 9) return false;
+                v = v * 10 + c;
+            }
+            return true;
+        }
+    }
+}

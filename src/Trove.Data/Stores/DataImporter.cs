@@ -1,0 +1,48 @@
+using Trove.Core.Errors;
+using Trove.Core.Training;
+using Trove.Data.Readers;
+
+namespace Trove.Data.Stores;
+
+/// <summary>
+/// Imports a data path into a store in one transaction. CSV input (a file, or a folder with
+/// interactions.csv) is streamed row by row into the transaction, so a malformed line anywhere in the
+/// file rolls back everything; other formats are loaded as a dataset first.
+/// </summary>
+public static class DataImporter
+{
+    public static ImportResult Import(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null)
+    {
+        options ??= LoadOptions.Default;
+        var format = DatasetLoader.Resolve(path, options.Format);
+        if (format.Name == "sqlite" && SameFile(path, store.Location))
+            throw new TroveException($"Cannot import '{path}' into itself.");
+        if (format.Name != "csv")
+        {
+            var data = DatasetLoader.Load(path, options, progress);
+            return store.Import(data, progress);
+        }
+
+        using var session = store.BeginImport();
+        string? interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
+        if (!File.Exists(interactions))
+        {
+            if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
+            interactions = null;
+        }
+        long rows = interactions is null ? 0 : session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress));
+        if (rows == 0 && options.RequireInteractions) throw new TroveException($"'{interactions}' has a header but no interactions.");
+        if (Directory.Exists(path))
+        {
+            var features = new DatasetBuilder();
+            DatasetLoader.ReadFeatureFiles(path, features, options.Csv);
+            var data = features.Build(path);
+            session.AddUsers(data.Users, data.UserFeatures);
+            session.AddItems(data.Items, data.ItemFeatures);
+        }
+        return session.Commit();
+    }
+
+    private static bool SameFile(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), StringComparison.Ordinal);
+}

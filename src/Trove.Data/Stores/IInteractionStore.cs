@@ -1,0 +1,99 @@
+using Trove.Core.Data;
+using Trove.Core.Persistence;
+using Trove.Core.Training;
+using Trove.Data.Readers;
+
+namespace Trove.Data.Stores;
+
+/// <summary>
+/// A database of users, items, interactions, trained models and their recommendations. Everything is
+/// keyed by external ids (the strings users wrote), so another implementation (e.g. PostgreSQL) can
+/// sit behind the same interface. Imports are all-or-nothing: see <see cref="BeginImport"/>.
+/// </summary>
+public interface IInteractionStore : IDisposable
+{
+    /// <summary>Where the store lives, for messages (a file path, a host/database).</summary>
+    string Location { get; }
+
+    /// <summary>The schema version after migrations.</summary>
+    int SchemaVersion { get; }
+
+    StoreCounts Counts();
+
+    /// <summary>
+    /// Starts an import in ONE transaction. Nothing is visible to others until <see cref="IImportSession.Commit"/>;
+    /// disposing without committing (or any exception) rolls everything back, leaving the store exactly as before.
+    /// </summary>
+    IImportSession BeginImport();
+
+    /// <summary>Imports a whole dataset (ids, features, interactions) in one transaction.</summary>
+    ImportResult Import(Dataset data, IProgressReporter? progress = null);
+
+    /// <summary>Every user, item (with features) and interaction, as a dataset (ids in insertion order).</summary>
+    Dataset LoadDataset(IProgressReporter? progress = null);
+
+    /// <summary>Adds a trained model, or updates the one with the same model version.</summary>
+    void RegisterModel(ModelRecord model);
+
+    /// <summary>Sets (replaces) a registered model's metrics JSON.</summary>
+    void SetModelMetrics(string modelVersion, string metricsJson);
+
+    IReadOnlyList<ModelRecord> ListModels();
+
+    /// <summary>Replaces all recommendations of <paramref name="modelVersion"/> with <paramref name="rows"/>, in one transaction.</summary>
+    int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows);
+
+    /// <summary>Stored recommendations of a model version (for one user when given), by user then rank.</summary>
+    IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null);
+}
+
+/// <summary>One import transaction. Add data, then <see cref="Commit"/>; dispose without commit rolls back.</summary>
+public interface IImportSession : IDisposable
+{
+    /// <summary>Adds a dataset's users and items (with features, merged into existing rows by external id) and its interactions.</summary>
+    void AddDataset(Dataset data, IProgressReporter? progress = null);
+
+    /// <summary>Streams interactions in (ids new to the store become new users/items). Returns rows added.</summary>
+    long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null);
+
+    /// <summary>Adds users (new external ids) and merges their features into existing rows.</summary>
+    void AddUsers(IdMap ids, FeatureTable features);
+
+    /// <summary>Adds items (new external ids) and merges their features into existing rows.</summary>
+    void AddItems(IdMap ids, FeatureTable features);
+
+    ImportResult Commit();
+}
+
+public sealed record StoreCounts(long Users, long Items, long Interactions, long Models, long Recommendations);
+
+/// <summary>What an import added, and the totals after it.</summary>
+public sealed record ImportResult(long NewUsers, long NewItems, long Interactions, StoreCounts Totals, double Seconds);
+
+/// <summary>A trained model as stored in the models table.</summary>
+public sealed record ModelRecord
+{
+    public required string Algorithm { get; init; }
+    public required string ModelVersion { get; init; }
+    /// <summary>The model file, when there is one.</summary>
+    public string? Path { get; init; }
+    public string ParametersJson { get; init; } = "{}";
+    public string? DataFingerprint { get; init; }
+    public DateTime CreatedUtc { get; init; } = DateTime.UtcNow;
+    /// <summary>Evaluation metrics as JSON; null until evaluated.</summary>
+    public string? MetricsJson { get; init; }
+
+    public static ModelRecord FromManifest(ModelManifest manifest, string? path, string? metricsJson = null) => new()
+    {
+        Algorithm = manifest.Algorithm,
+        ModelVersion = manifest.ModelVersion,
+        Path = path is null ? null : System.IO.Path.GetFullPath(path),
+        ParametersJson = manifest.Parameters.GetRawText(),
+        DataFingerprint = manifest.Data.Fingerprint,
+        CreatedUtc = manifest.CreatedUtc,
+        MetricsJson = metricsJson,
+    };
+}
+
+/// <summary>One recommended item: user and item are external ids; rank starts at 1.</summary>
+public readonly record struct RecommendationRow(string User, int Rank, string Item, float Score);

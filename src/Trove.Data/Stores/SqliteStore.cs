@@ -1,0 +1,574 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Training;
+using Trove.Data.Readers;
+
+namespace Trove.Data.Stores;
+
+/// <summary>
+/// The default store: one SQLite file in WAL mode. Schema changes are versioned migrations recorded in
+/// <c>schema_version</c>. Tables: users and items (external id + features JSON), feature_columns
+/// (each feature's kind), interactions, models, recommendations. Imports run in one transaction with
+/// prepared, parameterised inserts.
+/// </summary>
+public sealed class SqliteStore : IInteractionStore
+{
+    private readonly SqliteConnection _db;
+
+    public string Location { get; }
+    public int SchemaVersion { get; private set; }
+
+    private SqliteStore(string path, SqliteConnection connection)
+    {
+        Location = path;
+        _db = connection;
+    }
+
+    /// <summary>Opens (and migrates) the database at <paramref name="path"/>, creating it unless told not to.</summary>
+    public static SqliteStore Open(string path, bool createIfMissing = true)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            if (!createIfMissing) throw new TroveException($"Database '{path}' does not exist. Create one with: trove import --data PATH --db {path}");
+            var dir = Path.GetDirectoryName(full);
+            if (dir is not null) Directory.CreateDirectory(dir);
+        }
+        else if (!LooksLikeDatabase(full, checkExtension: false) && new FileInfo(full).Length > 0)
+            throw new TroveException($"'{path}' is not a SQLite database.");
+        var cs = new SqliteConnectionStringBuilder
+        {
+            DataSource = full,
+            Mode = createIfMissing ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
+            Pooling = false,
+        }.ToString();
+        var connection = new SqliteConnection(cs);
+        try
+        {
+            connection.Open();
+            var store = new SqliteStore(full, connection);
+            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;");
+            store.Migrate();
+            return store;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new TroveException($"Cannot open database '{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>True for a file that starts with the SQLite header (or, when it is empty or missing, has a .db/.sqlite extension).</summary>
+    public static bool LooksLikeDatabase(string path, bool checkExtension = true)
+    {
+        if (File.Exists(path) && new FileInfo(path).Length >= 16)
+        {
+            Span<byte> head = stackalloc byte[16];
+            using var f = File.OpenRead(path);
+            f.ReadExactly(head);
+            return head.SequenceEqual("SQLite format 3\0"u8);
+        }
+        return checkExtension && new[] { ".db", ".sqlite", ".sqlite3" }.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+    }
+
+    // ---------------------------------------------------------------- migrations
+
+    /// <summary>Each entry moves the schema from version i to i+1. Never edit a released entry; append a new one.</summary>
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            external_id TEXT NOT NULL UNIQUE,
+            features TEXT
+        );
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            external_id TEXT NOT NULL UNIQUE,
+            features TEXT
+        );
+        CREATE TABLE feature_columns (
+            entity TEXT NOT NULL CHECK (entity IN ('user', 'item')),
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('categorical', 'numeric', 'text')),
+            PRIMARY KEY (entity, name)
+        );
+        CREATE TABLE interactions (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            weight REAL NOT NULL,
+            score REAL,
+            timestamp INTEGER,
+            event TEXT
+        );
+        CREATE INDEX ix_interactions_user ON interactions(user_id);
+        CREATE TABLE models (
+            id INTEGER PRIMARY KEY,
+            algorithm TEXT NOT NULL,
+            model_version TEXT NOT NULL UNIQUE,
+            path TEXT,
+            parameters TEXT NOT NULL DEFAULT '{}',
+            data_fingerprint TEXT,
+            created_utc TEXT NOT NULL,
+            metrics TEXT
+        );
+        CREATE TABLE recommendations (
+            model_version TEXT NOT NULL,
+            user TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            item TEXT NOT NULL,
+            score REAL NOT NULL,
+            created_utc TEXT NOT NULL,
+            PRIMARY KEY (model_version, user, rank)
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    public static int LatestSchemaVersion => Migrations.Length;
+
+    private void Migrate()
+    {
+        Exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL)");
+        int current = Convert.ToInt32(Scalar("SELECT coalesce(max(version), 0) FROM schema_version"));
+        if (current > Migrations.Length)
+            throw new TroveException($"Database '{Location}' has schema version {current}, newer than this Trove understands ({Migrations.Length}); upgrade Trove.");
+        for (int v = current; v < Migrations.Length; v++)
+        {
+            using var tx = _db.BeginTransaction();
+            Exec(Migrations[v], tx);
+            Exec($"INSERT INTO schema_version(version, applied_utc) VALUES ({v + 1}, '{DateTime.UtcNow:O}')", tx);
+            tx.Commit();
+        }
+        SchemaVersion = Migrations.Length;
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    public StoreCounts Counts() => new(
+        Count("users"), Count("items"), Count("interactions"), Count("models"), Count("recommendations"));
+
+    private long Count(string table) => Convert.ToInt64(Scalar($"SELECT count(*) FROM {table}"));
+
+    public Dataset LoadDataset(IProgressReporter? progress = null)
+    {
+        var kinds = new Dictionary<(string, string), FeatureKind>();
+        using (var cmd = Command("SELECT entity, name, kind FROM feature_columns ORDER BY rowid"))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) kinds[(r.GetString(0), r.GetString(1))] = ParseKind(r.GetString(2));
+
+        var (users, userRows, userFeatures) = LoadEntities("users", "user", kinds);
+        var (items, itemRows, itemFeatures) = LoadEntities("items", "item", kinds);
+
+        long total = Count("interactions");
+        using var task = progress?.Start("load interactions", total);
+        var log = new InteractionLogBuilder();
+        var events = new Dictionary<string, short>(StringComparer.Ordinal);
+        using (var cmd = Command("SELECT user_id, item_id, weight, score, timestamp, event FROM interactions ORDER BY id"))
+        using (var r = cmd.ExecuteReader())
+        {
+            long n = 0;
+            while (r.Read())
+            {
+                int u = userRows[r.GetInt64(0)];
+                int i = itemRows[r.GetInt64(1)];
+                float w = (float)r.GetDouble(2);
+                long ts = r.IsDBNull(4) ? 0 : r.GetInt64(4);
+                short e = -1;
+                if (!r.IsDBNull(5))
+                {
+                    var name = r.GetString(5);
+                    if (!events.TryGetValue(name, out e)) events[name] = e = log.EventIndex(name);
+                }
+                if (r.IsDBNull(3)) log.Add(u, i, w, ts, e);
+                else log.Add(u, i, w, ts, e, (float)r.GetDouble(3));
+                if ((++n & 0xFFFF) == 0) task?.Advance(0x10000);
+            }
+            task?.Advance(n & 0xFFFF);
+        }
+        return new Dataset(users, items, log.Build(), userFeatures, itemFeatures, Location);
+    }
+
+    private (IdMap Ids, Dictionary<long, int> Rows, FeatureTable Features) LoadEntities(string table, string entity, Dictionary<(string, string), FeatureKind> kinds)
+    {
+        var ids = new List<string>();
+        var rows = new Dictionary<long, int>();
+        var features = new FeatureTableBuilder();
+        foreach (var ((e, name), kind) in kinds) if (e == entity) features.AddColumn(name, kind);
+        using var cmd = Command($"SELECT id, external_id, features FROM {table} ORDER BY id");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            int index = ids.Count;
+            rows[r.GetInt64(0)] = index;
+            ids.Add(r.GetString(1));
+            if (r.IsDBNull(2)) continue;
+            using var doc = JsonDocument.Parse(r.GetString(2));
+            foreach (var p in doc.RootElement.EnumerateObject())
+            {
+                if (!kinds.TryGetValue((entity, p.Name), out var kind))
+                {
+                    kind = p.Value.ValueKind == JsonValueKind.Number ? FeatureKind.Numeric : FeatureKind.Categorical;
+                    kinds[(entity, p.Name)] = kind;
+                    features.AddColumn(p.Name, kind);
+                }
+                if (kind == FeatureKind.Numeric)
+                {
+                    if (p.Value.ValueKind == JsonValueKind.Number) features.Set(p.Name, index, p.Value.GetSingle());
+                    else if (p.Value.ValueKind == JsonValueKind.String && ValueParsers.TryParseFloat(p.Value.GetString(), out var f)) features.Set(p.Name, index, f);
+                }
+                else if (p.Value.ValueKind != JsonValueKind.Null)
+                    features.Set(p.Name, index, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText());
+            }
+        }
+        return (new IdMap(ids), rows, features.Build(ids.Count));
+    }
+
+    // ---------------------------------------------------------------- import
+
+    public IImportSession BeginImport() => new ImportSession(this);
+
+    public ImportResult Import(Dataset data, IProgressReporter? progress = null)
+    {
+        using var session = BeginImport();
+        session.AddDataset(data, progress);
+        return session.Commit();
+    }
+
+    private sealed class ImportSession : IImportSession
+    {
+        private readonly SqliteStore _store;
+        private readonly SqliteTransaction _tx;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Entity _users, _items;
+        private readonly SqliteCommand _insertInteraction;
+        private readonly SqliteParameter _pUser, _pItem, _pWeight, _pScore, _pTime, _pEvent;
+        private long _interactions;
+        private bool _done;
+
+        public ImportSession(SqliteStore store)
+        {
+            _store = store;
+            _tx = store._db.BeginTransaction(deferred: false);
+            try
+            {
+                _users = new Entity(store, _tx, "users", "user");
+                _items = new Entity(store, _tx, "items", "item");
+                _insertInteraction = store.Command("INSERT INTO interactions(user_id, item_id, weight, score, timestamp, event) VALUES ($u, $i, $w, $s, $t, $e)", _tx);
+                _pUser = _insertInteraction.Parameters.Add("$u", SqliteType.Integer);
+                _pItem = _insertInteraction.Parameters.Add("$i", SqliteType.Integer);
+                _pWeight = _insertInteraction.Parameters.Add("$w", SqliteType.Real);
+                _pScore = _insertInteraction.Parameters.Add("$s", SqliteType.Real);
+                _pTime = _insertInteraction.Parameters.Add("$t", SqliteType.Integer);
+                _pEvent = _insertInteraction.Parameters.Add("$e", SqliteType.Text);
+                _insertInteraction.Prepare();
+            }
+            catch
+            {
+                _tx.Dispose();
+                throw;
+            }
+        }
+
+        public void AddDataset(Dataset data, IProgressReporter? progress = null)
+        {
+            var userRows = _users.Merge(data.Users, data.UserFeatures);
+            var itemRows = _items.Merge(data.Items, data.ItemFeatures);
+            var log = data.Interactions;
+            using var task = progress?.Start("import interactions", log.Count);
+            for (int k = 0; k < log.Count; k++)
+            {
+                float? score = log.Scores is { } s && !float.IsNaN(s[k]) ? s[k] : null;
+                string? ev = log.Events[k] >= 0 ? log.EventNames[log.Events[k]] : null;
+                Insert(k + 1, userRows[log.Users[k]], itemRows[log.Items[k]], log.Weights[k], score, log.Timestamps[k], ev);
+                if (((k + 1) & 0xFFFF) == 0) task?.Advance(0x10000);
+            }
+            task?.Advance(log.Count & 0xFFFF);
+        }
+
+        public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
+        {
+            using var task = progress?.Start("import interactions", 0);
+            long n = 0;
+            foreach (var r in rows)
+            {
+                n++;
+                Insert(n, _users.GetOrAdd(r.User), _items.GetOrAdd(r.Item), r.Weight, r.Score, r.Timestamp, r.Event);
+                if ((n & 0xFFFF) == 0) task?.Advance(0x10000);
+            }
+            task?.Advance(n & 0xFFFF);
+            return n;
+        }
+
+        private void Insert(long row, long user, long item, float weight, float? score, long timestamp, string? ev)
+        {
+            if (!float.IsFinite(weight) || weight < 0)
+                throw new TroveException($"Interaction {row}: weight {weight.ToString(CultureInfo.InvariantCulture)} is not a finite non-negative number; nothing was imported.");
+            _pUser.Value = user;
+            _pItem.Value = item;
+            _pWeight.Value = (double)weight;
+            _pScore.Value = score is float s ? (double)s : DBNull.Value;
+            _pTime.Value = timestamp != 0 ? timestamp : DBNull.Value;
+            _pEvent.Value = (object?)ev ?? DBNull.Value;
+            _insertInteraction.ExecuteNonQuery();
+            _interactions++;
+        }
+
+        public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);
+        public void AddItems(IdMap ids, FeatureTable features) => _items.Merge(ids, features);
+
+        public ImportResult Commit()
+        {
+            if (_done) throw new InvalidOperationException("The import was already committed.");
+            _tx.Commit();
+            _done = true;
+            return new ImportResult(_users.Added, _items.Added, _interactions, _store.Counts(), _clock.Elapsed.TotalSeconds);
+        }
+
+        public void Dispose()
+        {
+            _insertInteraction?.Dispose();
+            _users?.Dispose();
+            _items?.Dispose();
+            if (!_done) { try { _tx.Rollback(); } catch (SqliteException) { } catch (InvalidOperationException) { } }
+            _tx.Dispose();
+        }
+    }
+
+    /// <summary>The users or items table within an import: external id -> row id, new rows, feature merges.</summary>
+    private sealed class Entity : IDisposable
+    {
+        private readonly SqliteStore _store;
+        private readonly SqliteTransaction _tx;
+        private readonly string _entity;
+        private readonly Dictionary<string, long> _rows = new(StringComparer.Ordinal);
+        private readonly SqliteCommand _insert, _update;
+        private long _nextId;
+        public long Added { get; private set; }
+
+        public Entity(SqliteStore store, SqliteTransaction tx, string table, string entity)
+        {
+            _store = store; _tx = tx; _entity = entity;
+            using (var cmd = store.Command($"SELECT id, external_id FROM {table}", tx))
+            using (var r = cmd.ExecuteReader())
+                while (r.Read()) { long id = r.GetInt64(0); _rows[r.GetString(1)] = id; _nextId = Math.Max(_nextId, id); }
+            _nextId++;
+            _insert = store.Command($"INSERT INTO {table}(id, external_id, features) VALUES ($id, $ext, $f)", tx);
+            _insert.Parameters.Add("$id", SqliteType.Integer);
+            _insert.Parameters.Add("$ext", SqliteType.Text);
+            _insert.Parameters.Add("$f", SqliteType.Text);
+            _insert.Prepare();
+            _update = store.Command($"UPDATE {table} SET features = json_patch(coalesce(features, '{{}}'), $f) WHERE id = $id", tx);
+            _update.Parameters.Add("$id", SqliteType.Integer);
+            _update.Parameters.Add("$f", SqliteType.Text);
+            _update.Prepare();
+        }
+
+        public long GetOrAdd(string externalId, string? featuresJson = null)
+        {
+            if (_rows.TryGetValue(externalId, out long id))
+            {
+                if (featuresJson is not null)
+                {
+                    _update.Parameters[0].Value = id;
+                    _update.Parameters[1].Value = featuresJson;
+                    _update.ExecuteNonQuery();
+                }
+                return id;
+            }
+            if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
+            id = _nextId++;
+            _insert.Parameters[0].Value = id;
+            _insert.Parameters[1].Value = externalId;
+            _insert.Parameters[2].Value = (object?)featuresJson ?? DBNull.Value;
+            _insert.ExecuteNonQuery();
+            _rows[externalId] = id;
+            Added++;
+            return id;
+        }
+
+        /// <summary>Adds every id (merging features) and returns the row id of each dense index.</summary>
+        public long[] Merge(IdMap ids, FeatureTable features)
+        {
+            RegisterColumns(features);
+            var rows = new long[ids.Count];
+            var json = new FeatureJson(features);
+            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i));
+            return rows;
+        }
+
+        private void RegisterColumns(FeatureTable features)
+        {
+            using var cmd = _store.Command("INSERT OR IGNORE INTO feature_columns(entity, name, kind) VALUES ($e, $n, $k)", _tx);
+            var pe = cmd.Parameters.Add("$e", SqliteType.Text); var pn = cmd.Parameters.Add("$n", SqliteType.Text); var pk = cmd.Parameters.Add("$k", SqliteType.Text);
+            pe.Value = _entity;
+            foreach (var name in features.Categorical.Keys) { pn.Value = name; pk.Value = "categorical"; cmd.ExecuteNonQuery(); }
+            foreach (var name in features.Numeric.Keys) { pn.Value = name; pk.Value = "numeric"; cmd.ExecuteNonQuery(); }
+            foreach (var name in features.Text.Keys) { pn.Value = name; pk.Value = "text"; cmd.ExecuteNonQuery(); }
+        }
+
+        public void Dispose() { _insert.Dispose(); _update.Dispose(); }
+    }
+
+    /// <summary>Builds each row's features as a JSON object (missing values left out; null when the row has none).</summary>
+    private sealed class FeatureJson(FeatureTable table)
+    {
+        private readonly MemoryStream _buffer = new();
+
+        public string? Row(int row)
+        {
+            if (table.IsEmpty) return null;
+            _buffer.SetLength(0);
+            using (var w = new Utf8JsonWriter(_buffer))
+            {
+                w.WriteStartObject();
+                int written = 0;
+                foreach (var (name, values) in table.Categorical) if (row < values.Length && values[row] is { } v) { w.WriteString(name, v); written++; }
+                foreach (var (name, values) in table.Text) if (row < values.Length && values[row] is { } v) { w.WriteString(name, v); written++; }
+                foreach (var (name, values) in table.Numeric) if (row < values.Length && float.IsFinite(values[row])) { w.WriteNumber(name, values[row]); written++; }
+                w.WriteEndObject();
+                w.Flush();
+                if (written == 0) return null;
+            }
+            return Encoding.UTF8.GetString(_buffer.GetBuffer(), 0, (int)_buffer.Length);
+        }
+    }
+
+    // ---------------------------------------------------------------- models and recommendations
+
+    public void RegisterModel(ModelRecord model)
+    {
+        using var cmd = Command("""
+            INSERT INTO models(algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics)
+            VALUES ($a, $v, $p, $params, $fp, $c, $m)
+            ON CONFLICT(model_version) DO UPDATE SET algorithm = excluded.algorithm, path = excluded.path,
+                parameters = excluded.parameters, data_fingerprint = excluded.data_fingerprint,
+                created_utc = excluded.created_utc, metrics = coalesce(excluded.metrics, models.metrics)
+            """);
+        cmd.Parameters.AddWithValue("$a", model.Algorithm);
+        cmd.Parameters.AddWithValue("$v", model.ModelVersion);
+        cmd.Parameters.AddWithValue("$p", (object?)model.Path ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$params", model.ParametersJson);
+        cmd.Parameters.AddWithValue("$fp", (object?)model.DataFingerprint ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$c", model.CreatedUtc.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+        cmd.Parameters.AddWithValue("$m", (object?)model.MetricsJson ?? DBNull.Value);
+        cmd.ExecuteNonQuery();
+    }
+
+    public void SetModelMetrics(string modelVersion, string metricsJson)
+    {
+        using var cmd = Command("UPDATE models SET metrics = $m WHERE model_version = $v");
+        cmd.Parameters.AddWithValue("$m", metricsJson);
+        cmd.Parameters.AddWithValue("$v", modelVersion);
+        if (cmd.ExecuteNonQuery() == 0) throw new TroveException($"No model '{modelVersion}' in {Location}.");
+    }
+
+    public IReadOnlyList<ModelRecord> ListModels()
+    {
+        var list = new List<ModelRecord>();
+        using var cmd = Command("SELECT algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics FROM models ORDER BY id");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            list.Add(new ModelRecord
+            {
+                Algorithm = r.GetString(0),
+                ModelVersion = r.GetString(1),
+                Path = r.IsDBNull(2) ? null : r.GetString(2),
+                ParametersJson = r.GetString(3),
+                DataFingerprint = r.IsDBNull(4) ? null : r.GetString(4),
+                CreatedUtc = DateTime.Parse(r.GetString(5), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
+                MetricsJson = r.IsDBNull(6) ? null : r.GetString(6),
+            });
+        return list;
+    }
+
+    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
+    {
+        if (string.IsNullOrWhiteSpace(modelVersion)) throw new TroveException("A model version is required to save recommendations.");
+        using var tx = _db.BeginTransaction(deferred: false);
+        using (var delete = Command("DELETE FROM recommendations WHERE model_version = $v", tx))
+        {
+            delete.Parameters.AddWithValue("$v", modelVersion);
+            delete.ExecuteNonQuery();
+        }
+        using var insert = Command("INSERT INTO recommendations(model_version, user, rank, item, score, created_utc) VALUES ($v, $u, $r, $i, $s, $c)", tx);
+        insert.Parameters.AddWithValue("$v", modelVersion);
+        var pu = insert.Parameters.Add("$u", SqliteType.Text);
+        var pr = insert.Parameters.Add("$r", SqliteType.Integer);
+        var pi = insert.Parameters.Add("$i", SqliteType.Text);
+        var ps = insert.Parameters.Add("$s", SqliteType.Real);
+        insert.Parameters.AddWithValue("$c", DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        insert.Prepare();
+        int n = 0;
+        try
+        {
+            foreach (var row in rows)
+            {
+                if (row.Rank < 1) throw new TroveException($"Recommendation rank must start at 1 (user '{row.User}', rank {row.Rank}).");
+                if (!float.IsFinite(row.Score)) throw new TroveException($"Recommendation score for user '{row.User}', item '{row.Item}' is not finite.");
+                pu.Value = row.User; pr.Value = row.Rank; pi.Value = row.Item; ps.Value = (double)row.Score;
+                insert.ExecuteNonQuery();
+                n++;
+            }
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19) // constraint: duplicate (user, rank)
+        {
+            throw new TroveException($"Duplicate recommendation rank for one user in model '{modelVersion}': {e.Message}", e);
+        }
+        tx.Commit();
+        return n;
+    }
+
+    public IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null)
+    {
+        var list = new List<RecommendationRow>();
+        using var cmd = Command(user is null
+            ? "SELECT user, rank, item, score FROM recommendations WHERE model_version = $v ORDER BY user, rank"
+            : "SELECT user, rank, item, score FROM recommendations WHERE model_version = $v AND user = $u ORDER BY rank");
+        cmd.Parameters.AddWithValue("$v", modelVersion);
+        if (user is not null) cmd.Parameters.AddWithValue("$u", user);
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(new RecommendationRow(r.GetString(0), r.GetInt32(1), r.GetString(2), (float)r.GetDouble(3)));
+        return list;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx = null)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        return cmd;
+    }
+
+    private void Exec(string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = Command(sql, tx);
+        cmd.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var cmd = Command(sql);
+        return cmd.ExecuteScalar();
+    }
+
+    private static FeatureKind ParseKind(string kind) => kind switch
+    {
+        "numeric" => FeatureKind.Numeric,
+        "text" => FeatureKind.Text,
+        _ => FeatureKind.Categorical,
+    };
+
+    public void Dispose()
+    {
+        try { Exec("PRAGMA wal_checkpoint(TRUNCATE)"); } catch (SqliteException) { }
+        _db.Dispose();
+    }
+}
