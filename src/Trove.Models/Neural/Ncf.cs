@@ -11,10 +11,13 @@ public enum NcfVariant { Gmf, Mlp, Neumf }
 
 public sealed record NcfParameters : NeuralParameters
 {
+    /// <summary>Defaults tuned on ncf-ml-100k (factors 64, dropout 0.1, weight decay 1e-5: HR@10 0.60 / 0.59 on two seeds).</summary>
+    public NcfParameters() { WeightDecay = 1e-5f; }
+
     /// <summary>gmf (generalised matrix factorisation), mlp, or neumf (both, fused; He et al. 2017).</summary>
     public NcfVariant Variant { get; init; } = NcfVariant.Neumf;
     /// <summary>GMF embedding size (predictive factors of the GMF part).</summary>
-    public int Factors { get; init; } = 32;
+    public int Factors { get; init; } = 64;
     /// <summary>MLP tower: layers[0] is the concatenated user+item embedding size, then the hidden layer sizes.</summary>
     public int[] Layers { get; init; } = [64, 32, 16, 8];
     /// <summary>Sampled negatives per positive, redrawn every epoch, never an item the user interacted with.</summary>
@@ -24,7 +27,7 @@ public sealed record NcfParameters : NeuralParameters
     /// <summary>Pre-training: weight of the GMF output layer (1 - alpha for the MLP's).</summary>
     public float Alpha { get; init; } = 0.5f;
     /// <summary>Dropout after each MLP hidden layer.</summary>
-    public float Dropout { get; init; } = 0f;
+    public float Dropout { get; init; } = 0.1f;
     /// <summary>Standard deviation of the normal initialisation of the embeddings.</summary>
     public float InitStd { get; init; } = 0.01f;
 }

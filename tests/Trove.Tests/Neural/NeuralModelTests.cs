@@ -142,6 +142,9 @@ public class NeuralModelTests
         Assert.Empty(model.ItemEncoders);
         double auc = GroupAuc(model, data);
         Assert.True(auc > 0.9, $"AUC {auc}");
+        // IEmbeddingModel: item vectors give similar items (cosine) from the same group
+        Assert.Equal(16, model.Dimensions);
+        Assert.All(model.SimilarItems(0, 5), s => Assert.Equal(0, s.Index / ItemsPerGroup));
     }
 
     [Theory]
@@ -162,6 +165,12 @@ public class NeuralModelTests
         var v = model.ItemVectorFromFeatures(fresh, 0);
         int best = Enumerable.Range(0, data.ItemCount).MaxBy(i => System.Numerics.Tensors.TensorPrimitives.Dot(v, model.ItemVector(i)));
         Assert.Equal(2, best / ItemsPerGroup);
+        // and a brand-new user described only by a taste gets that group's items first
+        var user = new FeatureTable();
+        user.Categorical["taste"] = ["g3"];
+        var uv = model.UserVectorFromFeatures(user, 0);
+        var top = Enumerable.Range(0, data.ItemCount).OrderByDescending(i => System.Numerics.Tensors.TensorPrimitives.Dot(uv, model.ItemVector(i))).Take(5);
+        Assert.All(top, i => Assert.Equal(3, i / ItemsPerGroup));
     }
 
     [Fact]
