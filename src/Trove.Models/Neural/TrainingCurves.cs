@@ -22,6 +22,15 @@ public static class TrainingCurves
                 var s = plot.Add.Scatter(finite.Select(p => p.First).ToArray(), finite.Select(p => p.Second).ToArray(), color);
                 s.LineWidth = 2; s.MarkerSize = 6;
             }
+            if (finite.Length > 0)
+            {
+                double lo = finite.Min(p => p.Second), hi = finite.Max(p => p.Second);
+                if (hi - lo <= 1e-12 * Math.Max(1, Math.Abs(hi)))
+                {
+                    double pad = lo == 0 ? 1 : Math.Abs(lo) * 0.1;
+                    plot.Axes.SetLimitsY(lo - pad, hi + pad);
+                }
+            }
             plot.YLabel(label);
             plot.XLabel("epoch");
             if (index == 0) plot.Title(title);
@@ -34,7 +43,13 @@ public static class TrainingCurves
         using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, panel * 3));
         surface.Canvas.Clear(SkiaSharp.SKColors.White);
         for (int i = 0; i < 3; i++)
-            plots[i].Render(surface.Canvas, new ScottPlot.PixelRect(new ScottPlot.Pixel(0, i * panel), new ScottPlot.PixelSize(width, panel)));
+        {
+            // each panel on its own surface (Render clears the whole canvas it is given), then stacked
+            using var part = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, panel));
+            plots[i].Render(part);
+            using var snapshot = part.Snapshot();
+            surface.Canvas.DrawImage(snapshot, 0, i * panel);
+        }
         using var image = surface.Snapshot();
         using var png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
         using var file = File.Create(path);

@@ -297,6 +297,18 @@ public class NeuralModelTests
         var bytes = File.ReadAllBytes(path);
         Assert.True(bytes.Length > 10_000, $"PNG of {bytes.Length} bytes");
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+        // three stacked panels, each with its coloured curve (loss blue, metric green, learning rate orange-red)
+        using var bitmap = SkiaSharp.SKBitmap.Decode(path);
+        int panel = bitmap.Height / 3;
+        bool Has(int index, Func<SkiaSharp.SKColor, bool> colour)
+        {
+            for (int y = index * panel; y < (index + 1) * panel; y++)
+                for (int x = 0; x < bitmap.Width; x++) if (colour(bitmap.GetPixel(x, y))) return true;
+            return false;
+        }
+        Assert.True(Has(0, c => c.Blue > 200 && c.Red < 60 && c.Green < 60), "loss panel");
+        Assert.True(Has(1, c => c.Green > 100 && c.Red < 60 && c.Blue < 60), "validation panel");
+        Assert.True(Has(2, c => c.Red > 200 && c.Green is > 40 and < 120 && c.Blue < 60), "learning-rate panel");
     }
 
     private sealed class ListProgress(List<string> lines) : IProgressReporter
