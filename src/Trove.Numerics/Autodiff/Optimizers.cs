@@ -83,7 +83,7 @@ public sealed class Adam(float learningRate = 1e-3f, float beta1 = 0.9f, float b
 }
 
 /// <summary>Adagrad (Duchi et al. 2011): per-coordinate steps lr / sqrt(sum of squared gradients).</summary>
-public sealed class Adagrad(float learningRate = 0.05f, float initialAccumulator = 0.1f, float epsilon = 1e-10f, float weightDecay = 0f)
+public sealed class Adagrad(float learningRate = 0.05f, float initialAccumulator = 0f, float epsilon = 1e-10f, float weightDecay = 0f)
     : Optimizer(learningRate, weightDecay)
 {
     public float InitialAccumulator { get; } = initialAccumulator;

@@ -288,6 +288,30 @@ public class NeuralModelTests
     }
 
     [Fact]
+    public void Parameters_bind_from_key_value_settings()
+    {
+        var ncf = (Ncf)BuiltInAlgorithms.Registry.Create("ncf", new Dictionary<string, string>
+        {
+            ["variant"] = "mlp", ["layers"] = "32,16,8", ["negatives"] = "2", ["lr_schedule"] = "cosine", ["optimizer"] = "adagrad", ["pretrain"] = "true",
+        });
+        Assert.Equal(NcfVariant.Mlp, ncf.Params.Variant);
+        Assert.Equal([32, 16, 8], ncf.Params.Layers);
+        Assert.Equal(2, ncf.Params.Negatives);
+        Assert.Equal(LearningRateSchedule.Cosine, ncf.Params.LrSchedule);
+        Assert.Equal(OptimizerKind.Adagrad, ncf.Params.Optimizer);
+        var tt = (TwoTower)BuiltInAlgorithms.Registry.Create("twotower", new Dictionary<string, string> { ["fusion"] = "attention", ["loss"] = "bce", ["encoders"] = "builtin", ["hidden"] = "64,32" });
+        Assert.Equal(TowerFusion.Attention, tt.Params.Fusion);
+        Assert.Equal(TwoTowerLoss.Bce, tt.Params.Loss);
+        Assert.Equal(FeatureEncoding.Builtin, tt.Params.Encoders);
+        Assert.Equal([64, 32], tt.Params.Hidden);
+        // an Adagrad + cosine-schedule GMF run learns (the Adagrad path end to end)
+        var data = Toy();
+        var m = new Ncf(ncf.Params with { Variant = NcfVariant.Gmf, Factors = 8, Pretrain = false, Epochs = 30, LearningRate = 0.1f, Validation = false, BatchSize = 64, InitStd = 0.1f });
+        m.Fit(data, Ctx());
+        Assert.True(GroupAuc(m, data) > 0.9, $"AUC {GroupAuc(m, data)}");
+    }
+
+    [Fact]
     public void Curves_png_is_written()
     {
         var data = Toy();
