@@ -15,6 +15,9 @@ public enum FeatureEncoding { Content, Builtin }
 
 public sealed record TwoTowerParameters : NeuralParameters
 {
+    /// <summary>Learning rate 0.003 by default (tuned on ncf-ml-100k: HR@10 0.588 vs 0.550 at 0.001).</summary>
+    public TwoTowerParameters() { LearningRate = 3e-3f; }
+
     /// <summary>Size of the final user and item vectors (the dot-product space).</summary>
     public int Dimensions { get; init; } = 64;
     /// <summary>Size of the ID embedding and of each feature encoder's output.</summary>
