@@ -109,7 +109,10 @@ public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<Nc
             CopyFromPretrained(gmf, mlp);
         }
         else Initialise(context.Seed);
-        Train(this, Params, context, validate, metric, $"ncf-{Params.Variant.ToString().ToLowerInvariant()}");
+        string name = $"ncf-{Params.Variant.ToString().ToLowerInvariant()}";
+        Train(this, Params, context, validate, metric, name);
+        if (!(Params.Pretrain && Params.Variant == NcfVariant.Neumf))
+            RefitOnAllData(holdout, this, context, name, () => { _train = data.UserItems; Initialise(context.Seed); });
     }
 
     private void CopyFromPretrained(Ncf gmf, Ncf mlp)

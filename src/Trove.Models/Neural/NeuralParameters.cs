@@ -23,6 +23,13 @@ public abstract record NeuralParameters
     public bool Validation { get; init; } = true;
     /// <summary>Epochs without validation improvement before stopping (0: never stop early). The best weights are kept.</summary>
     public int Patience { get; init; } = 3;
+    /// <summary>
+    /// After early stopping on the internal hold-out, train again from the same initialisation on all
+    /// the data (hold-out included) for the best number of epochs. The hold-out holds each user's most
+    /// recent interaction, the most informative one; refitting costs a second training run.
+    /// Not used with a caller's validation hook or with NeuMF pre-training.
+    /// </summary>
+    public bool Refit { get; init; } = true;
     /// <summary>Sampled negatives per validation user (internal hold-out only).</summary>
     public int ValidationNegatives { get; init; } = 99;
     /// <summary>When set, a PNG with loss, validation metric and learning rate per epoch is written there.</summary>

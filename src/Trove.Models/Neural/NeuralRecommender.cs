@@ -62,6 +62,29 @@ public abstract class NeuralRecommender<TParameters>(TParameters? parameters) : 
 
     internal void RecordHistory(List<EpochRecord> history) => _history = history;
 
+    /// <summary>Epochs of the refit on all data after the hold-out run (0 when there was none).</summary>
+    public int RefitEpochs { get; private set; }
+
+    /// <summary>
+    /// When the internal hold-out chose the number of epochs and <see cref="NeuralParameters.Refit"/> is
+    /// on: re-initialises (<paramref name="reset"/>, which also switches to the full training matrix) and
+    /// trains on all data for the best epoch count. The hold-out run's history is kept.
+    /// </summary>
+    internal void RefitOnAllData(Holdout? holdout, ITrainable task, FitContext context, string name, Action reset)
+    {
+        RefitEpochs = 0;
+        if (!Params.Refit || holdout is null || _fixedSplit is not null) return;
+        var best = _history.Where(h => double.IsFinite(h.Validation)).MaxBy(h => h.Validation);
+        if (best is null) return;
+        var first = _history;
+        reset();
+        context.Progress.Info($"{name}: refit on all the data for {best.Epoch} epochs (best hold-out epoch)");
+        var refit = Params with { Epochs = best.Epoch, Curves = null, Validation = false };
+        TrainingLoop.Run(task, refit, context, null, name + " refit", "", 0);
+        _history = first;
+        RefitEpochs = best.Epoch;
+    }
+
     protected override void SaveModelState(ModelArchiveWriter writer)
     {
         SaveMetadata(writer);

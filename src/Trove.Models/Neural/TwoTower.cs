@@ -159,8 +159,7 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
 
     protected override void FitCore(Dataset data, FitContext context)
     {
-        var (train, _, validate, metric) = PrepareValidation(data, context);
-        _train = train;
+        var (train, holdout, validate, metric) = PrepareValidation(data, context);
         _userFeatures = Params.UseFeatures ? data.UserFeatures : new FeatureTable();
         _itemFeatures = Params.UseFeatures ? data.ItemFeatures : new FeatureTable();
         int d = Params.EmbeddingDim;
@@ -172,15 +171,22 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
             return list;
         }
         Build(data.UserCount, data.ItemCount, Embedders(_userFeatures, data.Users, "user"), Embedders(_itemFeatures, data.Items, "item"));
-        Initialise(context.Seed);
-        _userKnown = new bool[_users]; _itemKnown = new bool[_items];
-        var popularity = new double[_items];
-        for (int u = 0; u < train.Rows; u++)
-            foreach (int i in train.RowIndices(u)) { _userKnown[u] = true; _itemKnown[i] = true; popularity[i]++; }
-        double total = Math.Max(1, train.NonZeros);
-        _logQ = popularity.Select(c => (float)Math.Log(Math.Max(c, 1) / total)).ToArray();
+        void Prepare(CsrMatrix matrix)
+        {
+            _train = matrix;
+            Initialise(context.Seed);
+            _userKnown = new bool[_users]; _itemKnown = new bool[_items];
+            var popularity = new double[_items];
+            for (int u = 0; u < matrix.Rows; u++)
+                foreach (int i in matrix.RowIndices(u)) { _userKnown[u] = true; _itemKnown[i] = true; popularity[i]++; }
+            double total = Math.Max(1, matrix.NonZeros);
+            _logQ = popularity.Select(c => (float)Math.Log(Math.Max(c, 1) / total)).ToArray();
+        }
+        Prepare(train);
         Func<double>? wrapped = validate is null ? null : () => { ComputeVectors(); return validate(); };
-        Train(this, Params, context, wrapped, metric, $"twotower-{Params.Fusion.ToString().ToLowerInvariant()}");
+        string name = $"twotower-{Params.Fusion.ToString().ToLowerInvariant()}";
+        Train(this, Params, context, wrapped, metric, name);
+        RefitOnAllData(holdout, this, context, name, () => Prepare(data.UserItems));
         ComputeVectors();
     }
 

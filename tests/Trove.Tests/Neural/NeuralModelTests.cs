@@ -311,6 +311,30 @@ public class NeuralModelTests
         Assert.True(GroupAuc(m, data) > 0.9, $"AUC {GroupAuc(m, data)}");
     }
 
+    [Theory]
+    [InlineData("ncf")]
+    [InlineData("twotower")]
+    public void Refit_retrains_on_all_data_for_the_best_hold_out_epoch_count(string algorithm)
+    {
+        var data = Toy();
+        var lines = new List<string>();
+        IRecommender Fit(bool refit)
+        {
+            var m = BuiltInAlgorithms.Registry.Create(algorithm, new Dictionary<string, string> { ["epochs"] = "4", ["patience"] = "0", ["refit"] = refit.ToString() });
+            m.Fit(data, Ctx() with { Progress = new ListProgress(lines) });
+            return m;
+        }
+        dynamic withRefit = Fit(true), without = Fit(false);
+        var history = (IReadOnlyList<EpochRecord>)withRefit.History;
+        int best = history.MaxBy(h => h.Validation)!.Epoch;
+        Assert.Equal(best, (int)withRefit.RefitEpochs);
+        Assert.Equal(0, (int)without.RefitEpochs);
+        Assert.Equal(4, history.Count); // the hold-out run's curve is kept
+        Assert.Contains(lines, l => l.Contains($"refit on all the data for {best} epochs"));
+        float[][] a = AllScores((IRecommender)withRefit, 2, data.ItemCount), b = AllScores((IRecommender)without, 2, data.ItemCount);
+        Assert.NotEqual(a, b);
+    }
+
     [Fact]
     public void Curves_png_is_written()
     {
