@@ -37,6 +37,7 @@ internal static class TrainingLoop
             : new Adam(p.LearningRate, weightDecay: p.WeightDecay);
         var history = new List<EpochRecord>();
         var parameters = task.Parameters;
+        foreach (var q in parameters) q.ResetOptimizerState(); // a new optimizer starts from fresh moments
         float[][]? best = null;
         double bestMetric = double.NegativeInfinity;
         int sinceBest = 0;

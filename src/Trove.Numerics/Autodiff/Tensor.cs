@@ -61,6 +61,14 @@ public sealed class Parameter
     internal float[]? State1 { get; set; }
     internal float[]? State2 { get; set; }
 
+    /// <summary>Forgets optimizer state (moments, accumulators) and gradients, for a fresh optimizer.</summary>
+    public void ResetOptimizerState()
+    {
+        State1 = null; State2 = null;
+        Array.Clear(Grad);
+        if (Sparse) { Array.Clear(_touched); _touchedRows.Clear(); }
+    }
+
     /// <summary>Rows of a sparse parameter that have gradient since the last <see cref="ZeroGrad"/>.</summary>
     public IReadOnlyList<int> TouchedRows => _touchedRows;
 

@@ -30,6 +30,18 @@ public class OptimizerTests
     }
 
     [Fact]
+    public void A_new_optimizer_after_reset_starts_from_fresh_moments()
+    {
+        var p = new Parameter("w", 1, 1);
+        var first = new Adam(0.1f);
+        for (int i = 0; i < 5; i++) { p.Grad[0] = 1f; first.Step([p]); }
+        p.ResetOptimizerState();
+        p.Value[0] = 1f; p.Grad[0] = -0.5f;
+        new Adam(0.1f).Step([p]);
+        Assert.Equal(1.1f, p.Value[0], 5); // a first Adam step moves by lr * sign(g), whatever came before
+    }
+
+    [Fact]
     public void Adagrad_steps_match_hand_computation()
     {
         var p = new Parameter("w", 1, 1);
