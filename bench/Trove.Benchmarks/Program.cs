@@ -25,6 +25,9 @@ switch (mode)
     case "als-large":
         Harness.AlsLarge(rest);
         break;
+    case "chol-micro":
+        Harness.CholMicro();
+        break;
     case "ease-size":
         Harness.EaseSize(rest);
         break;
@@ -83,7 +86,8 @@ internal static class Harness
                 {
                     var (hr, ndcg) = data.Evaluate(model);
                     hrs.Add(hr); ndcgs.Add(ndcg);
-                    Console.WriteLine($"  seed {42 + s}: HR@10 {hr:F4} NDCG@10 {ndcg:F4} fit {sw.Elapsed.TotalSeconds:F3}s");
+                    var extra = model is Trove.Models.Factorization.Bpr bpr ? $", {bpr.SamplesPerSecond / 1e6:F2} M samples/s" : "";
+                    Console.WriteLine($"  seed {42 + s}: HR@10 {hr:F4} NDCG@10 {ndcg:F4} fit {sw.Elapsed.TotalSeconds:F3}s{extra}");
                 }
             }
         }
@@ -127,6 +131,30 @@ internal static class Harness
                 _ => "",
             };
             Console.WriteLine($"  {algo} {string.Join(" ", settings.Select(kv => kv.Key + "=" + kv.Value))}: fit {wall:F2}s wall, {cpuS:F2}s cpu; {per}");
+        }
+    }
+
+    public static void CholMicro()
+    {
+        int k = 64, reps = 20000;
+        var r = new Random(1);
+        var m = Enumerable.Range(0, k * k).Select(_ => (float)r.NextDouble()).ToArray();
+        var a = new float[k * k];
+        Trove.Numerics.Dense.Blas.Gemm(true, false, k, k, k, 1f, m, k, m, k, 0f, a, k);
+        for (int i = 0; i < k; i++) a[i * k + i] += k;
+        var w = new float[k * k]; var b = new float[k];
+        foreach (var pass in new[] { 1, 2 })
+        {
+            var sw = Stopwatch.StartNew();
+            for (int t = 0; t < reps; t++) { a.CopyTo(w, 0); b.AsSpan().Fill(1); Trove.Numerics.Dense.SmallCholesky.TrySolve(w, k, b); }
+            Console.WriteLine($"managed: {sw.Elapsed.TotalMilliseconds * 1000 / reps:F2} us per 64x64 solve");
+            sw.Restart();
+            for (int t = 0; t < reps; t++) { a.CopyTo(w, 0); b.AsSpan().Fill(1); Trove.Numerics.Dense.Lapack.SolvePositiveDefinite(w, k, b); }
+            Console.WriteLine($"lapack: {sw.Elapsed.TotalMilliseconds * 1000 / reps:F2} us per 64x64 solve");
+            var rows = Enumerable.Range(0, 100 * k).Select(_ => (float)r.NextDouble()).ToArray(); var wt = Enumerable.Repeat(0.5f, 100).ToArray();
+            sw.Restart();
+            for (int t = 0; t < reps / 10; t++) Trove.Numerics.Vectors.VectorKernels.AddWeightedOuterProducts(w, k, rows, wt, 100);
+            Console.WriteLine($"outer products: {sw.Elapsed.TotalMilliseconds * 1000 / (reps / 10) / 100:F3} us per row (k=64)");
         }
     }
 

@@ -20,10 +20,26 @@ public static class Program
             StatsCommand.Create(),
             SimulateCommand.Create(),
             EvaluateCommand.Create(),
+            EdaCommand.Create(),
+            ServeCommand.Create(),
+            FitCommand.Create(),
+            InferCommand.Create(),
+            SchemaCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
     }
 
-    public static int Main(string[] args) => BuildRoot().Parse(args).Invoke();
+    public static int Main(string[] args)
+    {
+        var parsed = BuildRoot().Parse(args);
+        // Usage errors (missing or malformed options) are user errors too: one line each, exit code 2.
+        if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+        {
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+            Console.Error.WriteLine("Run `trove --help` or `trove COMMAND --help` for usage.");
+            return Infrastructure.CommandRunner.UserError;
+        }
+        return parsed.Invoke();
+    }
 }

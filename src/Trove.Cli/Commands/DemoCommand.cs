@@ -71,6 +71,8 @@ public static class DemoCommand
         var result = store.Import(imported, progress);
         stdout.WriteLine($"imported {result.Interactions:N0} interactions, {result.NewUsers:N0} users, {result.NewItems:N0} items in {result.Seconds:F1}s");
         var data = store.LoadDataset(progress);
+        var eda = Trove.Reports.Eda.EdaReport.Write(data, Path.Combine(root, "eda"));
+        stdout.WriteLine($"data analysis: {eda.Figures.Count} figures, {eda.HtmlPath}");
 
         Step("3/6 split: random 20% of each user's interactions held out, full ranking over unseen items");
         var split = HoldoutProtocol.Split(data, testFraction: 0.2, seed: s.Seed);
@@ -86,6 +88,8 @@ public static class DemoCommand
         var reportMarkdown = Path.Combine(root, "evaluation.md");
         Core.Persistence.AtomicFile.WriteAllText(reportJson, ComparisonReport.ToJson(comparison));
         Core.Persistence.AtomicFile.WriteAllText(reportMarkdown, ComparisonReport.ToMarkdown(comparison));
+        var byActivity = Trove.Reports.EvaluationReports.UserActivity.Evaluate(comparison, split, new EvaluationOptions());
+        var report = Trove.Reports.EvaluationReports.EvaluationReportWriter.Write(comparison, Path.Combine(root, "report"), byActivity);
 
         var best = comparison.Models.OrderByDescending(m => m.Test.Metrics.GetValueOrDefault("ndcg@10")).First();
         Step($"5/6 retrain every model on all data; best on NDCG@10: {best.Label}");
@@ -114,6 +118,7 @@ public static class DemoCommand
               database          {dbPath} (users, items, interactions, models, {rows:N0} recommendation rows)
               models            {modelsDir}/
               evaluation        {reportJson}, {reportMarkdown}
+              report pages      {eda.HtmlPath} (data analysis), {report.Html} (charts, light/medium/heavy users)
               recommendations   {recsPath}
             try: trove recommend --model {bestPath} --user {model.Users[0]}
             """);

@@ -46,6 +46,8 @@ public static class EvaluateCommand
         public int Threads { get; init; } = Environment.ProcessorCount;
         public string? Json { get; init; }
         public string? Markdown { get; init; }
+        /// <summary>Folder for the HTML/markdown/JSON report with bar charts and the light/medium/heavy user breakdown.</summary>
+        public string? Report { get; init; }
     }
 
     public static Command Create()
@@ -68,9 +70,10 @@ public static class EvaluateCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var markdown = new Option<string?>("--markdown") { Description = "Also write the results as a markdown table to this file." };
+        var report = new Option<string?>("--report") { Description = "Also write a report folder: index.html with bar charts per metric and K, metrics of light/medium/heavy users, report.md and report.json." };
 
         var command = new Command("evaluate", "Train models on a split and compare HR, NDCG, recall, precision, MAP, MRR, AUC and coverage side by side.");
-        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown })
+        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown, report })
             command.Options.Add(o);
         dataOptions.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() => Run(new Settings
@@ -82,7 +85,7 @@ public static class EvaluateCommand
             Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
             Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
             Global = r.GetValue(global), Cut = r.GetValue(cut), SampledNegatives = r.GetValue(sampled), Threads = r.GetValue(threads),
-            Json = r.GetValue(json), Markdown = r.GetValue(markdown),
+            Json = r.GetValue(json), Markdown = r.GetValue(markdown), Report = r.GetValue(report),
         }, Console.Out, new ConsoleProgress())));
         return command;
     }
@@ -101,6 +104,13 @@ public static class EvaluateCommand
         output.Write(ComparisonReport.ToText(result));
         if (s.Json is { } jsonPath) { WriteFile(jsonPath, ComparisonReport.ToJson(result)); progress.Info($"wrote {jsonPath}"); }
         if (s.Markdown is { } mdPath) { WriteFile(mdPath, ComparisonReport.ToMarkdown(result)); progress.Info($"wrote {mdPath}"); }
+        if (s.Report is { } reportDir)
+        {
+            progress.Info("evaluating light, medium and heavy users separately");
+            var breakdown = Trove.Reports.EvaluationReports.UserActivity.Evaluate(result, split, options);
+            var files = Trove.Reports.EvaluationReports.EvaluationReportWriter.Write(result, reportDir, breakdown);
+            progress.Info($"wrote {files.Figures.Count} charts, {Path.GetFileName(files.Markdown)}, {Path.GetFileName(files.Json)} and {files.Html}");
+        }
         return 0;
     }
 

@@ -31,10 +31,15 @@ public static class SimulateCommand
         var negatives = new Option<int>("--negatives-per-user") { Description = "Write negatives.csv with this many never-touched exposed items per user.", DefaultValueFactory = _ => 0 };
         var eventMix = new Option<string?>("--event-mix") { Description = "Event shares, e.g. view=0.6,add_to_cart=0.2,purchase=0.15,rating=0.05." };
         var threads = new Option<int>("--threads") { Description = "Worker threads (the output does not depend on it).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var revisit = new Option<double>("--revisit-share") { Description = "Share of funnels that return to an item the user already viewed.", DefaultValueFactory = _ => d.RevisitShare };
+        var perSession = new Option<int>("--events-per-session") { Description = "About one session per this many events of a user (0 = funnels spread uniformly over the window).", DefaultValueFactory = _ => d.EventsPerSession };
+        var noDailyCycle = new Option<bool>("--no-daily-cycle") { Description = "Spread events uniformly over the hours of the day (default: busy evenings, quiet nights, UTC)." };
         var noDiagnostics = new Option<bool>("--no-diagnostics") { Description = "Skip the collaborative-filtering viability report." };
+        var format = new Option<string>("--format") { Description = "csv (interactions.csv, items.csv, users.csv) or json (the universal JSON format: data.json, or --out FILE.json).", DefaultValueFactory = _ => "csv" };
+        format.AcceptOnlyFromAmong("csv", "json");
 
         var command = new Command("simulate", "Write a realistic synthetic data set (interactions.csv, items.csv, users.csv) when no real data exists.");
-        foreach (var option in new Option[] { users, items, seed, output, exponent, min, max, mean, taste, brandShare, recency, days, endDate, categories, brands, negatives, eventMix, threads, noDiagnostics })
+        foreach (var option in new Option[] { users, items, seed, output, exponent, min, max, mean, taste, brandShare, recency, days, endDate, categories, brands, negatives, eventMix, revisit, perSession, noDailyCycle, threads, noDiagnostics, format })
             command.Options.Add(option);
 
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -47,6 +52,7 @@ public static class SimulateCommand
                 TasteShare = parse.GetValue(taste), BrandShare = parse.GetValue(brandShare), RecencyDecay = parse.GetValue(recency),
                 Days = parse.GetValue(days),
                 NegativesPerUser = parse.GetValue(negatives), Threads = parse.GetValue(threads),
+                RevisitShare = parse.GetValue(revisit), EventsPerSession = parse.GetValue(perSession), DailyCycle = !parse.GetValue(noDailyCycle),
             };
             options = CountOrNames(parse.GetValue(categories)!, "--categories", out var categoryNames) is int nc
                 ? options with { Categories = nc } : options with { CategoryNames = categoryNames };
@@ -55,19 +61,26 @@ public static class SimulateCommand
             if (parse.GetValue(endDate) is { } end) options = options with { EndDate = ParseEndDate(end) };
             if (parse.GetValue(eventMix) is { } mix) options = options with { EventMix = EventMix.Parse(mix) };
             string dir = parse.GetValue(output)!;
-            Run(options, dir, !parse.GetValue(noDiagnostics), Console.Out);
+            Run(options, dir, !parse.GetValue(noDiagnostics), Console.Out, parse.GetValue(format)!);
         }));
         return command;
     }
 
     /// <summary>Simulates, writes the files into <paramref name="directory"/> and prints a summary (and the diagnostics) to <paramref name="stdout"/>.</summary>
-    public static SimulationDiagnostics? Run(SimulationOptions options, string directory, bool diagnostics, TextWriter stdout)
+    public static SimulationDiagnostics? Run(SimulationOptions options, string directory, bool diagnostics, TextWriter stdout, string format = "csv")
     {
         var progress = new ConsoleProgress();
         var clock = Stopwatch.StartNew();
         var result = new InteractionSimulator(options).Run(progress);
         var generated = clock.Elapsed;
-        var files = SimulationCsv.WriteAll(result, directory, progress);
+        IReadOnlyList<string> files;
+        if (format == "json")
+        {
+            var path = directory.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? directory : Path.Combine(directory, "data.json");
+            Trove.Data.Formats.UniversalJsonWriter.Write(result.ToDataset(), path);
+            files = [path];
+        }
+        else files = SimulationCsv.WriteAll(result, directory, progress);
         var written = clock.Elapsed;
         stdout.WriteLine(string.Format(CultureInfo.InvariantCulture,
             "simulated {0:N0} interactions for {1:N0} users and {2:N0} items (seed {3}) in {4:F1}s; wrote {5} in {6:F1}s",

@@ -88,8 +88,9 @@ public sealed class DataOptions
                 : "Give either --data or --db, not both.");
         if (db is not null)
         {
-            if (!File.Exists(db)) throw new TroveException($"Database '{db}' does not exist. Create one with: trove import --data PATH --db {db}");
-            using var store = SqliteStore.Open(db, createIfMissing: false);
+            if (!InteractionStores.IsPostgres(db) && !File.Exists(db))
+                throw new TroveException($"Database '{db}' does not exist. Create one with: trove import --data PATH --db {db}");
+            using var store = InteractionStores.Open(db, createIfMissing: false);
             var dataset = store.LoadDataset(progress);
             if (requireInteractions && dataset.Interactions.Count == 0)
                 throw new TroveException($"Database '{db}' has no interactions. Import some with: trove import --data PATH --db {db}");

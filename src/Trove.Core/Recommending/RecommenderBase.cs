@@ -13,7 +13,7 @@ namespace Trove.Core.Recommending;
 /// items and for history-based scoring), applies filters, selects top-K and saves the matrix with
 /// the model. An algorithm supplies <see cref="FitCore"/>, <see cref="ScoreAllItems"/> and its state.
 /// </summary>
-public abstract class RecommenderBase<TParameters> : IRecommender where TParameters : class, new()
+public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInteractions where TParameters : class, new()
 {
     protected RecommenderBase(TParameters? parameters) => Params = parameters ?? new TParameters();
 

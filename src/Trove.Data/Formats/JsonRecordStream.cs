@@ -56,7 +56,13 @@ public sealed class JsonRecordStream : IDisposable
         }
         int n = _stream.Read(_buffer, _end, _buffer.Length - _end);
         if (n == 0) _eof = true;
-        else { _end += n; BytesRead += n; }
+        else
+        {
+            bool first = BytesRead == 0;
+            _end += n; BytesRead += n;
+            // Skip a UTF-8 byte order mark (Utf8JsonReader rejects it).
+            if (first && _end >= 3 && _buffer[0] == 0xEF && _buffer[1] == 0xBB && _buffer[2] == 0xBF) _start = 3;
+        }
         return true;
     }
 

@@ -67,8 +67,8 @@ public static class UniversalJsonReader
     }
 
     /// <summary>
-    /// The records of a file, lazily, in file order: <see cref="EntityRecord"/>s of user_data and
-    /// item_data and <see cref="InteractionRecord"/>s. Nothing past the current record is read.
+    /// The records of a file, lazily, in file order: <see cref="UniversalEntityRecord"/>s of user_data and
+    /// item_data and <see cref="UniversalInteractionRecord"/>s. Nothing past the current record is read.
     /// </summary>
     public static IEnumerable<UniversalRecord> ReadRecords(string path, int bufferSize = 1 << 16)
     {
@@ -155,13 +155,13 @@ public sealed class UniversalDatasetBuilder(string source, UniversalJsonOptions?
     {
         switch (record)
         {
-            case EntityRecord e when e.Section == UniversalRecordParser.Users: AddEntity(e, _users, _userListed, _userColumns); break;
-            case EntityRecord e: AddEntity(e, _items, _itemListed, _itemColumns); break;
-            case InteractionRecord i: AddInteraction(i); break;
+            case UniversalEntityRecord e when e.Section == UniversalRecordParser.Users: AddEntity(e, _users, _userListed, _userColumns); break;
+            case UniversalEntityRecord e: AddEntity(e, _items, _itemListed, _itemColumns); break;
+            case UniversalInteractionRecord i: AddInteraction(i); break;
         }
     }
 
-    private void AddEntity(EntityRecord e, IdMap ids, List<bool> listed, ColumnBuilder columns)
+    private void AddEntity(UniversalEntityRecord e, IdMap ids, List<bool> listed, ColumnBuilder columns)
     {
         int row = ids.GetOrAdd(e.Id);
         while (listed.Count <= row) listed.Add(false);
@@ -171,7 +171,7 @@ public sealed class UniversalDatasetBuilder(string source, UniversalJsonOptions?
         foreach (var f in e.Features) columns.Set(f, row);
     }
 
-    private void AddInteraction(InteractionRecord i)
+    private void AddInteraction(UniversalInteractionRecord i)
     {
         if (_options.RequireKnownIds)
         {

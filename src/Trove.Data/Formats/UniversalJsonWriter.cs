@@ -24,8 +24,8 @@ public static partial class UniversalJsonWriter
     public static void Write(Dataset data, Stream stream, EventWeights? eventWeights = null)
     {
         eventWeights ??= EventWeights.Default;
-        using var buffered = new BufferedStream(stream, 1 << 16);
-        using var w = new Utf8JsonWriter(buffered, new JsonWriterOptions { Indented = false, SkipValidation = true });
+        var buffered = new BufferedStream(stream, 1 << 16); // not disposed: that would close the caller's stream
+        using var w = new Utf8JsonWriter(buffered, new JsonWriterOptions { Indented = false, SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         void Raw(string s) { w.Flush(); buffered.Write(System.Text.Encoding.UTF8.GetBytes(s)); }
 
         Raw("{\n\"user_data\": [");

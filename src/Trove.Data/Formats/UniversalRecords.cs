@@ -55,7 +55,7 @@ public abstract class UniversalRecord
 }
 
 /// <summary>An element of user_data or item_data.</summary>
-public sealed class EntityRecord : UniversalRecord
+public sealed class UniversalEntityRecord : UniversalRecord
 {
     public required string Id { get; init; }
     public required List<FeatureValue> Features { get; init; }
@@ -64,7 +64,7 @@ public sealed class EntityRecord : UniversalRecord
 }
 
 /// <summary>An element of interactions.</summary>
-public sealed class InteractionRecord : UniversalRecord
+public sealed class UniversalInteractionRecord : UniversalRecord
 {
     public required string UserId { get; init; }
     public required string ItemId { get; init; }
@@ -85,7 +85,9 @@ internal static class UniversalRecordParser
     private ref struct Ctx
     {
         public string File;
-        public string Where;
+        public string Section;
+        public long Index;
+        public readonly string Where => $"{Section}[{Index}]";
         public long Line;
         public ReadOnlySpan<byte> Bytes;
 
@@ -130,9 +132,9 @@ internal static class UniversalRecordParser
         return id;
     }
 
-    public static EntityRecord ParseEntity(string file, string section, long index, ReadOnlySpan<byte> bytes, long line)
+    public static UniversalEntityRecord ParseEntity(string file, string section, long index, ReadOnlySpan<byte> bytes, long line)
     {
-        var c = new Ctx { File = file, Where = $"{section}[{index}]", Line = line, Bytes = bytes };
+        var c = new Ctx { File = file, Section = section, Index = index, Line = line, Bytes = bytes };
         string idKey = section == Users ? "user_id" : "item_id";
         var r = Reader(bytes);
         Read(ref r, ref c, idKey);
@@ -174,7 +176,7 @@ internal static class UniversalRecordParser
         {
             throw new DataFormatException(file, line, $"{c.Where}.{idKey}", $"missing {idKey}.");
         }
-        return new EntityRecord { Section = section, Index = index, Line = line, Id = id, Features = features, UnknownKeys = unknown };
+        return new UniversalEntityRecord { Section = section, Index = index, Line = line, Id = id, Features = features, UnknownKeys = unknown };
     }
 
     private static FeatureValue ReadFeature(ref Utf8JsonReader r, ref Ctx c, FeatureGroup group, string name, string field)
@@ -263,9 +265,9 @@ internal static class UniversalRecordParser
         return false;
     }
 
-    public static InteractionRecord ParseInteraction(string file, long index, ReadOnlySpan<byte> bytes, long line)
+    public static UniversalInteractionRecord ParseInteraction(string file, long index, ReadOnlySpan<byte> bytes, long line)
     {
-        var c = new Ctx { File = file, Where = $"{Interactions}[{index}]", Line = line, Bytes = bytes };
+        var c = new Ctx { File = file, Section = Interactions, Index = index, Line = line, Bytes = bytes };
         var r = Reader(bytes);
         Read(ref r, ref c, "user_id");
         string? user = null, item = null, type = null;
@@ -275,7 +277,9 @@ internal static class UniversalRecordParser
         {
             Read(ref r, ref c, "user_id");
             if (r.TokenType == JsonTokenType.EndObject) break;
-            var key = r.GetString()!;
+            // Known keys without allocating; others (any case) through a string.
+            var key = r.ValueTextEquals("user_id"u8) ? "user_id" : r.ValueTextEquals("item_id"u8) ? "item_id"
+                : r.ValueTextEquals("interaction_type"u8) ? "interaction_type" : r.ValueTextEquals("timestamp"u8) ? "timestamp" : r.GetString()!;
             switch (key.ToLowerInvariant())
             {
                 case "user_id": user = ReadId(ref r, ref c, key); break;
@@ -294,6 +298,12 @@ internal static class UniversalRecordParser
                     {
                         if (!r.TryGetInt64(out long ts)) { double d = ReadNumber(ref r, ref c, key); ts = (long)d; }
                         timestamp = ts;
+                    }
+                    else if (r.TokenType == JsonTokenType.String && r.TryGetDateTime(out var dt))
+                    {
+                        // Fast path for ISO-8601; no offset means UTC, an offset is honoured.
+                        if (dt.Kind == DateTimeKind.Unspecified) dt = DateTime.SpecifyKind(dt, DateTimeKind.Utc);
+                        timestamp = new DateTimeOffset(dt.ToUniversalTime()).ToUnixTimeSeconds();
                     }
                     else if (r.TokenType == JsonTokenType.String)
                     {
@@ -321,6 +331,6 @@ internal static class UniversalRecordParser
         }
         if (user is null) throw new DataFormatException(file, line, $"{c.Where}.user_id", "missing user_id.");
         if (item is null) throw new DataFormatException(file, line, $"{c.Where}.item_id", "missing item_id.");
-        return new InteractionRecord { Section = Interactions, Index = index, Line = line, UserId = user, ItemId = item, InteractionType = type, Timestamp = timestamp, Score = score, Weight = weight };
+        return new UniversalInteractionRecord { Section = Interactions, Index = index, Line = line, UserId = user, ItemId = item, InteractionType = type, Timestamp = timestamp, Score = score, Weight = weight };
     }
 }

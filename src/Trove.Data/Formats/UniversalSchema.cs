@@ -66,7 +66,7 @@ public sealed class UniversalSchemaBuilder
 
     public void Add(UniversalRecord record)
     {
-        if (record is InteractionRecord i)
+        if (record is UniversalInteractionRecord i)
         {
             _interactions++;
             var type = i.InteractionType ?? "(none)";
@@ -74,7 +74,7 @@ public sealed class UniversalSchemaBuilder
             if (i.Timestamp is long t) { _withTime++; _minTime = Math.Min(_minTime, t); _maxTime = Math.Max(_maxTime, t); }
             return;
         }
-        var e = (EntityRecord)record;
+        var e = (UniversalEntityRecord)record;
         var stats = e.Section == UniversalRecordParser.Users ? _users : _items;
         if (e.Section == UniversalRecordParser.Users) _userRecords++; else _itemRecords++;
         if (e.UnknownKeys is { } unknown) foreach (var k in unknown) _ignored.Add($"{e.Section}.{k}");

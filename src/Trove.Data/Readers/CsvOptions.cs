@@ -6,7 +6,9 @@ namespace Trove.Data.Readers;
 
 /// <summary>
 /// Which header names hold which field of an interactions CSV. Only user and item are required;
-/// score, timestamp and event are used when the header has them. Names match case-insensitively.
+/// score, timestamp and event are used when the header has them. Names match case-insensitively; a column
+/// left at its default name also accepts a common alternative (user_id/userId, item_id/itemId, rating,
+/// time/ts, event_type) when the default is absent.
 /// </summary>
 public sealed record CsvColumns
 {

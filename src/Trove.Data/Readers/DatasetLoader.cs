@@ -44,10 +44,13 @@ public static class DatasetLoader
             p => (File.Exists(p) && new[] { ".csv", ".tsv", ".txt" }.Any(e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
                  || (Directory.Exists(p) && File.Exists(Path.Combine(p, "interactions.csv"))),
             LoadCsv),
-        new("movielens", "a MovieLens folder (ml-100k: u.data, u.item, u.user; ml-1m: ratings.dat, movies.dat, users.dat)",
+        new("movielens", "a MovieLens folder (ml-100k: u.data, u.item, u.user; ml-1m: ratings.dat, movies.dat, users.dat) or one of its ratings files (u.data, u1.base, ratings.dat)",
             MovieLensReader.IsMovieLens, (p, o, progress) => MovieLensReader.Read(p, o.RequireInteractions, progress)),
         new("lastfm", "a HetRec Last.fm folder (user_artists.dat, artists.dat, tags.dat, user_taggedartists.dat)",
             LastFmReader.IsLastFm, (p, o, progress) => LastFmReader.Read(p, o.RequireInteractions, progress)),
+        new("json", "a .json file in the universal format (user_data, item_data, interactions)",
+            p => File.Exists(p) && p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && Trove.Data.Formats.UniversalJsonReader.LooksLikeUniversalJson(p),
+            (p, o, progress) => Trove.Data.Formats.UniversalJsonReader.Read(p, new Trove.Data.Formats.UniversalJsonOptions { EventWeights = o.Csv.EventWeights })),
     ];
 
     private static readonly object Gate = new();

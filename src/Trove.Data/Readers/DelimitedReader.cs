@@ -26,6 +26,12 @@ public sealed class DelimitedReader : IDisposable
     private (int Start, int Length)[] _fields = new (int, int)[16];
     private long _nextLine = 1;
 
+    /// <summary>Longest record accepted (in characters); longer ones are almost always an unterminated quote.</summary>
+    public const int MaxRecordChars = 1 << 24;
+
+    /// <summary>File name used in error messages.</summary>
+    public string Name { get; init; } = "input";
+
     public DelimitedReader(TextReader reader, char delimiter = ',', bool quoting = true, int bufferSize = 1 << 16)
     {
         _reader = reader;
@@ -39,7 +45,7 @@ public sealed class DelimitedReader : IDisposable
     public static DelimitedReader Open(string path, char delimiter = ',', bool quoting = true, Encoding? encoding = null)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        return new DelimitedReader(new StreamReader(stream, encoding ?? Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16), delimiter, quoting);
+        return new DelimitedReader(new StreamReader(stream, encoding ?? Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16), delimiter, quoting) { Name = path };
     }
 
     public char Delimiter
@@ -170,7 +176,8 @@ public sealed class DelimitedReader : IDisposable
                 else
                 {
                     if (!_eof) return -1;
-                    contentEnd = end; q = end; // unterminated quote: the rest of the input
+                    throw new Trove.Core.Errors.DataFormatException(Name, line, null,
+                        "unterminated quoted field: a field starts with '\"' but its closing quote is missing.");
                 }
                 line += CountLineBreaks(buf.AsSpan(p + 1, contentEnd - p - 1));
                 if (hasEscapes) { if (escaped < _escaped.Length) _escaped[escaped] = field; escaped++; }
@@ -282,6 +289,9 @@ public sealed class DelimitedReader : IDisposable
         }
         else if (remaining == _buf.Length)
         {
+            if (_buf.Length >= MaxRecordChars)
+                throw new Trove.Core.Errors.DataFormatException(Name, _nextLine, null,
+                    $"a record is longer than {MaxRecordChars:N0} characters: probably an unterminated quoted field.");
             Array.Resize(ref _buf, _buf.Length * 2);
         }
         int read = _reader.Read(_buf, _end, _buf.Length - _end);

@@ -33,22 +33,18 @@ public static class InteractionCsvReader
     {
         using var parser = new InteractionCsvParser(path, options ?? CsvOptions.Default, progress);
         var log = builder.Interactions;
-        var events = new Dictionary<string, short>(StringComparer.OrdinalIgnoreCase);
-        var eventLookup = events.GetAlternateLookup<ReadOnlySpan<char>>();
+        var events = new SmallSpanCache<short>();
         long rows = 0;
         while (parser.Next())
         {
             int u = builder.Users.GetOrAdd(parser.User);
             int i = builder.Items.GetOrAdd(parser.Item);
             short e = -1;
-            if (!parser.Event.IsEmpty)
+            var ev = parser.Event;
+            if (!ev.IsEmpty && !events.TryGet(ev, out e))
             {
-                if (!eventLookup.TryGetValue(parser.Event, out e))
-                {
-                    var name = new string(parser.Event);
-                    e = log.EventIndex(name);
-                    events[name] = e;
-                }
+                e = log.EventIndex(new string(ev));
+                events.Add(ev, e);
             }
             if (parser.HasScoreColumn) log.Add(u, i, parser.Weight, parser.Timestamp, e, parser.HasScore ? parser.Score : float.NaN);
             else log.Add(u, i, parser.Weight, parser.Timestamp, e);
@@ -92,8 +88,7 @@ public sealed class InteractionCsvParser : IDisposable
     private readonly CsvOptions _options;
     private readonly int _user, _item, _score, _time, _event, _minFields;
     private readonly string[] _header;
-    private readonly Dictionary<string, float>.AlternateLookup<ReadOnlySpan<char>> _weights;
-    private readonly Dictionary<string, float> _weightCache = new(StringComparer.OrdinalIgnoreCase);
+    private readonly SmallSpanCache<float> _weights = new();
     private readonly FileStream? _stream;
     private readonly IProgressTask? _task;
     private long _reported;
@@ -104,7 +99,7 @@ public sealed class InteractionCsvParser : IDisposable
         _options = options;
         if (!File.Exists(path)) throw new TroveException($"File '{path}' does not exist.");
         _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-        _reader = new DelimitedReader(new StreamReader(_stream, options.Encoding ?? Encoding.UTF8, true, 1 << 16), ',', true, 1 << 17);
+        _reader = new DelimitedReader(new StreamReader(_stream, options.Encoding ?? Encoding.UTF8, true, 1 << 16), ',', true, 1 << 17) { Name = path };
         try
         {
             var delimiter = options.Delimiter ?? _reader.DetectDelimiter();
@@ -123,8 +118,7 @@ public sealed class InteractionCsvParser : IDisposable
             _time = Find(c.Timestamp, false);
             _event = Find(c.Event, false);
             _minFields = Math.Max(Math.Max(_user, _item), Math.Max(_score, Math.Max(_time, _event))) + 1;
-            _weights = _weightCache.GetAlternateLookup<ReadOnlySpan<char>>();
-            _task = progress?.Start($"read {Path.GetFileName(path)}", _stream.Length);
+            _task = progress.StartBytes($"read {Path.GetFileName(path)}", _stream.Length);
         }
         catch
         {
@@ -133,9 +127,22 @@ public sealed class InteractionCsvParser : IDisposable
         }
     }
 
+    /// <summary>Common alternative header names, tried only when a column keeps its default name and that name is absent.</summary>
+    private static readonly Dictionary<string, string[]> Aliases = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["user"] = ["user_id", "userid"],
+        ["item"] = ["item_id", "itemid"],
+        ["score"] = ["rating"],
+        ["timestamp"] = ["time", "ts"],
+        ["event"] = ["event_type"],
+    };
+
     private int Find(string name, bool required)
     {
         int at = Array.FindIndex(_header, h => string.Equals(h, name, StringComparison.OrdinalIgnoreCase));
+        if (at < 0 && Aliases.TryGetValue(name, out var aliases))
+            foreach (var alias in aliases)
+                if ((at = Array.FindIndex(_header, h => string.Equals(h, alias, StringComparison.OrdinalIgnoreCase))) >= 0) break;
         if (at < 0 && required)
             throw new DataFormatException(_file, 1, name, $"missing required column '{name}' (header has: {string.Join(", ", _header)}). Map other names with --columns, e.g. user=customer_id,item=sku.");
         return at;
@@ -199,12 +206,12 @@ public sealed class InteractionCsvParser : IDisposable
             var e = r[_event].Trim();
             if (!e.IsEmpty)
             {
-                if (!_weights.TryGetValue(e, out eventWeight))
+                if (!_weights.TryGet(e, out eventWeight))
                 {
                     var name = new string(e);
                     if (!_options.EventWeights.TryGetWeight(name, out eventWeight))
                         throw Error(_header[_event], $"unknown event type '{name}' (known: {string.Join(", ", _options.EventWeights.Weights.Keys)}).");
-                    _weightCache[name] = eventWeight;
+                    _weights.Add(e, eventWeight);
                 }
             }
         }
@@ -242,5 +249,37 @@ public sealed class InteractionCsvParser : IDisposable
     {
         _reader.Dispose();
         _task?.Dispose();
+    }
+}
+
+/// <summary>
+/// Span-keyed lookup for the few distinct values of a column such as the event type: a linear scan of
+/// the first entries (exact match), then a case-insensitive dictionary.
+/// </summary>
+internal sealed class SmallSpanCache<T>
+{
+    private readonly List<(string Key, T Value)> _recent = new();
+    private readonly Dictionary<string, T> _all = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, T>.AlternateLookup<ReadOnlySpan<char>> _lookup;
+
+    public SmallSpanCache() => _lookup = _all.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public bool TryGet(ReadOnlySpan<char> key, out T value)
+    {
+        foreach (var (k, v) in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_recent))
+            if (key.SequenceEqual(k)) { value = v; return true; }
+        if (_lookup.TryGetValue(key, out value!))
+        {
+            if (_recent.Count < 16) _recent.Add((new string(key), value));
+            return true;
+        }
+        return false;
+    }
+
+    public void Add(ReadOnlySpan<char> key, T value)
+    {
+        var s = new string(key);
+        _all[s] = value;
+        if (_recent.Count < 16) _recent.Add((s, value));
     }
 }

@@ -51,7 +51,7 @@ public static class LastFmReader
 
     private static void ReadPlays(string path, DatasetBuilder b, IProgressReporter? progress)
     {
-        using var task = progress?.Start($"read {Path.GetFileName(path)}", new FileInfo(path).Length);
+        using var task = progress.StartBytes($"read {Path.GetFileName(path)}", new FileInfo(path).Length);
         using var r = Open(path, Encoding.UTF8, out var header);
         long last = 0;
         int u = Column(header, "userID", path), i = Column(header, "artistID", path), w = Column(header, "weight", path);

@@ -45,10 +45,26 @@ public static class MovieLensReader
     public static bool Is1M(string folder) =>
         new[] { "ratings.dat", "movies.dat", "users.dat" }.Select(f => Path.Combine(folder, f)).Any(f => File.Exists(f) && FirstLine(f).Contains("::"));
 
-    public static bool IsMovieLens(string folder) => Directory.Exists(folder) && (Is100K(folder) || Is1M(folder));
+    public static bool IsMovieLens(string path) => Directory.Exists(path) ? Is100K(path) || Is1M(path) : IsRatingsFile(path);
 
+    /// <summary>
+    /// True for a MovieLens ratings file given on its own: <c>u.data</c>, a split such as <c>u1.base</c>/<c>ua.test</c>,
+    /// or <c>ratings.dat</c>.
+    /// </summary>
+    public static bool IsRatingsFile(string path)
+    {
+        if (!File.Exists(path)) return false;
+        var name = Path.GetFileName(path);
+        return name == "u.data" || name == "ratings.dat" || System.Text.RegularExpressions.Regex.IsMatch(name, @"^u[0-9a-z]\.(base|test)$");
+    }
+
+    /// <summary>
+    /// Reads a MovieLens folder, or a single ratings file (u.data, u1.base, ratings.dat, ...) together with the
+    /// item and user files beside it.
+    /// </summary>
     public static Dataset Read(string folder, bool requireInteractions = true, IProgressReporter? progress = null)
     {
+        if (IsRatingsFile(folder)) return ReadRatingsFile(folder, progress);
         if (!Directory.Exists(folder)) throw new TroveException($"MovieLens folder '{folder}' does not exist.");
         var builder = new DatasetBuilder();
         if (Is100K(folder)) Read100K(folder, builder, requireInteractions, progress);
@@ -57,12 +73,28 @@ public static class MovieLensReader
         return builder.Build(Path.GetFullPath(folder));
     }
 
+    private static Dataset ReadRatingsFile(string path, IProgressReporter? progress)
+    {
+        var b = new DatasetBuilder();
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        bool oneM = Path.GetFileName(path) == "ratings.dat";
+        if (oneM) ReadRatings(path, null, "::", b, progress);
+        else ReadRatings(path, '\t', null, b, progress);
+        if (oneM) Read1MFeatures(folder, b);
+        else Read100KFeatures(folder, b);
+        return b.Build(Path.GetFullPath(path));
+    }
+
     private static void Read100K(string folder, DatasetBuilder b, bool requireInteractions, IProgressReporter? progress)
     {
         var data = Path.Combine(folder, "u.data");
         if (File.Exists(data)) ReadRatings(data, '\t', null, b, progress);
         else if (requireInteractions) throw MissingRatings(folder, "u.data");
+        Read100KFeatures(folder, b);
+    }
 
+    private static void Read100KFeatures(string folder, DatasetBuilder b)
+    {
         var itemFile = Path.Combine(folder, "u.item");
         if (File.Exists(itemFile))
         {
@@ -107,7 +139,11 @@ public static class MovieLensReader
         var ratings = Path.Combine(folder, "ratings.dat");
         if (File.Exists(ratings)) ReadRatings(ratings, null, "::", b, progress);
         else if (requireInteractions) throw MissingRatings(folder, "ratings.dat");
+        Read1MFeatures(folder, b);
+    }
 
+    private static void Read1MFeatures(string folder, DatasetBuilder b)
+    {
         var movies = Path.Combine(folder, "movies.dat");
         if (File.Exists(movies))
         {
@@ -173,7 +209,7 @@ public static class MovieLensReader
     {
         var log = b.Interactions;
         short ev = log.EventIndex(RatingEvent);
-        using var task = progress?.Start($"read {Path.GetFileName(path)}", new FileInfo(path).Length);
+        using var task = progress.StartBytes($"read {Path.GetFileName(path)}", new FileInfo(path).Length);
         if (delimiter is char d)
         {
             using var r = DelimitedReader.Open(path, d, quoting: false, Latin1);

@@ -39,18 +39,24 @@ public static class ValueParsers
         return false;
     }
 
+    /// <summary>[+-]digits[.digits][(e|E)[+-]digits]: a number, not a date like 2024-03-01.</summary>
     private static bool IsNumber(ReadOnlySpan<char> s)
     {
-        int i = s[0] == '-' || s[0] == '+' ? 1 : 0;
-        if (i >= s.Length) return false;
-        bool digits = false;
-        for (; i < s.Length; i++)
+        int i = 0;
+        if (s[i] is '-' or '+') i++;
+        int start = i;
+        while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
+        if (i < s.Length && s[i] == '.') { i++; while (i < s.Length && char.IsAsciiDigit(s[i])) i++; }
+        if (i == start || (i == start + 1 && s[start] == '.')) return false;
+        if (i < s.Length && s[i] is 'e' or 'E')
         {
-            char c = s[i];
-            if (c is >= '0' and <= '9') digits = true;
-            else if (c is not ('.' or 'e' or 'E' or '+' or '-')) return false;
+            i++;
+            if (i < s.Length && s[i] is '-' or '+') i++;
+            int exp = i;
+            while (i < s.Length && char.IsAsciiDigit(s[i])) i++;
+            if (i == exp) return false;
         }
-        return digits;
+        return i == s.Length;
     }
 
     /// <summary>Fast path for "yyyy-MM-ddTHH:mm:ss[Z]" and "yyyy-MM-dd HH:mm:ss" (UTC).</summary>

@@ -74,7 +74,7 @@ public sealed class InteractionSimulator
         var items = new int[total]; var times = new long[total]; var events = new byte[total]; var scores = new byte[total];
         int k = o.NegativesPerUser;
         var negRaw = new int[(long)U * k]; var negCount = new int[U];
-        var funnel = new Funnel(o.EventMix);
+        var funnel = new Funnel(o.EventMix, o.RevisitShare);
         using (var task = progress.Start("simulating users", U))
         {
             Parallel.For(0, blocks, parallel, () => new Scratch(o.MaxInteractions), (block, _, scratch) =>
@@ -106,10 +106,11 @@ public sealed class InteractionSimulator
         Span<int> fav = stackalloc int[3];
         Span<int> sorted = stackalloc int[3];
         int have = 0;
-        // Favourite categories: drawn by category popularity, without repeats.
+        // Favourite categories: drawn by category size (not popularity, so a steep popularity exponent
+        // does not send everyone to the category of the top item), without repeats.
         for (int attempt = 0; have < want && attempt < 64; attempt++)
         {
-            int c = cat.SampleCategoryExcluding(ref rng, SortedCopy(fav[..have], sorted));
+            int c = cat.SampleCategoryBySizeExcluding(ref rng, SortedCopy(fav[..have], sorted));
             if (c < 0) break;
             fav[have++] = c;
         }
@@ -164,7 +165,10 @@ public sealed class InteractionSimulator
         public readonly byte[] Score = new byte[max];
         public readonly long[] Keys = new long[max];
         public readonly int[] Perm = new int[max];
+        public readonly long[] Sessions = new long[max + 1];
+        public readonly int[] Chains = new int[max];
         public readonly HashSet<int> Seen = new();
+        public readonly HashSet<int> Rated = new();
         public readonly HashSet<int> Chosen = new();
     }
 
@@ -173,9 +177,9 @@ public sealed class InteractionSimulator
     {
         public readonly double Cart, PurchaseAfterCart, PurchaseWithoutCart, RatingAfterPurchase, RatingWithoutPurchase;
 
-        public Funnel(EventMix mix)
+        public Funnel(EventMix mix, double revisitShare)
         {
-            double pc = mix.AddToCart / mix.View, pp = mix.Purchase / mix.View, pr = mix.Rating / mix.View;
+            double pc = mix.AddToCart / mix.View, pp = mix.Purchase / mix.View, pr = Math.Min(1, mix.Rating / mix.View / (1 - revisitShare));
             Cart = Math.Min(1, pc);
             // Most purchases (75%) go through the cart when the numbers allow it.
             double q1 = Cart > 0 ? Math.Min(1, 0.75 * pp / Cart) : 0;
@@ -197,13 +201,30 @@ public sealed class InteractionSimulator
         ReadOnlySpan<int> fav = users.FavCategories.AsSpan(u * 3, favCount);
         long windowStart = o.StartUnix, windowEnd = o.EndUnix;
         s.Seen.Clear();
-        int rows = 0;
+        s.Rated.Clear();
+        int sessions = o.EventsPerSession > 0 ? 1 + n / o.EventsPerSession : 0;
+        for (int k = 0; k < sessions; k++) s.Sessions[k] = TimeOfDay(ref rng, windowStart, windowEnd);
+        int rows = 0, chains = 0;
         while (rows < n)
         {
-            int item = PickItem(ref rng, cat, users, u, fav, favCount, pairCount, s.Seen);
-            s.Seen.Add(item);
+            int item;
+            bool revisit = chains > 0 && o.RevisitShare > 0 && rng.NextDouble() < o.RevisitShare;
+            if (revisit)
+                item = s.Chains[rng.NextInt(chains)];   // back to an item seen before: a repeat view (and maybe more)
+            else
+            {
+                item = PickItem(ref rng, cat, users, u, fav, favCount, pairCount, s.Seen);
+                s.Seen.Add(item);
+            }
+            s.Chains[chains++] = item;
             long lo = Math.Max(windowStart, (long)cat.ReleaseDay[item] * 86400);
-            long t = lo + (long)(rng.NextDouble() * (windowEnd - lo));
+            long t = -1;
+            if (sessions > 0)
+            {
+                t = s.Sessions[sessions == 1 ? 0 : rng.NextInt(sessions)] + (long)rng.NextExponential(900);
+                if (t < lo || t > windowEnd) t = -1;   // the session was before the item's release
+            }
+            if (t < 0) t = TimeOfDay(ref rng, lo, windowEnd);
             Add(s, ref rows, n, item, t, SimulatedEvent.View, 0);
             bool cart = rng.NextDouble() < funnel.Cart;
             if (cart)
@@ -217,7 +238,8 @@ public sealed class InteractionSimulator
                 t = Math.Min(windowEnd, t + 30 + (long)rng.NextExponential(cart ? 3600 : 1200));
                 Add(s, ref rows, n, item, t, SimulatedEvent.Purchase, 0);
             }
-            if (rng.NextDouble() < (purchase ? funnel.RatingAfterPurchase : funnel.RatingWithoutPurchase))
+            // A user rates an item at most once: only first visits may end in a rating (their chance is raised to compensate).
+            if (rng.NextDouble() < (purchase ? funnel.RatingAfterPurchase : funnel.RatingWithoutPurchase) && !revisit && s.Rated.Add(item))
             {
                 t = Math.Min(windowEnd, t + 3600 + (long)rng.NextExponential(3 * 86400));
                 int score = (int)Math.Clamp(Math.Round(cat.Rating(item) + 0.8 * rng.NextGaussian()), 1, 5);
@@ -233,6 +255,23 @@ public sealed class InteractionSimulator
             int p = s.Perm[r];
             items[start + r] = s.Item[p]; times[start + r] = s.Time[p]; events[start + r] = s.Event[p]; scores[start + r] = s.Score[p];
         }
+    }
+
+    // Relative activity by UTC hour: quiet nights, busy evenings.
+    private static readonly double[] HourWeight =
+        [0.35, 0.2, 0.12, 0.08, 0.06, 0.08, 0.15, 0.3, 0.45, 0.55, 0.6, 0.65, 0.7, 0.68, 0.65, 0.65, 0.7, 0.8, 0.9, 1.0, 1.0, 0.95, 0.8, 0.55];
+
+    /// <summary>A time in [lo, hi], following the daily cycle when enabled (rejection sampling, at most 8 draws).</summary>
+    private long TimeOfDay(ref SimRandom rng, long lo, long hi)
+    {
+        long t = lo + (long)(rng.NextDouble() * (hi - lo));
+        if (!Options.DailyCycle || hi - lo < 86400) return t;
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            if (rng.NextDouble() < HourWeight[(int)(t % 86400 / 3600)]) return t;
+            t = lo + (long)(rng.NextDouble() * (hi - lo));
+        }
+        return t;
     }
 
     private static void Add(Scratch s, ref int rows, int n, int item, long t, SimulatedEvent e, byte score)
@@ -270,7 +309,11 @@ public sealed class InteractionSimulator
                 int item = cat.SampleRange(ref rng, category, a, b);
                 if (!seen.Contains(item)) return item;
             }
-            return Uniform(ref rng, cat, a, b, seen);
+            int fallback = Uniform(ref rng, cat, a, b, seen);
+            // A favourite brand's items are all seen: widen to its whole category.
+            if (seen.Contains(fallback) && (a != cat.CatStart[category] || b != cat.CatStart[category + 1]))
+                fallback = Uniform(ref rng, cat, cat.CatStart[category], cat.CatStart[category + 1], seen);
+            return fallback;
         }
 
         // Exploration: global popularity restricted to non-favourite categories.

@@ -228,6 +228,18 @@ public sealed class SimulatedCatalogue
         return c;
     }
 
+    /// <summary>A category with probability proportional to its number of items, skipping the sorted categories in <paramref name="excludedSorted"/>; -1 when nothing is left.</summary>
+    internal int SampleCategoryBySizeExcluding(ref SimRandom rng, ReadOnlySpan<int> excludedSorted)
+    {
+        int remaining = Count;
+        foreach (var e in excludedSorted) remaining -= CatStart[e + 1] - CatStart[e];
+        if (remaining <= 0) return -1;
+        int x = rng.NextInt(remaining);
+        foreach (var e in excludedSorted)
+            if (x >= CatStart[e]) x += CatStart[e + 1] - CatStart[e];
+        return Category[Order[x]];
+    }
+
     /// <summary>An item by global popularity.</summary>
     internal int SampleGlobal(ref SimRandom rng)
     {

@@ -52,10 +52,22 @@ public sealed record SimulationOptions
     /// <summary>Of the taste-driven choices, the share taken from the user's 1-2 favourite brands (within the favourite categories).</summary>
     public double BrandShare { get; init; } = 0.5;
 
+    /// <summary>Share of funnels that go back to an item the user already viewed (repeat views; the funnel may then go further).</summary>
+    public double RevisitShare { get; init; } = 0.1;
+
     /// <summary>Length of the interaction window in days, ending at <see cref="EndDate"/>.</summary>
     public int Days { get; init; } = 90;
     /// <summary>End of the interaction window (UTC). Fixed by default so output does not depend on the clock.</summary>
     public DateTime EndDate { get; init; } = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>
+    /// Users act in sessions: about one session per this many events (so a 50-event user has ~9),
+    /// each starting at a random time; an item's funnel starts a few minutes into one of them.
+    /// 0 spreads funnels uniformly over the window.
+    /// </summary>
+    public int EventsPerSession { get; init; } = 6;
+    /// <summary>Busier evenings and quiet nights (UTC hour of day); false = uniform over the day.</summary>
+    public bool DailyCycle { get; init; } = true;
 
     /// <summary>Target shares of the event types among all rows.</summary>
     public EventMix EventMix { get; init; } = EventMix.Default;
@@ -98,8 +110,10 @@ public sealed record SimulationOptions
         if (!double.IsFinite(ActivitySigma) || ActivitySigma <= 0 || ActivitySigma > 5) Fail($"activity-sigma must be in (0, 5] (got {F(ActivitySigma)}).");
         if (!double.IsFinite(TasteShare) || TasteShare < 0 || TasteShare > 1) Fail($"taste-share must be between 0 and 1 (got {F(TasteShare)}).");
         if (!double.IsFinite(BrandShare) || BrandShare < 0 || BrandShare > 1) Fail($"brand-share must be between 0 and 1 (got {F(BrandShare)}).");
+        if (!double.IsFinite(RevisitShare) || RevisitShare < 0 || RevisitShare >= 1) Fail($"revisit-share must be in [0, 1) (got {F(RevisitShare)}).");
         if (Days < 1 || Days > 36500) Fail($"days must be between 1 and 36500 (got {Days}).");
         if (EndDate.Year < 1971 || EndDate.Year > 9000) Fail($"end date {EndDate:yyyy-MM-dd} is out of range.");
+        if (EventsPerSession < 0) Fail($"events-per-session must be >= 0 (got {EventsPerSession}).");
         if (NegativesPerUser < 0) Fail($"negatives-per-user must be >= 0 (got {NegativesPerUser}).");
         if (Threads < 1) Fail($"threads must be at least 1 (got {Threads}).");
         if (CoOccurrenceSampleItems < 1) Fail($"co-occurrence sample size must be at least 1 (got {CoOccurrenceSampleItems}).");

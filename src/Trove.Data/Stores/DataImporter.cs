@@ -11,7 +11,8 @@ namespace Trove.Data.Stores;
 /// </summary>
 public static class DataImporter
 {
-    public static ImportResult Import(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null)
+    /// <param name="replaceInteractions">Delete the stored interactions first (in the same transaction), so a full log can be re-imported.</param>
+    public static ImportResult Import(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null, bool replaceInteractions = false)
     {
         options ??= LoadOptions.Default;
         var format = DatasetLoader.Resolve(path, options.Format);
@@ -20,17 +21,21 @@ public static class DataImporter
         if (format.Name != "csv")
         {
             var data = DatasetLoader.Load(path, options, progress);
-            return store.Import(data, progress);
+            using var whole = store.BeginImport();
+            if (replaceInteractions) whole.ClearInteractions();
+            whole.AddDataset(data, progress);
+            return whole.Commit();
         }
 
         using var session = store.BeginImport();
+        if (replaceInteractions) session.ClearInteractions();
         string? interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
         if (!File.Exists(interactions))
         {
             if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
             interactions = null;
         }
-        long rows = interactions is null ? 0 : session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress));
+        long rows = interactions is null ? 0 : session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress);
         if (rows == 0 && options.RequireInteractions) throw new TroveException($"'{interactions}' has a header but no interactions.");
         if (Directory.Exists(path))
         {

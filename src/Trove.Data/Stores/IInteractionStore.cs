@@ -56,6 +56,9 @@ public interface IImportSession : IDisposable
     /// <summary>Streams interactions in (ids new to the store become new users/items). Returns rows added.</summary>
     long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null);
 
+    /// <summary>Deletes every stored interaction (users, items and features stay), e.g. before re-importing a full log.</summary>
+    void ClearInteractions();
+
     /// <summary>Adds users (new external ids) and merges their features into existing rows.</summary>
     void AddUsers(IdMap ids, FeatureTable features);
 

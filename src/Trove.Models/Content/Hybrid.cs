@@ -63,7 +63,9 @@ public sealed class Hybrid(HybridParameters? parameters = null) : RecommenderBas
         var pop = new Popularity();
         pop.Fit(data, context);
         _popularity = pop.ItemPopularity.ToArray();
-        if (Params.ContentWeight > 0)
+        if (Params.ContentWeight > 0 && Params.ItemFeatures.Count == 0 && FeaturePipeline.DefaultSpecs(data.ItemFeatures).Count == 0)
+            context.Progress.Info("hybrid: the items have no features, so the content part is skipped (collaborative and popularity only)");
+        else if (Params.ContentWeight > 0)
         {
             _content = new ContentBased(new ContentParameters { ItemFeatures = Params.ItemFeatures });
             _content.Fit(data, context);

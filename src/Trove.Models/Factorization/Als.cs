@@ -44,7 +44,7 @@ public sealed record AlsParameters
     /// <summary>Stop after this many iterations without improving the validation score (0: never; needs a validation split).</summary>
     public int EarlyStoppingPatience { get; init; } = 0;
     /// <summary>Compute the training objective each iteration (shown in progress and <see cref="Als.History"/>).</summary>
-    public bool ComputeLoss { get; init; } = true;
+    public bool ComputeLoss { get; init; } = false;
 }
 
 /// <summary>
@@ -133,10 +133,26 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         return f;
     }
 
+    /// <summary>Test seam: use the managed Gram matrix even when OpenBLAS is present.</summary>
+    internal static bool ForceManagedGram { get; set; }
+
     private static void ComputeGram(float[] factors, int rows, int k, float[] gram)
     {
         if (rows == 0) { Array.Clear(gram); return; }
-        TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
+        if (Trove.Numerics.Native.NativeLibraries.BlasAvailable && !ForceManagedGram)
+        {
+            TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
+            return;
+        }
+        // Without OpenBLAS: the same Gram matrix by managed rank-4 updates (ALS needs no other native code).
+        Array.Clear(gram);
+        var ones = new float[Math.Min(rows, 4096)];
+        Array.Fill(ones, 1f);
+        for (int start = 0; start < rows; start += ones.Length)
+        {
+            int count = Math.Min(ones.Length, rows - start);
+            VectorKernels.AddWeightedOuterProducts(gram, k, factors.AsSpan(start * k, count * k), ones, count);
+        }
     }
 
     private float Confidence(float w) => 1f + Params.Alpha * (Params.BinaryWeights ? 1f : w);
@@ -195,13 +211,13 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
             ws.Weights[j] = c - 1f;
             TensorPrimitives.MultiplyAdd(y, c, b, b);
         }
-        VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n);
+        VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n, upperOnly: true);
         if (!SmallCholesky.TrySolve(a, k, b))
         {
             // Not positive definite (regularisation 0 and too few observations): add a small ridge and retry.
             gram.CopyTo(a, 0);
             for (int d = 0; d < k; d++) a[d * k + d] += reg + 1e-3f * (1 + a[d * k + d]);
-            VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n);
+            VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n, upperOnly: true);
             b.Clear();
             for (int j = 0; j < n; j++) TensorPrimitives.MultiplyAdd(other.AsSpan(idx[j] * k, k), Confidence(vals[j]), b, b);
             if (!SmallCholesky.TrySolve(a, k, b)) { x.Clear(); return; }
@@ -216,40 +232,56 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         if (n == 0) { x.Clear(); return; }
         float reg = RowRegularization(n);
         var r = ws.R.AsSpan(); var p = ws.P.AsSpan(); var ap = ws.Ap.AsSpan();
+        ws.Ensure(n, k);
+        var conf = ws.Weights.AsSpan(0, n);
+        for (int j = 0; j < n; j++) conf[j] = Confidence(vals[j]);
         // r = b - A x, with b = sum c y, A x = G x + reg x + sum (c-1)(y.x) y
-        VectorKernels.MatVec(gram, k, k, x, r);
+        VectorKernels.MatVecSymmetric(gram, k, x, r);
         TensorPrimitives.MultiplyAdd(x, reg, r, r);
         TensorPrimitives.Negate(r, r);
-        for (int j = 0; j < n; j++)
-        {
-            var y = other.AsSpan(idx[j] * k, k);
-            float c = Confidence(vals[j]);
-            float coef = c - (c - 1f) * TensorPrimitives.Dot(y, x);
-            TensorPrimitives.MultiplyAdd(y, coef, r, r);
-        }
+        AccumulateRows(idx, other, k, x, conf, r, residual: true);
         r.CopyTo(p);
-        float rsOld = TensorPrimitives.Dot(r, r);
+        float rsOld = VectorKernels.DotShort(r, r);
         for (int step = 0; step < Params.CgSteps; step++)
         {
             if (rsOld < 1e-20f) break;
-            VectorKernels.MatVec(gram, k, k, p, ap);
+            VectorKernels.MatVecSymmetric(gram, k, p, ap);
             TensorPrimitives.MultiplyAdd(p, reg, ap, ap);
-            for (int j = 0; j < n; j++)
-            {
-                var y = other.AsSpan(idx[j] * k, k);
-                float c = Confidence(vals[j]);
-                TensorPrimitives.MultiplyAdd(y, (c - 1f) * TensorPrimitives.Dot(y, p), ap, ap);
-            }
-            float pAp = TensorPrimitives.Dot(p, ap);
+            AccumulateRows(idx, other, k, p, conf, ap, residual: false);
+            float pAp = VectorKernels.DotShort(p, ap);
             if (!(pAp > 0)) break;
             float alpha = rsOld / pAp;
             TensorPrimitives.MultiplyAdd(p, alpha, x, x);
             TensorPrimitives.MultiplyAdd(ap, -alpha, r, r);
-            float rsNew = TensorPrimitives.Dot(r, r);
+            float rsNew = VectorKernels.DotShort(r, r);
             TensorPrimitives.MultiplyAdd(p, rsNew / rsOld, r, p); // p = r + beta p
             rsOld = rsNew;
         }
     }
+
+    /// <summary>
+    /// dst += sum_j coef_j y_j over the row's items, four rows per pass, where coef_j is
+    /// (c_j - 1)(y_j . v) for the A v product, or c_j - (c_j - 1)(y_j . v) for the residual b - A v.
+    /// </summary>
+    private static void AccumulateRows(ReadOnlySpan<int> idx, float[] other, int k, ReadOnlySpan<float> v, ReadOnlySpan<float> conf, Span<float> dst, bool residual)
+    {
+        int n = idx.Length, j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            var y0 = other.AsSpan(idx[j] * k, k); var y1 = other.AsSpan(idx[j + 1] * k, k);
+            var y2 = other.AsSpan(idx[j + 2] * k, k); var y3 = other.AsSpan(idx[j + 3] * k, k);
+            VectorKernels.Rank4Row(dst, y0, y1, y2, y3,
+                Coef(conf[j], VectorKernels.DotShort(y0, v), residual), Coef(conf[j + 1], VectorKernels.DotShort(y1, v), residual),
+                Coef(conf[j + 2], VectorKernels.DotShort(y2, v), residual), Coef(conf[j + 3], VectorKernels.DotShort(y3, v), residual));
+        }
+        for (; j < n; j++)
+        {
+            var y = other.AsSpan(idx[j] * k, k);
+            TensorPrimitives.MultiplyAdd(y, Coef(conf[j], VectorKernels.DotShort(y, v), residual), dst, dst);
+        }
+    }
+
+    private static float Coef(float c, float dot, bool residual) => residual ? c - (c - 1f) * dot : (c - 1f) * dot;
 
     /// <summary>
     /// The full objective, normalised by users x items: sum over all pairs c (p - s)^2 plus the
@@ -273,7 +305,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         for (int i = 0; i < ui.Columns; i++)
         {
             var y = _itemFactors.AsSpan(i * k, k);
-            VectorKernels.MatVec(userGram, k, k, y, tmp);
+            VectorKernels.MatVecSymmetric(userGram, k, y, tmp);
             total += TensorPrimitives.Dot(y, tmp);
             total += RowRegularization(itemCounts[i]) * TensorPrimitives.Dot(y, y);
         }

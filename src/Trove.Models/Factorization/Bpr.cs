@@ -25,8 +25,8 @@ public sealed record BprParameters
 {
     public int Factors { get; init; } = 64;
     /// <summary>Passes over the data; each draws SamplesPerEpoch x interactions (user, positive, negative) triples.</summary>
-    public int Epochs { get; init; } = 100;
-    public float LearningRate { get; init; } = 0.05f;
+    public int Epochs { get; init; } = 50;
+    public float LearningRate { get; init; } = 0.1f;
     /// <summary>Per-epoch multiplicative decay of the learning rate: lr_e = lr * decay^e.</summary>
     public float LearningRateDecay { get; init; } = 0.98f;
     /// <summary>L2 regularisation of user factors, item factors and item biases.</summary>
@@ -89,11 +89,23 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             for (int k = 0; k < f; k++) _items[i * d + k] = (float)(rng.NextDouble() * 2 - 1) * scale;
 
         // Users able to learn: at least one positive and one negative.
-        var entryUser = new int[ui.NonZeros];
+        // (user, item) of each interaction packed in one long, so a draw costs one memory access; -1 marks
+        // users who have every item (nothing to contrast).
+        var entries = new long[ui.NonZeros];
         for (int u = 0; u < users; u++)
         {
             int len = ui.RowLength(u);
-            for (int e = ui.RowPointers[u]; e < ui.RowPointers[u + 1]; e++) entryUser[e] = len < items ? u : -1;
+            for (int e = ui.RowPointers[u]; e < ui.RowPointers[u + 1]; e++)
+                entries[e] = len < items ? ((long)u << 32) | (uint)ui.ColumnIndices[e] : -1L;
+        }
+        // Positives as a bit set when it is small (one access per rejection test instead of a binary search).
+        ulong[]? bits = null;
+        long bitCount = (long)users * items;
+        if (bitCount / 8 <= 64L << 20)
+        {
+            bits = new ulong[(bitCount + 63) / 64];
+            for (int u = 0; u < users; u++)
+                foreach (int i in ui.RowIndices(u)) { long b = (long)u * items + i; bits[b >> 6] |= 1UL << (int)(b & 63); }
         }
         var sampler = p.Sampling == NegativeSampling.Popularity ? new PopularitySampler(ui.ColumnCounts(), p.PopularityExponent) : null;
         long samples = Math.Max(1, (long)(ui.NonZeros * (double)p.SamplesPerEpoch));
@@ -108,30 +120,30 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             float lr = p.LearningRate * MathF.Pow(p.LearningRateDecay, epoch);
             var sw = Stopwatch.StartNew();
             var lossParts = new double[threads];
-            var counted = new long[threads];
+            var counted = new long[threads]; var lossCounts = new long[threads];
             Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = context.Cancellation }, t =>
             {
                 long begin = samples * t / threads, end = samples * (t + 1) / threads;
                 var r = new XorShift(unchecked((ulong)context.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)t + 1));
-                double loss = 0; long n = 0;
+                double loss = 0; long n = 0, done = 0;
                 for (long s = begin; s < end; s++)
                 {
-                    int e = r.Next(entryUser.Length);
-                    int u = entryUser[e];
-                    if (u < 0) continue;
-                    int i = ui.ColumnIndices[e];
-                    var pos = ui.RowIndices(u);
-                    int j = SampleNegative(pos, items, sampler, ref r);
+                    long entry = entries[r.Next(entries.Length)];
+                    if (entry < 0) continue;
+                    int u = (int)(entry >> 32), i = (int)(uint)entry;
+                    int j = bits is null ? SampleNegative(ui.RowIndices(u), items, sampler, ref r) : SampleNegative(bits, (long)u * items, items, sampler, ref r);
                     if (j < 0) continue;
-                    loss += Step(u, i, j, lr);
-                    n++;
+                    float x = Step(u, i, j, lr);
+                    if ((s & 7) == 0) { loss += x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x)); n++; }
+                    done++;
                 }
-                lossParts[t] = loss; counted[t] = n;
+                lossParts[t] = loss; lossCounts[t] = n; counted[t] = done;
             });
             double seconds = sw.Elapsed.TotalSeconds;
             long done = counted.Sum();
             totalSamples += done; totalSeconds += seconds;
-            double meanLoss = done > 0 ? lossParts.Sum() / done : double.NaN;
+            long lossSamples = lossCounts.Sum();
+            double meanLoss = lossSamples > 0 ? lossParts.Sum() / lossSamples : double.NaN; // estimated on every 8th triple
             double? validation = null;
             bool validateNow = context.Validate is not null && ((epoch + 1) % Math.Max(1, p.ValidateEvery) == 0 || epoch == p.Epochs - 1);
             if (validateNow) validation = context.Validate!(this);
@@ -167,15 +179,27 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         return -1;
     }
 
-    /// <summary>One SGD step on the triple (u, i, j); returns -ln sigma(x_uij) before the update.</summary>
-    private double Step(int u, int i, int j, float lr)
+    /// <summary>As <see cref="SampleNegative(ReadOnlySpan{int}, int, PopularitySampler?, ref XorShift)"/> with the user's positives as bits [offset, offset + items) of a bit set.</summary>
+    internal static int SampleNegative(ulong[] bits, long offset, int items, PopularitySampler? sampler, ref XorShift r)
+    {
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            int c = sampler is null ? r.Next(items) : sampler.Sample(ref r);
+            long b = offset + c;
+            if ((bits[b >> 6] & (1UL << (int)(b & 63))) == 0) return c;
+        }
+        return -1;
+    }
+
+    /// <summary>One SGD step on the triple (u, i, j); returns x_uij before the update.</summary>
+    private float Step(int u, int i, int j, float lr)
     {
         int d = Dimensions, f = Params.Factors;
         var wu = _users.AsSpan(u * d, d);
         var hi = _items.AsSpan(i * d, d);
         var hj = _items.AsSpan(j * d, d);
         // The bias sits in the last slot with user component 1, so the dot products include it.
-        float x = TensorPrimitives.Dot(wu, hi) - TensorPrimitives.Dot(wu, hj);
+        float x = DotDifference(wu, hi, hj);
         float z = 1f / (1f + MathF.Exp(x)); // sigma(-x) = d ln sigma(x) / dx
         float reg = Params.Regularization;
         UpdateFactors(wu[..f], hi[..f], hj[..f], lr * z, lr * reg);
@@ -184,7 +208,28 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             hi[f] += lr * (z - reg * hi[f]);
             hj[f] += lr * (-z - reg * hj[f]);
         }
-        return x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x));
+        return x;
+    }
+
+    /// <summary>w . (hi - hj) in one pass.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotDifference(ReadOnlySpan<float> w, ReadOnlySpan<float> hi, ReadOnlySpan<float> hj)
+    {
+        int n = w.Length, k = 0;
+        ref float pw = ref MemoryMarshal.GetReference(w);
+        ref float pi = ref MemoryMarshal.GetReference(hi);
+        ref float pj = ref MemoryMarshal.GetReference(hj);
+        float sum = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            for (; k <= n - Vector<float>.Count; k += Vector<float>.Count)
+                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref pw, (nuint)k),
+                    Vector.LoadUnsafe(ref pi, (nuint)k) - Vector.LoadUnsafe(ref pj, (nuint)k), acc);
+            sum = Vector.Sum(acc);
+        }
+        for (; k < n; k++) sum += Unsafe.Add(ref pw, k) * (Unsafe.Add(ref pi, k) - Unsafe.Add(ref pj, k));
+        return sum;
     }
 
     /// <summary>w += g (hi - hj) - r w; hi += g w - r hi; hj += -g w - r hj (old w on the right-hand sides).</summary>

@@ -88,7 +88,7 @@ public static class Hashing
 /// ngram_max, joined with a space) are hashed (FNV-1a) into `dimensions` buckets; the bucket's
 /// term count is multiplied by the smoothed IDF learned on the training rows,
 /// idf = ln((1 + N) / (1 + df)) + 1, and each row is L2-normalised.
-/// Options: dimensions (1024), ngram_max (1), sublinear_tf (false: tf = 1 + ln(count) when true),
+/// Options: dimensions (512), ngram_max (1), sublinear_tf (false: tf = 1 + ln(count) when true),
 /// tokenizer ("builtin", "wordpiece", "bert" with "vocab"), columns come from the spec.
 /// </summary>
 public sealed class TfidfEncoder(EncoderSpec spec) : IFeatureEncoder
@@ -133,7 +133,7 @@ public sealed class TfidfEncoder(EncoderSpec spec) : IFeatureEncoder
     public void Fit(EncoderInput input)
     {
         var options = new EncoderOptions(spec.Options, Name);
-        Dimensions = options.Int("dimensions", 1024, 1);
+        Dimensions = options.Int("dimensions", 512, 1);
         _ngramMax = options.Int("ngram_max", 1, 1);
         _sublinear = options.Bool("sublinear_tf", false);
         _tokenizer = TextTokenizer.FromOptions(options);

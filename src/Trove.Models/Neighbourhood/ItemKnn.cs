@@ -32,7 +32,7 @@ public sealed record ItemKnnParameters : INeighbourhoodSettings
 /// score(u, j) = sum over items i in u's history of w(u,i) * sim(i, j), where sim keeps each
 /// item's top neighbours.
 /// </summary>
-public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderBase<ItemKnnParameters>(parameters)
+public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderBase<ItemKnnParameters>(parameters), IHistoryScorer
 {
     public const string Name = "itemknn";
     private CsrMatrix _neighbours = new(0, 0, [0], [], []);

@@ -45,8 +45,9 @@ public static class VectorKernels
     /// A (n x n, row-major, full) += sum_j w[j] * r_j r_j^T, where r_j is row j of <paramref name="rows"/>
     /// (count x n). The inner kernel of ALS's exact solve: four rank-1 updates per pass over A.
     /// </summary>
-    public static void AddWeightedOuterProducts(Span<float> a, int n, ReadOnlySpan<float> rows, ReadOnlySpan<float> weights, int count)
+    public static void AddWeightedOuterProducts(Span<float> a, int n, ReadOnlySpan<float> rows, ReadOnlySpan<float> weights, int count, bool upperOnly = false)
     {
+        if (upperOnly) { AddWeightedOuterProductsUpper(a, n, rows, weights, count); return; }
         if (a.Length < n * n) throw new ArgumentException("a is smaller than n x n.");
         if (rows.Length < count * n || weights.Length < count) throw new ArgumentException("rows/weights shorter than count.");
         int j = 0;
@@ -66,8 +67,31 @@ public static class VectorKernels
         }
     }
 
+    /// <summary>Like <see cref="AddWeightedOuterProducts"/> but updates only the upper triangle (columns &gt;= row): half the work.</summary>
+    private static void AddWeightedOuterProductsUpper(Span<float> a, int n, ReadOnlySpan<float> rows, ReadOnlySpan<float> weights, int count)
+    {
+        if (a.Length < n * n) throw new ArgumentException("a is smaller than n x n.");
+        if (rows.Length < count * n || weights.Length < count) throw new ArgumentException("rows/weights shorter than count.");
+        int j = 0;
+        for (; j + 4 <= count; j += 4)
+        {
+            var r0 = rows.Slice(j * n, n); var r1 = rows.Slice((j + 1) * n, n);
+            var r2 = rows.Slice((j + 2) * n, n); var r3 = rows.Slice((j + 3) * n, n);
+            float w0 = weights[j], w1 = weights[j + 1], w2 = weights[j + 2], w3 = weights[j + 3];
+            for (int r = 0; r < n; r++)
+                Rank4Row(a.Slice(r * n + r, n - r), r0[r..], r1[r..], r2[r..], r3[r..], w0 * r0[r], w1 * r1[r], w2 * r2[r], w3 * r3[r]);
+        }
+        for (; j < count; j++)
+        {
+            var rj = rows.Slice(j * n, n);
+            float w = weights[j];
+            for (int r = 0; r < n; r++) TensorPrimitives.MultiplyAdd(rj[r..], w * rj[r], a.Slice(r * n + r, n - r), a.Slice(r * n + r, n - r));
+        }
+    }
+
+    /// <summary>dst += c0 r0 + c1 r1 + c2 r2 + c3 r3 (rows at least as long as dst).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Rank4Row(Span<float> dst, ReadOnlySpan<float> r0, ReadOnlySpan<float> r1, ReadOnlySpan<float> r2, ReadOnlySpan<float> r3,
+    public static void Rank4Row(Span<float> dst, ReadOnlySpan<float> r0, ReadOnlySpan<float> r1, ReadOnlySpan<float> r2, ReadOnlySpan<float> r3,
         float c0, float c1, float c2, float c3)
     {
         int n = dst.Length, i = 0;
@@ -92,6 +116,44 @@ public static class VectorKernels
         }
         for (; i < n; i++)
             Unsafe.Add(ref d, i) += c0 * Unsafe.Add(ref a0, i) + c1 * Unsafe.Add(ref a1, i) + c2 * Unsafe.Add(ref a2, i) + c3 * Unsafe.Add(ref a3, i);
+    }
+
+    /// <summary>
+    /// Dot product for short vectors (tens of elements) without the dispatch cost of
+    /// TensorPrimitives: one Vector&lt;float&gt; accumulator and a scalar tail.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float DotShort(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        int n = x.Length, i = 0;
+        if (y.Length < n) throw new ArgumentException("y shorter than x.");
+        ref float px = ref MemoryMarshal.GetReference(x);
+        ref float py = ref MemoryMarshal.GetReference(y);
+        float sum = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<float>.Count)
+        {
+            var acc = Vector<float>.Zero;
+            for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+                acc = Vector.FusedMultiplyAdd(Vector.LoadUnsafe(ref px, (nuint)i), Vector.LoadUnsafe(ref py, (nuint)i), acc);
+            sum = Vector.Sum(acc);
+        }
+        for (; i < n; i++) sum += Unsafe.Add(ref px, i) * Unsafe.Add(ref py, i);
+        return sum;
+    }
+
+    /// <summary>
+    /// y = A x for a symmetric n x n row-major A, computed as a combination of rows
+    /// (y = sum_c x_c A[c, :]) with fused rank-4 passes: far fewer calls than n dot products.
+    /// </summary>
+    public static void MatVecSymmetric(ReadOnlySpan<float> a, int n, ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (a.Length < n * n || x.Length < n || y.Length < n) throw new ArgumentException("MatVecSymmetric: spans too short.");
+        y = y[..n];
+        y.Clear();
+        int c = 0;
+        for (; c + 4 <= n; c += 4)
+            Rank4Row(y, a.Slice(c * n, n), a.Slice((c + 1) * n, n), a.Slice((c + 2) * n, n), a.Slice((c + 3) * n, n), x[c], x[c + 1], x[c + 2], x[c + 3]);
+        for (; c < n; c++) TensorPrimitives.MultiplyAdd(a.Slice(c * n, n), x[c], y, y);
     }
 
     /// <summary>y = A x for a row-major rows x n matrix A (one dot product per row).</summary>

@@ -96,7 +96,7 @@ public class ReportAndCliTests
         var dir = TestPaths.NewTempDirectory();
         var json = Path.Combine(dir, "out.json");
         int rc = Trove.Cli.Program.BuildRoot().Parse([
-            "evaluate", "--protocol", "holdout", "--data", TestPaths.Dataset("ml-100k"), "--model", "popularity", "--seed", "1", "--json", json]).Invoke();
+            "evaluate", "--protocol", "holdout", "--data", UData, "--model", "popularity", "--seed", "1", "--json", json]).Invoke();
         Assert.Equal(0, rc);
         using var doc = JsonDocument.Parse(File.ReadAllText(json));
         var root = doc.RootElement;

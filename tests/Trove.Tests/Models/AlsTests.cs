@@ -15,7 +15,7 @@ public class AlsTests
     [InlineData(AlsSolver.ConjugateGradient)]
     public void Loss_decreases_every_iteration(AlsSolver solver)
     {
-        var als = new Als(new AlsParameters { Factors = 8, Iterations = 8, Solver = solver, Alpha = 5, Regularization = 0.5f, BinaryWeights = false });
+        var als = new Als(new AlsParameters { ComputeLoss = true, Factors = 8, Iterations = 8, Solver = solver, Alpha = 5, Regularization = 0.5f, BinaryWeights = false });
         als.Fit(Data, new FitContext { Seed = 3, Threads = 2 });
         var losses = als.History.Select(h => h.Loss).ToArray();
         Assert.Equal(8, losses.Length);
@@ -27,7 +27,7 @@ public class AlsTests
     [Fact]
     public void Frequency_scaled_regularisation_also_decreases_the_loss()
     {
-        var als = new Als(new AlsParameters { Factors = 8, Iterations = 5, Solver = AlsSolver.Cholesky, FrequencyExponent = 1, Regularization = 0.05f });
+        var als = new Als(new AlsParameters { ComputeLoss = true, Factors = 8, Iterations = 5, Solver = AlsSolver.Cholesky, FrequencyExponent = 1, Regularization = 0.05f });
         als.Fit(Data, new FitContext { Seed = 3 });
         var losses = als.History.Select(h => h.Loss).ToArray();
         for (int i = 1; i < losses.Length; i++) Assert.True(losses[i] <= losses[i - 1] * (1 + 1e-5));
@@ -37,8 +37,8 @@ public class AlsTests
     public void Cg_and_cholesky_give_close_rankings()
     {
         var ctx = new FitContext { Seed = 7, Threads = 2 };
-        var exact = new Als(new AlsParameters { Factors = 8, Iterations = 15, Solver = AlsSolver.Cholesky });
-        var cg = new Als(new AlsParameters { Factors = 8, Iterations = 15, Solver = AlsSolver.ConjugateGradient, CgSteps = 4 });
+        var exact = new Als(new AlsParameters { ComputeLoss = true, Factors = 8, Iterations = 15, Solver = AlsSolver.Cholesky });
+        var cg = new Als(new AlsParameters { ComputeLoss = true, Factors = 8, Iterations = 15, Solver = AlsSolver.ConjugateGradient, CgSteps = 4 });
         exact.Fit(Data, ctx); cg.Fit(Data, ctx);
         // Objective values agree closely, and the top-10 lists overlap heavily.
         Assert.True(Math.Abs(exact.History[^1].Loss - cg.History[^1].Loss) < 0.02 * exact.History[^1].Loss,
@@ -56,7 +56,7 @@ public class AlsTests
     [Fact]
     public void Fold_in_of_an_existing_user_reproduces_the_trained_vector()
     {
-        var als = new Als(new AlsParameters { Factors = 8, Iterations = 20, Solver = AlsSolver.Cholesky, BinaryWeights = false });
+        var als = new Als(new AlsParameters { ComputeLoss = true, Factors = 8, Iterations = 20, Solver = AlsSolver.Cholesky, BinaryWeights = false });
         als.Fit(Data, new FitContext { Seed = 5 });
         var ui = Data.UserItems;
         double meanCos = 0;
@@ -76,9 +76,22 @@ public class AlsTests
     }
 
     [Fact]
+    public void Managed_gram_fallback_gives_the_same_model()
+    {
+        var p = new AlsParameters { Factors = 8, Iterations = 3, Solver = AlsSolver.Cholesky };
+        var blas = new Als(p); blas.Fit(Data, new FitContext { Seed = 2 });
+        var managed = new Als(p);
+        Als.ForceManagedGram = true;
+        try { managed.Fit(Data, new FitContext { Seed = 2 }); }
+        finally { Als.ForceManagedGram = false; }
+        var a = blas.ItemFactors.ToArray(); var b = managed.ItemFactors.ToArray();
+        for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 3);
+    }
+
+    [Fact]
     public void Same_seed_same_model()
     {
-        var p = new AlsParameters { Factors = 8, Iterations = 3 };
+        var p = new AlsParameters { ComputeLoss = true, Factors = 8, Iterations = 3 };
         var a = new Als(p); var b = new Als(p);
         a.Fit(Data, new FitContext { Seed = 11, Threads = 2 }); b.Fit(Data, new FitContext { Seed = 11, Threads = 1 });
         Assert.Equal(a.UserFactors.ToArray(), b.UserFactors.ToArray());
@@ -87,7 +100,7 @@ public class AlsTests
     [Fact]
     public void Saved_and_loaded_model_scores_identically()
     {
-        var als = new Als(new AlsParameters { Factors = 6, Iterations = 3, Alpha = 3 });
+        var als = new Als(new AlsParameters { ComputeLoss = true, Factors = 6, Iterations = 3, Alpha = 3 });
         als.Fit(Data, new FitContext { Seed = 1 });
         var path = Path.Combine(TestPaths.NewTempDirectory(), "als.trove");
         ModelFile.Save(path, als, Data);
@@ -108,7 +121,7 @@ public class AlsTests
     public void Validation_hook_is_called_each_iteration_and_early_stopping_stops()
     {
         int calls = 0;
-        var als = new Als(new AlsParameters { Factors = 4, Iterations = 10, EarlyStoppingPatience = 2 });
+        var als = new Als(new AlsParameters { ComputeLoss = true, Factors = 4, Iterations = 10, EarlyStoppingPatience = 2 });
         // A validation score that only gets worse after the first iteration.
         als.Fit(Data, new FitContext { Validate = _ => -(++calls) });
         Assert.Equal(3, calls);

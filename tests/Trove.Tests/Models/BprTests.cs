@@ -47,6 +47,19 @@ public class BprTests
             }
         }
         Assert.Equal(10, seen.Count);
+
+        // The bit-set variant (user 1 of a 2-user bit set) behaves the same.
+        var bits = new ulong[(2 * items + 63) / 64];
+        foreach (int i in positives) { long b = items + i; bits[b >> 6] |= 1UL << (int)(b & 63); }
+        var seenBits = new HashSet<int>();
+        for (int s = 0; s < 20000; s++)
+        {
+            int j = Bpr.SampleNegative(bits, items, items, s % 2 == 0 ? null : popularity, ref rng);
+            if (j < 0) continue;
+            Assert.DoesNotContain(j, positives);
+            seenBits.Add(j);
+        }
+        Assert.Equal(10, seenBits.Count);
         Assert.Equal(-1, Bpr.SampleNegative(Enumerable.Range(0, items).ToArray(), items, null, ref rng));
     }
 

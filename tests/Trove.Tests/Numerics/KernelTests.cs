@@ -49,6 +49,13 @@ public class KernelTests
         VectorKernels.AddWeightedOuterProducts(a1, n, rows, w, count);
         ScalarKernels.AddWeightedOuterProducts(a2, n, rows, w, count);
         Close(a2, a1);
+
+        var a3 = Random(n * n, 5);
+        VectorKernels.AddWeightedOuterProducts(a3, n, rows, w, count, upperOnly: true);
+        var lower = Random(n * n, 5);
+        for (int r = 0; r < n; r++)
+            for (int c = 0; c < n; c++)
+                Assert.Equal(c >= r ? a2[r * n + c] : lower[r * n + c], a3[r * n + c], 3);
     }
 
     [Fact]
@@ -58,6 +65,14 @@ public class KernelTests
         var y1 = new float[37]; var y2 = new float[37];
         VectorKernels.MatVec(a, 37, 19, x, y1); ScalarKernels.MatVec(a, 37, 19, x, y2);
         Close(y2, y1);
+        foreach (int n in new[] { 1, 5, 8, 64, 67 })
+        {
+            var s = CholeskyTests.Spd(n, n); var v = Random(n, 8);
+            var r1 = new float[n]; var r2 = new float[n];
+            VectorKernels.MatVecSymmetric(s, n, v, r1); ScalarKernels.MatVec(s, n, n, v, r2);
+            Close(r2, r1, 1e-3f);
+            Assert.Equal(ScalarKernels.Dot(v, r2), VectorKernels.DotShort(v, r2), 1);
+        }
     }
 
     [Fact]

@@ -106,6 +106,7 @@ public class DistributionTests
         for (int u = 0; u < result.Users.Count; u++)
         {
             int a = result.UserOffsets[u], b = result.UserOffsets[u + 1];
+            var rated = new HashSet<int>();
             for (int r = a; r < b; r++)
             {
                 var e = (SimulatedEvent)result.Events[r];
@@ -125,6 +126,7 @@ public class DistributionTests
                     for (int p = a; p < r; p++)
                         if (result.Items[p] == result.Items[r] && result.Events[p] == (byte)SimulatedEvent.Purchase) purchasedBefore = true;
                     Assert.True(purchasedBefore, $"user {u} row {r}: rating without an earlier purchase");
+                    Assert.True(rated.Add(result.Items[r]), $"user {u} rated item {result.Items[r]} twice");
                     Assert.InRange(result.Scores[r], (byte)1, (byte)5);
                 }
                 else Assert.Equal(0, result.Scores[r]);
@@ -164,5 +166,74 @@ public class DistributionTests
             Assert.InRange(result.Timestamps[r], startUnix, endUnix);
             Assert.True(result.Timestamps[r] >= result.Catalogue.ReleaseDay[result.Items[r]] * 86400L);
         }
+    }
+
+    [Fact]
+    public void Activity_follows_a_daily_cycle_and_clusters_in_sessions()
+    {
+        var o = new SimulationOptions { Users = 800, Items = 400, Seed = 12 };
+        var r = InteractionSimulator.Simulate(o);
+        int Hour(long t) => (int)(t % 86400 / 3600);
+        long evening = r.Timestamps.Count(t => Hour(t) is >= 18 and < 22), night = r.Timestamps.Count(t => Hour(t) is >= 2 and < 6);
+        Assert.True(evening > 4 * night, $"evening {evening} vs night {night}");
+
+        double MedianGap(SimulationResult x)
+        {
+            var gaps = new List<long>();
+            for (int u = 0; u < x.Users.Count; u++)
+                for (int k = x.UserOffsets[u] + 1; k < x.UserOffsets[u + 1]; k++)
+                    if (x.Events[k] == (byte)SimulatedEvent.View) gaps.Add(x.Timestamps[k] - x.Timestamps[k - 1]);
+            gaps.Sort();
+            return gaps[gaps.Count / 2];
+        }
+        var uniform = InteractionSimulator.Simulate(o with { EventsPerSession = 0, DailyCycle = false });
+        Assert.True(MedianGap(r) * 10 < MedianGap(uniform), $"median gap before a view: sessions {MedianGap(r)} s, uniform {MedianGap(uniform)} s");
+        long flatEvening = uniform.Timestamps.Count(t => Hour(t) is >= 18 and < 22), flatNight = uniform.Timestamps.Count(t => Hour(t) is >= 2 and < 6);
+        Assert.InRange((double)flatEvening / flatNight, 0.8, 1.25);
+    }
+
+    [Theory]
+    [InlineData("view=0.5,add_to_cart=0.1,purchase=0.05,rating=0.35")]
+    [InlineData("view=0.7,add_to_cart=0.3,purchase=0,rating=0")]
+    [InlineData("view=1,add_to_cart=0,purchase=0,rating=0")]
+    public void A_custom_event_mix_is_reproduced(string spec)
+    {
+        var mix = EventMix.Parse(spec);
+        var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 1500, Items = 800, Seed = 3, EventMix = mix });
+        var counts = new double[4];
+        foreach (var e in r.Events) counts[e]++;
+        double sum = mix.View + mix.AddToCart + mix.Purchase + mix.Rating;
+        double[] target = [mix.View / sum, mix.AddToCart / sum, mix.Purchase / sum, mix.Rating / sum];
+        for (int k = 0; k < 4; k++) Assert.InRange(counts[k] / r.Count, target[k] - 0.02, target[k] + 0.02);
+    }
+
+    [Fact]
+    public void Favourite_categories_spread_over_the_catalogue_even_with_steep_popularity()
+    {
+        var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 2000, Items = 1000, Categories = 10, PopularityExponent = 2.5, Seed = 5 });
+        var perCategory = new int[10];
+        for (int u = 0; u < r.Users.Count; u++) foreach (var c in r.Users.FavouriteCategories(u)) perCategory[c]++;
+        int users = r.Users.Count;
+        Assert.All(perCategory, n => Assert.InRange((double)n / users, 0.03, 0.5));
+    }
+
+    [Fact]
+    public void Revisits_repeat_views_of_items_already_seen()
+    {
+        int Repeats(double share)
+        {
+            var r = InteractionSimulator.Simulate(new SimulationOptions { Users = 500, Items = 2000, Seed = 2, RevisitShare = share });
+            int repeats = 0;
+            for (int u = 0; u < r.Users.Count; u++)
+            {
+                var viewed = new HashSet<int>();
+                for (int k = r.UserOffsets[u]; k < r.UserOffsets[u + 1]; k++)
+                    if (r.Events[k] == (byte)SimulatedEvent.View && !viewed.Add(r.Items[k])) repeats++;
+            }
+            return repeats;
+        }
+        int none = Repeats(0), some = Repeats(0.2);
+        Assert.True(some > 1000, $"{some} repeat views with revisit share 0.2");
+        Assert.True(none * 20 < some, $"{none} repeat views without revisits (only when a user exhausts a category)");
     }
 }

@@ -87,7 +87,24 @@ public class SimulateCommandTests
         Assert.Equal(80 * 4 + 1, File.ReadAllLines(Path.Combine(dir, "negatives.csv")).Length);
     }
 
+    [Fact]
+    public void End_date_event_mix_and_named_categories_reach_the_simulator()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var (code, _, stderr) = Invoke("simulate", "--users", "40", "--items", "30", "--out", dir, "--end-date", "2024-06-30", "--days", "10",
+            "--event-mix", "view=0.8,add_to_cart=0.2,purchase=0,rating=0", "--categories", "books,music", "--brands", "3", "--no-diagnostics");
+        Assert.True(code == 0, stderr);
+        var rows = File.ReadAllLines(Path.Combine(dir, "interactions.csv")).Skip(1).Select(l => l.Split(',')).ToArray();
+        Assert.All(rows, f => Assert.InRange(string.CompareOrdinal(f[3], "2024-06-20T00:00:00Z"), 0, int.MaxValue));
+        Assert.All(rows, f => Assert.True(string.CompareOrdinal(f[3], "2024-06-30T00:00:00Z") <= 0, f[3]));
+        Assert.All(rows, f => Assert.Contains(f[4], new[] { "view", "add_to_cart" }));
+        var categories = File.ReadAllLines(Path.Combine(dir, "items.csv")).Skip(1).Select(l => l.Split(',')[2]).Distinct().Order();
+        Assert.Equal(["books", "music"], categories);
+    }
+
     [Theory]
+    [InlineData("--end-date", "yesterday-ish", "Bad --end-date")]
+    [InlineData("--event-mix", "view=0.1,add_to_cart=0,purchase=0.5,rating=0", "purchase share")]
     [InlineData("--users", "0", "users must be at least 1")]
     [InlineData("--min-interactions", "50", "min-interactions (50) must not exceed max-interactions (10)")]
     [InlineData("--popularity-exponent", "-1", "popularity-exponent must be >= 0")]

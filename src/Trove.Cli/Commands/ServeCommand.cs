@@ -1,0 +1,68 @@
+using System.CommandLine;
+using Trove.Cli.Infrastructure;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Microsoft.Extensions.Hosting;
+using Trove.Server;
+
+namespace Trove.Cli.Commands;
+
+/// <summary>`trove serve`: the HTTP API, live events and the dashboard over one or more model files.</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string[]>("--model", "-m")
+        {
+            Description = "Model file written by `trove train`; repeat for several, optionally NAME=PATH (the first is the default).",
+            Required = true, AllowMultipleArgumentsPerToken = true,
+        };
+        var db = new Option<string?>("--db") { Description = "Trove SQLite database: events are written there (for the next `trove train --db`), item titles and evaluated models are read from it." };
+        var data = new Option<string?>("--data") { Description = "Data set the model was trained on (CSV file or folder, MovieLens...): item titles for responses and the dashboard." };
+        var port = new Option<int>("--port", "-p") { Description = "Port to listen on.", DefaultValueFactory = _ => 8080 };
+        var host = new Option<string>("--host") { Description = "Interface to bind (loopback by default; 0.0.0.0 exposes the server).", DefaultValueFactory = _ => "127.0.0.1" };
+        var apiKey = new Option<string?>("--api-key") { Description = "Key for write endpoints (header X-Api-Key); default: $TROVE_API_KEY, else a generated key printed at start." };
+        var maxK = new Option<int>("--max-k") { Description = "Largest k (+offset) a request may ask for.", DefaultValueFactory = _ => 1000 };
+        var maxBody = new Option<long>("--max-request-bytes") { Description = "Largest request body.", DefaultValueFactory = _ => 1 << 20 };
+        var watch = new Option<bool>("--watch") { Description = "Reload a model when its file changes (POST /admin/reload works either way)." };
+        var evaluation = new Option<string?>("--evaluation") { Description = "Evaluation report (JSON) to show on the dashboard." };
+        var figures = new Option<string?>("--figures") { Description = "Folder of figures (PNG/SVG/HTML) to show on the dashboard." };
+        var weights = new Option<string?>("--event-weights") { Description = "Event type weights, e.g. view=0.1,purchase=0.6 (on top of the defaults)." };
+        var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
+        {
+            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights,
+        };
+        command.SetAction(r => CommandRunner.Run(() =>
+        {
+            var specs = (r.GetValue(model) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+            var sources = specs.Select(ModelSource.Parse).ToList();
+            var duplicate = sources.GroupBy(s => s.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+            if (duplicate is not null) throw new TroveException($"Two models are named '{duplicate.Key}': name them, e.g. --model knn={duplicate.First().Path}.");
+            int p = r.GetValue(port);
+            if (p is < 0 or > 65535) throw new TroveException($"--port must be between 0 and 65535, got {p}.");
+            int k = r.GetValue(maxK);
+            if (k < 1) throw new TroveException($"--max-k must be positive, got {k}.");
+            var options = new ServerOptions
+            {
+                Models = sources,
+                Host = r.GetValue(host)!,
+                Port = p,
+                ApiKey = r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("TROVE_API_KEY"),
+                MaxK = k,
+                MaxRequestBytes = r.GetValue(maxBody),
+                WatchModelFiles = r.GetValue(watch),
+                EvaluationPath = r.GetValue(evaluation),
+                FiguresPath = r.GetValue(figures),
+                DataPath = r.GetValue(data),
+                DatabasePath = r.GetValue(db),
+                EventWeights = r.GetValue(weights) is { } w ? EventWeights.Parse(w) : EventWeights.Default,
+            };
+            var app = TroveServer.Build(options);
+            app.Start();
+            Console.WriteLine($"trove serve: listening on {TroveServer.Address(app)} (dashboard /dashboard/, API /openapi/v1.json); Ctrl+C stops");
+            app.WaitForShutdown();
+            return 0;
+        }));
+        return command;
+    }
+}

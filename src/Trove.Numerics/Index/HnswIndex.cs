@@ -1,0 +1,354 @@
+namespace Trove.Numerics.Index;
+
+/// <summary>Construction and search settings of an <see cref="HnswIndex"/>.</summary>
+public sealed record HnswParameters
+{
+    /// <summary>Links per node on the upper layers (twice as many on layer 0).</summary>
+    public int M { get; init; } = 16;
+    /// <summary>Candidate list size while inserting: higher builds slower and a better graph.</summary>
+    public int EfConstruction { get; init; } = 200;
+    /// <summary>Default candidate list size while searching (at least k is always used).</summary>
+    public int EfSearch { get; init; } = 64;
+    /// <summary>Seed of the random layer assignment.</summary>
+    public int Seed { get; init; } = 42;
+    /// <summary>Insertion threads (1 gives the same graph on every run).</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+}
+
+/// <summary>
+/// Hierarchical navigable small world graph (Malkov &amp; Yashunin 2018, arXiv:1603.09320):
+/// approximate k-nearest-neighbour search in roughly logarithmic time. Layer 0 holds every
+/// vector with up to 2M links; each higher layer holds an exponentially thinning sample with up
+/// to M links. Neighbours are chosen with the paper's diversity heuristic (Algorithm 4).
+/// Searches can take a filter predicate: rejected rows are still traversed, never returned.
+/// Thread-safe for concurrent searches once built.
+/// </summary>
+public sealed class HnswIndex : IVectorIndex
+{
+    private const int Magic = 0x57534E48; // "HNSW"
+    private const int FormatVersion = 1;
+    private const int LockStripes = 4096;
+
+    private readonly float[] _data;
+    private readonly int[] _levels;
+    private readonly int[] _links0;      // Count x M0
+    private readonly int[] _counts0;     // Count
+    private readonly int[]?[] _upper;    // per node: for layers 1..level, blocks of (1 + M): [count, links...]
+    private readonly object[] _locks = Enumerable.Range(0, LockStripes).Select(_ => new object()).ToArray();
+    private readonly object _entryLock = new();
+    private readonly ThreadLocal<VisitedSet> _visited;
+    private int _entry = -1;
+    private int _maxLevel = -1;
+
+    public int Count { get; }
+    public int Dimensions { get; }
+    public VectorMetric Metric { get; }
+    public HnswParameters Parameters { get; }
+    private int M => Parameters.M;
+    private int M0 => 2 * Parameters.M;
+
+    private HnswIndex(float[] data, int dimensions, VectorMetric metric, HnswParameters parameters, int[] levels)
+    {
+        Dimensions = dimensions; Metric = metric; Parameters = parameters;
+        Count = data.Length / dimensions;
+        _data = data; _levels = levels;
+        _links0 = new int[Count * M0];
+        _counts0 = new int[Count];
+        _upper = new int[]?[Count];
+        for (int i = 0; i < Count; i++) if (levels[i] > 0) _upper[i] = new int[levels[i] * (1 + M)];
+        _visited = new ThreadLocal<VisitedSet>(() => new VisitedSet(Count));
+    }
+
+    /// <summary>Builds an index over Count x dimensions row-major floats (copied; normalised for cosine).</summary>
+    public static HnswIndex Build(ReadOnlySpan<float> vectors, int dimensions, VectorMetric metric = VectorMetric.Cosine, HnswParameters? parameters = null)
+    {
+        VectorMath.CheckShape(vectors.Length, dimensions);
+        parameters ??= new HnswParameters();
+        if (parameters.M < 2) throw new ArgumentOutOfRangeException(nameof(parameters), "HNSW needs M >= 2.");
+        var data = vectors.ToArray();
+        int count = data.Length / dimensions;
+        if (metric == VectorMetric.Cosine)
+            for (int i = 0; i < count; i++) VectorMath.Normalize(data.AsSpan(i * dimensions, dimensions));
+        var random = new Random(parameters.Seed);
+        double mult = 1 / Math.Log(parameters.M);
+        var levels = new int[count];
+        for (int i = 0; i < count; i++) levels[i] = Math.Min(30, (int)(-Math.Log(1 - random.NextDouble()) * mult));
+        var index = new HnswIndex(data, dimensions, metric, parameters, levels);
+        if (count == 0) return index;
+        index.Insert(0);
+        Parallel.For(1, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parameters.Threads) }, index.Insert);
+        return index;
+    }
+
+    public ReadOnlySpan<float> Vector(int index) => _data.AsSpan(index * Dimensions, Dimensions);
+
+    /// <summary>The k closest rows that pass the filter. <paramref name="ef"/> overrides <see cref="HnswParameters.EfSearch"/>.</summary>
+    public VectorMatch[] Search(ReadOnlySpan<float> query, int k, Func<int, bool>? filter = null) => Search(query, k, filter, null);
+
+    public VectorMatch[] Search(ReadOnlySpan<float> query, int k, Func<int, bool>? filter, int? ef)
+    {
+        if (query.Length != Dimensions) throw new ArgumentException($"The query has {query.Length} dimensions; the index has {Dimensions}.");
+        if (k <= 0 || Count == 0) return [];
+        var q = VectorMath.Prepare(Metric, query);
+        int entry, top;
+        lock (_entryLock) { entry = _entry; top = _maxLevel; }
+        float entryDistance = Distance(q, entry);
+        for (int layer = top; layer > 0; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer);
+        var found = SearchLayer(q, entry, entryDistance, Math.Max(ef ?? Parameters.EfSearch, k), 0, filter, building: false);
+        int n = Math.Min(k, found.Count);
+        var result = new VectorMatch[n];
+        for (int j = 0; j < n; j++) result[j] = new VectorMatch(found[j].Id, VectorMath.ScoreOf(found[j].Distance));
+        return result;
+    }
+
+    private float Distance(ReadOnlySpan<float> q, int node) => VectorMath.Distance(Metric, q, Vector(node));
+
+    private void Insert(int node)
+    {
+        int level = _levels[node];
+        bool raisesTop;
+        lock (_entryLock)
+        {
+            if (_entry < 0) { _entry = node; _maxLevel = level; return; }
+            raisesTop = level > _maxLevel;
+        }
+        if (raisesTop)
+        {
+            // Rare (about log n nodes): insert under the entry lock so no one else sees a half-linked top layer.
+            lock (_entryLock)
+            {
+                InsertLinked(node, level);
+                if (level > _maxLevel) { _entry = node; _maxLevel = level; }
+            }
+        }
+        else InsertLinked(node, level);
+    }
+
+    private void InsertLinked(int node, int level)
+    {
+        var q = Vector(node);
+        int entry, top;
+        lock (_entryLock) { entry = _entry; top = _maxLevel; }
+        float entryDistance = Distance(q, entry);
+        for (int layer = top; layer > level; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer);
+        for (int layer = Math.Min(level, top); layer >= 0; layer--)
+        {
+            var candidates = SearchLayer(q, entry, entryDistance, Parameters.EfConstruction, layer, null, building: true);
+            var chosen = SelectNeighbours(candidates, M);
+            lock (LockOf(node)) SetLinks(node, layer, chosen);
+            int max = layer == 0 ? M0 : M;
+            foreach (var (other, d) in chosen) Connect(other, node, d, layer, max);
+            (entry, entryDistance) = candidates[0];
+        }
+    }
+
+    /// <summary>Adds a link other -> node, re-selecting other's links with the heuristic when full.</summary>
+    private void Connect(int other, int node, float distance, int layer, int max)
+    {
+        lock (LockOf(other))
+        {
+            var (links, offset) = LinksOf(other, layer);
+            int count = layer == 0 ? _counts0[other] : links[offset - 1];
+            for (int j = 0; j < count; j++) if (links[offset + j] == node) return;
+            if (count < max)
+            {
+                links[offset + count] = node;
+                if (layer == 0) _counts0[other] = count + 1; else links[offset - 1] = count + 1;
+                return;
+            }
+            var pool = new List<(int Id, float Distance)>(count + 1) { (node, distance) };
+            var v = Vector(other);
+            for (int j = 0; j < count; j++) pool.Add((links[offset + j], Distance(v, links[offset + j])));
+            pool.Sort((a, b) => a.Distance.CompareTo(b.Distance));
+            SetLinks(other, layer, SelectNeighbours(pool, max));
+        }
+    }
+
+    /// <summary>The array and offset of a node's links on a layer; for upper layers the count is at offset - 1.</summary>
+    private (int[] Links, int Offset) LinksOf(int node, int layer) =>
+        layer == 0 ? (_links0, node * M0) : (_upper[node]!, (layer - 1) * (1 + M) + 1);
+
+    private void SetLinks(int node, int layer, List<(int Id, float Distance)> chosen)
+    {
+        var (links, offset) = LinksOf(node, layer);
+        for (int j = 0; j < chosen.Count; j++) links[offset + j] = chosen[j].Id;
+        if (layer == 0) _counts0[node] = chosen.Count; else links[offset - 1] = chosen.Count;
+    }
+
+    /// <summary>Copies a node's links on a layer into <paramref name="buffer"/> (under its lock while building).</summary>
+    private int ReadLinks(int node, int layer, Span<int> buffer, bool building)
+    {
+        if (layer > _levels[node]) return 0;
+        if (!building) return Copy(node, layer, buffer);
+        lock (LockOf(node)) return Copy(node, layer, buffer);
+
+        int Copy(int n, int l, Span<int> into)
+        {
+            var (links, offset) = LinksOf(n, l);
+            int count = l == 0 ? _counts0[n] : links[offset - 1];
+            links.AsSpan(offset, count).CopyTo(into);
+            return count;
+        }
+    }
+
+    private object LockOf(int node) => _locks[node & (LockStripes - 1)];
+
+    /// <summary>Walks to the closest node on one layer, one improving step at a time.</summary>
+    private (int, float) Greedy(ReadOnlySpan<float> q, int entry, float entryDistance, int layer)
+    {
+        Span<int> buffer = stackalloc int[M0];
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            int n = ReadLinks(entry, layer, buffer, building: true);
+            for (int j = 0; j < n; j++)
+            {
+                float d = Distance(q, buffer[j]);
+                if (d < entryDistance) { entryDistance = d; entry = buffer[j]; changed = true; }
+            }
+        }
+        return (entry, entryDistance);
+    }
+
+    /// <summary>Best-first search of one layer (Algorithm 2); returns up to ef nodes passing the filter, closest first.</summary>
+    private List<(int Id, float Distance)> SearchLayer(ReadOnlySpan<float> q, int entry, float entryDistance, int ef, int layer, Func<int, bool>? filter, bool building)
+    {
+        var visited = _visited.Value!; // per-thread scratch: marks and both heaps, reused across searches
+        visited.Reset();
+        var candidates = visited.Candidates;
+        var results = visited.Results; // priority = -distance: the farthest result is dequeued first
+        candidates.Clear();
+        results.Clear();
+        visited.Add(entry);
+        candidates.Enqueue(entry, entryDistance);
+        if (filter is null || filter(entry)) results.Enqueue(entry, -entryDistance);
+        float bound = results.Count > 0 ? entryDistance : float.PositiveInfinity;
+        Span<int> buffer = stackalloc int[M0];
+        while (candidates.TryDequeue(out int current, out float currentDistance))
+        {
+            if (currentDistance > bound && results.Count >= ef) break;
+            int n = ReadLinks(current, layer, buffer, building);
+            for (int j = 0; j < n; j++)
+            {
+                int next = buffer[j];
+                if (!visited.Add(next)) continue;
+                float d = Distance(q, next);
+                if (results.Count < ef || d < bound)
+                {
+                    candidates.Enqueue(next, d);
+                    if (filter is null || filter(next))
+                    {
+                        results.Enqueue(next, -d);
+                        if (results.Count > ef) results.Dequeue();
+                        results.TryPeek(out _, out float worst);
+                        bound = -worst;
+                    }
+                }
+            }
+        }
+        var list = new List<(int Id, float Distance)>(results.Count);
+        while (results.TryDequeue(out int id, out float negative)) list.Add((id, -negative));
+        list.Reverse();
+        return list;
+    }
+
+    /// <summary>
+    /// The neighbour-selection heuristic (Algorithm 4): take candidates closest first, keeping one only
+    /// if it is closer to the base than to every neighbour already kept, so links span several directions.
+    /// </summary>
+    private List<(int Id, float Distance)> SelectNeighbours(List<(int Id, float Distance)> sortedCandidates, int m)
+    {
+        var chosen = new List<(int Id, float Distance)>(m);
+        foreach (var (id, d) in sortedCandidates)
+        {
+            if (chosen.Count >= m) break;
+            var v = Vector(id);
+            bool keep = true;
+            foreach (var (other, _) in chosen)
+                if (Distance(v, other) < d) { keep = false; break; }
+            if (keep) chosen.Add((id, d));
+        }
+        return chosen;
+    }
+
+    /// <summary>Writes the index (vectors and graph) in a small binary format.</summary>
+    public void Save(Stream stream)
+    {
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.Write(Magic); w.Write(FormatVersion);
+        w.Write((int)Metric); w.Write(Dimensions); w.Write(Count);
+        w.Write(Parameters.M); w.Write(Parameters.EfConstruction); w.Write(Parameters.EfSearch); w.Write(Parameters.Seed);
+        w.Write(_entry); w.Write(_maxLevel);
+        WriteInts(w, _levels);
+        WriteInts(w, _counts0);
+        WriteInts(w, _links0);
+        for (int i = 0; i < Count; i++) if (_upper[i] is { } u) WriteInts(w, u);
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_data.AsSpan()));
+    }
+
+    public void Save(string path)
+    {
+        using var stream = File.Create(path);
+        Save(stream);
+    }
+
+    public static HnswIndex Load(Stream stream)
+    {
+        using var r = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        if (r.ReadInt32() != Magic) throw new InvalidDataException("Not an HNSW index file.");
+        int version = r.ReadInt32();
+        if (version != FormatVersion) throw new InvalidDataException($"HNSW index format {version} is not supported (expected {FormatVersion}).");
+        var metric = (VectorMetric)r.ReadInt32();
+        int dimensions = r.ReadInt32(), count = r.ReadInt32();
+        var parameters = new HnswParameters { M = r.ReadInt32(), EfConstruction = r.ReadInt32(), EfSearch = r.ReadInt32(), Seed = r.ReadInt32() };
+        int entry = r.ReadInt32(), maxLevel = r.ReadInt32();
+        var levels = ReadInts(r, count);
+        var index = new HnswIndex(new float[(long)count * dimensions], dimensions, metric, parameters, levels);
+        ReadInts(r, count).CopyTo(index._counts0, 0);
+        ReadInts(r, count * 2 * parameters.M).CopyTo(index._links0, 0);
+        for (int i = 0; i < count; i++) if (index._upper[i] is { } u) ReadInts(r, u.Length).CopyTo(u, 0);
+        r.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(index._data.AsSpan()));
+        index._entry = entry; index._maxLevel = maxLevel;
+        return index;
+    }
+
+    public static HnswIndex Load(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Load(stream);
+    }
+
+    private static void WriteInts(BinaryWriter w, int[] values)
+    {
+        w.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+    }
+
+    private static int[] ReadInts(BinaryReader r, int count)
+    {
+        var values = new int[count];
+        r.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
+    }
+
+    /// <summary>Visited marks without clearing: a node is visited when its mark equals the current generation.</summary>
+    private sealed class VisitedSet(int count)
+    {
+        private readonly int[] _marks = new int[count];
+        public PriorityQueue<int, float> Candidates { get; } = new();
+        public PriorityQueue<int, float> Results { get; } = new();
+        private int _generation;
+
+        public void Reset()
+        {
+            if (++_generation == int.MaxValue) { Array.Clear(_marks); _generation = 1; }
+        }
+
+        public bool Add(int node)
+        {
+            if (_marks[node] == _generation) return false;
+            _marks[node] = _generation;
+            return true;
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using Trove.Server.Models;
+
+namespace Trove.Server.Http;
+
+public sealed record RecommendedItem(int Rank, string Item, float Score, string? Title, IReadOnlyDictionary<string, string?> Features, IReadOnlyList<Contribution>? Because);
+
+public sealed record RecommendationsResponse(
+    string User, string Model, string ModelVersion, string Algorithm, int K, int Offset,
+    bool ColdStart, int NewEvents, IReadOnlyList<RecommendedItem> Items);
+
+public sealed record Neighbour(string Id, float Score, string? Title);
+
+public sealed record SimilarResponse(string Of, string Model, string ModelVersion, IReadOnlyList<Neighbour> Items);
+
+public sealed record ScorePair(string? User, string? Item);
+
+public sealed record ScoresRequest(string? Model, IReadOnlyList<ScorePair>? Pairs);
+
+public sealed record PairScore(string User, string Item, float Score);
+
+public sealed record ScoresResponse(string Model, string ModelVersion, IReadOnlyList<PairScore> Scores);
+
+public sealed record EmbeddingResponse(string Id, string Model, string ModelVersion, int Dimensions, float[] Vector);
+
+/// <summary>An event as clients send it: <c>{"user": "u1", "item": "i9", "event": "purchase", "timestamp": 1700000000}</c> (timestamp: Unix seconds or ISO 8601, optional).</summary>
+public sealed record EventRequest(string? User, string? Item, string? Event, System.Text.Json.JsonElement? Timestamp);
+
+public sealed record EventsAccepted(int Accepted, string Store);
+
+public sealed record HistoryItem(string Item, float Weight, string? Title);
+
+public sealed record HistoryEvent(string Item, string Event, float Weight, DateTimeOffset Timestamp, bool KnownItem);
+
+public sealed record HistoryResponse(string User, bool Known, string Model, IReadOnlyList<HistoryItem> Training, int TrainingCount, IReadOnlyList<HistoryEvent> Events);
+
+public sealed record ItemResponse(string Item, string Model, int Users, string? Title, IReadOnlyDictionary<string, string?> Features);
+
+public sealed record ModelDescription(string Name, string Algorithm, string Version, string Path, DateTime CreatedUtc, DateTime LoadedUtc, int Users, int Items, bool Embeddings, bool HistoryScoring, string? VectorIndex, object Parameters);
+
+public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList<ModelDescription> Models, string EventStore, long Events, DateTime? LastReloadUtc, string? LastReloadError);
+
+public sealed record ReloadResponse(long Generation, IReadOnlyList<ModelDescription> Models);

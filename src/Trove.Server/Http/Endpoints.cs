@@ -1,0 +1,486 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Trove.Core.Recommending;
+using Trove.Server.Events;
+using Trove.Server.Models;
+
+namespace Trove.Server.Http;
+
+/// <summary>Query parameters of GET /users/{user}/recommendations.</summary>
+public sealed class RecommendQuery
+{
+    /// <summary>How many items (1..max-k, default 10).</summary>
+    public int? K { get; init; }
+    /// <summary>Ranks to skip, for paging (k + offset must stay within max-k).</summary>
+    public int? Offset { get; init; }
+    /// <summary>Which loaded model (its name or algorithm); the first one by default.</summary>
+    public string? Model { get; init; }
+    /// <summary>Exclude items the user already interacted with (default true).</summary>
+    public bool? ExcludeSeen { get; init; }
+    /// <summary>Comma-separated item ids never to return.</summary>
+    public string? Exclude { get; init; }
+    /// <summary>Comma-separated item ids: only these may be returned.</summary>
+    public string? Allow { get; init; }
+    /// <summary>Only items whose "category" feature has this label.</summary>
+    public string? Category { get; init; }
+    /// <summary>Only items whose "brand" feature has this label.</summary>
+    public string? Brand { get; init; }
+    /// <summary>Feature filters "column:value" (repeatable), e.g. genre:Comedy.</summary>
+    public string[]? Filter { get; init; }
+    /// <summary>Add for each item the user's history items that contributed most.</summary>
+    public bool? Explain { get; init; }
+    /// <summary>"popular": unknown users get the most popular items instead of 404.</summary>
+    public string? Fallback { get; init; }
+}
+
+/// <summary>The HTTP surface of `trove serve`.</summary>
+public static class Endpoints
+{
+    public const string ApiKeyHeader = "X-Api-Key";
+    private const int MaxIdLength = 256;
+
+    public static void Map(WebApplication app)
+    {
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithTags("operations").WithSummary("Liveness: the process answers.");
+        app.MapGet("/ready", Ready).WithTags("operations").Produces<ReadyResponse>().Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable).WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
+        app.MapGet("/metrics", (ServerMetrics metrics, ModelCatalog catalog, IEventStore events) =>
+                Results.Text(metrics.Render(catalog, events), "text/plain; version=0.0.4; charset=utf-8"))
+            .WithTags("operations").WithSummary("Prometheus metrics: requests, latency histograms, model versions, events.");
+        app.MapGet("/models", (ModelCatalog catalog) => Results.Ok(catalog.Current.Models.Select(Describe)))
+            .WithTags("models").WithSummary("The loaded models.");
+        app.MapPost("/admin/reload", Reload).AddEndpointFilter<ApiKeyFilter>()
+            .Produces<ReloadResponse>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithTags("models").WithSummary("Reload model files without restart (atomic swap; in-flight requests finish on the old model). Needs X-Api-Key.");
+
+        app.MapGet("/users/{user}/recommendations", Recommend).WithTags("recommendations")
+            .Produces<RecommendationsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Top-k items for a user, with paging, filters, new events taken into account, and optional explanations.");
+        app.MapGet("/users/{user}/similar", SimilarUsers).WithTags("recommendations")
+            .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Users most similar to a user.");
+        app.MapGet("/users/{user}/history", History).WithTags("users")
+            .Produces<HistoryResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's training interactions and events received since.");
+        app.MapGet("/users/{user}/embedding", UserEmbedding).WithTags("embeddings")
+            .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's vector (embedding models only).");
+        app.MapGet("/items/{item}", Item).WithTags("items")
+            .Produces<ItemResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's features and popularity.");
+        app.MapGet("/items/{item}/similar", SimilarItems).WithTags("recommendations")
+            .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Items most similar to an item.");
+        app.MapGet("/items/{item}/embedding", ItemEmbedding).WithTags("embeddings")
+            .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's vector (embedding models only).");
+        app.MapPost("/scores", Scores).WithTags("recommendations")
+            .Produces<ScoresResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Scores of user-item pairs.");
+        app.MapPost("/events", PostEvents).AddEndpointFilter<ApiKeyFilter>()
+            .Accepts<EventRequest[]>("application/json")
+            .Produces<EventsAccepted>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .WithTags("events").WithSummary("Record one event or a JSON array of events; they count for the user's next request. Needs X-Api-Key.");
+
+        app.MapGet("/api/stats", Stats).WithTags("dashboard").WithSummary("Statistics of the data the model was trained on.");
+        app.MapGet("/api/evaluation", Evaluation).WithTags("dashboard").WithSummary("The latest evaluation report (JSON), when configured.");
+        app.MapGet("/api/figures", Figures).WithTags("dashboard").WithSummary("Figure files served under /figures/.");
+        app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
+        app.MapGet("/dashboard/{**file}", Dashboard).ExcludeFromDescription();
+    }
+
+    // ---- operations -------------------------------------------------------------------------
+
+    private static IResult Ready(ModelCatalog catalog, IEventStore events)
+    {
+        var set = catalog.Current;
+        var body = new ReadyResponse(set.Models.Count > 0 ? "ready" : "loading", set.Generation, set.Models.Select(Describe).ToList(),
+            events.Description, events.Count, catalog.LastReloadUtc, catalog.LastError);
+        return set.Models.Count > 0 ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    private static IResult Reload(ModelCatalog catalog, string? model)
+    {
+        try
+        {
+            var set = catalog.Reload(model);
+            return Results.Ok(new ReloadResponse(set.Generation, set.Models.Select(Describe).ToList()));
+        }
+        catch (Core.Errors.TroveException e)
+        {
+            return Results.Problem(e.Message, statusCode: StatusCodes.Status422UnprocessableEntity, title: "Model reload failed");
+        }
+    }
+
+    internal static ModelDescription Describe(LoadedModel m) => new(
+        m.Name, m.Manifest.Algorithm, m.Version, m.Path, m.Manifest.CreatedUtc, m.LoadedUtc,
+        m.Trained.Users.Count, m.Trained.Items.Count, m.Model is IEmbeddingModel, m.HistoryScorer is not null,
+        m.ItemIndex?.GetType().Name, m.Model.Parameters);
+
+    // ---- recommendations --------------------------------------------------------------------
+
+    private static async Task<IResult> Recommend(string user, [AsParameters] RecommendQuery q, ModelCatalog catalog, ServingEngine engine, ServerOptions options, CancellationToken cancel)
+    {
+        if (FindModel(catalog, q.Model, out var model) is { } missing) return missing;
+        int k = q.K ?? 10, offset = q.Offset ?? 0;
+        if (CheckK(k, offset, options) is { } bad) return bad;
+        if (BuildFilter(model, q, out var filter) is { } invalid) return invalid;
+        var state = await engine.UserAsync(model, user, cancel);
+        var scores = engine.Scores(model, state);
+        bool coldStart = false;
+        if (scores is null)
+        {
+            if (!string.Equals(q.Fallback, "popular", StringComparison.OrdinalIgnoreCase))
+                return UnknownUser(model, user);
+            scores = ServingEngine.PopularScores(model);
+            coldStart = true;
+        }
+        ServingEngine.ApplyFilter(model, state, filter, scores);
+        var top = ServingEngine.Page(scores, k, offset);
+        bool explain = q.Explain == true && !coldStart;
+        var items = top.Select((s, r) => new RecommendedItem(
+            offset + r + 1, model.Trained.Items[s.Index], s.Score, ServingEngine.Title(model, s.Index), ServingEngine.Features(model, s.Index),
+            explain ? ServingEngine.Explain(model, state, s.Index) : null)).ToList();
+        return Results.Ok(new RecommendationsResponse(user, model.Name, model.Version, model.Manifest.Algorithm, k, offset, coldStart, state.NewEvents, items));
+    }
+
+    private static IResult SimilarUsers(string user, int? k, string? model, ModelCatalog catalog, ServerOptions options)
+    {
+        if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        int count = k ?? 10;
+        if (CheckK(count, 0, options) is { } bad) return bad;
+        if (!m.Trained.Users.TryGetIndex(user, out int u)) return UnknownUser(m, user);
+        var similar = m.Model.SimilarUsers(u, count);
+        return Results.Ok(new SimilarResponse(user, m.Name, m.Version, similar.Select(s => new Neighbour(m.Trained.Users[s.Index], s.Score, null)).ToList()));
+    }
+
+    private static IResult SimilarItems(string item, int? k, string? model, ModelCatalog catalog, ServerOptions options)
+    {
+        if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        int count = k ?? 10;
+        if (CheckK(count, 0, options) is { } bad) return bad;
+        if (!m.Trained.Items.TryGetIndex(item, out int i)) return UnknownItem(m, item);
+        IReadOnlyList<Scored> similar;
+        if (m.ItemIndex is { } index && m.Model is IEmbeddingModel e)
+            similar = index.Search(e.ItemVector(i), count, other => other != i).Select(v => new Scored(v.Index, v.Score)).ToList();
+        else
+            similar = m.Model.SimilarItems(i, count);
+        return Results.Ok(new SimilarResponse(item, m.Name, m.Version,
+            similar.Select(s => new Neighbour(m.Trained.Items[s.Index], s.Score, ServingEngine.Title(m, s.Index))).ToList()));
+    }
+
+    private static async Task<IResult> Scores(ScoresRequest? request, ModelCatalog catalog, ServingEngine engine, ServerOptions options, CancellationToken cancel)
+    {
+        if (request?.Pairs is not { Count: > 0 } pairs) return Invalid("pairs", "Give a non-empty array of {\"user\", \"item\"} pairs.");
+        if (pairs.Count > options.MaxEventsPerRequest) return Invalid("pairs", $"At most {options.MaxEventsPerRequest} pairs per request.");
+        if (FindModel(catalog, request.Model, out var model) is { } missing) return missing;
+        var errors = new Dictionary<string, string[]>();
+        for (int p = 0; p < pairs.Count; p++)
+        {
+            if (string.IsNullOrWhiteSpace(pairs[p].User)) errors[$"pairs[{p}].user"] = ["Required."];
+            if (string.IsNullOrWhiteSpace(pairs[p].Item)) errors[$"pairs[{p}].item"] = ["Required."];
+        }
+        if (errors.Count > 0) return Results.ValidationProblem(errors, title: "Invalid score request");
+        var byUser = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var result = new List<PairScore>(pairs.Count);
+        foreach (var pair in pairs)
+        {
+            if (!model.Trained.Items.TryGetIndex(pair.Item!, out int item)) return UnknownItem(model, pair.Item!);
+            if (!byUser.TryGetValue(pair.User!, out var scores))
+            {
+                var state = await engine.UserAsync(model, pair.User!, cancel);
+                var computed = engine.Scores(model, state);
+                if (computed is null) return UnknownUser(model, pair.User!);
+                byUser[pair.User!] = scores = computed;
+            }
+            result.Add(new PairScore(pair.User!, pair.Item!, scores[item]));
+        }
+        return Results.Ok(new ScoresResponse(model.Name, model.Version, result));
+    }
+
+    // ---- users, items, embeddings -----------------------------------------------------------
+
+    private static async Task<IResult> History(string user, string? model, ModelCatalog catalog, ServingEngine engine, CancellationToken cancel)
+    {
+        if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        var state = await engine.UserAsync(m, user, cancel);
+        if (!state.Known && state.Events.Count == 0) return UnknownUser(m, user);
+        var training = new List<HistoryItem>();
+        int trainingCount = 0;
+        if (state.Known && m.UserItems is { } matrix && state.Index < matrix.Rows)
+        {
+            var items = matrix.RowIndices(state.Index).ToArray(); var weights = matrix.RowValues(state.Index).ToArray();
+            trainingCount = items.Length;
+            var order = Enumerable.Range(0, items.Length).OrderByDescending(p => weights[p]).ThenBy(p => items[p]).Take(500).ToArray();
+            foreach (int p in order) training.Add(new HistoryItem(m.Trained.Items[items[p]], weights[p], ServingEngine.Title(m, items[p])));
+        }
+        var events = state.Events.OrderByDescending(e => e.Timestamp).Take(500)
+            .Select(e => new HistoryEvent(e.Item, e.Event, e.Weight, e.Timestamp, m.Trained.Items.Contains(e.Item))).ToList();
+        return Results.Ok(new HistoryResponse(user, state.Known, m.Name, training, trainingCount, events));
+    }
+
+    private static IResult Item(string item, string? model, ModelCatalog catalog)
+    {
+        if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        if (!m.Trained.Items.TryGetIndex(item, out int i)) return UnknownItem(m, item);
+        return Results.Ok(new ItemResponse(item, m.Name, (int)m.Popularity[i], ServingEngine.Title(m, i), ServingEngine.Features(m, i)));
+    }
+
+    private static async Task<IResult> UserEmbedding(string user, string? model, ModelCatalog catalog, ServingEngine engine, CancellationToken cancel)
+    {
+        if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        if (m.Model is not IEmbeddingModel e) return NoEmbeddings(m);
+        var state = await engine.UserAsync(m, user, cancel);
+        // With events since training (or a new user), fold the history in when the model can (ALS).
+        if ((state.NewEvents > 0 || !state.Known) && state.HistoryItems.Length > 0
+            && HistoryScoring.FoldIn(m.Model, state.HistoryItems, state.HistoryWeights) is { } folded)
+            return Results.Ok(new EmbeddingResponse(user, m.Name, m.Version, e.Dimensions, folded));
+        if (!state.Known) return UnknownUser(m, user);
+        return Results.Ok(new EmbeddingResponse(user, m.Name, m.Version, e.Dimensions, e.UserVector(state.Index).ToArray()));
+    }
+
+    private static IResult ItemEmbedding(string item, string? model, ModelCatalog catalog)
+    {
+        if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        if (m.Model is not IEmbeddingModel e) return NoEmbeddings(m);
+        if (!m.Trained.Items.TryGetIndex(item, out int i)) return UnknownItem(m, item);
+        return Results.Ok(new EmbeddingResponse(item, m.Name, m.Version, e.Dimensions, e.ItemVector(i).ToArray()));
+    }
+
+    // ---- events -----------------------------------------------------------------------------
+
+    private static async Task<IResult> PostEvents(HttpRequest request, IEventStore store, ServerOptions options, ServerMetrics metrics, CancellationToken cancel)
+    {
+        if (request.ContentLength > options.MaxRequestBytes) return TooLarge(options);
+        var body = await ReadLimitedAsync(request.Body, options.MaxRequestBytes, cancel);
+        if (body is null) return TooLarge(options);
+        JsonDocument document;
+        try { document = JsonDocument.Parse(body); }
+        catch (JsonException e) { return Invalid("body", "The body is not valid JSON: " + e.Message); }
+        using (document)
+        {
+            var root = document.RootElement;
+            var elements = root.ValueKind switch
+            {
+                JsonValueKind.Array => root.EnumerateArray().ToList(),
+                JsonValueKind.Object => [root],
+                _ => null,
+            };
+            if (elements is null) return Invalid("body", "Send one event object or a JSON array of events: {\"user\", \"item\", \"event\", \"timestamp\"?}.");
+            if (elements.Count == 0) return Invalid("body", "The array of events is empty.");
+            if (elements.Count > options.MaxEventsPerRequest) return Invalid("body", $"At most {options.MaxEventsPerRequest} events per request; got {elements.Count}.");
+            var now = DateTimeOffset.UtcNow;
+            var errors = new Dictionary<string, string[]>();
+            var events = new List<UserEvent>(elements.Count);
+            for (int e = 0; e < elements.Count; e++)
+            {
+                string at = root.ValueKind == JsonValueKind.Array ? $"[{e}]." : "";
+                if (elements[e].ValueKind != JsonValueKind.Object) { errors[$"[{e}]"] = ["Each event must be a JSON object."]; continue; }
+                string? user = null, item = null, name = null; JsonElement? time = null;
+                foreach (var p in elements[e].EnumerateObject())
+                {
+                    switch (p.Name.ToLowerInvariant())
+                    {
+                        case "user": user = p.Value.ValueKind switch { JsonValueKind.String => p.Value.GetString(), JsonValueKind.Number => p.Value.GetRawText(), _ => null }; break;
+                        case "item": item = p.Value.ValueKind switch { JsonValueKind.String => p.Value.GetString(), JsonValueKind.Number => p.Value.GetRawText(), _ => null }; break;
+                        case "event": name = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null; break;
+                        case "timestamp": time = p.Value; break;
+                    }
+                }
+                var problems = new List<(string, string)>();
+                if (string.IsNullOrWhiteSpace(user) || user.Length > MaxIdLength) problems.Add(("user", $"Required: a user id of 1 to {MaxIdLength} characters."));
+                if (string.IsNullOrWhiteSpace(item) || item.Length > MaxIdLength) problems.Add(("item", $"Required: an item id of 1 to {MaxIdLength} characters."));
+                float weight = 0;
+                if (string.IsNullOrWhiteSpace(name) || name.Length > 64) problems.Add(("event", "Required: an event type such as view, add_to_cart or purchase."));
+                else if (!options.EventWeights.TryGetWeight(name, out weight))
+                    problems.Add(("event", $"Unknown event type '{name}'. Known: {string.Join(", ", options.EventWeights.Weights.Keys)}."));
+                DateTimeOffset timestamp = now;
+                if (time is { } t && t.ValueKind != JsonValueKind.Null && !TryTimestamp(t, out timestamp))
+                    problems.Add(("timestamp", "Unix seconds or an ISO 8601 date-time."));
+                foreach (var (field, message) in problems) errors[at + field] = [message];
+                if (problems.Count == 0) events.Add(new UserEvent(user!, item!, name!.ToLowerInvariant(), weight, timestamp, now));
+            }
+            if (errors.Count > 0)
+            {
+                metrics.EventsRejected(elements.Count);
+                return Results.ValidationProblem(errors, title: "Invalid events", detail: "No event of this request was stored.");
+            }
+            await store.AppendAsync(events, cancel);
+            metrics.EventsAccepted(events.Count);
+            return Results.Ok(new EventsAccepted(events.Count, store.Description));
+        }
+    }
+
+    private static bool TryTimestamp(JsonElement t, out DateTimeOffset value)
+    {
+        value = default;
+        if (t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out long n))
+        {
+            if (n < 0 || n > 253402300799999) return false;
+            value = n > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(n) : DateTimeOffset.FromUnixTimeSeconds(n);
+            return true;
+        }
+        return t.ValueKind == JsonValueKind.String
+            && DateTimeOffset.TryParse(t.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value);
+    }
+
+    private static async Task<byte[]?> ReadLimitedAsync(Stream body, long max, CancellationToken cancel)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancel)) > 0)
+        {
+            if (buffer.Length + read > max) return null;
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
+    }
+
+    // ---- dashboard --------------------------------------------------------------------------
+
+    private static IResult Stats(string? model, ModelCatalog catalog, IEventStore events, ServerOptions options)
+    {
+        if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        return Results.Ok(new
+        {
+            model = m.Name, modelVersion = m.Version, algorithm = m.Manifest.Algorithm, dataFile = options.DataPath,
+            data = m.Statistics,
+            events = new { store = events.Description, count = events.Count, byType = events.CountsByEvent() },
+            database = events is InteractionStoreEvents database ? database.Counts() : null,
+            models = catalog.Current.Models.Select(Describe),
+        });
+    }
+
+    private static IResult Evaluation(ServerOptions options, IEventStore events)
+    {
+        if (options.EvaluationPath is null && events is InteractionStoreEvents database && database.EvaluatedModels() is { Count: > 0 } rows)
+            return Results.Ok(new { source = database.Description, models = rows });
+        if (options.EvaluationPath is not { } path || !File.Exists(path))
+            return Results.Problem(options.EvaluationPath is null ? "No evaluation report configured: start the server with --evaluation report.json (or --db with evaluated models)." : $"The evaluation report '{options.EvaluationPath}' does not exist.",
+                statusCode: StatusCodes.Status404NotFound, title: "No evaluation report");
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+            return Results.Ok(document.RootElement.Clone());
+        }
+        catch (JsonException e)
+        {
+            return Results.Problem($"'{path}' is not valid JSON: {e.Message}", statusCode: StatusCodes.Status422UnprocessableEntity, title: "Unreadable evaluation report");
+        }
+    }
+
+    private static IResult Figures(ServerOptions options)
+    {
+        if (options.FiguresPath is not { } dir || !Directory.Exists(dir)) return Results.Ok(Array.Empty<string>());
+        var allowed = new[] { ".png", ".svg", ".html", ".jpg" };
+        return Results.Ok(Directory.EnumerateFiles(dir).Where(f => allowed.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Select(f => "/figures/" + Uri.EscapeDataString(Path.GetFileName(f))).Order().ToList());
+    }
+
+    private static readonly Assembly Self = typeof(Endpoints).Assembly;
+
+    private static IResult Dashboard(string? file)
+    {
+        file = string.IsNullOrEmpty(file) ? "index.html" : file;
+        if (file.Contains("..")) return Results.NotFound();
+        var stream = Self.GetManifestResourceStream("dashboard/" + file);
+        if (stream is null) return Results.Problem($"No dashboard file '{file}'.", statusCode: 404, title: "Not found");
+        var type = Path.GetExtension(file) switch
+        {
+            ".html" => "text/html; charset=utf-8", ".js" => "text/javascript; charset=utf-8", ".css" => "text/css; charset=utf-8",
+            ".svg" => "image/svg+xml", ".png" => "image/png", _ => "application/octet-stream",
+        };
+        return Results.Stream(stream, type);
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------
+
+    private static IResult? FindModel(ModelCatalog catalog, string? name, out LoadedModel model)
+    {
+        var set = catalog.Current; // one snapshot per request: a reload never changes it under us
+        model = set.Find(name)!;
+        if (model is not null) return null;
+        if (set.Models.Count == 0) return Results.Problem("No model is loaded yet.", statusCode: 503, title: "Not ready");
+        return Results.Problem($"No model named '{name}'. Loaded: {string.Join(", ", set.Models.Select(m => m.Name))}.", statusCode: 404, title: "Unknown model");
+    }
+
+    private static IResult? CheckK(int k, int offset, ServerOptions options)
+    {
+        if (k < 1 || k > options.MaxK) return Invalid("k", $"k must be between 1 and {options.MaxK}; got {k}.");
+        if (offset < 0) return Invalid("offset", $"offset must be 0 or more; got {offset}.");
+        if ((long)k + offset > options.MaxK) return Invalid("offset", $"k + offset must be at most {options.MaxK}; got {(long)k + offset}.");
+        return null;
+    }
+
+    private static IResult? BuildFilter(LoadedModel model, RecommendQuery q, out RequestFilter filter)
+    {
+        var features = new List<(string, string)>();
+        var known = model.Trained.ItemFeatures.Categorical;
+        var requested = new List<(string Key, string Column, string Value)>();
+        if (!string.IsNullOrWhiteSpace(q.Category)) requested.Add(("category", "category", q.Category.Trim()));
+        if (!string.IsNullOrWhiteSpace(q.Brand)) requested.Add(("brand", "brand", q.Brand.Trim()));
+        foreach (var f in q.Filter ?? [])
+        {
+            int sep = f.IndexOfAny([':', '=']);
+            if (sep <= 0 || sep == f.Length - 1) { filter = null!; return Invalid("filter", $"Bad filter '{f}': expected column:value, e.g. genre:Comedy."); }
+            requested.Add(("filter", f[..sep].Trim(), f[(sep + 1)..].Trim()));
+        }
+        foreach (var (key, column, value) in requested)
+        {
+            if (!known.ContainsKey(column))
+            {
+                filter = null!;
+                return Invalid(key, $"Items of model '{model.Name}' have no '{column}' feature. Known: {string.Join(", ", known.Keys.DefaultIfEmpty("(none)"))}.");
+            }
+            features.Add((column, value));
+        }
+        filter = new RequestFilter(q.ExcludeSeen ?? true, Ids(model, q.Exclude), q.Allow is null ? null : Ids(model, q.Allow) ?? [], features);
+        return null;
+    }
+
+    /// <summary>Indices of comma-separated item ids; unknown ids are ignored (they cannot be recommended anyway).</summary>
+    private static int[]? Ids(LoadedModel model, string? list)
+    {
+        if (string.IsNullOrWhiteSpace(list)) return null;
+        return list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(id => model.Trained.Items.TryGetIndex(id, out int i) ? i : -1).Where(i => i >= 0).ToArray();
+    }
+
+    internal static IResult Invalid(string field, string message) =>
+        Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Invalid request", detail: message);
+
+    private static IResult TooLarge(ServerOptions options) =>
+        Results.Problem($"The request body exceeds {options.MaxRequestBytes:N0} bytes; send smaller batches.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large");
+
+    private static IResult UnknownUser(LoadedModel model, string user) =>
+        Results.Problem($"User '{user}' is not in model '{model.Name}' ({model.Trained.Users.Count:N0} users) and has no events on its items. Add fallback=popular for popular items instead.",
+            statusCode: StatusCodes.Status404NotFound, title: "Unknown user", extensions: new Dictionary<string, object?> { ["user"] = user });
+
+    private static IResult UnknownItem(LoadedModel model, string item) =>
+        Results.Problem($"Item '{item}' is not in model '{model.Name}' ({model.Trained.Items.Count:N0} items).",
+            statusCode: StatusCodes.Status404NotFound, title: "Unknown item", extensions: new Dictionary<string, object?> { ["item"] = item });
+
+    private static IResult NoEmbeddings(LoadedModel model) =>
+        Results.Problem($"Model '{model.Name}' ({model.Manifest.Algorithm}) has no user/item vectors; embeddings come from factorisation models such as ALS.",
+            statusCode: StatusCodes.Status400BadRequest, title: "No embeddings");
+}
+
+/// <summary>Rejects a request without the configured key in the X-Api-Key header (401 problem details).</summary>
+public sealed class ApiKeyFilter(ApiKey key) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var given = context.HttpContext.Request.Headers[Endpoints.ApiKeyHeader].ToString();
+        if (!key.Matches(given))
+            return Results.Problem(string.IsNullOrEmpty(given) ? $"This endpoint needs an API key in the {Endpoints.ApiKeyHeader} header." : "The API key is not valid.",
+                statusCode: StatusCodes.Status401Unauthorized, title: "API key required");
+        return await next(context);
+    }
+}
+
+/// <summary>The key write endpoints require.</summary>
+public sealed class ApiKey(string value)
+{
+    public string Value { get; } = value;
+
+    public bool Matches(string? given) =>
+        !string.IsNullOrEmpty(given) && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(given), System.Text.Encoding.UTF8.GetBytes(Value));
+}

@@ -1,0 +1,195 @@
+using System.Numerics.Tensors;
+using Trove.Core.Recommending;
+using Trove.Models.Neighbourhood;
+using Trove.Numerics.Selection;
+using Trove.Server.Events;
+
+namespace Trove.Server.Models;
+
+/// <summary>
+/// A user as one request sees them: their training row plus the events received since.
+/// <see cref="Seen"/> (for excluding) holds every item they touched, <see cref="History"/>
+/// (for scoring) the training row plus events newer than the model.
+/// </summary>
+public sealed class UserState
+{
+    public required string Id { get; init; }
+    /// <summary>Index in the model's user map, or -1 for a user the model never saw.</summary>
+    public required int Index { get; init; }
+    public required HashSet<int> Seen { get; init; }
+    public required int[] HistoryItems { get; init; }
+    public required float[] HistoryWeights { get; init; }
+    /// <summary>Events on items the model knows, received after it was trained.</summary>
+    public required int NewEvents { get; init; }
+    public required IReadOnlyList<UserEvent> Events { get; init; }
+    public bool Known => Index >= 0;
+}
+
+/// <summary>Item restrictions of one request, in model indices.</summary>
+public sealed record RequestFilter(bool ExcludeSeen, IReadOnlyCollection<int>? Exclude, IReadOnlyCollection<int>? AllowOnly, IReadOnlyList<(string Column, string Value)> Features);
+
+/// <summary>One history item's share of a recommended item's score.</summary>
+public sealed record Contribution(string Item, string? Title, float Weight, float Share);
+
+/// <summary>
+/// Scoring for the server on top of the model contract: merges new events into the user's history,
+/// uses <see cref="IHistoryScorer"/> so they count at once (ItemKnn; ALS fold-in), applies request
+/// filters, pages the top-K and explains recommendations.
+/// </summary>
+public sealed class ServingEngine(IEventStore events)
+{
+    public async ValueTask<UserState> UserAsync(LoadedModel model, string user, CancellationToken cancel)
+    {
+        var trained = model.Trained;
+        int index = trained.Users.TryGetIndex(user, out int at) ? at : -1;
+        var history = new Dictionary<int, float>();
+        var seen = new HashSet<int>();
+        if (index >= 0 && model.UserItems is { } m && index < m.Rows)
+        {
+            var items = m.RowIndices(index); var weights = m.RowValues(index);
+            for (int p = 0; p < items.Length; p++) { history[items[p]] = weights[p]; seen.Add(items[p]); }
+        }
+        var userEvents = await events.ForUserAsync(user, cancel);
+        int fresh = 0;
+        foreach (var e in userEvents)
+        {
+            if (!trained.Items.TryGetIndex(e.Item, out int item)) continue;
+            seen.Add(item);
+            // Events the model may already have been trained on count for exclusion only.
+            if (e.ReceivedUtc.UtcDateTime < model.Manifest.CreatedUtc) continue;
+            history[item] = history.GetValueOrDefault(item) + e.Weight;
+            fresh++;
+        }
+        var ordered = history.OrderBy(p => p.Key).ToArray();
+        return new UserState
+        {
+            Id = user, Index = index, Seen = seen, NewEvents = fresh, Events = userEvents,
+            HistoryItems = ordered.Select(p => p.Key).ToArray(),
+            HistoryWeights = ordered.Select(p => p.Value).ToArray(),
+        };
+    }
+
+    /// <summary>Personal scores of every item, or null when the model knows nothing about the user.</summary>
+    public float[]? Scores(LoadedModel model, UserState user)
+    {
+        var scores = new float[model.Trained.Items.Count];
+        if (model.HistoryScorer is { } history && (user.NewEvents > 0 || !user.Known))
+        {
+            if (user.HistoryItems.Length == 0) return null;
+            history(user.HistoryItems, user.HistoryWeights, scores);
+            return scores;
+        }
+        if (!user.Known) return null;
+        model.Model.ScoreAllItems(user.Index, scores);
+        return scores;
+    }
+
+    /// <summary>Popularity (users per item) as scores: the cold-start fallback.</summary>
+    public static float[] PopularScores(LoadedModel model) => (float[])model.Popularity.Clone();
+
+    /// <summary>Sets filtered-out items to -infinity.</summary>
+    public static void ApplyFilter(LoadedModel model, UserState user, RequestFilter filter, Span<float> scores)
+    {
+        if (filter.ExcludeSeen) foreach (int i in user.Seen) if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
+        if (filter.Exclude is { } exclude) foreach (int i in exclude) if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
+        if (filter.AllowOnly is { } allow)
+        {
+            var keep = new bool[scores.Length];
+            foreach (int i in allow) if ((uint)i < (uint)keep.Length) keep[i] = true;
+            for (int i = 0; i < scores.Length; i++) if (!keep[i]) scores[i] = float.NegativeInfinity;
+        }
+        if (filter.Features.Count > 0)
+        {
+            var features = model.Trained.ItemFeatures;
+            for (int i = 0; i < scores.Length; i++)
+            {
+                if (float.IsNegativeInfinity(scores[i])) continue;
+                foreach (var (column, value) in filter.Features)
+                    if (!features.Labels(column, i).Contains(value, StringComparer.OrdinalIgnoreCase)) { scores[i] = float.NegativeInfinity; break; }
+            }
+        }
+        for (int i = 0; i < scores.Length; i++) if (float.IsNaN(scores[i])) scores[i] = float.NegativeInfinity;
+    }
+
+    /// <summary>Ranks offset+1 .. offset+k, best first.</summary>
+    public static IReadOnlyList<Scored> Page(ReadOnlySpan<float> scores, int k, int offset)
+    {
+        var (idx, sc) = TopK.Select(scores, k + offset);
+        var result = new List<Scored>(Math.Max(0, idx.Length - offset));
+        for (int j = offset; j < idx.Length; j++) result.Add(new Scored(idx[j], sc[j]));
+        return result;
+    }
+
+    /// <summary>
+    /// The history items that contributed most to <paramref name="item"/>'s score: for ItemKnn
+    /// weight x similarity (the terms of its score); for embedding models weight x cosine of item vectors;
+    /// for other history-linear models (EASE) the score of each history item alone.
+    /// Null when the model has no such decomposition.
+    /// </summary>
+    public static IReadOnlyList<Contribution>? Explain(LoadedModel model, UserState user, int item, int top = 3)
+    {
+        var items = user.HistoryItems; var weights = user.HistoryWeights;
+        if (items.Length == 0) return [];
+        var contributions = new float[items.Length];
+        switch (model.Model)
+        {
+            case ItemKnn knn:
+            {
+                bool binary = !knn.Params.UseHistoryWeights; // as ItemKnn.ScoreHistory counts them
+                for (int p = 0; p < items.Length; p++)
+                {
+                    var nb = knn.Neighbours.RowIndices(items[p]); var sim = knn.Neighbours.RowValues(items[p]);
+                    for (int q = 0; q < nb.Length; q++)
+                        if (nb[q] == item) { contributions[p] = (binary ? 1f : weights[p]) * sim[q]; break; }
+                }
+                break;
+            }
+            case IEmbeddingModel embedding:
+            {
+                var target = embedding.ItemVector(item);
+                float targetNorm = TensorPrimitives.Norm(target);
+                for (int p = 0; p < items.Length; p++)
+                {
+                    var v = embedding.ItemVector(items[p]);
+                    float norm = TensorPrimitives.Norm(v) * targetNorm;
+                    contributions[p] = norm > 0 ? weights[p] * TensorPrimitives.Dot(target, v) / norm : 0f;
+                }
+                break;
+            }
+            default:
+            {
+                // Models linear in the history (EASE): each item's own score is its exact share.
+                if (model.HistoryScorer is not { } history) return null;
+                var single = new float[model.Trained.Items.Count];
+                int limit = Math.Min(items.Length, 200);
+                for (int p = 0; p < limit; p++)
+                {
+                    history([items[p]], [weights[p]], single);
+                    contributions[p] = single[item];
+                }
+                break;
+            }
+        }
+        var (best, _) = TopK.Select(contributions, top);
+        return best.Where(p => contributions[p] > 0)
+            .Select(p => new Contribution(model.Trained.Items[items[p]], Title(model, items[p]), weights[p], contributions[p]))
+            .ToList();
+    }
+
+    public static string? Title(LoadedModel model, int item)
+    {
+        var c = model.Trained.ItemFeatures.Categorical;
+        foreach (var column in (string[])["title", "name"])
+            if (c.TryGetValue(column, out var values) && item < values.Length && values[item] is { } v) return v;
+        return model.Titles is { } titles && titles.TryGetValue(model.Trained.Items[item], out var title) ? title : null;
+    }
+
+    /// <summary>The item's categorical features (title, category, brand...).</summary>
+    public static Dictionary<string, string?> Features(LoadedModel model, int item)
+    {
+        var result = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (column, values) in model.Trained.ItemFeatures.Categorical)
+            if (item < values.Length && values[item] is { } v) result[column] = v;
+        return result;
+    }
+}

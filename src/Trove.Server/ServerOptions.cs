@@ -1,0 +1,48 @@
+using Trove.Core.Data;
+
+namespace Trove.Server;
+
+/// <summary>Everything `trove serve` can be told; the defaults are safe for a laptop.</summary>
+public sealed record ServerOptions
+{
+    /// <summary>Model files by name (an unnamed file is named after its file name). The first is the default model.</summary>
+    public IReadOnlyList<ModelSource> Models { get; init; } = [];
+    /// <summary>Interface to bind; loopback unless told otherwise.</summary>
+    public string Host { get; init; } = "127.0.0.1";
+    /// <summary>Port; 0 picks a free one (tests).</summary>
+    public int Port { get; init; } = 8080;
+    /// <summary>Key required in the X-Api-Key header by write endpoints (events, reload). Null: a random key is generated and logged.</summary>
+    public string? ApiKey { get; init; }
+    /// <summary>Largest k (plus offset) a caller may ask for.</summary>
+    public int MaxK { get; init; } = 1000;
+    /// <summary>Largest accepted request body in bytes.</summary>
+    public long MaxRequestBytes { get; init; } = 1 << 20;
+    /// <summary>Most events accepted in one POST /events.</summary>
+    public int MaxEventsPerRequest { get; init; } = 10_000;
+    /// <summary>Weight of each event type when events join a user's history.</summary>
+    public EventWeights EventWeights { get; init; } = EventWeights.Default;
+    /// <summary>Reload a model when its file changes.</summary>
+    public bool WatchModelFiles { get; init; }
+    /// <summary>An evaluation report (JSON) shown on the dashboard.</summary>
+    public string? EvaluationPath { get; init; }
+    /// <summary>A folder of figures (PNG/SVG/HTML, e.g. from `trove eda`) served under /figures/ and listed on the dashboard.</summary>
+    public string? FiguresPath { get; init; }
+    /// <summary>Data set (--data: a file or folder the loader reads) whose item titles are shown in responses and on the dashboard.</summary>
+    public string? DataPath { get; init; }
+    /// <summary>SQLite database (--db) where events are stored; the evaluated models registered there feed the dashboard.</summary>
+    public string? DatabasePath { get; init; }
+    /// <summary>Build an HNSW index over item vectors of embedding models with at least this many items (exact search below).</summary>
+    public int HnswMinItems { get; init; } = 20_000;
+}
+
+/// <summary>A model file and the name clients choose it by (?model=NAME).</summary>
+public sealed record ModelSource(string Name, string Path)
+{
+    /// <summary>"PATH" or "NAME=PATH".</summary>
+    public static ModelSource Parse(string spec, int position)
+    {
+        int eq = spec.IndexOf('=');
+        if (eq > 0 && !File.Exists(spec)) return new ModelSource(spec[..eq].Trim(), spec[(eq + 1)..].Trim());
+        return new ModelSource(System.IO.Path.GetFileNameWithoutExtension(spec), spec);
+    }
+}

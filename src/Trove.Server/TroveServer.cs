@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Logging;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Server.Events;
+using Trove.Server.Http;
+using Trove.Server.Models;
+
+namespace Trove.Server;
+
+/// <summary>
+/// Builds the `trove serve` web application: models loaded (fail fast on a bad file), endpoints,
+/// problem details for every error, metrics, OpenAPI at /openapi/v1.json and the dashboard.
+/// </summary>
+public static class TroveServer
+{
+    /// <param name="configure">Last say over the builder (tests switch to the in-memory test server here).</param>
+    /// <param name="events">The event store; in memory when null.</param>
+    public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null, IEventStore? events = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            k.AddServerHeader = false;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        var apiKey = options.ApiKey is { Length: > 0 } given ? given : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(new ApiKey(apiKey));
+        builder.Services.AddSingleton<ModelCatalog>();
+        events ??= options.DatabasePath is { } db ? new InteractionStoreEvents(Trove.Data.Stores.SqliteStore.Open(db)) : new InMemoryEventStore();
+        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(ItemTitles.From(LoadData(options)));
+        builder.Services.AddSingleton<ServingEngine>();
+        builder.Services.AddSingleton<ServerMetrics>();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Trove recommendations API";
+            doc.Info.Description = "Recommendations, similar items and users, scores, embeddings and live events from trained Trove models.";
+            return Task.CompletedTask;
+        }));
+        builder.Services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            j.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        });
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server");
+        app.Services.GetRequiredService<ModelCatalog>().LoadInitial();
+        if (options.ApiKey is not { Length: > 0 })
+            log.LogWarning("no --api-key given: write endpoints (POST /events, /admin/reload) need this generated key in the X-Api-Key header: {Key}", apiKey);
+
+        var metrics = app.Services.GetRequiredService<ServerMetrics>();
+        app.Use(async (context, next) =>
+        {
+            var clock = Stopwatch.StartNew();
+            try { await next(context); }
+            finally
+            {
+                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+                metrics.Record(context.Request.Method, route, context.Response.StatusCode, clock.Elapsed.TotalSeconds);
+            }
+        });
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteProblem });
+        app.UseStatusCodePages();
+        if (options.FiguresPath is { } figures && Directory.Exists(figures))
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(Path.GetFullPath(figures)), RequestPath = "/figures" });
+        app.MapOpenApi();
+        Endpoints.Map(app);
+        return app;
+    }
+
+    /// <summary>Every exception becomes RFC 7807 problem details: user errors 4xx with their message, the rest a 500 without internals.</summary>
+    private static async Task WriteProblem(HttpContext context)
+    {
+        var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var (status, title, detail) = error switch
+        {
+            UnknownIdException e => (StatusCodes.Status404NotFound, $"Unknown {e.Kind}", e.Message),
+            TroveException e => (StatusCodes.Status400BadRequest, "Request cannot be served", e.Message),
+            BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message),
+            System.Text.Json.JsonException e => (StatusCodes.Status400BadRequest, "Invalid JSON", e.Message),
+            OperationCanceledException => (499, "Cancelled", "The request was cancelled."),
+            _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed to handle the request; see its log."),
+        };
+        if (status >= 500)
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server").LogError(error, "request failed");
+        await Results.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
+    }
+
+    /// <summary>The data set of --data (any format the loader knows) or --db, for item titles; null when neither is given.</summary>
+    private static Trove.Core.Data.Dataset? LoadData(ServerOptions options)
+    {
+        if (options.DataPath is { } data)
+            return Trove.Data.Readers.DatasetLoader.Load(data, new Trove.Data.Readers.LoadOptions { RequireInteractions = false });
+        if (options.DatabasePath is { } db && File.Exists(db))
+        {
+            using var store = Trove.Data.Stores.SqliteStore.Open(db, createIfMissing: false);
+            return store.LoadDataset();
+        }
+        return null;
+    }
+
+    /// <summary>The address the server listens on once started (useful with port 0).</summary>
+    public static string Address(WebApplication app) =>
+        app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? app.Urls.First();
+}

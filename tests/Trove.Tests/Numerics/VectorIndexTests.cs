@@ -1,0 +1,111 @@
+using Trove.Numerics.Index;
+
+namespace Trove.Tests.Numerics;
+
+public class VectorIndexTests
+{
+    /// <summary>n vectors around 20 gaussian centres (the shape of real embeddings), plus some queries.</summary>
+    private static (float[] Data, float[] Queries) Clustered(int n, int queries, int dim, int seed = 1)
+    {
+        var random = new Random(seed);
+        float Gaussian() => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+        var centres = Enumerable.Range(0, 20 * dim).Select(_ => Gaussian()).ToArray();
+        float[] Make(int count)
+        {
+            var v = new float[count * dim];
+            for (int i = 0; i < count; i++)
+            {
+                int c = random.Next(20);
+                for (int d = 0; d < dim; d++) v[i * dim + d] = centres[c * dim + d] + 0.6f * Gaussian();
+            }
+            return v;
+        }
+        return (Make(n), Make(queries));
+    }
+
+    private static double Recall(IVectorIndex approximate, IVectorIndex exact, float[] queries, int dim, int k, Func<int, bool>? filter = null)
+    {
+        int count = queries.Length / dim;
+        double hits = 0;
+        for (int q = 0; q < count; q++)
+        {
+            var truth = exact.Search(queries.AsSpan(q * dim, dim), k, filter).Select(m => m.Index).ToHashSet();
+            hits += approximate.Search(queries.AsSpan(q * dim, dim), k, filter).Count(m => truth.Contains(m.Index));
+        }
+        return hits / (count * (double)k);
+    }
+
+    [Theory]
+    [InlineData(VectorMetric.Cosine)]
+    [InlineData(VectorMetric.InnerProduct)]
+    [InlineData(VectorMetric.Euclidean)]
+    public void Hnsw_recall_at_10_against_exact_search_is_at_least_095(VectorMetric metric)
+    {
+        const int dim = 16;
+        var (data, queries) = Clustered(3000, 100, dim);
+        var exact = new ExactIndex(data, dim, metric);
+        var hnsw = HnswIndex.Build(data, dim, metric, new HnswParameters { M = 12, EfConstruction = 100, EfSearch = 64 });
+        double recall = Recall(hnsw, exact, queries, dim, 10);
+        Assert.True(recall >= 0.95, $"recall@10 {recall:F3}");
+    }
+
+    [Fact]
+    public void A_filter_predicate_is_respected_and_recall_stays_high()
+    {
+        const int dim = 16;
+        var (data, queries) = Clustered(3000, 100, dim, seed: 2);
+        var exact = new ExactIndex(data, dim);
+        var hnsw = HnswIndex.Build(data, dim, parameters: new HnswParameters { EfConstruction = 100 });
+        Func<int, bool> even = i => i % 2 == 0;
+        Assert.All(hnsw.Search(queries.AsSpan(0, dim), 20, even), m => Assert.Equal(0, m.Index % 2));
+        double recall = Recall(hnsw, exact, queries, dim, 10, even);
+        Assert.True(recall >= 0.95, $"filtered recall@10 {recall:F3}");
+        Assert.Empty(hnsw.Search(queries.AsSpan(0, dim), 5, _ => false));
+    }
+
+    [Fact]
+    public void A_saved_index_loads_with_identical_results()
+    {
+        const int dim = 8;
+        var (data, queries) = Clustered(1000, 20, dim, seed: 3);
+        var hnsw = HnswIndex.Build(data, dim, VectorMetric.Euclidean, new HnswParameters { Threads = 1, EfConstruction = 50 });
+        var path = Path.Combine(Support.TestPaths.NewTempDirectory(), "items.hnsw");
+        hnsw.Save(path);
+        var loaded = HnswIndex.Load(path);
+        Assert.Equal(hnsw.Count, loaded.Count);
+        Assert.Equal(VectorMetric.Euclidean, loaded.Metric);
+        for (int q = 0; q < 20; q++)
+            Assert.Equal(hnsw.Search(queries.AsSpan(q * dim, dim), 10), loaded.Search(queries.AsSpan(q * dim, dim), 10));
+        File.WriteAllText(path, "garbage!");
+        Assert.Throws<InvalidDataException>(() => HnswIndex.Load(path));
+    }
+
+    [Fact]
+    public void Exact_search_returns_the_true_neighbours_with_their_scores()
+    {
+        float[] data = [1, 0, 0, 1, 1, 1, -1, 0];
+        var cosine = new ExactIndex(data, 2, VectorMetric.Cosine);
+        var best = cosine.Search([2, 0], 2);
+        Assert.Equal(0, best[0].Index);
+        Assert.Equal(1f, best[0].Score, 5);
+        Assert.Equal(2, best[1].Index);
+        Assert.Equal(MathF.Sqrt(0.5f), best[1].Score, 5);
+        var dot = new ExactIndex(data, 2, VectorMetric.InnerProduct);
+        Assert.Equal(2, dot.Search([1, 1], 1)[0].Index);
+        var euclid = new ExactIndex(data, 2, VectorMetric.Euclidean);
+        var near = euclid.Search([-0.9f, 0.1f], 1)[0];
+        Assert.Equal(3, near.Index);
+        Assert.Equal(-MathF.Sqrt(0.02f), near.Score, 4);
+        Assert.Equal(new[] { 1, 2 }, cosine.Search([0, 1], 2, i => i != 0 && i != 3).Select(m => m.Index));
+    }
+
+    [Fact]
+    public void Tiny_and_empty_indexes_work()
+    {
+        var empty = HnswIndex.Build([], 4);
+        Assert.Empty(empty.Search([1, 2, 3, 4], 3));
+        var one = HnswIndex.Build([1, 2, 3, 4], 4);
+        Assert.Equal(0, Assert.Single(one.Search([1, 2, 3, 4], 3)).Index);
+        Assert.Throws<ArgumentException>(() => one.Search([1, 2], 1));
+    }
+}
