@@ -4,6 +4,7 @@ using Trove.Models.Content;
 using Trove.Models.Factorization;
 using Trove.Models.Linear;
 using Trove.Models.Neighbourhood;
+using Trove.Models.Neural;
 
 namespace Trove.Models;
 
@@ -18,6 +19,8 @@ public static class BuiltInAlgorithms
         .Register<BprParameters>(Bpr.Name, "Bayesian personalised ranking MF (Rendle 2009), Hogwild SGD", p => new Bpr(p))
         .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p))
         .Register<Rp3BetaParameters>(Rp3Beta.Name, "RP3beta random-walk item-item model (Paudel et al. 2017)", p => new Rp3Beta(p))
+        .Register<NcfParameters>(Ncf.Name, "neural collaborative filtering: GMF, MLP or NeuMF (variant=gmf|mlp|neumf)", p => new Ncf(p))
+        .Register<TwoTowerParameters>(TwoTower.Name, "two-tower retrieval: ID + feature encoders per side, InfoNCE with in-batch negatives (fusion=concat|attention)", p => new TwoTower(p))
         .Register<ContentParameters>(ContentBased.Name, "content-based: cosine between item feature vectors and the user's profile", p => new ContentBased(p))
         .Register<HybridParameters>(Hybrid.Name, "blend of content, collaborative (itemknn or any model) and popularity", p => new Hybrid(p));
 }
