@@ -15,6 +15,7 @@ public static class Program
             TrainCommand.Create(),
             RecommendCommand.Create(),
             SimilarCommand.Create(),
+            EmbeddingsCommand.Create(),
             ModelsCommand.Create(),
             ImportCommand.Create(),
             StatsCommand.Create(),

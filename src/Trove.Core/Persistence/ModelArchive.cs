@@ -34,10 +34,10 @@ public sealed class ModelArchiveWriter : IDisposable
         s.Write(bytes);
     }
 
-    public void WriteArray(string name, ReadOnlySpan<float> data, params int[] shape) => WriteNpy(name, "<f4", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
-    public void WriteArray(string name, ReadOnlySpan<int> data, params int[] shape) => WriteNpy(name, "<i4", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
-    public void WriteArray(string name, ReadOnlySpan<long> data, params int[] shape) => WriteNpy(name, "<i8", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
-    public void WriteArray(string name, ReadOnlySpan<double> data, params int[] shape) => WriteNpy(name, "<f8", MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+    public void WriteArray(string name, ReadOnlySpan<float> data, params int[] shape) => WriteNpy(name, NpyWriter.Float32, MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+    public void WriteArray(string name, ReadOnlySpan<int> data, params int[] shape) => WriteNpy(name, NpyWriter.Int32, MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+    public void WriteArray(string name, ReadOnlySpan<long> data, params int[] shape) => WriteNpy(name, NpyWriter.Int64, MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
+    public void WriteArray(string name, ReadOnlySpan<double> data, params int[] shape) => WriteNpy(name, NpyWriter.Float64, MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
 
     public void WriteCsr(string name, CsrMatrix m)
     {
@@ -56,20 +56,10 @@ public sealed class ModelArchiveWriter : IDisposable
 
     private void WriteNpy(string name, string dtype, ReadOnlySpan<byte> bytes, int[] shape)
     {
-        long expected = 1; foreach (var d in shape) expected *= d;
-        int itemSize = int.Parse(dtype[2..]);
-        if (expected * itemSize != bytes.Length) throw new ArgumentException($"Array '{name}': shape [{string.Join(",", shape)}] does not match {bytes.Length / itemSize} elements.");
         var entry = _zip.CreateEntry(_prefix + name + ".npy", CompressionLevel.Fastest);
         using var s = entry.Open();
-        var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
-        var header = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {shapeText}, }}";
-        int total = 10 + header.Length + 1;
-        int pad = (64 - total % 64) % 64;
-        header = header + new string(' ', pad) + "\n";
-        s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
-        s.Write(BitConverter.GetBytes((ushort)header.Length));
-        s.Write(Encoding.ASCII.GetBytes(header));
-        s.Write(bytes);
+        try { NpyWriter.Write(s, dtype, bytes, shape); }
+        catch (ArgumentException e) { throw new ArgumentException($"Array '{name}': {e.Message}", e); }
     }
 
     public void Dispose() { if (_owner) _zip.Dispose(); }
