@@ -73,19 +73,28 @@ public sealed class ServingEngine(IEventStore events)
     public float[]? Scores(LoadedModel model, UserState user)
     {
         var scores = new float[model.Trained.Items.Count];
+        return TryScores(model, user, scores) ? scores : null;
+    }
+
+    /// <summary>
+    /// Writes personal scores of every item into <paramref name="scores"/> (one slot per item);
+    /// false when the model knows nothing about the user. Lets hot paths reuse pooled buffers.
+    /// </summary>
+    public bool TryScores(LoadedModel model, UserState user, Span<float> scores)
+    {
         if (model.HistoryScorer is { } history && (user.NewEvents > 0 || !user.Known))
         {
-            if (user.HistoryItems.Length == 0) return null;
+            if (user.HistoryItems.Length == 0) return false;
             history(user.HistoryItems, user.HistoryWeights, scores);
-            return scores;
+            return true;
         }
-        if (!user.Known) return null;
+        if (!user.Known) return false;
         model.Model.ScoreAllItems(user.Index, scores);
-        return scores;
+        return true;
     }
 
     /// <summary>Popularity (users per item) as scores: the cold-start fallback.</summary>
-    public static float[] PopularScores(LoadedModel model) => (float[])model.Popularity.Clone();
+    public static void PopularScores(LoadedModel model, Span<float> scores) => model.Popularity.CopyTo(scores);
 
     /// <summary>Sets filtered-out items to -infinity.</summary>
     public static void ApplyFilter(LoadedModel model, UserState user, RequestFilter filter, Span<float> scores)
