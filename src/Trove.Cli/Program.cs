@@ -25,6 +25,7 @@ public static class Program
             FitCommand.Create(),
             InferCommand.Create(),
             SchemaCommand.Create(),
+            EventsCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
