@@ -29,6 +29,7 @@ public static class Program
             DbCommand.Create(),
             SimilaritiesCommand.Create(),
             LastFmCommand.Create(),
+            EventsCommand.Create(),
         })
             root.Subcommands.Add(command);
         return root;
