@@ -527,7 +527,7 @@ public sealed partial class SqliteStore : IInteractionStore
         {
             RegisterColumns(features);
             var rows = new long[ids.Count];
-            var json = new FeatureJson(features);
+            var json = new StoreFeatures.Writer(features);
             bool items = _entity == "item";
             for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
             return rows;
@@ -544,30 +544,6 @@ public sealed partial class SqliteStore : IInteractionStore
         }
 
         public void Dispose() { _insert.Dispose(); _update.Dispose(); }
-    }
-
-    /// <summary>Builds each row's features as a JSON object (missing values left out; null when the row has none).</summary>
-    private sealed class FeatureJson(FeatureTable table)
-    {
-        private readonly MemoryStream _buffer = new();
-
-        public string? Row(int row)
-        {
-            if (table.IsEmpty) return null;
-            _buffer.SetLength(0);
-            using (var w = new Utf8JsonWriter(_buffer))
-            {
-                w.WriteStartObject();
-                int written = 0;
-                foreach (var (name, values) in table.Categorical) if (row < values.Length && values[row] is { } v) { w.WriteString(name, v); written++; }
-                foreach (var (name, values) in table.Text) if (row < values.Length && values[row] is { } v) { w.WriteString(name, v); written++; }
-                foreach (var (name, values) in table.Numeric) if (row < values.Length && float.IsFinite(values[row])) { w.WriteNumber(name, values[row]); written++; }
-                w.WriteEndObject();
-                w.Flush();
-                if (written == 0) return null;
-            }
-            return Encoding.UTF8.GetString(_buffer.GetBuffer(), 0, (int)_buffer.Length);
-        }
     }
 
     // ---------------------------------------------------------------- models and recommendations
