@@ -76,17 +76,21 @@ public static class EvaluateCommand
         foreach (var o in new Option[] { protocol, train, test, negatives, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown, report })
             command.Options.Add(o);
         dataOptions.AddTo(command);
-        command.SetAction(r => CommandRunner.Run(() => Run(new Settings
+        command.SetAction(r => CommandRunner.Run(() =>
         {
-            Protocol = r.GetValue(protocol) ?? NcfProtocol.Name,
-            Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(dataOptions.Data) ?? r.GetValue(dataOptions.Db),
-            LoadOptions = dataOptions.LoadOptions(r),
-            Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [],
-            Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
-            Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
-            Global = r.GetValue(global), Cut = r.GetValue(cut), SampledNegatives = r.GetValue(sampled), Threads = r.GetValue(threads),
-            Json = r.GetValue(json), Markdown = r.GetValue(markdown), Report = r.GetValue(report),
-        }, Console.Out, new ConsoleProgress())));
+            var progress = new ConsoleProgress();
+            return Run(new Settings
+            {
+                Protocol = r.GetValue(protocol) ?? NcfProtocol.Name,
+                Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(dataOptions.Data) ?? r.GetValue(dataOptions.Db),
+                LoadOptions = dataOptions.LoadOptions(r),
+                Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [],
+                Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
+                Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
+                Global = r.GetValue(global), Cut = r.GetValue(cut), SampledNegatives = r.GetValue(sampled), Threads = r.GetValue(threads),
+                Json = r.GetValue(json), Markdown = r.GetValue(markdown), Report = r.GetValue(report),
+            }, Console.Out, progress, () => dataOptions.Load(r, progress)); // --db may be SQLite or PostgreSQL
+        }));
         return command;
     }
 

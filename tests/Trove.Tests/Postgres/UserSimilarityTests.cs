@@ -104,6 +104,25 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
     }
 
     [PostgresFact]
+    public void Evaluation_from_postgres_and_from_sqlite_gives_identical_metrics()
+    {
+        server.Require(output);
+        var dir = TestPaths.NewTempDirectory();
+        var stores = new[] { Path.Combine(dir, "lastfm.db"), server.NewSchema() };
+        var metrics = new List<string>();
+        foreach (var db in stores)
+        {
+            Assert.Equal(0, Trove.Cli.Program.Main(["import", "--data", TestPaths.Dataset("lastfm-2k"), "--db", db]));
+            var json = Path.Combine(dir, $"eval-{metrics.Count}.json");
+            Assert.Equal(0, Trove.Cli.Program.Main(["evaluate", "--protocol", "holdout", "--db", db, "-m", "popularity", "-m", "itemknn", "--k", "20", "--json", json]));
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+            metrics.Add(string.Join(";", doc.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("metrics").GetRawText())));
+        }
+        Assert.Contains("recall@20", metrics[0]);
+        Assert.Equal(metrics[0], metrics[1]);
+    }
+
+    [PostgresFact]
     public void Import_similarities_train_and_recommend_all_into_postgres()
     {
         server.Require(output);
