@@ -27,7 +27,7 @@ public class FixedSplitTests
         var split = FixedProtocol.FromFiles(Write(dir, "train.txt", TinyTrain), Write(dir, "test.txt", TinyTest));
         Assert.Equal("fixed", split.Protocol);
         Assert.Equal(4, split.Train.ItemCount);             // 13 joins the catalogue from the test file
-        Assert.Equal(9, split.Train.Interactions.Count);
+        Assert.Equal(8, split.Train.Interactions.Count);
         Assert.Equal(4, split.Test.Count);                   // user 9 skipped
         Assert.Equal(5, split.Test.RelevantCount);
         Assert.Contains("1 test users (1 interactions) without training rows skipped", split.Description);
@@ -72,7 +72,7 @@ public class FixedSplitTests
         var data = DatasetLoader.Load(path, new LoadOptions { Format = "lightgcn" });
         Assert.Equal(4, data.UserCount);
         Assert.Equal(3, data.ItemCount);
-        Assert.Equal(9, data.Interactions.Count);
+        Assert.Equal(8, data.Interactions.Count);
     }
 
     [Fact]
