@@ -45,6 +45,22 @@ public class FixedSplitTests
     }
 
     [Fact]
+    public void EvaluateCommandRunsTheFixedProtocol()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var train = Write(dir, "train.txt", TinyTrain); var test = Write(dir, "test.txt", TinyTest);
+        var json = Path.Combine(dir, "out.json");
+        int rc = Trove.Cli.Program.BuildRoot().Parse([
+            "evaluate", "--protocol", "fixed", "--train", train, "--test", test, "--model", "popularity", "--k", "1,2", "--json", json]).Invoke();
+        Assert.Equal(0, rc);
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(0.75, doc.RootElement.GetProperty("models")[0].GetProperty("metrics").GetProperty("hr@1").GetDouble(), 6);
+        // --data does not go with --protocol fixed.
+        Assert.NotEqual(0, Trove.Cli.Program.BuildRoot().Parse([
+            "evaluate", "--protocol", "fixed", "--train", train, "--test", test, "--data", train, "--model", "popularity"]).Invoke());
+    }
+
+    [Fact]
     public void MalformedLineNamesFileAndLine()
     {
         var dir = TestPaths.NewTempDirectory();
