@@ -20,6 +20,7 @@ namespace Trove.Cli.Commands;
 /// trove evaluate --protocol ncf --train F --test F --negatives F --model popularity --model itemknn [--param itemknn.neighbours=50]
 /// trove evaluate --protocol holdout --data u.data --model popularity [--test-fraction 0.2] [--validation-fraction 0.1] [--seed 42]
 /// trove evaluate --protocol temporal --data u.data --model popularity [--global] [--cut 2020-01-01]
+/// trove evaluate --protocol fixed --train train.txt --test test.txt --model popularity   (LightGCN adjacency-list files)
 /// </code>
 /// </summary>
 public static class EvaluateCommand
@@ -52,10 +53,10 @@ public static class EvaluateCommand
 
     public static Command Create()
     {
-        var protocol = new Option<string>("--protocol") { Description = "ncf (leave-one-out vs sampled negatives), holdout (random per-user) or temporal (latest per user, or a global time cut).", DefaultValueFactory = _ => NcfProtocol.Name };
-        protocol.AcceptOnlyFromAmong(NcfProtocol.Name, HoldoutProtocol.Name, TemporalProtocol.Name);
-        var train = new Option<string?>("--train") { Description = "NCF training file (*.train.rating)." };
-        var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating)." };
+        var protocol = new Option<string>("--protocol") { Description = "ncf (leave-one-out vs sampled negatives), holdout (random per-user), temporal (latest per user, or a global time cut) or fixed (given --train/--test files in the LightGCN 'user item item ...' format, full ranking).", DefaultValueFactory = _ => NcfProtocol.Name };
+        protocol.AcceptOnlyFromAmong(NcfProtocol.Name, HoldoutProtocol.Name, TemporalProtocol.Name, FixedProtocol.Name);
+        var train = new Option<string?>("--train") { Description = "NCF training file (*.train.rating), or with --protocol fixed the LightGCN training file (user item item ...)." };
+        var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating), or with --protocol fixed the LightGCN test file (user item item ...)." };
         var negatives = new Option<string?>("--negatives") { Description = "NCF negatives file (*.test.negative)." };
         var dataOptions = new DataOptions();
         var model = new Option<string[]>("--model", "-m") { Description = "Algorithm to evaluate (repeat for a side-by-side comparison).", Required = true, AllowMultipleArgumentsPerToken = false };
@@ -143,8 +144,15 @@ public static class EvaluateCommand
                 if (s.Cut is { } cut) return TemporalProtocol.GlobalCut(data, ParseTime(cut));
                 if (s.Global) return TemporalProtocol.GlobalFraction(data, s.TestFraction);
                 return TemporalProtocol.PerUser(data, s.TestFraction, s.ValidationFraction);
+            case FixedProtocol.Name:
+                if (s.Data is not null || s.Negatives is not null)
+                    throw new TroveException("The fixed protocol reads --train and --test (LightGCN format, user item item ...); --data and --negatives do not apply.");
+                if (s.Train is null || s.Test is null)
+                    throw new TroveException($"The fixed protocol needs --train and --test: missing {string.Join(", ", new[] { ("--train", s.Train), ("--test", s.Test) }.Where(x => x.Item2 is null).Select(x => x.Item1))}.");
+                progress.Info($"reading {s.Train}, {s.Test}");
+                return FixedProtocol.FromFiles(s.Train, s.Test);
             default:
-                throw new TroveException($"Unknown protocol '{s.Protocol}'. Available: ncf, holdout, temporal.");
+                throw new TroveException($"Unknown protocol '{s.Protocol}'. Available: ncf, holdout, temporal, fixed.");
         }
     }
 

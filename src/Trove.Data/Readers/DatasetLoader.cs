@@ -48,6 +48,9 @@ public static class DatasetLoader
             MovieLensReader.IsMovieLens, (p, o, progress) => MovieLensReader.Read(p, o.RequireInteractions, progress)),
         new("lastfm", "a HetRec Last.fm folder (user_artists.dat, artists.dat, tags.dat, user_taggedartists.dat)",
             LastFmReader.IsLastFm, (p, o, progress) => LastFmReader.Read(p, o.RequireInteractions, progress)),
+        // Only by name (--format lightgcn): its .txt files would otherwise be taken for header-less CSV.
+        new(LightGcnReader.FormatName, "a LightGCN/NGCF adjacency-list file (user item item ... per line; give --format lightgcn)",
+            _ => false, (p, o, progress) => LightGcnReader.Read(p)),
         new("json", "a .json file in the universal format (user_data, item_data, interactions)",
             p => File.Exists(p) && p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && Trove.Data.Formats.UniversalJsonReader.LooksLikeUniversalJson(p),
             (p, o, progress) => Trove.Data.Formats.UniversalJsonReader.Read(p, new Trove.Data.Formats.UniversalJsonOptions { EventWeights = o.Csv.EventWeights })),
