@@ -6,7 +6,7 @@ using Trove.Tests.Support;
 
 namespace Trove.Tests.Cli;
 
-[Collection("console")]
+[Collection(ConsoleCollection.Name)]
 public class DemoAndTrainTests
 {
     [Fact]

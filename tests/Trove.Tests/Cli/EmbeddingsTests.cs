@@ -8,7 +8,7 @@ using Trove.Tests.Support;
 
 namespace Trove.Tests.Cli;
 
-[Collection("console")]
+[Collection(ConsoleCollection.Name)]
 public class EmbeddingsTests
 {
     /// <summary>A small random implicit data set (40 users, 25 items), trained with the given model through the CLI.</summary>

@@ -4,7 +4,7 @@ using Trove.Tests.Support;
 
 namespace Trove.Tests.Cli;
 
-[Collection("console")]
+[Collection(ConsoleCollection.Name)]
 public class EventsCommandTests
 {
     /// <summary>8 users with 1-6 items each (some pairs repeated) from 20 item ids, as interactions.csv.</summary>

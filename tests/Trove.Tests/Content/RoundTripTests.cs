@@ -8,7 +8,7 @@ namespace Trove.Tests.Content;
 /// The README's universal JSON round trip through the command line: simulate --format json, hold out
 /// some users into a separate input file, train content and hybrid from configs, infer on the held-out file.
 /// </summary>
-[Collection("console")]
+[Collection(ConsoleCollection.Name)]
 public class RoundTripTests
 {
     private static int Cli(params string[] args) => global::Trove.Cli.Program.BuildRoot().Parse(args).Invoke();

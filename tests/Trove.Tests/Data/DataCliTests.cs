@@ -4,11 +4,8 @@ using Trove.Tests.Support;
 
 namespace Trove.Tests.Data;
 
-[CollectionDefinition("DataCliConsole", DisableParallelization = true)]
-public class DataCliConsoleCollection { }
-
 /// <summary>`trove import` and `trove stats` through the real command line (stdout and stderr captured).</summary>
-[Collection("DataCliConsole")]
+[Collection(ConsoleCollection.Name)]
 public class DataCliTests
 {
     private static (int Code, string Out, string Err) Run(params string[] args)

@@ -4,7 +4,7 @@ using Trove.Tests.Support;
 namespace Trove.Tests.Reports;
 
 /// <summary>`trove eda` and `trove evaluate --report` end to end, on MovieLens 100K (read-only, shared) and on a simulated set.</summary>
-[Collection("Console")]
+[Collection(ConsoleCollection.Name)]
 public class ReportCliTests
 {
     private static string Ml100K => TestPaths.Dataset("ml-100k");

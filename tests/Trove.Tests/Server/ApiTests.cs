@@ -1,3 +1,4 @@
+using Trove.Tests.Support;
 using System.Net;
 using System.Text.Json;
 using Trove.Core.Persistence;
@@ -497,7 +498,7 @@ public class DataTitlesTests
     }
 }
 
-[Collection("Console")]
+[Collection(ConsoleCollection.Name)]
 public class ServeCommandTests
 {
     [Fact]

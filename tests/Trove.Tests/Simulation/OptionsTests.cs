@@ -58,7 +58,7 @@ public class OptionsTests
     }
 }
 
-[Collection("Console")]
+[Collection(ConsoleCollection.Name)]
 public class SimulateCommandTests
 {
     private static (int Code, string Out, string Err) Invoke(params string[] args)
