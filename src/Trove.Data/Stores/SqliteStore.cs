@@ -249,8 +249,7 @@ public sealed partial class SqliteStore : IInteractionStore
     {
         var ids = new List<string>();
         var rows = new RowIndex();
-        var features = new FeatureTableBuilder();
-        foreach (var ((e, name), kind) in kinds) if (e == entity) features.AddColumn(name, kind);
+        var features = new StoreFeatures.Reader(entity, kinds);
         using var cmd = Command($"SELECT id, external_id, features FROM {table} ORDER BY id");
         using var r = cmd.ExecuteReader();
         while (r.Read())
@@ -258,24 +257,7 @@ public sealed partial class SqliteStore : IInteractionStore
             int index = ids.Count;
             rows.Add(r.GetInt64(0), index);
             ids.Add(r.GetString(1));
-            if (r.IsDBNull(2)) continue;
-            using var doc = JsonDocument.Parse(r.GetString(2));
-            foreach (var p in doc.RootElement.EnumerateObject())
-            {
-                if (!kinds.TryGetValue((entity, p.Name), out var kind))
-                {
-                    kind = p.Value.ValueKind == JsonValueKind.Number ? FeatureKind.Numeric : FeatureKind.Categorical;
-                    kinds[(entity, p.Name)] = kind;
-                    features.AddColumn(p.Name, kind);
-                }
-                if (kind == FeatureKind.Numeric)
-                {
-                    if (p.Value.ValueKind == JsonValueKind.Number) features.Set(p.Name, index, p.Value.GetSingle());
-                    else if (p.Value.ValueKind == JsonValueKind.String && ValueParsers.TryParseFloat(p.Value.GetString(), out var f)) features.Set(p.Name, index, f);
-                }
-                else if (p.Value.ValueKind != JsonValueKind.Null)
-                    features.Set(p.Name, index, p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : p.Value.GetRawText());
-            }
+            if (!r.IsDBNull(2)) features.Add(index, r.GetString(2));
         }
         return (new IdMap(ids), rows, features.Build(ids.Count));
     }
