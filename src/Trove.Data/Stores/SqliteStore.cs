@@ -360,35 +360,17 @@ public sealed partial class SqliteStore : IInteractionStore
             _progress ??= progress;
             var userRows = _users.Merge(data.Users, data.UserFeatures);
             var itemRows = _items.Merge(data.Items, data.ItemFeatures);
-            var log = data.Interactions;
-            using var task = progress.StartRows("import interactions", log.Count);
-            for (int k = 0; k < log.Count; k++)
-            {
-                float? score = log.Scores is { } s && !float.IsNaN(s[k]) ? s[k] : null;
-                string? ev = log.Events[k] >= 0 ? log.EventNames[log.Events[k]] : null;
-                Insert(k + 1, userRows[log.Users[k]], itemRows[log.Items[k]], log.Weights[k], score, log.Timestamps[k], ev);
-                if (((k + 1) & 0xFFFF) == 0) task?.Advance(0x10000);
-            }
-            task?.Advance(log.Count & 0xFFFF);
+            ImportRows.FromLog(data.Interactions, userRows, itemRows, progress, Insert);
         }
 
         public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
         {
-            // The total is unknown here: a streaming source reports its own progress (e.g. bytes of the file read).
             _progress ??= progress;
-            long n = 0;
-            foreach (var r in rows)
-            {
-                n++;
-                Insert(n, _users.GetOrAdd(r.User), _items.GetOrAdd(r.Item), r.Weight, r.Score, r.Timestamp, r.Event);
-            }
-            return n;
+            return ImportRows.FromRecords(rows, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
         }
 
-        private void Insert(long row, long user, long item, float weight, float? score, long timestamp, string? ev)
+        private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
         {
-            if (!float.IsFinite(weight) || weight < 0)
-                throw new TroveException($"Interaction {row}: weight {weight.ToString(CultureInfo.InvariantCulture)} is not a finite non-negative number; nothing was imported.");
             _pUser.Value = user;
             _pItem.Value = item;
             _pWeight.Value = (double)weight;
