@@ -15,16 +15,7 @@ public static class ModelTrainer
         model.Fit(data, context);
         double seconds = clock.Elapsed.TotalSeconds;
         return outputPath is null
-            ? new TrainedModel(Describe(model, data, seconds, context.Seed), model, data.Users, data.Items, data.ItemFeatures)
+            ? new TrainedModel(ModelFile.Describe(model, data, seconds, context.Seed), model, data.Users, data.Items, data.ItemFeatures)
             : ModelFile.Save(outputPath, model, data, seconds, context.Seed);
     }
-
-    private static ModelManifest Describe(Core.Recommending.IRecommender model, Dataset data, double seconds, int seed) => new()
-    {
-        Algorithm = model.Algorithm,
-        Parameters = System.Text.Json.JsonSerializer.SerializeToElement(model.Parameters, model.Parameters.GetType()),
-        Data = new DataDescription(data.Source, data.Fingerprint(), data.UserCount, data.ItemCount, data.Interactions.Count),
-        TrainingSeconds = seconds,
-        Seed = seed,
-    };
 }

@@ -35,14 +35,7 @@ public static class ModelFile
 {
     public static TrainedModel Save(string path, IRecommender model, Dataset trainedOn, double trainingSeconds = 0, int seed = 0)
     {
-        var manifest = new ModelManifest
-        {
-            Algorithm = model.Algorithm,
-            Parameters = JsonSerializer.SerializeToElement(model.Parameters, model.Parameters.GetType(), ModelJson.Options),
-            Data = new DataDescription(trainedOn.Source, trainedOn.Fingerprint(), trainedOn.UserCount, trainedOn.ItemCount, trainedOn.Interactions.Count),
-            TrainingSeconds = Math.Round(trainingSeconds, 3),
-            Seed = seed,
-        };
+        var manifest = Describe(model, trainedOn, trainingSeconds, seed);
         AtomicFile.Write(path, stream =>
         {
             using var w = new ModelArchiveWriter(stream);
@@ -54,6 +47,16 @@ public static class ModelFile
         });
         return new TrainedModel(manifest, model, trainedOn.Users, trainedOn.Items, trainedOn.ItemFeatures);
     }
+
+    /// <summary>The manifest of a model fitted on <paramref name="trainedOn"/>, whether or not it is saved.</summary>
+    public static ModelManifest Describe(IRecommender model, Dataset trainedOn, double trainingSeconds, int seed) => new()
+    {
+        Algorithm = model.Algorithm,
+        Parameters = JsonSerializer.SerializeToElement(model.Parameters, model.Parameters.GetType(), ModelJson.Options),
+        Data = new DataDescription(trainedOn.Source, trainedOn.Fingerprint(), trainedOn.UserCount, trainedOn.ItemCount, trainedOn.Interactions.Count),
+        TrainingSeconds = Math.Round(trainingSeconds, 3),
+        Seed = seed,
+    };
 
     public static TrainedModel Load(string path, ModelRegistry registry)
     {
