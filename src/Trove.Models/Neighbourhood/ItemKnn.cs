@@ -68,11 +68,7 @@ public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderB
     public override IReadOnlyList<Scored> SimilarItems(int item, int k)
     {
         CheckItem(item);
-        var scores = new float[ItemCount];
-        scores.AsSpan().Fill(float.NegativeInfinity);
-        var nb = _neighbours.RowIndices(item); var sim = _neighbours.RowValues(item);
-        for (int q = 0; q < nb.Length; q++) scores[nb[q]] = sim[q];
-        return SelectTop(scores, k);
+        return SelectTop(SimilarityBuilder.NeighbourScores(_neighbours, item), k);
     }
 
     public override IReadOnlyList<Scored> SimilarUsers(int user, int k)

@@ -125,6 +125,16 @@ public static class SimilarityBuilder
         return new CsrMatrix(n, n, ptr, idx, val);
     }
 
+    /// <summary>Row <paramref name="row"/> of a neighbour matrix as dense scores: its neighbours' similarities, -inf elsewhere.</summary>
+    public static float[] NeighbourScores(CsrMatrix neighbours, int row)
+    {
+        var scores = new float[neighbours.Columns];
+        scores.AsSpan().Fill(float.NegativeInfinity);
+        var nb = neighbours.RowIndices(row); var sim = neighbours.RowValues(row);
+        for (int q = 0; q < nb.Length; q++) scores[nb[q]] = sim[q];
+        return scores;
+    }
+
     /// <summary>Similarity of one row to every row (for on-demand similar users/items), self set to -inf.</summary>
     public static float[] Row(CsrMatrix rows, CsrMatrix? preparedColumns, INeighbourhoodSettings s, int row)
     {

@@ -55,11 +55,7 @@ public sealed class UserKnn(UserKnnParameters? parameters = null) : RecommenderB
     public override IReadOnlyList<Scored> SimilarUsers(int user, int k)
     {
         CheckUser(user);
-        var scores = new float[UserCount];
-        scores.AsSpan().Fill(float.NegativeInfinity);
-        var nb = _neighbours.RowIndices(user); var sim = _neighbours.RowValues(user);
-        for (int q = 0; q < nb.Length; q++) scores[nb[q]] = sim[q];
-        return SelectTop(scores, k);
+        return SelectTop(SimilarityBuilder.NeighbourScores(_neighbours, user), k);
     }
 
     public override IReadOnlyList<Scored> SimilarItems(int item, int k)
