@@ -46,8 +46,7 @@ public static class RecommendCommand
                 {
                     using var store = InteractionStores.Open(dbPath, createIfMissing: false);
                     store.RegisterModel(ModelRecord.FromManifest(trained.Manifest, r.GetValue(model)));
-                    var rows = results.SelectMany(x => x.Items.Select((s, rank) => new RecommendationRow(trained.Users[x.User], rank + 1, trained.Items[s.Index], s.Score)));
-                    int stored = store.SaveRecommendations(trained.Manifest.ModelVersion, rows);
+                    int stored = store.SaveRecommendations(trained.Manifest.ModelVersion, RecommendationRow.From(trained, results));
                     Console.WriteLine($"stored {stored:N0} recommendation rows for model version {trained.Manifest.ModelVersion} in {InteractionStores.Describe(dbPath)}");
                 }
                 return 0;

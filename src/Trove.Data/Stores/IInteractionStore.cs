@@ -1,5 +1,6 @@
 using Trove.Core.Data;
 using Trove.Core.Persistence;
+using Trove.Core.Recommending;
 using Trove.Core.Training;
 using Trove.Data.Readers;
 
@@ -99,4 +100,9 @@ public sealed record ModelRecord
 }
 
 /// <summary>One recommended item: user and item are external ids; rank starts at 1.</summary>
-public readonly record struct RecommendationRow(string User, int Rank, string Item, float Score);
+public readonly record struct RecommendationRow(string User, int Rank, string Item, float Score)
+{
+    /// <summary>Ranked results in a model's dense indices as rows with original ids (rank 1 = best).</summary>
+    public static IEnumerable<RecommendationRow> From(TrainedModel model, IEnumerable<(int User, IReadOnlyList<Scored> Items)> results) =>
+        results.SelectMany(x => x.Items.Select((s, rank) => new RecommendationRow(model.Users[x.User], rank + 1, model.Items[s.Index], s.Score)));
+}
