@@ -94,22 +94,23 @@ public static class DemoCommand
         var best = comparison.Models.OrderByDescending(m => m.Test.Metrics.GetValueOrDefault("ndcg@10")).First();
         Step($"5/6 retrain every model on all data; best on NDCG@10: {best.Label}");
         string bestPath = "";
+        Core.Persistence.TrainedModel? bestModel = null;
         foreach (var m in comparison.Models)
         {
             var path = Path.Combine(modelsDir, $"{m.Label}.trove");
             var trained = ModelTrainer.Train(data, m.Algorithm, m.Overrides, fit, path);
             store.RegisterModel(ModelRecord.FromManifest(trained.Manifest, path, System.Text.Json.JsonSerializer.Serialize(m.Test.Metrics)));
             stdout.WriteLine($"{m.Label,-12} -> {path}");
-            if (m == best) bestPath = path;
+            if (m == best) (bestPath, bestModel) = (path, trained);
         }
 
         Step($"6/6 top-{s.K} recommendations for every user with {best.Label} (seen items excluded)");
-        var model = ModelOptions.Load(bestPath);
+        var model = bestModel!;
         var recommendations = BatchRecommendations.ForAllUsers(model.Model, model.Users.Count, s.K, ItemFilter.Default, Environment.ProcessorCount).ToList();
         var recsPath = Path.Combine(root, "recommendations.json");
         RecommendationsJson.Write(recsPath, model, recommendations, s.K);
         int rows = store.SaveRecommendations(model.Manifest.ModelVersion,
-            recommendations.SelectMany(x => x.Items.Select((r, rank) => new RecommendationRow(model.Users[x.User], rank + 1, model.Items[r.Index], r.Score))));
+            RecommendationRow.From(model, recommendations));
 
         stdout.WriteLine($"""
 
