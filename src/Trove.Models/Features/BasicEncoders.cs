@@ -87,7 +87,7 @@ public sealed class OneHotEncoder(EncoderSpec spec) : IFeatureEncoder, ITokenEnc
 /// and population standard deviation (std 0 counts as 1); missing values encode as 0 (the mean).
 /// Options: log (false): use log(1 + max(x, 0)) first, for skewed counts and prices.
 /// </summary>
-public sealed class StandardEncoder(EncoderSpec spec) : IFeatureEncoder
+public sealed class StandardEncoder(EncoderSpec spec) : IFeatureEncoder, IStandardisedEncoder
 {
     public const string Name = "standard";
     private sealed record State(string[] Columns, float[] Mean, float[] Std, bool Log);
@@ -97,6 +97,7 @@ public sealed class StandardEncoder(EncoderSpec spec) : IFeatureEncoder
     private bool _log;
 
     public int Dimensions => _columns.Length;
+    public bool Standardised => true;
     public IReadOnlyList<float> Mean => _mean;
     public IReadOnlyList<float> Std => _std;
 
@@ -151,16 +152,17 @@ public sealed class StandardEncoder(EncoderSpec spec) : IFeatureEncoder
 /// length where length is log(1 + n)), then standardised over the training rows (standardize: true).
 /// Missing or empty sequences encode as zeros.
 /// </summary>
-public sealed class PooledSequenceEncoder(EncoderSpec spec) : IFeatureEncoder
+public sealed class PooledSequenceEncoder(EncoderSpec spec) : IFeatureEncoder, IStandardisedEncoder
 {
     public const string Name = "pooled";
     private static readonly string[] Known = ["mean", "min", "max", "sum", "last", "first", "std", "length"];
-    private sealed record State(string[] Columns, string[] Pooling, float[] Mean, float[] Std);
+    private sealed record State(string[] Columns, string[] Pooling, float[] Mean, float[] Std, bool Standardised = true);
 
     private string[] _columns = [], _pooling = [];
     private float[] _mean = [], _std = [];
 
     public int Dimensions => _columns.Length * _pooling.Length;
+    public bool Standardised { get; private set; } = true;
 
     public static float Pool(ReadOnlySpan<float> x, string how)
     {
@@ -202,7 +204,8 @@ public sealed class PooledSequenceEncoder(EncoderSpec spec) : IFeatureEncoder
         _columns = FeatureColumns.Resolve(spec with { Group = spec.Group ?? "temporal" }, input.Table, input.Entity, Name);
         int d = Dimensions;
         _mean = new float[d]; _std = Enumerable.Repeat(1f, d).ToArray();
-        if (!options.Bool("standardize", true)) return;
+        Standardised = options.Bool("standardize", true);
+        if (!Standardised) return;
         var sum = new double[d]; var sq = new double[d]; var n = new long[d];
         var buf = new float[d];
         for (int row = 0; row < input.Rows; row++)
@@ -228,11 +231,11 @@ public sealed class PooledSequenceEncoder(EncoderSpec spec) : IFeatureEncoder
         }
     }
 
-    public void Save(ModelArchiveWriter writer) => writer.WriteJson("pooled", new State(_columns, _pooling, _mean, _std));
+    public void Save(ModelArchiveWriter writer) => writer.WriteJson("pooled", new State(_columns, _pooling, _mean, _std, Standardised));
 
     public void Load(ModelArchiveReader reader)
     {
         var s = reader.ReadJson<State>("pooled");
-        (_columns, _pooling, _mean, _std) = (s.Columns, s.Pooling, s.Mean, s.Std);
+        (_columns, _pooling, _mean, _std, Standardised) = (s.Columns, s.Pooling, s.Mean, s.Std, s.Standardised);
     }
 }

@@ -56,6 +56,20 @@ public interface IFeatureEncoder
 }
 
 /// <summary>
+/// Optional: an encoder whose outputs are standardised values (mean 0, standard deviation 1 per
+/// dimension over the training rows), where the size of a value is the information: an item at
+/// the average price is not "similar" to anything, an expensive one is far from the cheap ones.
+/// <see cref="FeaturePipeline"/> therefore does not normalise such a block row by row (that would
+/// blow a near-average row up to unit length and make its direction noise); it scales the block
+/// by sqrt(weight / Dimensions), so a typical row has the same squared norm (weight) as any other block.
+/// </summary>
+public interface IStandardisedEncoder
+{
+    /// <summary>True when the outputs are standardised (an encoder may make it optional).</summary>
+    bool Standardised { get; }
+}
+
+/// <summary>
 /// Optional: an encoder that can also emit token ids for an embedding table (e.g. a two-tower
 /// model's categorical fields). Ids are in 1..VocabularySize-1; 0 is padding / unknown.
 /// </summary>

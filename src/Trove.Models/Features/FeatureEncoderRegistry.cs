@@ -65,7 +65,8 @@ public sealed class FeatureEncoderRegistry
 /// <summary>
 /// Several encoders concatenated into one vector per entity: each encoder's block is L2-normalised
 /// (when it is not all zeros) and scaled by sqrt(weight), so the cosine of two concatenated vectors
-/// is the weight-averaged cosine of their blocks. Used by the content-based model, the hybrid and
+/// is the weight-averaged cosine of their blocks. Standardised blocks (<see cref="IStandardisedEncoder"/>)
+/// keep their magnitude instead: they are scaled by sqrt(weight / dimensions). Used by the content-based model, the hybrid and
 /// neural towers.
 /// </summary>
 public sealed class FeaturePipeline
@@ -107,12 +108,13 @@ public sealed class FeaturePipeline
             var block = new float[rows.Length * d];
             encoder.Encode(input, rows, block);
             float scale = MathF.Sqrt(spec.Weight);
+            bool keepMagnitude = encoder is IStandardisedEncoder { Standardised: true };
             for (int r = 0; r < rows.Length; r++)
             {
                 var v = block.AsSpan(r * d, d);
                 float norm = TensorPrimitives.Norm(v);
                 var o = output.Slice(r * total + offset, d);
-                if (norm > 0 && float.IsFinite(norm)) TensorPrimitives.Multiply(v, scale / norm, o);
+                if (norm > 0 && float.IsFinite(norm)) TensorPrimitives.Multiply(v, scale / (keepMagnitude ? MathF.Sqrt(d) : norm), o);
                 else o.Clear();
             }
             offset += d;

@@ -107,7 +107,7 @@ public class ContentModelTests
     public void Hybrid_blends_normalised_components_by_weight()
     {
         var data = Catalogue();
-        var hybrid = new Hybrid(new HybridParameters { ContentWeight = 0.5f, CollaborativeWeight = 0.3f, PopularityWeight = 0.2f });
+        var hybrid = new Hybrid(new HybridParameters { ContentWeight = 0.5f, CollaborativeWeight = 0.3f, PopularityWeight = 0.2f, Normalization = "minmax" });
         hybrid.Fit(data, FitContext.Default);
         int u = 4, n = data.ItemCount;
         var content = new float[n]; hybrid.Content!.ScoreAllItems(u, content);

@@ -218,6 +218,34 @@ public class EncoderTests
     }
 
     [Fact]
+    public void Pipeline_keeps_the_magnitude_of_standardised_blocks()
+    {
+        // Prices 10, 20, 30 and 20.5: the 20.5 item is average-priced, so its price block must stay
+        // near zero instead of being blown up to a unit vector (which would make it look as "expensive"
+        // as the 30 item in cosine similarity). Standardised blocks are scaled by sqrt(weight / dimensions).
+        var t = new FeatureTable();
+        t.Numeric["price"] = [10f, 20f, 30f, 20.5f];
+        t.Numeric["rating"] = [4f, 4f, 4f, 4f];
+        t.Categorical["c"] = ["x", "x", "y", "y"];
+        var pipeline = new FeaturePipeline([new EncoderSpec { Group = "continuous", Weight = 2 }, new EncoderSpec { Group = "categorical" }]);
+        var input = Input(t, 4);
+        pipeline.Fit(input);
+        var v = pipeline.EncodeAll(input);
+        int d = pipeline.Dimensions; // price, rating, x, y
+        Assert.Equal(4, d);
+        var price = (StandardEncoder)pipeline.Blocks[0].Encoder;
+        float z(float x) => (x - price.Mean[0]) / price.Std[0];
+        for (int row = 0; row < 4; row++)
+        {
+            Assert.Equal(z(t.Numeric["price"][row]) * MathF.Sqrt(2f / 2f), v[row * d], 5);
+            Assert.Equal(0f, v[row * d + 1]);        // constant rating: standardised to 0
+            Assert.Equal(1f, v[row * d + 2] + v[row * d + 3]); // the one-hot block is still unit length
+        }
+        Assert.InRange(MathF.Abs(v[3 * d]), 0f, 0.1f);
+        Assert.True(v[2 * d] > 1f);
+    }
+
+    [Fact]
     public void Onnx_matmul_encoder_runs_a_hand_built_model()
     {
         var dir = TestPaths.NewTempDirectory();
