@@ -117,6 +117,24 @@ public sealed class Hybrid(HybridParameters? parameters = null) : RecommenderBas
         for (int i = 0; i < scores.Length; i++) scores[i] += weight * work[i];
     }
 
+    /// <summary>
+    /// Scores for a user with no history (cold start): popularity within their declared preferences.
+    /// score = (number of the candidate's categorical columns the user declared a label of, from
+    /// <paramref name="matches"/>; empty = nothing declared) + popularity / (max popularity + 1), so items
+    /// matching more preferences come first and each group is ordered by training popularity.
+    /// Candidates beyond the model's items (new items at inference) have popularity 0.
+    /// </summary>
+    public void ColdStartScores(ReadOnlySpan<int> matches, Span<float> scores)
+    {
+        float max = 0;
+        foreach (var p in _popularity) max = MathF.Max(max, p);
+        for (int i = 0; i < scores.Length; i++)
+        {
+            float popularity = i < _popularity.Length ? MathF.Max(0, _popularity[i]) : 0;
+            scores[i] = (i < matches.Length ? matches[i] : 0) + popularity / (max + 1);
+        }
+    }
+
     /// <summary>Normalises scores in place: "minmax" to [0, 1], "rank" to the rank percentile in [0, 1] (ties share their mean rank), "zscore" to mean 0, std 1.</summary>
     public static void Normalise(Span<float> s, string method)
     {

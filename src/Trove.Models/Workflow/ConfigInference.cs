@@ -24,7 +24,8 @@ public sealed record InferenceReport(int Users, int UnknownUsers, int NewItems, 
 ///   "scores": [ { "user_id": "1", "item_id": "101", "score": 0.83 }, ... ],  // each user x each of the input's items
 ///   "recommendations": { "1": [ { "item_id": "205", "score": 0.91, "rank": 1 }, ... ] },
 ///   "unknown_users": [ ... ] }                       // users the model knows nothing about (no training or input history):
-///                                                    // no recommendations, except from a hybrid, which falls back to popularity
+///                                                    // no recommendations, except from a hybrid, which falls back to
+///                                                    // popularity within the user's declared preferences (categorical user_data)
 /// </code>
 /// Users: those in the input (user_data and interactions), or every model user when the input has
 /// none. Content and hybrid models also score new items (encoded from their features) and users
@@ -115,7 +116,19 @@ public static class ConfigInference
 
                 float[]? embedding = null, scores = null;
                 Scored[]? top = null;
-                if (content is not null && (known || history.Count > 0))
+                if (history.Count == 0 && hybrid is not null && hybrid.Params.PopularityWeight > 0)
+                {
+                    // Cold start: no history, so the hybrid falls back to popularity within the user's declared preferences.
+                    var declared = input.Users.TryGetIndex(id, out int row) ? DeclaredPreferences.Of(input.UserFeatures, row) : DeclaredPreferences.None;
+                    var matches = new int[candidates];
+                    if (!declared.IsEmpty)
+                        for (int c = 0; c < candidates; c++)
+                            matches[c] = c < m ? declared.Matches(trained.ItemFeatures, c) : declared.Matches(input.ItemFeatures, newItems[c - m]);
+                    scores = new float[candidates];
+                    hybrid.ColdStartScores(matches, scores);
+                    coldStart[x] = true;
+                }
+                else if (content is not null && history.Count > 0)
                 {
                     embedding = new float[d];
                     foreach (var (c, weight) in history)
@@ -138,13 +151,6 @@ public static class ConfigInference
                     model.ScoreAllItems(u, scores);
                     top = model.Recommend(u, k2, settings.ExcludeSeen ? ItemFilter.Default : ItemFilter.None).ToArray();
                     if (model is IEmbeddingModel e && e.Dimensions > 0) embedding = e.UserVector(u).ToArray();
-                }
-                if (scores is null && hybrid is not null && hybrid.Params.PopularityWeight > 0)
-                {
-                    // Cold start: nothing known about this user, so the hybrid falls back to popularity.
-                    scores = new float[candidates];
-                    hybrid.Blend([], [], hybrid.Popularity, scores);
-                    coldStart[x] = true;
                 }
                 if (scores is null) { results[x] = (id, null, null, null); return; }
 

@@ -189,6 +189,61 @@ public class WorkflowTests
     }
 
     [Fact]
+    public void Hybrid_cold_start_users_get_the_most_popular_items_of_their_declared_preferences()
+    {
+        var dir = Dir();
+        var config = Config(dir, """{"model": "hybrid", "features": {"item": ["categorical", "text"]}, "inference": {"top_k": 4}}""");
+        var model = Path.Combine(dir, "model.trove");
+        ConfigTraining.Run(config, CatalogueJson(dir), model);
+        // "gamer" declared games (in another case, with a label that names no item label); "ghost" declared nothing.
+        var input = Path.Combine(dir, "input.json");
+        File.WriteAllText(input, """
+        {"user_data": [{"user_id": "gamer", "categorical": {"favourite_categories": ["Games"], "country": "USA"}},
+                       {"user_id": "ghost"}]}
+        """);
+        var output = Path.Combine(dir, "out.json");
+        ConfigInference.Run(model, config, input, output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(output));
+        var recommendations = doc.RootElement.GetProperty("recommendations");
+        List<string> Top(string user) => recommendations.GetProperty(user).EnumerateArray().Select(r => r.GetProperty("item_id").GetString()!).ToList();
+        // Games are i8..i11; i9 and i10 were touched by two games fans each, i8 and i11 by one.
+        var gamer = Top("gamer");
+        Assert.Equal(["i10", "i11", "i8", "i9"], gamer.Order());
+        Assert.Equal(["i10", "i9"], gamer.Take(2).Order());
+        // Without declared preferences: plain popularity (everyone touched i0).
+        Assert.Equal("i0", Top("ghost")[0]);
+        Assert.Equal(["gamer", "ghost"], doc.RootElement.GetProperty("unknown_users").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public void Hybrid_recommends_a_new_item_through_its_content_score()
+    {
+        var dir = Dir();
+        var config = Config(dir, """{"model": "hybrid", "features": {"item": ["categorical", "text"]}, "inference": {"top_k": 4}}""");
+        var model = Path.Combine(dir, "model.trove");
+        ConfigTraining.Run(config, CatalogueJson(dir), model);
+        // u1 likes music (it has i4, i5 and the popular i0); "new-album" is a music item nobody has touched yet,
+        // "new-game" a games item: only content can score them (no interactions, no popularity).
+        var input = Path.Combine(dir, "input.json");
+        File.WriteAllText(input, """
+        {"user_data": [{"user_id": "u1"}],
+         "item_data": [{"item_id": "new-album", "categorical": {"category": "music"}, "text": {"title": "music volume 42"}},
+                       {"item_id": "new-game", "categorical": {"category": "games"}, "text": {"title": "games volume 43"}}]}
+        """);
+        var output = Path.Combine(dir, "out.json");
+        ConfigInference.Run(model, config, input, output);
+        using var doc = JsonDocument.Parse(File.ReadAllText(output));
+        var top = doc.RootElement.GetProperty("recommendations").GetProperty("u1").EnumerateArray().Select(r => r.GetProperty("item_id").GetString()).ToList();
+        // The unseen music items with co-interactions (i6, i7) and the new album make u1's top 4; the new game does not.
+        Assert.Contains("new-album", top);
+        Assert.Contains("i6", top);
+        Assert.Contains("i7", top);
+        Assert.DoesNotContain("new-game", top);
+        var scores = doc.RootElement.GetProperty("scores").EnumerateArray().ToDictionary(e => e.GetProperty("item_id").GetString()!, e => e.GetProperty("score").GetDouble());
+        Assert.True(scores["new-album"] > scores["new-game"]);
+    }
+
+    [Fact]
     public void Cli_fit_and_infer_commands()
     {
         var dir = Dir();
