@@ -47,7 +47,7 @@ public sealed record InferenceSettings
 ///   "samples": { "negative_ratio": 4, "strategy": "uniform" | "popularity", "negatives_per_user": 0, "output": "pairs.csv" },
 ///   "training": { "seed": 42, "threads": 2, "epochs": 10, "learning_rate": 0.01 },   // keys the model has are applied
 ///   "hybrid": { "weights": {"content": 0.5, "collaborative": 0.4, "popularity": 0.1},
-///               "collaborative": "itemknn", "collaborative_parameters": {"neighbours": 50}, "normalization": "minmax" },
+///               "collaborative": "itemknn", "collaborative_parameters": {"neighbours": 50}, "normalization": "zscore" },
 ///   "parameters": { ... },                              // raw model parameters (override everything above)
 ///   "event_weights": { "view": 0.1, "purchase": 0.6 },  // on top of the defaults
 ///   "inference": { "top_k": 10, "exclude_seen": true, "embeddings": true }
