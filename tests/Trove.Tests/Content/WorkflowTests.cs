@@ -30,6 +30,20 @@ public class WorkflowTests
         return path;
     }
 
+    /// <summary>Trains <paramref name="configJson"/> on the catalogue, runs inference on <paramref name="inputJson"/> and returns the output document.</summary>
+    private static JsonDocument TrainAndInfer(string configJson, string inputJson)
+    {
+        var dir = Dir();
+        var config = Config(dir, configJson);
+        var model = Path.Combine(dir, "model.trove");
+        ConfigTraining.Run(config, CatalogueJson(dir), model);
+        var input = Path.Combine(dir, "input.json");
+        File.WriteAllText(input, inputJson);
+        var output = Path.Combine(dir, "out.json");
+        ConfigInference.Run(model, config, input, output);
+        return JsonDocument.Parse(File.ReadAllText(output));
+    }
+
     [Fact]
     public void The_minimal_config_trains_a_hybrid()
     {
@@ -174,15 +188,8 @@ public class WorkflowTests
     [Fact]
     public void Infer_with_a_hybrid_falls_back_to_popularity_for_unknown_users()
     {
-        var dir = Dir();
-        var config = Config(dir, """{"model": "hybrid", "features": {"item": ["categorical"]}, "inference": {"top_k": 1}}""");
-        var model = Path.Combine(dir, "model.trove");
-        ConfigTraining.Run(config, CatalogueJson(dir), model);
-        var input = Path.Combine(dir, "input.json");
-        File.WriteAllText(input, """{"user_data": [{"user_id": "ghost"}]}""");
-        var output = Path.Combine(dir, "out.json");
-        ConfigInference.Run(model, config, input, output);
-        using var doc = JsonDocument.Parse(File.ReadAllText(output));
+        using var doc = TrainAndInfer("""{"model": "hybrid", "features": {"item": ["categorical"]}, "inference": {"top_k": 1}}""",
+            """{"user_data": [{"user_id": "ghost"}]}""");
         Assert.Equal(["ghost"], doc.RootElement.GetProperty("unknown_users").EnumerateArray().Select(e => e.GetString()));
         // Item i0 is the one every user touched.
         Assert.Equal("i0", doc.RootElement.GetProperty("recommendations").GetProperty("ghost")[0].GetProperty("item_id").GetString());
@@ -191,19 +198,11 @@ public class WorkflowTests
     [Fact]
     public void Hybrid_cold_start_users_get_the_most_popular_items_of_their_declared_preferences()
     {
-        var dir = Dir();
-        var config = Config(dir, """{"model": "hybrid", "features": {"item": ["categorical", "text"]}, "inference": {"top_k": 4}}""");
-        var model = Path.Combine(dir, "model.trove");
-        ConfigTraining.Run(config, CatalogueJson(dir), model);
         // "gamer" declared games (in another case, with a label that names no item label); "ghost" declared nothing.
-        var input = Path.Combine(dir, "input.json");
-        File.WriteAllText(input, """
+        using var doc = TrainAndInfer("""{"model": "hybrid", "features": {"item": ["categorical", "text"]}, "inference": {"top_k": 4}}""", """
         {"user_data": [{"user_id": "gamer", "categorical": {"favourite_categories": ["Games"], "country": "USA"}},
                        {"user_id": "ghost"}]}
         """);
-        var output = Path.Combine(dir, "out.json");
-        ConfigInference.Run(model, config, input, output);
-        using var doc = JsonDocument.Parse(File.ReadAllText(output));
         var recommendations = doc.RootElement.GetProperty("recommendations");
         List<string> Top(string user) => recommendations.GetProperty(user).EnumerateArray().Select(r => r.GetProperty("item_id").GetString()!).ToList();
         // Games are i8..i11; i9 and i10 were touched by two games fans each, i8 and i11 by one.
@@ -218,21 +217,13 @@ public class WorkflowTests
     [Fact]
     public void Hybrid_recommends_a_new_item_through_its_content_score()
     {
-        var dir = Dir();
-        var config = Config(dir, """{"model": "hybrid", "features": {"item": ["categorical", "text"]}, "inference": {"top_k": 4}}""");
-        var model = Path.Combine(dir, "model.trove");
-        ConfigTraining.Run(config, CatalogueJson(dir), model);
         // u1 likes music (it has i4, i5 and the popular i0); "new-album" is a music item nobody has touched yet,
         // "new-game" a games item: only content can score them (no interactions, no popularity).
-        var input = Path.Combine(dir, "input.json");
-        File.WriteAllText(input, """
+        using var doc = TrainAndInfer("""{"model": "hybrid", "features": {"item": ["categorical", "text"]}, "inference": {"top_k": 4}}""", """
         {"user_data": [{"user_id": "u1"}],
          "item_data": [{"item_id": "new-album", "categorical": {"category": "music"}, "text": {"title": "music volume 42"}},
                        {"item_id": "new-game", "categorical": {"category": "games"}, "text": {"title": "games volume 43"}}]}
         """);
-        var output = Path.Combine(dir, "out.json");
-        ConfigInference.Run(model, config, input, output);
-        using var doc = JsonDocument.Parse(File.ReadAllText(output));
         var top = doc.RootElement.GetProperty("recommendations").GetProperty("u1").EnumerateArray().Select(r => r.GetProperty("item_id").GetString()).ToList();
         // The unseen music items with co-interactions (i6, i7) and the new album make u1's top 4; the new game does not.
         Assert.Contains("new-album", top);
