@@ -116,9 +116,11 @@ public static class ConfigInference
 
                 float[]? embedding = null, scores = null;
                 Scored[]? top = null;
-                if (history.Count == 0 && hybrid is not null && hybrid.Params.PopularityWeight > 0)
+                // A new user's input interactions are usable only through a content part.
+                bool usableHistory = history.Count > 0 && (known || content is not null);
+                if (!usableHistory && hybrid is not null && hybrid.Params.PopularityWeight > 0)
                 {
-                    // Cold start: no history, so the hybrid falls back to popularity within the user's declared preferences.
+                    // Cold start: no usable history, so the hybrid falls back to popularity within the user's declared preferences.
                     var declared = input.Users.TryGetIndex(id, out int row) ? DeclaredPreferences.Of(input.UserFeatures, row) : DeclaredPreferences.None;
                     var matches = new int[candidates];
                     if (!declared.IsEmpty)

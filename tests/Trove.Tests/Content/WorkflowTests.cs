@@ -215,6 +215,18 @@ public class WorkflowTests
     }
 
     [Fact]
+    public void Hybrid_without_a_content_part_falls_back_to_popularity_for_a_new_user_with_input_interactions()
+    {
+        // Without a content part, a new user's input interactions cannot build a profile: popularity, minus what they touched.
+        using var doc = TrainAndInfer("""{"model": "hybrid", "hybrid": {"weights": {"content": 0, "collaborative": 0.5, "popularity": 0.5}}, "inference": {"top_k": 3}}""",
+            """{"interactions": [{"user_id": "walk-in", "item_id": "i0", "interaction_type": "view"}]}""");
+        var top = doc.RootElement.GetProperty("recommendations").GetProperty("walk-in").EnumerateArray().Select(r => r.GetProperty("item_id").GetString()).ToList();
+        Assert.Equal(3, top.Count);
+        Assert.DoesNotContain("i0", top);
+        Assert.Equal(["walk-in"], doc.RootElement.GetProperty("unknown_users").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
     public void Hybrid_recommends_a_new_item_through_its_content_score()
     {
         // u1 likes music (it has i4, i5 and the popular i0); "new-album" is a music item nobody has touched yet,
