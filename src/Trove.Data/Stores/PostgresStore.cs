@@ -208,6 +208,9 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
 
     // ---------------------------------------------------------------- queries
 
+    /// <summary>A round trip on the store's connection: fails when the server is down or the connection broke.</summary>
+    public void CheckWritable() => Scalar("SELECT 1");
+
     public StoreCounts Counts() => new(Count("users"), Count("items"), Count("interactions"), Count("models"), Count("recommendations"));
 
     private long Count(string table, NpgsqlTransaction? tx = null) => Convert.ToInt64(Scalar($"SELECT count(*) FROM {table}", tx), CultureInfo.InvariantCulture);

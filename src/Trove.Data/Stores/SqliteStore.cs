@@ -201,6 +201,13 @@ public sealed partial class SqliteStore : IInteractionStore
 
     // ---------------------------------------------------------------- queries
 
+    /// <summary>BEGIN IMMEDIATE takes the write lock (waiting busy_timeout for another writer), then rolls back.</summary>
+    public void CheckWritable()
+    {
+        using var tx = _db.BeginTransaction(deferred: false);
+        tx.Rollback();
+    }
+
     public StoreCounts Counts() => new(
         Count("users"), Count("items"), Count("interactions"), Count("models"), Count("recommendations"));
 

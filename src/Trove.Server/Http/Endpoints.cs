@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Trove.Core.Recommending;
+using Trove.Data.Stores;
 using Trove.Server.Events;
 using Trove.Server.Models;
 
@@ -42,7 +43,6 @@ public sealed class RecommendQuery
 public static class Endpoints
 {
     public const string ApiKeyHeader = "X-Api-Key";
-    private const int MaxIdLength = 256;
 
     public static void Map(WebApplication app)
     {
@@ -88,16 +88,27 @@ public static class Endpoints
 
     // ---- operations -------------------------------------------------------------------------
 
-    private static IResult Ready(ModelCatalog catalog, IEventStore events)
+    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, CancellationToken cancel)
     {
         var set = catalog.Current;
-        var body = new ReadyResponse(set.Models.Count > 0 ? "ready" : "loading", set.Generation, set.Models.Select(Describe).ToList(),
-            events.Description, events.Count, catalog.LastReloadUtc, catalog.LastError);
+        DatabaseHealth? database = null;
+        if (events is InteractionStoreEvents store)
+        {
+            var state = await store.ProbeAsync(cancel);
+            database = new DatabaseHealth(state.Available ? "available" : "unavailable", state.SinceUtc, state.Error);
+        }
+        var status = set.Models.Count == 0 ? "loading" : database is { Status: "unavailable" } ? "degraded" : "ready";
+        var body = new ReadyResponse(status, set.Generation, set.Models.Select(Describe).ToList(),
+            events.Description, events.Count, catalog.LastReloadUtc, catalog.LastError, database);
         return set.Models.Count > 0 ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static IResult Reload(ModelCatalog catalog, string? model)
+    private static IResult Reload(ModelCatalog catalog, ServerOptions options, string? model)
     {
+        // The name only selects among the configured models; it is never used as a path.
+        if (model is not null && !options.Models.Any(s => string.Equals(s.Name, model, StringComparison.OrdinalIgnoreCase)))
+            return Results.Problem($"No model named '{model}' is configured. Configured: {string.Join(", ", options.Models.Select(s => s.Name))}.",
+                statusCode: StatusCodes.Status404NotFound, title: "Unknown model");
         try
         {
             var set = catalog.Reload(model);
@@ -186,8 +197,8 @@ public static class Endpoints
         var errors = new Dictionary<string, string[]>();
         for (int p = 0; p < pairs.Count; p++)
         {
-            if (string.IsNullOrWhiteSpace(pairs[p].User)) errors[$"pairs[{p}].user"] = ["Required."];
-            if (string.IsNullOrWhiteSpace(pairs[p].Item)) errors[$"pairs[{p}].item"] = ["Required."];
+            if (IdRules.Problem(pairs[p].User, "user") is { } user) errors[$"pairs[{p}].user"] = [user];
+            if (IdRules.Problem(pairs[p].Item, "item") is { } item) errors[$"pairs[{p}].item"] = [item];
         }
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "Invalid score request");
         var byUser = new Dictionary<string, float[]>(StringComparer.Ordinal);
@@ -297,8 +308,8 @@ public static class Endpoints
                     }
                 }
                 var problems = new List<(string, string)>();
-                if (string.IsNullOrWhiteSpace(user) || user.Length > MaxIdLength) problems.Add(("user", $"Required: a user id of 1 to {MaxIdLength} characters."));
-                if (string.IsNullOrWhiteSpace(item) || item.Length > MaxIdLength) problems.Add(("item", $"Required: an item id of 1 to {MaxIdLength} characters."));
+                if (IdRules.Problem(user, "user") is { } badUser) problems.Add(("user", badUser));
+                if (IdRules.Problem(item, "item") is { } badItem) problems.Add(("item", badItem));
                 float weight = 0;
                 if (string.IsNullOrWhiteSpace(name) || name.Length > 64) problems.Add(("event", "Required: an event type such as view, add_to_cart or purchase."));
                 else if (!options.EventWeights.TryGetWeight(name, out weight))
@@ -348,22 +359,28 @@ public static class Endpoints
 
     // ---- dashboard --------------------------------------------------------------------------
 
-    private static IResult Stats(string? model, ModelCatalog catalog, IEventStore events, ServerOptions options)
+    private static async Task<IResult> Stats(string? model, ModelCatalog catalog, IEventStore events, ServerOptions options, CancellationToken cancel)
     {
         if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        StoreCounts? counts = null;
+        if (events is InteractionStoreEvents store)
+        {
+            try { counts = await store.CountsAsync(cancel); }
+            catch (DatabaseUnavailableException) { } // the statistics of the model's data are still worth showing
+        }
         return Results.Ok(new
         {
             model = m.Name, modelVersion = m.Version, algorithm = m.Manifest.Algorithm, dataFile = options.DataPath,
             data = m.Statistics,
             events = new { store = events.Description, count = events.Count, byType = events.CountsByEvent() },
-            database = events is InteractionStoreEvents database ? database.Counts() : null,
+            database = counts,
             models = catalog.Current.Models.Select(Describe),
         });
     }
 
-    private static IResult Evaluation(ServerOptions options, IEventStore events)
+    private static async Task<IResult> Evaluation(ServerOptions options, IEventStore events, CancellationToken cancel)
     {
-        if (options.EvaluationPath is null && events is InteractionStoreEvents database && database.EvaluatedModels() is { Count: > 0 } rows)
+        if (options.EvaluationPath is null && events is InteractionStoreEvents database && await database.EvaluatedModelsAsync(cancel) is { Count: > 0 } rows)
             return Results.Ok(new { source = database.Description, models = rows });
         if (options.EvaluationPath is not { } path || !File.Exists(path))
             return Results.Problem(options.EvaluationPath is null ? "No evaluation report configured: start the server with --evaluation report.json (or --db with evaluated models)." : $"The evaluation report '{options.EvaluationPath}' does not exist.",
