@@ -301,9 +301,9 @@ public static class Endpoints
                 {
                     switch (p.Name.ToLowerInvariant())
                     {
-                        case "user": user = p.Value.ValueKind switch { JsonValueKind.String => p.Value.GetString(), JsonValueKind.Number => p.Value.GetRawText(), _ => null }; break;
-                        case "item": item = p.Value.ValueKind switch { JsonValueKind.String => p.Value.GetString(), JsonValueKind.Number => p.Value.GetRawText(), _ => null }; break;
-                        case "event": name = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null; break;
+                        case "user": user = Text(p.Value, numbers: true); break;
+                        case "item": item = Text(p.Value, numbers: true); break;
+                        case "event": name = Text(p.Value, numbers: false); break;
                         case "timestamp": time = p.Value; break;
                     }
                 }
@@ -329,6 +329,15 @@ public static class Endpoints
             metrics.EventsAccepted(events.Count);
             return Results.Ok(new EventsAccepted(events.Count, store.Description));
         }
+    }
+
+    /// <summary>A JSON string (or number, for ids) as text; null for other kinds and for strings that are not valid UTF-16 (a lone surrogate escape).</summary>
+    private static string? Text(JsonElement value, bool numbers)
+    {
+        if (numbers && value.ValueKind == JsonValueKind.Number) return value.GetRawText();
+        if (value.ValueKind != JsonValueKind.String) return null;
+        try { return value.GetString(); }
+        catch (InvalidOperationException) { return null; }
     }
 
     private static bool TryTimestamp(JsonElement t, out DateTimeOffset value)

@@ -31,7 +31,7 @@ public static class Hardening
         if (options.RateLimit is not null || options.WriteRateLimit is not null)
             services.AddRateLimiter(limits =>
             {
-                limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (bool Write, string Client)>(context => Partition(context, options));
+                limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (string Bucket, string Client)>(context => Partition(context, options));
                 limits.OnRejected = TooManyRequests;
             });
     }
@@ -67,15 +67,15 @@ public static class Hardening
     // ---- rate limits --------------------------------------------------------------------------
 
     /// <summary>Writes (POST /events, /admin/...) and reads have separate buckets per client IP; health, readiness and metrics are never limited.</summary>
-    private static RateLimitPartition<(bool, string)> Partition(HttpContext context, ServerOptions options)
+    private static RateLimitPartition<(string, string)> Partition(HttpContext context, ServerOptions options)
     {
         var path = context.Request.Path;
         bool write = HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments("/events") || path.StartsWithSegments("/admin"));
-        var key = (write, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         double? perSecond = write ? options.WriteRateLimit : options.RateLimit;
+        // Partitions are cached by key: unlimited requests need keys of their own, or they would find a client's bucket.
         if (perSecond is not > 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics"))
-            return RateLimitPartition.GetNoLimiter(key);
-        return RateLimitPartition.GetTokenBucketLimiter(key, _ => Bucket(perSecond.Value));
+            return RateLimitPartition.GetNoLimiter(("free", ""));
+        return RateLimitPartition.GetTokenBucketLimiter((write ? "write" : "read", context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), _ => Bucket(perSecond.Value));
     }
 
     /// <summary>
