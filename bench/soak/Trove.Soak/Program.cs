@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Trove.Data.Stores;
 
-// Load and soak generator for `trove serve` (bench/soak/README.md):
+// Load and soak generator for `trove serve` (see bench/soak/README.md):
 //   trove-soak run --url URL --data interactions.csv --duration 300s --rate 200 --mix recommendations=0.8,similar=0.1,events=0.1
 //                  [--concurrency 32] [--api-key KEY] [--server-pid PID] [--acks acks.tsv] [--out summary.json]
 //   trove-soak verify --db LOCATION --acks acks.tsv

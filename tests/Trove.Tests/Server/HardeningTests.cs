@@ -331,3 +331,21 @@ public sealed class CapturingLoggerProvider : ILoggerProvider
         }
     }
 }
+
+/// <summary>The hardening options of `trove serve` refuse values they cannot honour, before anything starts.</summary>
+[Collection(Support.ConsoleCollection.Name)]
+public class ServeHardeningOptionsTests
+{
+    [Theory]
+    [InlineData("--rate-limit", "fast", "Invalid rate 'fast'")]
+    [InlineData("--write-rate-limit", "5/week", "Unknown rate unit 'week'")]
+    [InlineData("--cors-origin", "shop.example.com", "is not an origin")]
+    [InlineData("--cors-origin", "https://shop.example.com/app", "is not an origin")]
+    [InlineData("--cors-origin", "ftp://shop.example.com", "is not an origin")]
+    public void Bad_values_exit_2_with_a_message_naming_them(string option, string value, string message)
+    {
+        var (code, _, err) = Data.DataCliTests.Run("serve", "--model", "/nonexistent/model.trove", "--port", "0", option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+    }
+}
