@@ -27,6 +27,7 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
     private readonly SemaphoreSlim _gate = new(1, 1); // one connection: database calls take turns
     private IInteractionStore? _store;
     private volatile DatabaseState _state = DatabaseState.Healthy;
+    private long _lastProbeTicks;
     private readonly ILogger? _log;
 
     /// <param name="store">The open store.</param>
@@ -66,24 +67,30 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
     public IReadOnlyDictionary<string, long> CountsByEvent() => _recent.CountsByEvent();
 
     /// <summary>
-    /// For /ready: when the database is marked unavailable and the back-off has passed, tries it once (reopen and
-    /// a write check), so the state recovers even when no event arrives. Returns the state after that.
+    /// For /ready: checks the database (reopen when needed, and a write check) at most every <see cref="ProbeInterval"/>
+    /// and never during the back-off or while another call holds the connection (that call updates the state), so an
+    /// outage shows, and a recovery is noticed, even when no event arrives. Returns the state after that.
     /// </summary>
     public async Task<DatabaseState> ProbeAsync(CancellationToken cancel = default)
     {
-        if (_state.Available || DateTime.UtcNow < _state.RetryAtUtc) return _state;
-        try { await UseAsync(store => { store.CheckWritable(); return true; }, cancel); }
+        var now = DateTime.UtcNow;
+        if (now < _state.RetryAtUtc || now - new DateTime(Interlocked.Read(ref _lastProbeTicks), DateTimeKind.Utc) < ProbeInterval) return _state;
+        Interlocked.Exchange(ref _lastProbeTicks, now.Ticks);
+        try { await UseAsync(store => { store.CheckWritable(); return true; }, cancel, waitForTurn: false); }
         catch (DatabaseUnavailableException) { }
         return _state;
     }
 
+    /// <summary>Readiness checks touch the database at most this often.</summary>
+    public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>Row counts of the database.</summary>
-    public Task<StoreCounts> CountsAsync(CancellationToken cancel = default) => UseAsync(store => store.Counts(), cancel);
+    public async Task<StoreCounts> CountsAsync(CancellationToken cancel = default) => (await UseAsync(store => store.Counts(), cancel))!;
 
     /// <summary>Registered models with their metrics (for the dashboard's evaluation table when no report file is given).</summary>
     public async Task<IReadOnlyList<Dictionary<string, object?>>> EvaluatedModelsAsync(CancellationToken cancel = default)
     {
-        var models = await UseAsync(store => store.ListModels(), cancel);
+        var models = (await UseAsync(store => store.ListModels(), cancel))!;
         var rows = new List<Dictionary<string, object?>>();
         foreach (var m in models.Where(m => m.MetricsJson is not null))
         {
@@ -100,10 +107,11 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
     }
 
     /// <summary>Runs one database call with the store, reopening it when a previous call dropped it; a failure marks the database unavailable.</summary>
-    private async Task<T> UseAsync<T>(Func<IInteractionStore, T> work, CancellationToken cancel)
+    /// <param name="waitForTurn">False: when another call holds the connection, return default at once.</param>
+    private async Task<T?> UseAsync<T>(Func<IInteractionStore, T> work, CancellationToken cancel, bool waitForTurn = true)
     {
         FailFastWhileBackingOff();
-        await _gate.WaitAsync(cancel);
+        if (!await _gate.WaitAsync(waitForTurn ? Timeout.InfiniteTimeSpan : TimeSpan.Zero, cancel)) return default;
         try
         {
             FailFastWhileBackingOff(); // a call that failed while this one waited for the gate

@@ -111,6 +111,9 @@ public class DatabaseOutageTests
         Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(host.Post("/events", Event("alice", "c")))).StatusCode);
 
         postgres.Stop();
+        // /ready notices the outage by itself, before any write fails.
+        await Task.Delay(Trove.Server.Events.InteractionStoreEvents.ProbeInterval);
+        Assert.Equal("unavailable", (await Ready(host)).GetProperty("database").GetProperty("status").GetString());
         await Unavailable(host, "alice", "d");
         await StillRecommends(host, "alice", acknowledged: "c", refused: "d");
         await Task.Delay(600); // past the back-off: the next write tries (and fails to reach) the server again
