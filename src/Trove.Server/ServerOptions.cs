@@ -41,6 +41,8 @@ public sealed record ServerOptions
     public IReadOnlyList<string> CorsOrigins { get; init; } = [];
     /// <summary>How long an event write answers 503 without trying the database again after it failed (also the Retry-After).</summary>
     public TimeSpan DatabaseRetryAfter { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Longest a database call may wait (another writer's lock, a connection, a statement) before the request gets 503.</summary>
+    public TimeSpan DatabaseWaitLimit { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>A model file and the name clients choose it by (?model=NAME).</summary>

@@ -92,7 +92,6 @@ public static class TroveServer
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
         var (status, title, detail) = error switch
         {
-            DatabaseUnavailableException e => (StatusCodes.Status503ServiceUnavailable, "Database unavailable", e.Message),
             UnknownIdException e => (StatusCodes.Status404NotFound, $"Unknown {e.Kind}", e.Message),
             TroveException e => (StatusCodes.Status400BadRequest, "Request cannot be served", e.Message),
             BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message),
@@ -100,9 +99,7 @@ public static class TroveServer
             OperationCanceledException => (499, "Cancelled", "The request was cancelled."),
             _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed to handle the request; see its log."),
         };
-        if (error is DatabaseUnavailableException unavailable)
-            context.Response.Headers.RetryAfter = Hardening.RetryAfterSeconds(unavailable.RetryAfter);
-        else if (status >= 500)
+        if (status >= 500)
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server").LogError(error, "request failed");
         await Results.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
     }
@@ -110,7 +107,8 @@ public static class TroveServer
     /// <summary>Events go to the --db database (reopened by itself after an outage), else stay in memory.</summary>
     private static IEventStore OpenEvents(ServerOptions options, ILoggerFactory logs) =>
         options.DatabasePath is { } db
-            ? new InteractionStoreEvents(InteractionStores.Open(db), () => InteractionStores.Open(db), options.DatabaseRetryAfter, logs.CreateLogger("Trove.Server.Events"))
+            ? new InteractionStoreEvents(InteractionStores.Open(db, waitLimit: options.DatabaseWaitLimit), () => InteractionStores.Open(db, waitLimit: options.DatabaseWaitLimit),
+                options.DatabaseRetryAfter, logs.CreateLogger("Trove.Server.Events"))
             : new InMemoryEventStore();
 
     /// <summary>The data set of --data (any format the loader knows) or --db, for item titles; null when neither is given.</summary>

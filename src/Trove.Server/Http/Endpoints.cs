@@ -325,7 +325,8 @@ public static class Endpoints
                 metrics.EventsRejected(elements.Count);
                 return Results.ValidationProblem(errors, title: "Invalid events", detail: "No event of this request was stored.");
             }
-            await store.AppendAsync(events, cancel);
+            try { await store.AppendAsync(events, cancel); }
+            catch (DatabaseUnavailableException e) { return Unavailable(request.HttpContext, e); }
             metrics.EventsAccepted(events.Count);
             return Results.Ok(new EventsAccepted(events.Count, store.Description));
         }
@@ -387,10 +388,16 @@ public static class Endpoints
         });
     }
 
-    private static async Task<IResult> Evaluation(ServerOptions options, IEventStore events, CancellationToken cancel)
+    private static async Task<IResult> Evaluation(HttpContext context, ServerOptions options, IEventStore events, CancellationToken cancel)
     {
-        if (options.EvaluationPath is null && events is InteractionStoreEvents database && await database.EvaluatedModelsAsync(cancel) is { Count: > 0 } rows)
-            return Results.Ok(new { source = database.Description, models = rows });
+        if (options.EvaluationPath is null && events is InteractionStoreEvents database)
+        {
+            try
+            {
+                if (await database.EvaluatedModelsAsync(cancel) is { Count: > 0 } rows) return Results.Ok(new { source = database.Description, models = rows });
+            }
+            catch (DatabaseUnavailableException e) { return Unavailable(context, e); }
+        }
         if (options.EvaluationPath is not { } path || !File.Exists(path))
             return Results.Problem(options.EvaluationPath is null ? "No evaluation report configured: start the server with --evaluation report.json (or --db with evaluated models)." : $"The evaluation report '{options.EvaluationPath}' does not exist.",
                 statusCode: StatusCodes.Status404NotFound, title: "No evaluation report");
@@ -484,6 +491,13 @@ public static class Endpoints
 
     internal static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Invalid request", detail: message);
+
+    /// <summary>503 with Retry-After: the database cannot take the call now (an expected condition, so not logged per request).</summary>
+    private static IResult Unavailable(HttpContext context, DatabaseUnavailableException e)
+    {
+        context.Response.Headers.RetryAfter = Hardening.RetryAfterSeconds(e.RetryAfter);
+        return Results.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
+    }
 
     private static IResult TooLarge(ServerOptions options) =>
         Results.Problem($"The request body exceeds {options.MaxRequestBytes:N0} bytes; send smaller batches.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large");

@@ -69,7 +69,8 @@ public class DatabaseOutageTests
         var dir = TestPaths.NewTempDirectory();
         var db = Path.Combine(dir, "trove.db");
         using (var store = SqliteStore.Open(db)) store.Import(ServerHost.Toy());
-        await using var host = await ServerHost.StartAsync(configure: o => o with { DatabasePath = db, DatabaseRetryAfter = TimeSpan.FromMilliseconds(500) });
+        // A back-off long enough for the checks below to fall inside it: each try under the lock waits the store's 5 s busy timeout.
+        await using var host = await ServerHost.StartAsync(configure: o => o with { DatabasePath = db, DatabaseRetryAfter = TimeSpan.FromSeconds(4) });
         Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(host.Post("/events", Event("alice", "c")))).StatusCode);
         Assert.Equal("available", (await Ready(host)).GetProperty("database").GetProperty("status").GetString());
 
