@@ -29,7 +29,7 @@ public sealed record ServerOptions
     public string? FiguresPath { get; init; }
     /// <summary>Data set (--data: a file or folder the loader reads) whose item titles are shown in responses and on the dashboard.</summary>
     public string? DataPath { get; init; }
-    /// <summary>SQLite database (--db) where events are stored; the evaluated models registered there feed the dashboard.</summary>
+    /// <summary>Database (--db: a SQLite file or a PostgreSQL connection string) where events are stored; the evaluated models registered there feed the dashboard.</summary>
     public string? DatabasePath { get; init; }
     /// <summary>Build an HNSW index over item vectors of embedding models with at least this many items (exact search below).</summary>
     public int HnswMinItems { get; init; } = 20_000;

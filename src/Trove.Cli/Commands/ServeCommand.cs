@@ -18,7 +18,7 @@ public static class ServeCommand
             Description = "Model file written by `trove train`; repeat for several, optionally NAME=PATH (the first is the default).",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
-        var db = new Option<string?>("--db") { Description = "Trove SQLite database: events are written there (for the next `trove train --db`), item titles and evaluated models are read from it." };
+        var db = new Option<string?>("--db") { Description = "Trove database (SQLite file or PostgreSQL connection string): events are written there (for the next `trove train --db`), item titles and evaluated models are read from it." };
         var data = new Option<string?>("--data") { Description = "Data set the model was trained on (CSV file or folder, MovieLens...): item titles for responses and the dashboard." };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on.", DefaultValueFactory = _ => 8080 };
         var host = new Option<string>("--host") { Description = "Interface to bind (loopback by default; 0.0.0.0 exposes the server).", DefaultValueFactory = _ => "127.0.0.1" };

@@ -495,8 +495,11 @@ public static class Endpoints
     /// <summary>503 with Retry-After: the database cannot take the call now (an expected condition, so not logged per request).</summary>
     private static IResult Unavailable(HttpContext context, DatabaseUnavailableException e)
     {
-        context.Response.Headers.RetryAfter = Hardening.RetryAfterSeconds(e.RetryAfter);
-        return Results.Problem(e.Message, statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
+        // The database's address and error stay in the server log and /ready, not in answers to clients.
+        var seconds = Hardening.RetryAfterSeconds(e.RetryAfter);
+        context.Response.Headers.RetryAfter = seconds;
+        return Results.Problem($"The event database is unavailable; nothing was stored. Retry after {seconds} s.",
+            statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
     }
 
     private static IResult TooLarge(ServerOptions options) =>

@@ -30,6 +30,7 @@ public class DatabaseOutageTests
         Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode}: {body}");
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
         Assert.Contains("nothing was stored", body);
+        Assert.DoesNotContain("127.0.0.1", body); // the database's address is not for clients
         Assert.InRange(int.Parse(refused.Headers.GetValues("Retry-After").Single()), 1, 60);
     }
 
