@@ -29,10 +29,20 @@ public sealed record ServerOptions
     public string? FiguresPath { get; init; }
     /// <summary>Data set (--data: a file or folder the loader reads) whose item titles are shown in responses and on the dashboard.</summary>
     public string? DataPath { get; init; }
-    /// <summary>SQLite database (--db) where events are stored; the evaluated models registered there feed the dashboard.</summary>
+    /// <summary>Database (--db: a SQLite file or a PostgreSQL connection string) where events are stored; the evaluated models registered there feed the dashboard.</summary>
     public string? DatabasePath { get; init; }
     /// <summary>Build an HNSW index over item vectors of embedding models with at least this many items (exact search below).</summary>
     public int HnswMinItems { get; init; } = 20_000;
+    /// <summary>Requests per second each client IP may make to read endpoints (--rate-limit); null: unlimited.</summary>
+    public double? RateLimit { get; init; }
+    /// <summary>Requests per second each client IP may make to write endpoints, POST /events and /admin/reload (--write-rate-limit); null: unlimited.</summary>
+    public double? WriteRateLimit { get; init; }
+    /// <summary>Browser origins allowed to call the API cross-origin (--cors-origin); empty: CORS off, no Access-Control-* headers.</summary>
+    public IReadOnlyList<string> CorsOrigins { get; init; } = [];
+    /// <summary>How long an event write answers 503 without trying the database again after it failed (also the Retry-After).</summary>
+    public TimeSpan DatabaseRetryAfter { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>Longest a database call may wait (another writer's lock, a connection, a statement) before the request gets 503.</summary>
+    public TimeSpan DatabaseWaitLimit { get; init; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>A model file and the name clients choose it by (?model=NAME).</summary>

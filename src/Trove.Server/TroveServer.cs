@@ -10,6 +10,7 @@ using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 using Trove.Core.Data;
 using Trove.Core.Errors;
+using Trove.Data.Stores;
 using Trove.Server.Events;
 using Trove.Server.Http;
 using Trove.Server.Models;
@@ -38,12 +39,12 @@ public static class TroveServer
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ApiKey(apiKey));
         builder.Services.AddSingleton<ModelCatalog>();
-        events ??= options.DatabasePath is { } db ? new InteractionStoreEvents(Trove.Data.Stores.InteractionStores.Open(db)) : new InMemoryEventStore();
-        builder.Services.AddSingleton(events);
+        builder.Services.AddSingleton(services => events ?? OpenEvents(options, services.GetRequiredService<ILoggerFactory>()));
         builder.Services.AddSingleton(ItemTitles.From(LoadData(options)));
         builder.Services.AddSingleton<ServingEngine>();
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddProblemDetails();
+        Hardening.AddServices(builder.Services, options);
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
         {
             doc.Info.Title = "Trove recommendations API";
@@ -60,6 +61,7 @@ public static class TroveServer
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server");
         app.Services.GetRequiredService<ModelCatalog>().LoadInitial();
+        app.Services.GetRequiredService<IEventStore>(); // opens the database now: a wrong --db fails at start, not at the first event
         if (options.ApiKey is not { Length: > 0 })
             log.LogWarning("no --api-key given: write endpoints (POST /events, /admin/reload) need this generated key in the X-Api-Key header: {Key}", apiKey);
 
@@ -76,6 +78,7 @@ public static class TroveServer
         });
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteProblem });
         app.UseStatusCodePages();
+        Hardening.Use(app, options);
         if (options.FiguresPath is { } figures && Directory.Exists(figures))
             app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(Path.GetFullPath(figures)), RequestPath = "/figures" });
         app.MapOpenApi();
@@ -100,6 +103,13 @@ public static class TroveServer
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server").LogError(error, "request failed");
         await Results.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);
     }
+
+    /// <summary>Events go to the --db database (reopened by itself after an outage), else stay in memory.</summary>
+    private static IEventStore OpenEvents(ServerOptions options, ILoggerFactory logs) =>
+        options.DatabasePath is { } db
+            ? new InteractionStoreEvents(InteractionStores.Open(db, waitLimit: options.DatabaseWaitLimit), () => InteractionStores.Open(db, waitLimit: options.DatabaseWaitLimit),
+                options.DatabaseRetryAfter, logs.CreateLogger("Trove.Server.Events"))
+            : new InMemoryEventStore();
 
     /// <summary>The data set of --data (any format the loader knows) or --db, for item titles; null when neither is given.</summary>
     private static Trove.Core.Data.Dataset? LoadData(ServerOptions options)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Trove.Cli.Infrastructure;
 using Trove.Core.Data;
 using Trove.Core.Errors;
+using Trove.Data.LastFm;
 using Microsoft.Extensions.Hosting;
 using Trove.Server;
 
@@ -17,7 +18,7 @@ public static class ServeCommand
             Description = "Model file written by `trove train`; repeat for several, optionally NAME=PATH (the first is the default).",
             Required = true, AllowMultipleArgumentsPerToken = true,
         };
-        var db = new Option<string?>("--db") { Description = "Trove SQLite database: events are written there (for the next `trove train --db`), item titles and evaluated models are read from it." };
+        var db = new Option<string?>("--db") { Description = "Trove database (SQLite file or PostgreSQL connection string): events are written there (for the next `trove train --db`), item titles and evaluated models are read from it." };
         var data = new Option<string?>("--data") { Description = "Data set the model was trained on (CSV file or folder, MovieLens...): item titles for responses and the dashboard." };
         var port = new Option<int>("--port", "-p") { Description = "Port to listen on.", DefaultValueFactory = _ => 8080 };
         var host = new Option<string>("--host") { Description = "Interface to bind (loopback by default; 0.0.0.0 exposes the server).", DefaultValueFactory = _ => "127.0.0.1" };
@@ -28,9 +29,16 @@ public static class ServeCommand
         var evaluation = new Option<string?>("--evaluation") { Description = "Evaluation report (JSON) to show on the dashboard." };
         var figures = new Option<string?>("--figures") { Description = "Folder of figures (PNG/SVG/HTML) to show on the dashboard." };
         var weights = new Option<string?>("--event-weights") { Description = "Event type weights, e.g. view=0.1,purchase=0.6 (on top of the defaults)." };
+        var rateLimit = new Option<string?>("--rate-limit") { Description = "Requests per client IP to read endpoints, e.g. 100/s or 600/min (429 with Retry-After beyond it); default unlimited." };
+        var writeRateLimit = new Option<string?>("--write-rate-limit") { Description = "Requests per client IP to write endpoints (POST /events, /admin/reload), counted apart from reads, e.g. 20/s; default unlimited." };
+        var cors = new Option<string[]>("--cors-origin")
+        {
+            Description = "Browser origin allowed to call the API cross-origin, e.g. https://shop.example.com (repeatable); default: none, CORS off.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
         {
-            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights,
+            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -56,6 +64,9 @@ public static class ServeCommand
                 DataPath = r.GetValue(data),
                 DatabasePath = r.GetValue(db),
                 EventWeights = r.GetValue(weights) is { } w ? EventWeights.Parse(w) : EventWeights.Default,
+                RateLimit = Rate(r.GetValue(rateLimit)),
+                WriteRateLimit = Rate(r.GetValue(writeRateLimit)),
+                CorsOrigins = (r.GetValue(cors) ?? []).Select(Origin).ToList(),
             };
             var app = TroveServer.Build(options);
             app.Start();
@@ -64,5 +75,16 @@ public static class ServeCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>"100/s", "600/min"... as requests per second; null (unlimited) when absent or 0.</summary>
+    private static double? Rate(string? spec) => spec is null ? null : LastFmOptions.ParseRate(spec) is > 0 and var perSecond ? perSecond : null;
+
+    /// <summary>An origin as browsers send it: scheme://host[:port], nothing after.</summary>
+    private static string Origin(string spec)
+    {
+        if (!Uri.TryCreate(spec.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.PathAndQuery != "/" || uri.Fragment.Length > 0)
+            throw new TroveException($"--cors-origin '{spec}' is not an origin: give scheme://host[:port], e.g. https://shop.example.com.");
+        return uri.GetLeftPart(UriPartial.Authority);
     }
 }

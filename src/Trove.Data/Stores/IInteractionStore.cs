@@ -21,6 +21,9 @@ public interface IInteractionStore : IDisposable
 
     StoreCounts Counts();
 
+    /// <summary>Throws (the driver's exception) unless the database accepts a write now: cheap, writes nothing.</summary>
+    void CheckWritable();
+
     /// <summary>
     /// Starts an import in ONE transaction. Nothing is visible to others until <see cref="IImportSession.Commit"/>;
     /// disposing without committing (or any exception) rolls everything back, leaving the store exactly as before.

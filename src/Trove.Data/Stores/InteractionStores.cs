@@ -9,10 +9,15 @@ namespace Trove.Data.Stores;
 /// </summary>
 public static class InteractionStores
 {
-    public static IInteractionStore Open(string location, bool createIfMissing = true)
+    /// <param name="waitLimit">
+    /// How long one call may wait for the database (a lock held by another writer, a connection, a statement) before
+    /// it fails; null: the stores' defaults, made for batch commands (SQLite about 35 s of lock waits, PostgreSQL
+    /// no statement limit). A server sets a few seconds so that a request fails while its client still waits.
+    /// </param>
+    public static IInteractionStore Open(string location, bool createIfMissing = true, TimeSpan? waitLimit = null)
     {
         if (string.IsNullOrWhiteSpace(location)) throw new TroveException("Give a database: --db FILE (SQLite) or --db postgres://user@host:port/database.");
-        return IsPostgres(location) ? PostgresStore.Open(location, createIfMissing) : SqliteStore.Open(location, createIfMissing);
+        return IsPostgres(location) ? PostgresStore.Open(location, createIfMissing, waitLimit) : SqliteStore.Open(location, createIfMissing, waitLimit);
     }
 
     public static bool IsPostgres(string location) => PostgresStore.IsConnectionString(location);

@@ -107,13 +107,20 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
     /// Connects (creating the database and the schema of the search path when missing, unless told not to) and
     /// applies pending migrations.
     /// </summary>
-    public static PostgresStore Open(string connectionString, bool createIfMissing = true)
+    /// <param name="waitLimit">Longest connect and statement time (default: Npgsql's 15 s connect, no statement limit).</param>
+    public static PostgresStore Open(string connectionString, bool createIfMissing = true, TimeSpan? waitLimit = null)
     {
         var builder = ParseConnectionString(connectionString);
         var location = Describe(connectionString);
         if (string.IsNullOrEmpty(builder.Database)) builder.Database = builder.Username ?? "postgres";
         builder.Enlist = false;
         if (builder.CommandTimeout == 30) builder.CommandTimeout = 0; // bulk statements (index builds, deferred FK checks) can take long
+        if (waitLimit is { } limit)
+        {
+            int seconds = (int)Math.Max(1, Math.Ceiling(limit.TotalSeconds));
+            builder.Timeout = Math.Min(builder.Timeout, seconds);
+            builder.CommandTimeout = builder.CommandTimeout == 0 ? seconds : Math.Min(builder.CommandTimeout, seconds);
+        }
         try
         {
             return OpenCore(builder, location);
@@ -207,6 +214,9 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
     }
 
     // ---------------------------------------------------------------- queries
+
+    /// <summary>A round trip on the store's connection: fails when the server is down or the connection broke.</summary>
+    public void CheckWritable() => Scalar("SELECT 1");
 
     public StoreCounts Counts() => new(Count("users"), Count("items"), Count("interactions"), Count("models"), Count("recommendations"));
 

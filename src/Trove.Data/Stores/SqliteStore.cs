@@ -30,7 +30,8 @@ public sealed partial class SqliteStore : IInteractionStore
     }
 
     /// <summary>Opens (and migrates) the database at <paramref name="path"/>, creating it unless told not to.</summary>
-    public static SqliteStore Open(string path, bool createIfMissing = true)
+    /// <param name="waitLimit">Longest wait for another writer's lock (default: 30 s of retries plus SQLite's 5 s busy timeout).</param>
+    public static SqliteStore Open(string path, bool createIfMissing = true, TimeSpan? waitLimit = null)
     {
         var full = Path.GetFullPath(path);
         if (!File.Exists(full))
@@ -46,13 +47,15 @@ public sealed partial class SqliteStore : IInteractionStore
             DataSource = full,
             Mode = createIfMissing ? SqliteOpenMode.ReadWriteCreate : SqliteOpenMode.ReadWrite,
             Pooling = false,
+            DefaultTimeout = waitLimit is null ? 30 : 1, // seconds of retries on SQLITE_BUSY once busy_timeout has passed (0 would retry forever)
         }.ToString();
+        int busyMs = waitLimit is { } wait ? (int)Math.Max(1, wait.TotalMilliseconds) : 5000;
         var connection = new SqliteConnection(cs);
         try
         {
             connection.Open();
             var store = new SqliteStore(full, connection);
-            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" + busyMs.ToString(CultureInfo.InvariantCulture) + "; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
             store.Migrate();
             return store;
         }
@@ -200,6 +203,13 @@ public sealed partial class SqliteStore : IInteractionStore
     }
 
     // ---------------------------------------------------------------- queries
+
+    /// <summary>BEGIN IMMEDIATE takes the write lock (waiting busy_timeout for another writer), then rolls back.</summary>
+    public void CheckWritable()
+    {
+        using var tx = _db.BeginTransaction(deferred: false);
+        tx.Rollback();
+    }
 
     public StoreCounts Counts() => new(
         Count("users"), Count("items"), Count("interactions"), Count("models"), Count("recommendations"));

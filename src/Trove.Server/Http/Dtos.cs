@@ -37,6 +37,13 @@ public sealed record ItemResponse(string Item, string Model, int Users, string? 
 
 public sealed record ModelDescription(string Name, string Algorithm, string Version, string Path, DateTime CreatedUtc, DateTime LoadedUtc, int Users, int Items, bool Embeddings, bool HistoryScoring, string? VectorIndex, object Parameters);
 
-public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList<ModelDescription> Models, string EventStore, long Events, DateTime? LastReloadUtc, string? LastReloadError);
+/// <param name="Status">"ready"; "degraded" while the database is unavailable (recommendations are still served, event writes get 503); "loading" without a model (HTTP 503).</param>
+/// <param name="Database">The event database (--db): null without one.</param>
+public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList<ModelDescription> Models, string EventStore, long Events, DateTime? LastReloadUtc, string? LastReloadError, DatabaseHealth? Database);
+
+/// <param name="Status">"available" or "unavailable".</param>
+/// <param name="Since">When the database became unavailable.</param>
+/// <param name="Error">The last failure.</param>
+public sealed record DatabaseHealth(string Status, DateTime? Since, string? Error);
 
 public sealed record ReloadResponse(long Generation, IReadOnlyList<ModelDescription> Models);

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Trove.Core.Recommending;
+using Trove.Data.Stores;
 using Trove.Server.Events;
 using Trove.Server.Models;
 
@@ -42,7 +43,6 @@ public sealed class RecommendQuery
 public static class Endpoints
 {
     public const string ApiKeyHeader = "X-Api-Key";
-    private const int MaxIdLength = 256;
 
     public static void Map(WebApplication app)
     {
@@ -88,16 +88,27 @@ public static class Endpoints
 
     // ---- operations -------------------------------------------------------------------------
 
-    private static IResult Ready(ModelCatalog catalog, IEventStore events)
+    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, CancellationToken cancel)
     {
         var set = catalog.Current;
-        var body = new ReadyResponse(set.Models.Count > 0 ? "ready" : "loading", set.Generation, set.Models.Select(Describe).ToList(),
-            events.Description, events.Count, catalog.LastReloadUtc, catalog.LastError);
+        DatabaseHealth? database = null;
+        if (events is InteractionStoreEvents store)
+        {
+            var state = await store.ProbeAsync(cancel);
+            database = new DatabaseHealth(state.Available ? "available" : "unavailable", state.SinceUtc, state.Error);
+        }
+        var status = set.Models.Count == 0 ? "loading" : database is { Status: "unavailable" } ? "degraded" : "ready";
+        var body = new ReadyResponse(status, set.Generation, set.Models.Select(Describe).ToList(),
+            events.Description, events.Count, catalog.LastReloadUtc, catalog.LastError, database);
         return set.Models.Count > 0 ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
-    private static IResult Reload(ModelCatalog catalog, string? model)
+    private static IResult Reload(ModelCatalog catalog, ServerOptions options, string? model)
     {
+        // The name only selects among the configured models; it is never used as a path.
+        if (model is not null && !options.Models.Any(s => string.Equals(s.Name, model, StringComparison.OrdinalIgnoreCase)))
+            return Results.Problem($"No model named '{model}' is configured. Configured: {string.Join(", ", options.Models.Select(s => s.Name))}.",
+                statusCode: StatusCodes.Status404NotFound, title: "Unknown model");
         try
         {
             var set = catalog.Reload(model);
@@ -186,8 +197,8 @@ public static class Endpoints
         var errors = new Dictionary<string, string[]>();
         for (int p = 0; p < pairs.Count; p++)
         {
-            if (string.IsNullOrWhiteSpace(pairs[p].User)) errors[$"pairs[{p}].user"] = ["Required."];
-            if (string.IsNullOrWhiteSpace(pairs[p].Item)) errors[$"pairs[{p}].item"] = ["Required."];
+            if (IdRules.Problem(pairs[p].User, "user") is { } user) errors[$"pairs[{p}].user"] = [user];
+            if (IdRules.Problem(pairs[p].Item, "item") is { } item) errors[$"pairs[{p}].item"] = [item];
         }
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "Invalid score request");
         var byUser = new Dictionary<string, float[]>(StringComparer.Ordinal);
@@ -290,15 +301,15 @@ public static class Endpoints
                 {
                     switch (p.Name.ToLowerInvariant())
                     {
-                        case "user": user = p.Value.ValueKind switch { JsonValueKind.String => p.Value.GetString(), JsonValueKind.Number => p.Value.GetRawText(), _ => null }; break;
-                        case "item": item = p.Value.ValueKind switch { JsonValueKind.String => p.Value.GetString(), JsonValueKind.Number => p.Value.GetRawText(), _ => null }; break;
-                        case "event": name = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString() : null; break;
+                        case "user": user = Text(p.Value, numbers: true); break;
+                        case "item": item = Text(p.Value, numbers: true); break;
+                        case "event": name = Text(p.Value, numbers: false); break;
                         case "timestamp": time = p.Value; break;
                     }
                 }
                 var problems = new List<(string, string)>();
-                if (string.IsNullOrWhiteSpace(user) || user.Length > MaxIdLength) problems.Add(("user", $"Required: a user id of 1 to {MaxIdLength} characters."));
-                if (string.IsNullOrWhiteSpace(item) || item.Length > MaxIdLength) problems.Add(("item", $"Required: an item id of 1 to {MaxIdLength} characters."));
+                if (IdRules.Problem(user, "user") is { } badUser) problems.Add(("user", badUser));
+                if (IdRules.Problem(item, "item") is { } badItem) problems.Add(("item", badItem));
                 float weight = 0;
                 if (string.IsNullOrWhiteSpace(name) || name.Length > 64) problems.Add(("event", "Required: an event type such as view, add_to_cart or purchase."));
                 else if (!options.EventWeights.TryGetWeight(name, out weight))
@@ -314,10 +325,20 @@ public static class Endpoints
                 metrics.EventsRejected(elements.Count);
                 return Results.ValidationProblem(errors, title: "Invalid events", detail: "No event of this request was stored.");
             }
-            await store.AppendAsync(events, cancel);
+            try { await store.AppendAsync(events, cancel); }
+            catch (DatabaseUnavailableException e) { return Unavailable(request.HttpContext, e); }
             metrics.EventsAccepted(events.Count);
             return Results.Ok(new EventsAccepted(events.Count, store.Description));
         }
+    }
+
+    /// <summary>A JSON string (or number, for ids) as text; null for other kinds and for strings that are not valid UTF-16 (a lone surrogate escape).</summary>
+    private static string? Text(JsonElement value, bool numbers)
+    {
+        if (numbers && value.ValueKind == JsonValueKind.Number) return value.GetRawText();
+        if (value.ValueKind != JsonValueKind.String) return null;
+        try { return value.GetString(); }
+        catch (InvalidOperationException) { return null; }
     }
 
     private static bool TryTimestamp(JsonElement t, out DateTimeOffset value)
@@ -348,23 +369,35 @@ public static class Endpoints
 
     // ---- dashboard --------------------------------------------------------------------------
 
-    private static IResult Stats(string? model, ModelCatalog catalog, IEventStore events, ServerOptions options)
+    private static async Task<IResult> Stats(string? model, ModelCatalog catalog, IEventStore events, ServerOptions options, CancellationToken cancel)
     {
         if (FindModel(catalog, model, out var m) is { } missing) return missing;
+        StoreCounts? counts = null;
+        if (events is InteractionStoreEvents store)
+        {
+            try { counts = await store.CountsAsync(cancel); }
+            catch (DatabaseUnavailableException) { } // the statistics of the model's data are still worth showing
+        }
         return Results.Ok(new
         {
             model = m.Name, modelVersion = m.Version, algorithm = m.Manifest.Algorithm, dataFile = options.DataPath,
             data = m.Statistics,
             events = new { store = events.Description, count = events.Count, byType = events.CountsByEvent() },
-            database = events is InteractionStoreEvents database ? database.Counts() : null,
+            database = counts,
             models = catalog.Current.Models.Select(Describe),
         });
     }
 
-    private static IResult Evaluation(ServerOptions options, IEventStore events)
+    private static async Task<IResult> Evaluation(HttpContext context, ServerOptions options, IEventStore events, CancellationToken cancel)
     {
-        if (options.EvaluationPath is null && events is InteractionStoreEvents database && database.EvaluatedModels() is { Count: > 0 } rows)
-            return Results.Ok(new { source = database.Description, models = rows });
+        if (options.EvaluationPath is null && events is InteractionStoreEvents database)
+        {
+            try
+            {
+                if (await database.EvaluatedModelsAsync(cancel) is { Count: > 0 } rows) return Results.Ok(new { source = database.Description, models = rows });
+            }
+            catch (DatabaseUnavailableException e) { return Unavailable(context, e); }
+        }
         if (options.EvaluationPath is not { } path || !File.Exists(path))
             return Results.Problem(options.EvaluationPath is null ? "No evaluation report configured: start the server with --evaluation report.json (or --db with evaluated models)." : $"The evaluation report '{options.EvaluationPath}' does not exist.",
                 statusCode: StatusCodes.Status404NotFound, title: "No evaluation report");
@@ -458,6 +491,16 @@ public static class Endpoints
 
     internal static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Invalid request", detail: message);
+
+    /// <summary>503 with Retry-After: the database cannot take the call now (an expected condition, so not logged per request).</summary>
+    private static IResult Unavailable(HttpContext context, DatabaseUnavailableException e)
+    {
+        // The database's address and error stay in the server log and /ready, not in answers to clients.
+        var seconds = Hardening.RetryAfterSeconds(e.RetryAfter);
+        context.Response.Headers.RetryAfter = seconds;
+        return Results.Problem($"The event database is unavailable; nothing was stored. Retry after {seconds} s.",
+            statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
+    }
 
     private static IResult TooLarge(ServerOptions options) =>
         Results.Problem($"The request body exceeds {options.MaxRequestBytes:N0} bytes; send smaller batches.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large");

@@ -8,7 +8,7 @@ namespace Trove.Tests.Data;
 [Collection(ConsoleCollection.Name)]
 public class DataCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var oldOut = Console.Out; var oldErr = Console.Error;
         var stdout = new StringWriter(); var stderr = new StringWriter();

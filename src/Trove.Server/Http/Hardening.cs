@@ -1,0 +1,142 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Trove.Server.Http;
+
+/// <summary>
+/// What every request passes before an endpoint: security headers on every response, CORS only for the
+/// origins given with --cors-origin, per-client-IP rate limits (reads and writes counted apart), and
+/// checks of the ids in the path and of the model name. Each refusal is RFC 7807 problem details.
+/// </summary>
+public static class Hardening
+{
+    /// <summary>The API returns data, never pages: nothing may load, frame or submit from its responses.</summary>
+    public const string ApiPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+    /// <summary>The dashboard loads its own script, style sheet and figures only: no inline script or style, no other origin.</summary>
+    public const string DashboardPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    /// <summary>Figure pages written by `trove eda` carry their style inline; they run no script.</summary>
+    public const string FiguresPolicy = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+    public static void AddServices(IServiceCollection services, ServerOptions options)
+    {
+        if (options.CorsOrigins.Count > 0)
+            services.AddCors(cors => cors.AddDefaultPolicy(policy => policy.WithOrigins([.. options.CorsOrigins])
+                .WithMethods(HttpMethods.Get, HttpMethods.Post).WithHeaders("Content-Type", Endpoints.ApiKeyHeader).WithExposedHeaders("Retry-After")));
+        if (options.RateLimit is not null || options.WriteRateLimit is not null)
+            services.AddRateLimiter(limits =>
+            {
+                limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (string Bucket, string Client)>(context => Partition(context, options));
+                limits.OnRejected = TooManyRequests;
+            });
+    }
+
+    /// <summary>Adds the middleware, outermost first; call before the endpoints are mapped.</summary>
+    public static void Use(WebApplication app, ServerOptions options)
+    {
+        app.Use(SecurityHeaders);
+        if (options.CorsOrigins.Count > 0) app.UseCors();
+        if (options.RateLimit is not null || options.WriteRateLimit is not null) app.UseRateLimiter();
+        app.Use(CheckIds);
+    }
+
+    /// <summary>Whole seconds for a Retry-After header (at least 1).</summary>
+    public static string RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+
+    private static Task SecurityHeaders(HttpContext context, RequestDelegate next)
+    {
+        // Set when the response starts, so that problem details written by the exception handler (which clears headers) carry them too.
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            var path = context.Request.Path;
+            headers.ContentSecurityPolicy = path.StartsWithSegments("/dashboard") ? DashboardPolicy : path.StartsWithSegments("/figures") ? FiguresPolicy : ApiPolicy;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            return Task.CompletedTask;
+        });
+        return next(context);
+    }
+
+    // ---- rate limits --------------------------------------------------------------------------
+
+    /// <summary>Writes (POST /events, /admin/...) and reads have separate buckets per client IP; health, readiness and metrics are never limited.</summary>
+    private static RateLimitPartition<(string, string)> Partition(HttpContext context, ServerOptions options)
+    {
+        var path = context.Request.Path;
+        bool write = HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments("/events") || path.StartsWithSegments("/admin"));
+        double? perSecond = write ? options.WriteRateLimit : options.RateLimit;
+        // Partitions are cached by key: unlimited requests need keys of their own, or they would find a client's bucket.
+        if (perSecond is not > 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics"))
+            return RateLimitPartition.GetNoLimiter(("free", ""));
+        return RateLimitPartition.GetTokenBucketLimiter((write ? "write" : "read", context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), _ => Bucket(perSecond.Value));
+    }
+
+    /// <summary>
+    /// N per second: a bucket of N tokens refilled every second (bursts up to N). Below one per second: one token
+    /// every 1/N seconds. No queue: a request without a token is refused at once.
+    /// </summary>
+    private static TokenBucketRateLimiterOptions Bucket(double perSecond)
+    {
+        bool fast = perSecond >= 1;
+        int tokens = fast ? (int)Math.Round(perSecond) : 1;
+        return new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = tokens, TokensPerPeriod = tokens, QueueLimit = 0, AutoReplenishment = true,
+            ReplenishmentPeriod = fast ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1 / perSecond),
+        };
+    }
+
+    private static async ValueTask TooManyRequests(OnRejectedContext rejected, CancellationToken cancel)
+    {
+        var wait = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+        var context = rejected.HttpContext;
+        context.Response.Headers.RetryAfter = RetryAfterSeconds(wait);
+        await Results.Problem($"Too many requests from this client; retry after {RetryAfterSeconds(wait)} s.",
+            statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests").ExecuteAsync(context);
+    }
+
+    // ---- ids ----------------------------------------------------------------------------------
+
+    /// <summary>User and item ids in the path, and the model name, are checked before any endpoint sees them.</summary>
+    private static async Task CheckIds(HttpContext context, RequestDelegate next)
+    {
+        foreach (var (field, value) in (ReadOnlySpan<(string, string?)>)
+                 [("user", context.Request.RouteValues["user"] as string), ("item", context.Request.RouteValues["item"] as string)])
+        {
+            if (value is not null && IdRules.Problem(value, field) is { } message)
+            {
+                await Endpoints.Invalid(field, message).ExecuteAsync(context);
+                return;
+            }
+        }
+        if (context.Request.Query.TryGetValue("model", out var model) && model.Count > 0 && model[0] is { Length: > 0 } name && IdRules.Problem(name, "model") is { } bad)
+        {
+            await Endpoints.Invalid("model", bad).ExecuteAsync(context);
+            return;
+        }
+        await next(context);
+    }
+}
+
+/// <summary>What a user, item or model id may be: 1 to <see cref="MaxLength"/> characters, not blank, no control characters.</summary>
+public static class IdRules
+{
+    public const int MaxLength = 256;
+
+    /// <summary>Why <paramref name="id"/> is not acceptable as a <paramref name="what"/> id, or null when it is.</summary>
+    public static string? Problem(string? id, string what)
+    {
+        if (string.IsNullOrWhiteSpace(id)) return $"Required: a {what} id of 1 to {MaxLength} characters.";
+        if (id.Length > MaxLength) return $"A {what} id has at most {MaxLength} characters; got {id.Length}.";
+        foreach (char c in id)
+            if (char.IsControl(c)) return $"A {what} id cannot contain control characters (found U+{(int)c:X4}).";
+        return null;
+    }
+}
