@@ -40,7 +40,8 @@ public static class ImportCommand
             TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Rows = result.Interactions });
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv, $"imported {result.Interactions:N0} interactions, {result.NewUsers:N0} new users, {result.NewItems:N0} new items in {result.Seconds:F1}s"));
-            Console.WriteLine(string.Create(inv, $"{InteractionStores.Describe(db)} now has {result.Totals.Users:N0} users, {result.Totals.Items:N0} items, {result.Totals.Interactions:N0} interactions"));
+            var totals = store.Counts();
+            Console.WriteLine(string.Create(inv, $"{InteractionStores.Describe(db)} now has {totals.Users:N0} users, {totals.Items:N0} items, {totals.Interactions:N0} interactions"));
             return 0;
         }));
         return command;

@@ -74,8 +74,9 @@ public interface IImportSession : IDisposable
 
 public sealed record StoreCounts(long Users, long Items, long Interactions, long Models, long Recommendations);
 
-/// <summary>What an import added, and the totals after it.</summary>
-public sealed record ImportResult(long NewUsers, long NewItems, long Interactions, StoreCounts Totals, double Seconds);
+/// <summary>What an import added (the totals after it: <see cref="IInteractionStore.Counts"/>; not counted here, since
+/// counting whole tables would dominate small writes such as the server's event posts).</summary>
+public sealed record ImportResult(long NewUsers, long NewItems, long Interactions, double Seconds);
 
 /// <summary>A trained model as stored in the models table.</summary>
 public sealed record ModelRecord

@@ -34,17 +34,27 @@ internal static class ImportRows
     /// Writes streamed records (ids new to the store get rows through the lookups). The total is unknown
     /// here: a streaming source reports its own progress (e.g. bytes of the file read). Returns the rows written.
     /// </summary>
-    public static long FromRecords(IEnumerable<InteractionRecord> rows, Func<string, long> userRow, Func<string, long> itemRow, WriteRow write)
+    /// <param name="resolve">Called with each block of up to <see cref="Block"/> records before they are written, so the
+    /// store can look up their ids in one go.</param>
+    public static long FromRecords(IEnumerable<InteractionRecord> rows, Action<IReadOnlyList<InteractionRecord>> resolve,
+        Func<string, long> userRow, Func<string, long> itemRow, WriteRow write)
     {
         long n = 0;
-        foreach (var r in rows)
+        foreach (var block in rows.Chunk(Block))
         {
-            n++;
-            CheckWeight(n, r.Weight);
-            write(userRow(r.User), itemRow(r.Item), r.Weight, r.Score, r.Timestamp, r.Event);
+            resolve(block);
+            foreach (var r in block)
+            {
+                n++;
+                CheckWeight(n, r.Weight);
+                write(userRow(r.User), itemRow(r.Item), r.Weight, r.Score, r.Timestamp, r.Event);
+            }
         }
         return n;
     }
+
+    /// <summary>Records resolved at a time by <see cref="FromRecords"/>.</summary>
+    public const int Block = 256;
 
     private static void CheckWeight(long row, float weight)
     {

@@ -352,6 +352,7 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
         public void AddDataset(Dataset data, IProgressReporter? progress = null)
         {
             _progress ??= progress;
+            FinishCopy(); // id lookups need the connection
             var userRows = _users.Merge(data.Users, data.UserFeatures);
             var itemRows = _items.Merge(data.Items, data.ItemFeatures);
             ImportRows.FromLog(data.Interactions, userRows, itemRows, progress, Insert);
@@ -360,7 +361,17 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
         public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
         {
             _progress ??= progress;
-            return ImportRows.FromRecords(rows, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
+            return ImportRows.FromRecords(rows, ResolveBlock, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
+        }
+
+        /// <summary>Looks up a block's unknown ids; the connection is busy while a COPY is open, so that COPY ends first
+        /// (in a bulk import the first blocks read the whole id tables and later blocks need no lookup).</summary>
+        private void ResolveBlock(IReadOnlyList<InteractionRecord> block)
+        {
+            if (_users.AllResolved(block.Select(r => r.User)) && _items.AllResolved(block.Select(r => r.Item))) return;
+            FinishCopy();
+            _users.Resolve(block.Select(r => r.User));
+            _items.Resolve(block.Select(r => r.Item));
         }
 
         private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
@@ -405,8 +416,8 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
             _touchedUsers.Add(id);
         }
 
-        public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);
-        public void AddItems(IdMap ids, FeatureTable features) => _items.Merge(ids, features);
+        public void AddUsers(IdMap ids, FeatureTable features) { FinishCopy(); _users.Merge(ids, features); }
+        public void AddItems(IdMap ids, FeatureTable features) { FinishCopy(); _items.Merge(ids, features); }
 
         public ImportResult Commit()
         {
@@ -443,7 +454,7 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
             _done = true;
             // Fresh planner statistics after bulk loads (small appends, e.g. one Last.fm user, leave it to autovacuum).
             if (_rebuildIndexes || _interactions >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
-            return new ImportResult(_users.Added, _items.Added, _interactions, _store.Counts(), _clock.Elapsed.TotalSeconds);
+            return new ImportResult(_users.Added, _items.Added, _interactions, _clock.Elapsed.TotalSeconds);
         }
 
         public void Dispose()
@@ -468,12 +479,11 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
         private readonly PostgresStore _store;
         private readonly NpgsqlTransaction _tx;
         private readonly string _table, _entity;
-        private readonly Dictionary<string, long> _rows = new(StringComparer.Ordinal);
+        private readonly RowIds _rows;
         private readonly List<NewRow> _new = new();
         private readonly Dictionary<long, int> _newAt = new();
         private readonly Dictionary<long, (string? Features, string? Kind)> _updates = new();
         private readonly Dictionary<string, FeatureKind> _columns = new(StringComparer.Ordinal);
-        private long _nextId;
         public long Added => _new.Count;
         public IEnumerable<long> Touched => _new.Select(n => n.Id).Concat(_updates.Keys);
 
@@ -482,17 +492,33 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
         public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity)
         {
             _store = store; _tx = tx; _table = table; _entity = entity;
-            using (var cmd = store.Command($"SELECT id, external_id FROM {table}", tx))
-            using (var r = cmd.ExecuteReader())
-                while (r.Read()) { long id = r.GetInt64(0); _rows[r.GetString(1)] = id; _nextId = Math.Max(_nextId, id); }
-            _nextId++;
+            _rows = new RowIds(FindMany, ReadAll,
+                () => Convert.ToInt64(store.Scalar($"SELECT coalesce(max(id), 0) FROM {table}", tx), CultureInfo.InvariantCulture));
         }
 
-        public bool TryGet(string externalId, out long id) => _rows.TryGetValue(externalId, out id);
+        private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
+        {
+            using var cmd = _store.Command($"SELECT id, external_id FROM {_table} WHERE external_id = ANY(@ext)", _tx);
+            cmd.Parameters.AddWithValue("ext", externalIds.ToArray());
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
+        }
+
+        public bool AllResolved(IEnumerable<string> externalIds) => _rows.AllResolved(externalIds);
+        public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
+
+        private IEnumerable<(long, string)> ReadAll()
+        {
+            using var cmd = _store.Command($"SELECT id, external_id FROM {_table}", _tx);
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
+        }
+
+        public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
 
         public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
         {
-            if (_rows.TryGetValue(externalId, out long id))
+            if (_rows.TryGet(externalId, out long id))
             {
                 if (featuresJson is not null || kind is not null)
                 {
@@ -510,10 +536,9 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
                 return id;
             }
             if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
-            id = _nextId++;
+            id = _rows.Add(externalId);
             _newAt[id] = _new.Count;
             _new.Add(new NewRow(id, externalId) { Features = featuresJson, Kind = kind });
-            _rows[externalId] = id;
             return id;
         }
 
@@ -522,6 +547,7 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
             foreach (var name in features.Categorical.Keys) _columns.TryAdd(name, FeatureKind.Categorical);
             foreach (var name in features.Numeric.Keys) _columns.TryAdd(name, FeatureKind.Numeric);
             foreach (var name in features.Text.Keys) _columns.TryAdd(name, FeatureKind.Text);
+            _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
             var rows = new long[ids.Count];
             var json = new StoreFeatures.Writer(features);
             bool items = _entity == "item";

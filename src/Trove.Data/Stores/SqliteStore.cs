@@ -376,7 +376,13 @@ public sealed partial class SqliteStore : IInteractionStore
         public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
         {
             _progress ??= progress;
-            return ImportRows.FromRecords(rows, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
+            return ImportRows.FromRecords(rows, ResolveBlock, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
+        }
+
+        private void ResolveBlock(IReadOnlyList<InteractionRecord> block)
+        {
+            _users.Resolve(block.Select(r => r.User));
+            _items.Resolve(block.Select(r => r.Item));
         }
 
         private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
@@ -421,7 +427,7 @@ public sealed partial class SqliteStore : IInteractionStore
             }
             _tx.Commit();
             _done = true;
-            return new ImportResult(_users.Added, _items.Added, _interactions, _store.Counts(), _clock.Elapsed.TotalSeconds);
+            return new ImportResult(_users.Added, _items.Added, _interactions, _clock.Elapsed.TotalSeconds);
         }
 
         public void Dispose()
@@ -441,18 +447,20 @@ public sealed partial class SqliteStore : IInteractionStore
         private readonly SqliteStore _store;
         private readonly SqliteTransaction _tx;
         private readonly string _entity;
-        private readonly Dictionary<string, long> _rows = new(StringComparer.Ordinal);
-        private readonly SqliteCommand _insert, _update;
-        private long _nextId;
+        private readonly RowIds _rows;
+        private readonly SqliteCommand _insert, _update, _find;
         public long Added { get; private set; }
 
         public Entity(SqliteStore store, SqliteTransaction tx, string table, string entity)
         {
             _store = store; _tx = tx; _entity = entity;
-            using (var cmd = store.Command($"SELECT id, external_id FROM {table}", tx))
-            using (var r = cmd.ExecuteReader())
-                while (r.Read()) { long id = r.GetInt64(0); _rows[r.GetString(1)] = id; _nextId = Math.Max(_nextId, id); }
-            _nextId++;
+            _find = store.Command($"SELECT id FROM {table} WHERE external_id = $ext", tx);
+            _find.Parameters.Add("$ext", SqliteType.Text);
+            _find.Prepare();
+            _rows = new RowIds(
+                FindMany,
+                () => ReadAll(store, tx, table),
+                () => Convert.ToInt64(store.Scalar($"SELECT coalesce(max(id), 0) FROM {table}", tx), CultureInfo.InvariantCulture));
             _insert = store.Command($"INSERT INTO {table}(id, external_id, features, {(entity == "item" ? "kind" : "updated_utc")}) VALUES ($id, $ext, $f, $k)", tx);
             _insert.Parameters.Add("$id", SqliteType.Integer);
             _insert.Parameters.Add("$ext", SqliteType.Text);
@@ -468,11 +476,29 @@ public sealed partial class SqliteStore : IInteractionStore
 
         public HashSet<long> Touched { get; } = new();
 
-        public bool TryGet(string externalId, out long id) => _rows.TryGetValue(externalId, out id);
+        private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
+        {
+            foreach (var external in externalIds)
+            {
+                _find.Parameters[0].Value = external;
+                if (_find.ExecuteScalar() is long id) yield return (id, external);
+            }
+        }
+
+        public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
+
+        private static IEnumerable<(long, string)> ReadAll(SqliteStore store, SqliteTransaction tx, string table)
+        {
+            using var cmd = store.Command($"SELECT id, external_id FROM {table}", tx);
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
+        }
+
+        public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
 
         public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
         {
-            if (_rows.TryGetValue(externalId, out long id))
+            if (_rows.TryGet(externalId, out long id))
             {
                 if (featuresJson is not null || kind is not null)
                 {
@@ -485,13 +511,12 @@ public sealed partial class SqliteStore : IInteractionStore
                 return id;
             }
             if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
-            id = _nextId++;
+            id = _rows.Add(externalId);
             _insert.Parameters[0].Value = id;
             _insert.Parameters[1].Value = externalId;
             _insert.Parameters[2].Value = (object?)featuresJson ?? DBNull.Value;
             _insert.Parameters[3].Value = _entity == "item" ? (object?)kind ?? DBNull.Value : Now();
             _insert.ExecuteNonQuery();
-            _rows[externalId] = id;
             Added++;
             return id;
         }
@@ -500,6 +525,7 @@ public sealed partial class SqliteStore : IInteractionStore
         public long[] Merge(IdMap ids, FeatureTable features)
         {
             RegisterColumns(features);
+            _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
             var rows = new long[ids.Count];
             var json = new StoreFeatures.Writer(features);
             bool items = _entity == "item";
@@ -517,7 +543,7 @@ public sealed partial class SqliteStore : IInteractionStore
             foreach (var name in features.Text.Keys) { pn.Value = name; pk.Value = "text"; cmd.ExecuteNonQuery(); }
         }
 
-        public void Dispose() { _insert.Dispose(); _update.Dispose(); }
+        public void Dispose() { _insert.Dispose(); _update.Dispose(); _find.Dispose(); }
     }
 
     // ---------------------------------------------------------------- models and recommendations

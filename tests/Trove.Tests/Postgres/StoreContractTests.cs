@@ -32,6 +32,36 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
     }
 
     [Theory, Stores, PostgresData]
+    public void Later_writes_find_existing_users_and_items_whether_few_or_many_ids_are_looked_up(string kind)
+    {
+        // A small write resolves ids one at a time; a write touching more than RowIds.ReadAllAfter ids reads the table once.
+        // Either way an existing id must map to its row (no duplicate users/items) and a new id must get a fresh row.
+        using var store = Open(NewLocation(kind));
+        using (var first = store.BeginImport())
+        {
+            first.AddInteractions(Enumerable.Range(0, 400).Select(i => new InteractionRecord($"u{i}", $"i{i % 50}", 1f, null, 0, "view")));
+            first.Commit();
+        }
+        using (var few = store.BeginImport())
+        {
+            few.AddInteractions([new InteractionRecord("u3", "i7", 1f, null, 0, "purchase"), new InteractionRecord("new-user", "new-item", 1f, null, 0, "view")]);
+            var result = few.Commit();
+            Assert.Equal((1L, 1L), (result.NewUsers, result.NewItems));
+        }
+        using (var many = store.BeginImport())
+        {
+            many.AddInteractions(Enumerable.Range(0, 400).Select(i => new InteractionRecord($"u{399 - i}", "new-item", 1f, null, 0, "view"))
+                .Append(new InteractionRecord("another-user", "i1", 1f, null, 0, "view")));
+            var result = many.Commit();
+            Assert.Equal((1L, 0L), (result.NewUsers, result.NewItems));
+        }
+        var counts = store.Counts();
+        Assert.Equal((402L, 51L, 803L), (counts.Users, counts.Items, counts.Interactions));
+        var d = store.LoadDataset();
+        Assert.Equal(3, Enumerable.Range(0, d.Interactions.Count).Count(k => d.Users[d.Interactions.Users[k]] == "u3"));
+    }
+
+    [Theory, Stores, PostgresData]
     public void Import_then_load_gives_the_same_interactions_features_and_kinds(string kind)
     {
         var original = DatasetLoader.Load(Folder(
@@ -221,7 +251,9 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
     {
         using var store = Open(NewLocation(kind));
         var result = DataImporter.Import(store, TestPaths.Dataset("lastfm-2k"));
-        Assert.Equal((1892L, 17632L, 92834L), (result.Totals.Users, result.Totals.Items, result.Totals.Interactions));
+        var totals = store.Counts();
+        Assert.Equal((1892L, 17632L, 92834L), (totals.Users, totals.Items, totals.Interactions));
+        Assert.Equal((1892L, 17632L, 92834L), (result.NewUsers, result.NewItems, result.Interactions));
         var d = store.LoadDataset();
         Assert.Equal(92834, d.Interactions.Count);
         Assert.Equal(13883f, d.Interactions.Scores![0]);
