@@ -1,4 +1,6 @@
 using Trove.Core.Data;
+using Trove.Numerics.Index;
+using Trove.Server.Models;
 
 namespace Trove.Server;
 
@@ -33,6 +35,12 @@ public sealed record ServerOptions
     public string? DatabasePath { get; init; }
     /// <summary>Build an HNSW index over item vectors of embedding models with at least this many items (exact search below).</summary>
     public int HnswMinItems { get; init; } = 20_000;
+    /// <summary>How top-K recommendations of dot-product models are retrieved by default (requests may override with retrieval=).</summary>
+    public RetrievalMode Retrieval { get; init; } = RetrievalMode.Auto;
+    /// <summary>HNSW construction and search settings of the item graphs.</summary>
+    public HnswParameters Graph { get; init; } = new() { EfConstruction = 100, EfSearch = 100, Threads = 1 };
+    /// <summary>Save built graphs next to each model file (MODEL.index) so the next start loads them.</summary>
+    public bool PersistIndexes { get; init; } = true;
 }
 
 /// <summary>A model file and the name clients choose it by (?model=NAME).</summary>

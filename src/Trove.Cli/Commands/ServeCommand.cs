@@ -4,6 +4,7 @@ using Trove.Core.Data;
 using Trove.Core.Errors;
 using Microsoft.Extensions.Hosting;
 using Trove.Server;
+using Trove.Server.Models;
 
 namespace Trove.Cli.Commands;
 
@@ -28,9 +29,11 @@ public static class ServeCommand
         var evaluation = new Option<string?>("--evaluation") { Description = "Evaluation report (JSON) to show on the dashboard." };
         var figures = new Option<string?>("--figures") { Description = "Folder of figures (PNG/SVG/HTML) to show on the dashboard." };
         var weights = new Option<string?>("--event-weights") { Description = "Event type weights, e.g. view=0.1,purchase=0.6 (on top of the defaults)." };
+        var retrieval = new Option<string>("--retrieval") { Description = "Top-K retrieval for dot-product models (ALS, BPR, two-tower): exact (score every item), hnsw (maximum-inner-product graph, any catalogue) or auto (hnsw from --hnsw-min-items items). Requests may override with retrieval=.", DefaultValueFactory = _ => "auto" };
+        var hnswMinItems = new Option<int>("--hnsw-min-items") { Description = "Catalogue size from which embedding models get HNSW graphs (similar items; recommendations with --retrieval auto).", DefaultValueFactory = _ => 20_000 };
         var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
         {
-            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights,
+            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights, retrieval, hnswMinItems,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -42,8 +45,17 @@ public static class ServeCommand
             if (p is < 0 or > 65535) throw new TroveException($"--port must be between 0 and 65535, got {p}.");
             int k = r.GetValue(maxK);
             if (k < 1) throw new TroveException($"--max-k must be positive, got {k}.");
+            if (!RetrievalModes.TryParse(r.GetValue(retrieval), out var retrievalMode))
+                throw new TroveException($"--retrieval must be {RetrievalModes.Names}, got '{r.GetValue(retrieval)}'.");
+            int minItems = r.GetValue(hnswMinItems);
+            if (minItems < 1) throw new TroveException($"--hnsw-min-items must be positive, got {minItems}.");
+            // Requests are the parallelism: a multi-threaded BLAS call inside one request (two-tower scoring,
+            // ALS fold-in) would spin threads that compete with Kestrel's for the same cores.
+            if (Trove.Numerics.Native.NativeLibraries.BlasAvailable) Trove.Numerics.Dense.Blas.Threads = 1;
             var options = new ServerOptions
             {
+                Retrieval = retrievalMode,
+                HnswMinItems = minItems,
                 Models = sources,
                 Host = r.GetValue(host)!,
                 Port = p,

@@ -303,14 +303,34 @@ public sealed class HnswIndex : IVectorIndex
         int dimensions = r.ReadInt32(), count = r.ReadInt32();
         var parameters = new HnswParameters { M = r.ReadInt32(), EfConstruction = r.ReadInt32(), EfSearch = r.ReadInt32(), Seed = r.ReadInt32() };
         int entry = r.ReadInt32(), maxLevel = r.ReadInt32();
+        if (!Enum.IsDefined(metric) || dimensions <= 0 || count < 0 || parameters.M is < 2 or > 4096 || (long)count * dimensions > Array.MaxLength
+            || (count == 0 ? entry != -1 : (uint)entry >= (uint)count) || maxLevel is < -1 or > 30)
+            throw new InvalidDataException("The HNSW index header is corrupt.");
         var levels = ReadInts(r, count);
+        foreach (int level in levels) if (level is < 0 or > 30) throw new InvalidDataException("The HNSW index levels are corrupt.");
         var index = new HnswIndex(new float[(long)count * dimensions], dimensions, metric, parameters, levels);
         ReadInts(r, count).CopyTo(index._counts0, 0);
         ReadInts(r, count * 2 * parameters.M).CopyTo(index._links0, 0);
         for (int i = 0; i < count; i++) if (index._upper[i] is { } u) ReadInts(r, u.Length).CopyTo(u, 0);
         r.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(index._data.AsSpan()));
         index._entry = entry; index._maxLevel = maxLevel;
+        index.CheckLinks();
         return index;
+    }
+
+    /// <summary>Every link count and target in range, so a damaged file fails at load, never inside a search.</summary>
+    private void CheckLinks()
+    {
+        for (int node = 0; node < Count; node++)
+            for (int layer = 0; layer <= _levels[node]; layer++)
+            {
+                var (links, offset) = LinksOf(node, layer);
+                int count = layer == 0 ? _counts0[node] : links[offset - 1];
+                if ((uint)count > (uint)(layer == 0 ? M0 : M)) throw new InvalidDataException($"The HNSW index is corrupt: node {node} has {count} links on layer {layer}.");
+                foreach (int target in links.AsSpan(offset, count))
+                    if ((uint)target >= (uint)Count || _levels[target] < layer) throw new InvalidDataException($"The HNSW index is corrupt: node {node} links to {target} on layer {layer}.");
+            }
+        if (Count > 0 && _levels[_entry] != _maxLevel) throw new InvalidDataException("The HNSW index is corrupt: its entry point is not on the top layer.");
     }
 
     public static HnswIndex Load(string path)
