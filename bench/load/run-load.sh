@@ -29,6 +29,7 @@ mkdir -p "$WORK"
 
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }   # user + system time, in clock ticks
 
 # The first start builds the HNSW graphs (minutes on a busy machine) and saves them as als.trove.index;
 # later starts load that file. retrieval=exact / retrieval=hnsw per request select the path measured.
@@ -43,24 +44,30 @@ done
 grep -E "vector index|graphs" "$WORK/serve.log" || true
 curl -sf "$URL/models" | grep -q '"retrieval":"hnsw"' || { echo "the server does not use HNSW retrieval"; exit 1; }
 
+# Quality of what is served: the same users' top-10 from both paths (seen items excluded).
+python3 "$ROOT/bench/load/served-recall.py" "$URL" --users 500 | tee "$WORK/recall.txt"
+python3 "$ROOT/bench/load/served-recall.py" "$URL" --users 200 --query category=books | tee -a "$WORK/recall.txt"
+
 SUMMARY="$WORK/summary.md"
-echo "| retrieval | connections | requests/s | p50 | p90 | p99 | max | non-2xx / socket errors | RSS start -> end (MB) | load avg before / after |" > "$SUMMARY"
-echo "|---|---:|---:|---:|---:|---:|---:|---|---|---|" >> "$SUMMARY"
+echo "| retrieval | connections | requests/s | p50 | p90 | p99 | max | non-2xx / socket errors | server CPU per request | RSS start -> end (MB) | load avg before / after |" > "$SUMMARY"
+echo "|---|---:|---:|---:|---:|---:|---:|---|---:|---|---|" >> "$SUMMARY"
 for mode in $MODES; do
   wrk -t1 -c"$CONNECTIONS" -d5s -s "$LUA" "$URL" -- "retrieval=$mode" > /dev/null   # warm-up (JIT, pools)
-  before=$(load); rss0=$(rss_mb $SERVER)
+  before=$(load); rss0=$(rss_mb $SERVER); cpu0=$(cpu_ticks $SERVER)
   ( while kill -0 $SERVER 2>/dev/null; do echo "$(date +%s) $(rss_mb $SERVER)"; sleep 5; done ) > "$WORK/rss-$mode.txt" &
   SAMPLER=$!
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s "$LUA" "$URL" -- "retrieval=$mode" | tee "$WORK/wrk-$mode.txt"
   kill $SAMPLER 2>/dev/null || true
-  after=$(load); rss1=$(rss_mb $SERVER)
+  after=$(load); rss1=$(rss_mb $SERVER); cpu1=$(cpu_ticks $SERVER)
   out="$WORK/wrk-$mode.txt"
   rps=$(awk '/Requests\/sec/ { print $2 }' "$out")
   pct() { awk -v p="$1" '$1 == p { print $2 }' "$out"; }
   maxlat=$(awk '/Latency/ && !/Distribution/ { print $4; exit }' "$out")
   non2xx=$(awk '/Non-2xx/ { print $NF }' "$out"); non2xx=${non2xx:-0}
+  requests=$(awk '/requests in/ { print $1 }' "$out")
+  cpu_us=$(( (cpu1 - cpu0) * 1000000 / $(getconf CLK_TCK) / requests ))
   sockets=$(awk '/Socket errors/ { print $0 }' "$out" | sed 's/.*Socket errors: //'); sockets=${sockets:-none}
-  echo "| $mode | $CONNECTIONS | $rps | $(pct 50%) | $(pct 90%) | $(pct 99%) | $maxlat | $non2xx / $sockets | $rss0 -> $rss1 (samples: $(cut -d' ' -f2 "$WORK/rss-$mode.txt" | tr '\n' ' ')) | $before / $after |" >> "$SUMMARY"
+  echo "| $mode | $CONNECTIONS | $rps | $(pct 50%) | $(pct 90%) | $(pct 99%) | $maxlat | $non2xx / $sockets | ${cpu_us} µs | $rss0 -> $rss1 (samples: $(cut -d' ' -f2 "$WORK/rss-$mode.txt" | tr '\n' ' ')) | $before / $after |" >> "$SUMMARY"
 done
 echo
 echo "# $(nproc) cores, $(uname -sr), $(date -u +%FT%TZ)"

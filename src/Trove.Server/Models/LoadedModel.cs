@@ -55,6 +55,7 @@ public sealed class LoadedModel
             for (int i = 0; i < Math.Min(counts.Length, Popularity.Length); i++) Popularity[i] = counts[i];
         }
         _configuredRetrieval = indexes.Retrieval;
+        EfSearch = indexes.Graph.EfSearch;
         if (trained.Model is IEmbeddingModel embedding && trained.Items.Count > 0)
         {
             int n = trained.Items.Count, d = embedding.Dimensions;
@@ -128,7 +129,8 @@ public sealed class LoadedModel
     public bool UsesGraph(RetrievalMode mode) => _recommendIndex is not null && (mode == RetrievalMode.Hnsw || (mode == RetrievalMode.Auto && _large));
     /// <summary>What a request without a retrieval parameter gets now (the server's --retrieval).</summary>
     public RetrievalMode DefaultRetrieval => UsesGraph(_configuredRetrieval) ? RetrievalMode.Hnsw : RetrievalMode.Exact;
-    public RetrievalMode ConfiguredRetrieval => _configuredRetrieval;
+    /// <summary>Candidate list size of recommendation searches (the server's setting, not the one the graph was saved with).</summary>
+    public int EfSearch { get; }
     private readonly RetrievalMode _configuredRetrieval;
     private readonly bool _large;
     /// <summary>Where the graphs came from: "loaded" (index file), "built", "rebuilt" (the file was stale or damaged); null while there are none.</summary>

@@ -112,7 +112,7 @@ public sealed class ServingEngine(IEventStore events)
             var passes = model.FeatureMask(column, value).Passes;
             for (int i = 0; i < scores.Length; i++) if (!passes[i]) scores[i] = float.NegativeInfinity;
         }
-        for (int i = 0; i < scores.Length; i++) if (float.IsNaN(scores[i])) scores[i] = float.NegativeInfinity;
+        // NaN scores need no pass of their own: top-K selection never picks NaN (or -infinity).
     }
 
     /// <summary>Below this share of the catalogue passing a request's filter, exact scoring beats a filtered graph walk (which visits ~1/share nodes per result).</summary>
@@ -152,7 +152,7 @@ public sealed class ServingEngine(IEventStore events)
             foreach (var mask in masks) if (!mask[i]) return false;
             return true;
         }
-        var found = index.Search(query, wanted, Passes, Math.Max(index.Parameters.EfSearch, wanted));
+        var found = index.Search(query, wanted, Passes, Math.Max(model.EfSearch, wanted));
         if (found.Length < wanted && found.Length < passing) return null;
         var result = new List<Scored>(Math.Max(0, found.Length - offset));
         for (int j = offset; j < found.Length; j++)
