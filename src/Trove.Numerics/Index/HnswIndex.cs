@@ -90,10 +90,10 @@ public sealed class HnswIndex : IVectorIndex
         if (query.Length != Dimensions) throw new ArgumentException($"The query has {query.Length} dimensions; the index has {Dimensions}.");
         if (k <= 0 || Count == 0) return [];
         var q = VectorMath.Prepare(Metric, query);
-        int entry, top;
-        lock (_entryLock) { entry = _entry; top = _maxLevel; }
+        // Build and Load return the index only when complete, so searches read the entry point without the build lock.
+        int entry = _entry, top = _maxLevel;
         float entryDistance = Distance(q, entry);
-        for (int layer = top; layer > 0; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer);
+        for (int layer = top; layer > 0; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer, building: false);
         var found = SearchLayer(q, entry, entryDistance, Math.Max(ef ?? Parameters.EfSearch, k), 0, filter, building: false);
         int n = Math.Min(k, found.Count);
         var result = new VectorMatch[n];
@@ -130,7 +130,7 @@ public sealed class HnswIndex : IVectorIndex
         int entry, top;
         lock (_entryLock) { entry = _entry; top = _maxLevel; }
         float entryDistance = Distance(q, entry);
-        for (int layer = top; layer > level; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer);
+        for (int layer = top; layer > level; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer, building: true);
         for (int layer = Math.Min(level, top); layer >= 0; layer--)
         {
             var candidates = SearchLayer(q, entry, entryDistance, Parameters.EfConstruction, layer, null, building: true);
@@ -193,15 +193,19 @@ public sealed class HnswIndex : IVectorIndex
 
     private object LockOf(int node) => _locks[node & (LockStripes - 1)];
 
-    /// <summary>Walks to the closest node on one layer, one improving step at a time.</summary>
-    private (int, float) Greedy(ReadOnlySpan<float> q, int entry, float entryDistance, int layer)
+    /// <summary>
+    /// Walks to the closest node on one layer, one improving step at a time. Searches of a built index read
+    /// links without locks: every search starts at the same entry point, so locking the few upper-layer
+    /// nodes would make concurrent requests queue on the same lock stripes.
+    /// </summary>
+    private (int, float) Greedy(ReadOnlySpan<float> q, int entry, float entryDistance, int layer, bool building)
     {
         Span<int> buffer = stackalloc int[M0];
         bool changed = true;
         while (changed)
         {
             changed = false;
-            int n = ReadLinks(entry, layer, buffer, building: true);
+            int n = ReadLinks(entry, layer, buffer, building);
             for (int j = 0; j < n; j++)
             {
                 float d = Distance(q, buffer[j]);
