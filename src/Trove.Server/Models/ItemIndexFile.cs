@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Trove.Core.Persistence;
+using Trove.Core.Recommending;
 using Trove.Numerics.Index;
 
 namespace Trove.Server.Models;
@@ -22,6 +24,68 @@ public static class ItemIndexFile
     private const string RecommendEntry = "recommendations-inner-product";
 
     public static string PathFor(string modelPath) => modelPath + ".index";
+
+    /// <summary>The model's item vectors, Count x Dimensions row-major.</summary>
+    public static float[] ItemVectors(IEmbeddingModel model, int items)
+    {
+        int d = model.Dimensions;
+        var vectors = new float[(long)items * d];
+        for (int i = 0; i < items; i++) model.ItemVector(i).CopyTo(vectors.AsSpan(i * d, d));
+        return vectors;
+    }
+
+    /// <summary>
+    /// The graphs of the model at <paramref name="modelPath"/>: read from its index file when that was built
+    /// from these vectors (a stale or damaged file is logged and ignored), the wanted ones that are missing
+    /// built (inner product first: recommendations need it most), and the result saved when anything was
+    /// built and <paramref name="persist"/> is set. <paramref name="publish"/> sees the graphs as soon as
+    /// each is available, with where they came from ("loaded", "built", "rebuilt").
+    /// </summary>
+    public static ItemGraphs LoadOrBuild(string modelPath, string modelName, string modelVersion, float[] vectors, int dimensions,
+        bool similar, bool recommend, HnswParameters parameters, bool persist, ILogger log, Action<ItemGraphs, string>? publish = null)
+    {
+        int n = vectors.Length / dimensions;
+        var file = PathFor(modelPath);
+        var fingerprint = Fingerprint(modelVersion, vectors, dimensions);
+        var graphs = TryRead(file, fingerprint, out var problem);
+        if (graphs is not null && (graphs.Similar is { } s && (s.Count != n || s.Dimensions != dimensions) || graphs.Recommend is { } r && (r.Count != n || r.Dimensions != dimensions)))
+            (graphs, problem) = (null, "its graphs do not match the model's items");
+        if (problem is not null) log.LogWarning("vector index {File} not used ({Problem}); rebuilding it", file, problem);
+        if (graphs is not null)
+        {
+            publish?.Invoke(graphs, "loaded");
+            log.LogInformation("model {Name}: vector index loaded from {File}", modelName, file);
+        }
+        graphs ??= new ItemGraphs(null, null);
+        string source = problem is null ? "built" : "rebuilt";
+        bool built = false;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        if (recommend && graphs.Recommend is null)
+        {
+            graphs = graphs with { Recommend = HnswIndex.Build(vectors, dimensions, VectorMetric.InnerProduct, parameters) };
+            publish?.Invoke(graphs, source);
+            built = true;
+        }
+        if (similar && graphs.Similar is null)
+        {
+            graphs = graphs with { Similar = HnswIndex.Build(vectors, dimensions, VectorMetric.Cosine, parameters) };
+            publish?.Invoke(graphs, source);
+            built = true;
+        }
+        if (!built) return graphs;
+        log.LogInformation("model {Name}: HNSW graphs over {Items} item vectors built in {Seconds:F1} s", modelName, n, clock.Elapsed.TotalSeconds);
+        if (!persist) return graphs;
+        try
+        {
+            Write(file, fingerprint, graphs);
+            log.LogInformation("model {Name}: vector index saved to {File}", modelName, file);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.LogWarning("model {Name}: could not save the vector index to {File} ({Message}); it will be rebuilt at the next start", modelName, file, e.Message);
+        }
+        return graphs;
+    }
 
     /// <summary>What the graphs must have been built from: the model version and a hash of its item vectors (count, dimensions, floats).</summary>
     public static string Fingerprint(string modelVersion, ReadOnlySpan<float> vectors, int dimensions)

@@ -59,8 +59,7 @@ public sealed class LoadedModel
         if (trained.Model is IEmbeddingModel embedding && trained.Items.Count > 0)
         {
             int n = trained.Items.Count, d = embedding.Dimensions;
-            var vectors = new float[n * d];
-            for (int i = 0; i < n; i++) embedding.ItemVector(i).CopyTo(vectors.AsSpan(i * d, d));
+            var vectors = ItemIndexFile.ItemVectors(embedding, n);
             _exact = new ExactIndex(vectors, d, VectorMetric.Cosine);
             bool large = _large = n >= indexes.HnswMinItems;
             bool recommendGraph = embedding.ScoresAreDotProducts && (indexes.Retrieval == RetrievalMode.Hnsw || (indexes.Retrieval == RetrievalMode.Auto && large));
@@ -72,36 +71,9 @@ public sealed class LoadedModel
         }
     }
 
-    private void PrepareGraphs(float[] vectors, int d, bool similarGraph, bool recommendGraph, IndexSettings settings, ILogger log)
-    {
-        int n = vectors.Length / d;
-        var file = ItemIndexFile.PathFor(Path);
-        var fingerprint = ItemIndexFile.Fingerprint(Version, vectors, d);
-        var stored = ItemIndexFile.TryRead(file, fingerprint, out var problem);
-        if (stored is not null && (stored.Similar is { } s && (s.Count != n || s.Dimensions != d) || stored.Recommend is { } r && (r.Count != n || r.Dimensions != d)))
-            (stored, problem) = (null, "its graphs do not match the model's items");
-        if (problem is not null) log.LogWarning("vector index {File} not used ({Problem}); rebuilding it", file, problem);
-        _hnsw = stored?.Similar;
-        _recommendIndex = stored?.Recommend;
-        if (stored is not null) { IndexSource = "loaded"; log.LogInformation("model {Name}: vector index loaded from {File}", Name, file); }
-        bool built = false;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        if (recommendGraph && _recommendIndex is null) { _recommendIndex = HnswIndex.Build(vectors, d, VectorMetric.InnerProduct, settings.Graph); built = true; }
-        if (similarGraph && _hnsw is null) { _hnsw = HnswIndex.Build(vectors, d, VectorMetric.Cosine, settings.Graph); built = true; }
-        if (!built) return;
-        IndexSource = problem is null ? "built" : "rebuilt";
-        log.LogInformation("model {Name}: HNSW graphs over {Items} item vectors built in {Seconds:F1} s", Name, n, clock.Elapsed.TotalSeconds);
-        if (!settings.Persist) return;
-        try
-        {
-            ItemIndexFile.Write(file, fingerprint, new ItemGraphs(_hnsw, _recommendIndex));
-            log.LogInformation("model {Name}: vector index saved to {File}", Name, file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            log.LogWarning("model {Name}: could not save the vector index to {File} ({Message}); it will be rebuilt at the next start", Name, file, e.Message);
-        }
-    }
+    private void PrepareGraphs(float[] vectors, int d, bool similarGraph, bool recommendGraph, IndexSettings settings, ILogger log) =>
+        ItemIndexFile.LoadOrBuild(Path, Name, Version, vectors, d, similarGraph, recommendGraph, settings.Graph, settings.Persist, log,
+            (graphs, source) => { _hnsw = graphs.Similar; _recommendIndex = graphs.Recommend; IndexSource = source; });
 
     /// <summary>Scores for any history (new events, new users): ItemKnn and EASE directly, ALS by fold-in. Null when the model cannot.</summary>
     public HistoryScore? HistoryScorer { get; }
