@@ -2,35 +2,64 @@ using System.Diagnostics;
 using System.Globalization;
 using Trove.Numerics.Index;
 
-// Recall@k and query time of HNSW against exact SIMD search on random or clustered vectors.
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+
+// Recall@k and query time of HNSW against exact SIMD search on random or clustered vectors, or on
+// a trained embedding model's item vectors with its user vectors as queries (--model).
 // Usage: dotnet run -c Release --project bench/Trove.IndexBench -- [--n 100000] [--dim 64] [--queries 1000]
-//        [--clusters 100] [--metric cosine|ip|euclidean] [--m 16] [--ef-construction 200] [--ef 32,64,128] [--threads 2]
+//        [--clusters 100] [--metric cosine|ip|mips|euclidean] [--m 16] [--ef-construction 200] [--ef 32,64,128] [--threads 2]
+//        [--model als.trove]   (item vectors of the model; queries: random users' vectors)
+// Metrics for maximum-inner-product search, both compared with exact inner-product search:
+// ip = HNSW graph built on the raw inner product (what `trove serve` uses for recommendations);
+// mips = the reduction of Bachrach et al. 2014: each item gets an extra coordinate sqrt(R² - |x|²)
+// (R the largest norm), queries get 0 there, and a cosine graph searches the equal-length vectors.
 var opts = new Dictionary<string, string>();
 for (int a = 0; a + 1 < args.Length; a += 2) opts[args[a].TrimStart('-')] = args[a + 1];
 string Get(string key, string fallback) => opts.TryGetValue(key, out var v) ? v : fallback;
 int n = int.Parse(Get("n", "100000")), dim = int.Parse(Get("dim", "64")), queries = int.Parse(Get("queries", "1000"));
 int clusters = int.Parse(Get("clusters", "100")), k = int.Parse(Get("k", "10"));
-var metric = Get("metric", "cosine") switch { "ip" => VectorMetric.InnerProduct, "euclidean" => VectorMetric.Euclidean, _ => VectorMetric.Cosine };
+string metricName = Get("metric", "cosine");
+var metric = metricName switch { "ip" or "mips" => VectorMetric.InnerProduct, "euclidean" => VectorMetric.Euclidean, _ => VectorMetric.Cosine };
 var parameters = new HnswParameters { M = int.Parse(Get("m", "16")), EfConstruction = int.Parse(Get("ef-construction", "200")), Threads = int.Parse(Get("threads", Environment.ProcessorCount.ToString())) };
 var efs = Get("ef", "16,32,64,128").Split(',').Select(int.Parse).ToArray();
 
 var random = new Random(7);
-float Gaussian() => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
-var centres = new float[Math.Max(1, clusters) * dim];
-for (int i = 0; i < centres.Length; i++) centres[i] = Gaussian();
-float[] Make(int count)
+float[] data, query;
+string described;
+if (opts.TryGetValue("model", out var modelPath))
 {
-    var v = new float[count * dim];
-    for (int i = 0; i < count; i++)
-    {
-        int c = random.Next(Math.Max(1, clusters));
-        for (int d = 0; d < dim; d++) v[i * dim + d] = clusters > 0 ? centres[c * dim + d] + 0.5f * Gaussian() : Gaussian();
-    }
-    return v;
+    var trained = ModelFile.Load(modelPath, Trove.Models.BuiltInAlgorithms.Registry);
+    if (trained.Model is not IEmbeddingModel embedding) throw new InvalidOperationException($"{modelPath} has no item vectors.");
+    dim = embedding.Dimensions; n = trained.Items.Count;
+    data = new float[n * dim];
+    for (int i = 0; i < n; i++) embedding.ItemVector(i).CopyTo(data.AsSpan(i * dim, dim));
+    queries = Math.Min(queries, trained.Users.Count);
+    query = new float[queries * dim];
+    var users = Enumerable.Range(0, trained.Users.Count).OrderBy(_ => random.Next()).Take(queries).ToArray();
+    for (int q = 0; q < queries; q++) embedding.UserVector(users[q]).CopyTo(query.AsSpan(q * dim, dim));
+    described = $"item vectors of {modelPath} ({trained.Manifest.ModelVersion}), queries: {queries:N0} random users' vectors";
 }
-var data = Make(n);
-var query = Make(queries);
-Console.WriteLine($"# {n:N0} x {dim} {(clusters > 0 ? $"clustered ({clusters} gaussian clusters, sd 0.5 around N(0,1) centres)" : "uniform gaussian")}, {queries:N0} queries, metric {metric}, k={k}, M={parameters.M}, efConstruction={parameters.EfConstruction}, threads={parameters.Threads}");
+else
+{
+    float Gaussian() => (float)(Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble()));
+    var centres = new float[Math.Max(1, clusters) * dim];
+    for (int i = 0; i < centres.Length; i++) centres[i] = Gaussian();
+    float[] Make(int count)
+    {
+        var v = new float[count * dim];
+        for (int i = 0; i < count; i++)
+        {
+            int c = random.Next(Math.Max(1, clusters));
+            for (int d = 0; d < dim; d++) v[i * dim + d] = clusters > 0 ? centres[c * dim + d] + 0.5f * Gaussian() : Gaussian();
+        }
+        return v;
+    }
+    data = Make(n);
+    query = Make(queries);
+    described = $"{(clusters > 0 ? $"clustered ({clusters} gaussian clusters, sd 0.5 around N(0,1) centres)" : "uniform gaussian")}, {queries:N0} queries";
+}
+Console.WriteLine($"# {n:N0} x {dim} {described}, metric {metricName}, k={k}, M={parameters.M}, efConstruction={parameters.EfConstruction}, threads={parameters.Threads}");
 Console.WriteLine($"# machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 
 var exact = new ExactIndex(data, dim, metric);
@@ -40,7 +69,32 @@ for (int q = 0; q < queries; q++) truth[q] = exact.Search(query.AsSpan(q * dim, 
 double exactMs = clock.Elapsed.TotalMilliseconds / queries;
 
 clock.Restart();
-var hnsw = HnswIndex.Build(data, dim, metric, parameters);
+Func<ReadOnlySpan<float>, int, int, VectorMatch[]> search;
+if (metricName == "mips")
+{
+    float radius = 0;
+    for (int i = 0; i < n; i++) radius = Math.Max(radius, System.Numerics.Tensors.TensorPrimitives.Norm(data.AsSpan(i * dim, dim)));
+    var augmented = new float[n * (dim + 1)];
+    for (int i = 0; i < n; i++)
+    {
+        var row = data.AsSpan(i * dim, dim);
+        row.CopyTo(augmented.AsSpan(i * (dim + 1)));
+        float norm = System.Numerics.Tensors.TensorPrimitives.Norm(row);
+        augmented[i * (dim + 1) + dim] = MathF.Sqrt(Math.Max(0, radius * radius - norm * norm));
+    }
+    var reduced = HnswIndex.Build(augmented, dim + 1, VectorMetric.Cosine, parameters);
+    search = (q, kk, ef) =>
+    {
+        var extended = new float[dim + 1];
+        q.CopyTo(extended);
+        return reduced.Search(extended, kk, null, ef);
+    };
+}
+else
+{
+    var hnsw = HnswIndex.Build(data, dim, metric, parameters);
+    search = (q, kk, ef) => hnsw.Search(q, kk, null, ef);
+}
 double buildSeconds = clock.Elapsed.TotalSeconds;
 Console.WriteLine($"# HNSW build: {buildSeconds:F1} s; exact search: {exactMs:F3} ms/query ({1000 / exactMs:F0} queries/s, one thread)");
 Console.WriteLine();
@@ -50,10 +104,10 @@ Console.WriteLine($"| exact (TensorPrimitives) | - | 1.0000 | {exactMs:F3} | {10
 foreach (int ef in efs)
 {
     double hits = 0;
-    for (int q = 0; q < Math.Min(queries, 50); q++) hnsw.Search(query.AsSpan(q * dim, dim), k, null, ef); // warm-up
+    for (int q = 0; q < Math.Min(queries, 50); q++) search(query.AsSpan(q * dim, dim), k, ef); // warm-up
     clock.Restart();
     var found = new VectorMatch[queries][];
-    for (int q = 0; q < queries; q++) found[q] = hnsw.Search(query.AsSpan(q * dim, dim), k, null, ef);
+    for (int q = 0; q < queries; q++) found[q] = search(query.AsSpan(q * dim, dim), k, ef);
     double ms = clock.Elapsed.TotalMilliseconds / queries;
     for (int q = 0; q < queries; q++) hits += found[q].Count(m => truth[q].Contains(m.Index));
     double recall = hits / (queries * (double)k);

@@ -1,4 +1,6 @@
 using Trove.Core.Data;
+using Trove.Numerics.Index;
+using Trove.Server.Models;
 
 namespace Trove.Server;
 
@@ -43,6 +45,12 @@ public sealed record ServerOptions
     public TimeSpan DatabaseRetryAfter { get; init; } = TimeSpan.FromSeconds(2);
     /// <summary>Longest a database call may wait (another writer's lock, a connection, a statement) before the request gets 503.</summary>
     public TimeSpan DatabaseWaitLimit { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>How top-K recommendations of dot-product models are retrieved by default (requests may override with retrieval=).</summary>
+    public RetrievalMode Retrieval { get; init; } = RetrievalMode.Auto;
+    /// <summary>HNSW construction and search settings of the item graphs.</summary>
+    public HnswParameters Graph { get; init; } = new() { EfConstruction = 100, EfSearch = 100, Threads = 1 };
+    /// <summary>Save built graphs next to each model file (MODEL.index) so the next start loads them.</summary>
+    public bool PersistIndexes { get; init; } = true;
 }
 
 /// <summary>A model file and the name clients choose it by (?model=NAME).</summary>

@@ -5,6 +5,7 @@ using Trove.Core.Errors;
 using Trove.Data.LastFm;
 using Microsoft.Extensions.Hosting;
 using Trove.Server;
+using Trove.Server.Models;
 
 namespace Trove.Cli.Commands;
 
@@ -36,9 +37,12 @@ public static class ServeCommand
             Description = "Browser origin allowed to call the API cross-origin, e.g. https://shop.example.com (repeatable); default: none, CORS off.",
             AllowMultipleArgumentsPerToken = true,
         };
+        var retrieval = new Option<string>("--retrieval") { Description = "Top-K retrieval for dot-product models (ALS, BPR, two-tower): exact (score every item), hnsw (maximum-inner-product graph, any catalogue) or auto (hnsw from --hnsw-min-items items). Requests may override with retrieval=.", DefaultValueFactory = _ => "auto" };
+        var hnswMinItems = new Option<int>("--hnsw-min-items") { Description = "Catalogue size from which embedding models get HNSW graphs (similar items; recommendations with --retrieval auto).", DefaultValueFactory = _ => 20_000 };
+        var efSearch = new Option<int>("--ef-search") { Description = "HNSW candidate list size per search (at least k + offset): larger finds more of the true top-K, slower.", DefaultValueFactory = _ => 100 };
         var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
         {
-            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors,
+            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors, retrieval, hnswMinItems, efSearch,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -50,8 +54,20 @@ public static class ServeCommand
             if (p is < 0 or > 65535) throw new TroveException($"--port must be between 0 and 65535, got {p}.");
             int k = r.GetValue(maxK);
             if (k < 1) throw new TroveException($"--max-k must be positive, got {k}.");
+            if (!RetrievalModes.TryParse(r.GetValue(retrieval), out var retrievalMode))
+                throw new TroveException($"--retrieval must be {RetrievalModes.Names}, got '{r.GetValue(retrieval)}'.");
+            int minItems = r.GetValue(hnswMinItems);
+            if (minItems < 1) throw new TroveException($"--hnsw-min-items must be positive, got {minItems}.");
+            int ef = r.GetValue(efSearch);
+            if (ef < 1) throw new TroveException($"--ef-search must be positive, got {ef}.");
+            // Requests are the parallelism: a multi-threaded BLAS call inside one request (two-tower scoring,
+            // ALS fold-in) would spin threads that compete with Kestrel's for the same cores.
+            if (Trove.Numerics.Native.NativeLibraries.BlasAvailable) Trove.Numerics.Dense.Blas.Threads = 1;
             var options = new ServerOptions
             {
+                Retrieval = retrievalMode,
+                HnswMinItems = minItems,
+                Graph = new ServerOptions().Graph with { EfSearch = ef },
                 Models = sources,
                 Host = r.GetValue(host)!,
                 Port = p,

@@ -19,7 +19,8 @@ public static class TrainCommand
         var parameters = new Option<string[]>("--param", "-p") { Description = "Hyper-parameter override key=value (repeatable), e.g. --param neighbours=50.", AllowMultipleArgumentsPerToken = true };
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same model).", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("train", "Train a model on --data or --db and write the model file (--out).") { model, config, output, parameters, seed, threads };
+        var vectorIndex = new Option<bool>("--vector-index") { Description = "Also build the HNSW graphs over item vectors (embedding models) and save them as OUT.index, so `trove serve` loads them instead of building them at start." };
+        var command = new Command("train", "Train a model on --data or --db and write the model file (--out).") { model, config, output, parameters, seed, threads, vectorIndex };
         data.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -37,18 +38,22 @@ public static class TrainCommand
                     : Models.Workflow.ConfigTraining.Train(cfg, data.Load(r, progress), null, r.GetValue(output)!, progress);
                 Console.WriteLine($"trained {report.Model.Manifest.Algorithm} on {report.Model.Manifest.Data.Users:N0} users x {report.Model.Manifest.Data.Items:N0} items in {report.Seconds:F2}s; sampled AUC {report.SampledAuc:F4}");
                 Console.WriteLine($"model version {report.Model.Manifest.ModelVersion} written to {Path.GetFullPath(r.GetValue(output)!)}");
+                if (r.GetValue(vectorIndex)) WriteVectorIndex(report.Model, r.GetValue(output)!, cfg.Threads);
                 return 0;
             }
             var settings = ParameterBinder.ParseSettings(r.GetValue(parameters) ?? []);
             var algorithm = r.GetValue(model) ?? throw new Core.Errors.TroveException("Give --model NAME (see `trove models`) or --config CONFIG.json.");
             // Validate the algorithm and parameters before the (possibly long) data load.
-            BuiltInAlgorithms.Registry.Create(algorithm, settings);
+            var untrained = BuiltInAlgorithms.Registry.Create(algorithm, settings);
+            if (r.GetValue(vectorIndex) && untrained is not Core.Recommending.IEmbeddingModel)
+                throw new Core.Errors.TroveException($"--vector-index: {algorithm} has no item vectors; only embedding models (als, bpr, two-tower, content) get a vector index.");
             var dataset = data.Load(r, progress);
             var context = new FitContext { Seed = r.GetValue(seed), Threads = Math.Max(1, r.GetValue(threads)), Progress = progress };
             var path = r.GetValue(output)!;
             var trained = ModelTrainer.Train(dataset, algorithm, settings, context, path);
             Console.WriteLine($"trained {trained.Manifest.Algorithm} on {dataset.UserCount:N0} users x {dataset.ItemCount:N0} items ({dataset.Interactions.Count:N0} interactions) in {trained.Manifest.TrainingSeconds:F2}s");
             Console.WriteLine($"model version {trained.Manifest.ModelVersion} written to {Path.GetFullPath(path)}");
+            if (r.GetValue(vectorIndex)) WriteVectorIndex(trained, path, context.Threads);
             if (r.GetValue(data.Db) is { } db)
             {
                 using var store = InteractionStores.Open(db, createIfMissing: false);
@@ -58,5 +63,18 @@ public static class TrainCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>Both item graphs (cosine for similar items, inner product for recommendations when scores are dot products) into MODEL.index.</summary>
+    private static void WriteVectorIndex(Core.Persistence.TrainedModel trained, string path, int threads)
+    {
+        if (trained.Model is not Core.Recommending.IEmbeddingModel embedding)
+            throw new Core.Errors.TroveException($"--vector-index: {trained.Manifest.Algorithm} has no item vectors; only embedding models (als, bpr, two-tower, content) get a vector index.");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var graph = new Server.ServerOptions().Graph with { Threads = threads };
+        Server.Models.ItemIndexFile.LoadOrBuild(Path.GetFullPath(path), trained.Manifest.Algorithm, trained.Manifest.ModelVersion,
+            Server.Models.ItemIndexFile.ItemVectors(embedding, trained.Items.Count), embedding.Dimensions,
+            similar: true, recommend: embedding.ScoresAreDotProducts, graph, persist: true, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        Console.WriteLine($"vector index ({trained.Items.Count:N0} items) built in {clock.Elapsed.TotalSeconds:F1}s and written to {Server.Models.ItemIndexFile.PathFor(Path.GetFullPath(path))}");
     }
 }

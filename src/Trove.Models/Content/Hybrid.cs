@@ -195,6 +195,8 @@ public sealed class Hybrid(HybridParameters? parameters = null) : RecommenderBas
     }
 
     public int Dimensions => _content?.Dimensions ?? 0;
+    /// <summary>False: scores blend content, collaborative and popularity parts; the vectors are the content part's only.</summary>
+    public bool ScoresAreDotProducts => false;
     public ReadOnlySpan<float> UserVector(int user) => _content is null ? [] : _content.UserVector(user);
     public ReadOnlySpan<float> ItemVector(int item) => _content is null ? [] : _content.ItemVector(item);
 

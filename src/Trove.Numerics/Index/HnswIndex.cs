@@ -90,10 +90,10 @@ public sealed class HnswIndex : IVectorIndex
         if (query.Length != Dimensions) throw new ArgumentException($"The query has {query.Length} dimensions; the index has {Dimensions}.");
         if (k <= 0 || Count == 0) return [];
         var q = VectorMath.Prepare(Metric, query);
-        int entry, top;
-        lock (_entryLock) { entry = _entry; top = _maxLevel; }
+        // Build and Load return the index only when complete, so searches read the entry point without the build lock.
+        int entry = _entry, top = _maxLevel;
         float entryDistance = Distance(q, entry);
-        for (int layer = top; layer > 0; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer);
+        for (int layer = top; layer > 0; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer, building: false);
         var found = SearchLayer(q, entry, entryDistance, Math.Max(ef ?? Parameters.EfSearch, k), 0, filter, building: false);
         int n = Math.Min(k, found.Count);
         var result = new VectorMatch[n];
@@ -130,7 +130,7 @@ public sealed class HnswIndex : IVectorIndex
         int entry, top;
         lock (_entryLock) { entry = _entry; top = _maxLevel; }
         float entryDistance = Distance(q, entry);
-        for (int layer = top; layer > level; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer);
+        for (int layer = top; layer > level; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer, building: true);
         for (int layer = Math.Min(level, top); layer >= 0; layer--)
         {
             var candidates = SearchLayer(q, entry, entryDistance, Parameters.EfConstruction, layer, null, building: true);
@@ -193,15 +193,19 @@ public sealed class HnswIndex : IVectorIndex
 
     private object LockOf(int node) => _locks[node & (LockStripes - 1)];
 
-    /// <summary>Walks to the closest node on one layer, one improving step at a time.</summary>
-    private (int, float) Greedy(ReadOnlySpan<float> q, int entry, float entryDistance, int layer)
+    /// <summary>
+    /// Walks to the closest node on one layer, one improving step at a time. Searches of a built index read
+    /// links without locks: every search starts at the same entry point, so locking the few upper-layer
+    /// nodes would make concurrent requests queue on the same lock stripes.
+    /// </summary>
+    private (int, float) Greedy(ReadOnlySpan<float> q, int entry, float entryDistance, int layer, bool building)
     {
         Span<int> buffer = stackalloc int[M0];
         bool changed = true;
         while (changed)
         {
             changed = false;
-            int n = ReadLinks(entry, layer, buffer, building: true);
+            int n = ReadLinks(entry, layer, buffer, building);
             for (int j = 0; j < n; j++)
             {
                 float d = Distance(q, buffer[j]);
@@ -303,14 +307,34 @@ public sealed class HnswIndex : IVectorIndex
         int dimensions = r.ReadInt32(), count = r.ReadInt32();
         var parameters = new HnswParameters { M = r.ReadInt32(), EfConstruction = r.ReadInt32(), EfSearch = r.ReadInt32(), Seed = r.ReadInt32() };
         int entry = r.ReadInt32(), maxLevel = r.ReadInt32();
+        if (!Enum.IsDefined(metric) || dimensions <= 0 || count < 0 || parameters.M is < 2 or > 4096 || (long)count * dimensions > Array.MaxLength
+            || (count == 0 ? entry != -1 : (uint)entry >= (uint)count) || maxLevel is < -1 or > 30)
+            throw new InvalidDataException("The HNSW index header is corrupt.");
         var levels = ReadInts(r, count);
+        foreach (int level in levels) if (level is < 0 or > 30) throw new InvalidDataException("The HNSW index levels are corrupt.");
         var index = new HnswIndex(new float[(long)count * dimensions], dimensions, metric, parameters, levels);
         ReadInts(r, count).CopyTo(index._counts0, 0);
         ReadInts(r, count * 2 * parameters.M).CopyTo(index._links0, 0);
         for (int i = 0; i < count; i++) if (index._upper[i] is { } u) ReadInts(r, u.Length).CopyTo(u, 0);
         r.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(index._data.AsSpan()));
         index._entry = entry; index._maxLevel = maxLevel;
+        index.CheckLinks();
         return index;
+    }
+
+    /// <summary>Every link count and target in range, so a damaged file fails at load, never inside a search.</summary>
+    private void CheckLinks()
+    {
+        for (int node = 0; node < Count; node++)
+            for (int layer = 0; layer <= _levels[node]; layer++)
+            {
+                var (links, offset) = LinksOf(node, layer);
+                int count = layer == 0 ? _counts0[node] : links[offset - 1];
+                if ((uint)count > (uint)(layer == 0 ? M0 : M)) throw new InvalidDataException($"The HNSW index is corrupt: node {node} has {count} links on layer {layer}.");
+                foreach (int target in links.AsSpan(offset, count))
+                    if ((uint)target >= (uint)Count || _levels[target] < layer) throw new InvalidDataException($"The HNSW index is corrupt: node {node} links to {target} on layer {layer}.");
+            }
+        if (Count > 0 && _levels[_entry] != _maxLevel) throw new InvalidDataException("The HNSW index is corrupt: its entry point is not on the top layer.");
     }
 
     public static HnswIndex Load(string path)

@@ -4,9 +4,10 @@ namespace Trove.Server.Http;
 
 public sealed record RecommendedItem(int Rank, string Item, float Score, string? Title, IReadOnlyDictionary<string, string?> Features, IReadOnlyList<Contribution>? Because);
 
+/// <param name="Retrieval">How the items were found: "exact" (every item scored) or "hnsw" (the maximum-inner-product graph).</param>
 public sealed record RecommendationsResponse(
     string User, string Model, string ModelVersion, string Algorithm, int K, int Offset,
-    bool ColdStart, int NewEvents, IReadOnlyList<RecommendedItem> Items);
+    bool ColdStart, int NewEvents, IReadOnlyList<RecommendedItem> Items, string Retrieval);
 
 public sealed record Neighbour(string Id, float Score, string? Title);
 
@@ -35,7 +36,10 @@ public sealed record HistoryResponse(string User, bool Known, string Model, IRea
 
 public sealed record ItemResponse(string Item, string Model, int Users, string? Title, IReadOnlyDictionary<string, string?> Features);
 
-public sealed record ModelDescription(string Name, string Algorithm, string Version, string Path, DateTime CreatedUtc, DateTime LoadedUtc, int Users, int Items, bool Embeddings, bool HistoryScoring, string? VectorIndex, object Parameters);
+/// <param name="Retrieval">What a recommendation request without retrieval= uses now: "hnsw" once the graph is ready (with --retrieval hnsw or auto), else "exact".</param>
+/// <param name="RecommendationIndex">The maximum-inner-product graph and where it came from (loaded from MODEL.index, built, rebuilt), or null.</param>
+public sealed record ModelDescription(string Name, string Algorithm, string Version, string Path, DateTime CreatedUtc, DateTime LoadedUtc, int Users, int Items, bool Embeddings, bool HistoryScoring, string? VectorIndex, object Parameters,
+    string Retrieval, string? RecommendationIndex);
 
 /// <param name="Status">"ready"; "degraded" while the database is unavailable (recommendations are still served, event writes get 503); "loading" without a model (HTTP 503).</param>
 /// <param name="Database">The event database (--db): null without one.</param>

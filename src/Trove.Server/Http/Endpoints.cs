@@ -37,6 +37,8 @@ public sealed class RecommendQuery
     public bool? Explain { get; init; }
     /// <summary>"popular": unknown users get the most popular items instead of 404.</summary>
     public string? Fallback { get; init; }
+    /// <summary>"exact" (score every item), "hnsw" (the maximum-inner-product graph, when the model has one) or "auto"; default: the server's --retrieval.</summary>
+    public string? Retrieval { get; init; }
 }
 
 /// <summary>The HTTP surface of `trove serve`.</summary>
@@ -123,7 +125,8 @@ public static class Endpoints
     internal static ModelDescription Describe(LoadedModel m) => new(
         m.Name, m.Manifest.Algorithm, m.Version, m.Path, m.Manifest.CreatedUtc, m.LoadedUtc,
         m.Trained.Users.Count, m.Trained.Items.Count, m.Model is IEmbeddingModel, m.HistoryScorer is not null,
-        m.ItemIndex?.GetType().Name, m.Model.Parameters);
+        m.ItemIndex?.GetType().Name, m.Model.Parameters,
+        RetrievalModes.Name(m.DefaultRetrieval), m.RecommendationIndex is null ? null : $"HnswIndex (inner product, {m.IndexSource})");
 
     // ---- recommendations --------------------------------------------------------------------
 
@@ -133,13 +136,16 @@ public static class Endpoints
         int k = q.K ?? 10, offset = q.Offset ?? 0;
         if (CheckK(k, offset, options) is { } bad) return bad;
         if (BuildFilter(model, q, out var filter) is { } invalid) return invalid;
+        if (ParseRetrieval(q.Retrieval, options.Retrieval, out var retrieval) is { } badRetrieval) return badRetrieval;
         var state = await engine.UserAsync(model, user, cancel);
+        bool coldStart = false;
+        if (model.UsesGraph(retrieval) && ServingEngine.PageFromGraph(model, state, filter, k, offset) is { } fromGraph)
+            return Recommended(model, user, state, k, offset, fromGraph, coldStart, explain: q.Explain == true, RetrievalMode.Hnsw);
         // Scores of every item live in a pooled buffer: a fresh 400 KB array per request (100k items)
         // would land on the large-object heap and dominate the request's cost.
         int itemCount = model.Trained.Items.Count;
         var buffer = ArrayPool<float>.Shared.Rent(itemCount);
         IReadOnlyList<Scored> top;
-        bool coldStart = false;
         try
         {
             var scores = buffer.AsSpan(0, itemCount);
@@ -157,11 +163,28 @@ public static class Endpoints
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
-        bool explain = q.Explain == true && !coldStart;
-        var items = top.Select((s, r) => new RecommendedItem(
-            offset + r + 1, model.Trained.Items[s.Index], s.Score, ServingEngine.Title(model, s.Index), ServingEngine.Features(model, s.Index),
-            explain ? ServingEngine.Explain(model, state, s.Index) : null)).ToList();
-        return Results.Ok(new RecommendationsResponse(user, model.Name, model.Version, model.Manifest.Algorithm, k, offset, coldStart, state.NewEvents, items));
+        return Recommended(model, user, state, k, offset, top, coldStart, explain: q.Explain == true, RetrievalMode.Exact);
+    }
+
+    private static IResult Recommended(LoadedModel model, string user, UserState state, int k, int offset, IReadOnlyList<Scored> top, bool coldStart, bool explain, RetrievalMode retrieval)
+    {
+        explain &= !coldStart;
+        var items = new List<RecommendedItem>(top.Count);
+        for (int r = 0; r < top.Count; r++)
+        {
+            var s = top[r];
+            items.Add(new RecommendedItem(offset + r + 1, model.Trained.Items[s.Index], s.Score, ServingEngine.Title(model, s.Index), ServingEngine.Features(model, s.Index),
+                explain ? ServingEngine.Explain(model, state, s.Index) : null));
+        }
+        return Results.Ok(new RecommendationsResponse(user, model.Name, model.Version, model.Manifest.Algorithm, k, offset, coldStart, state.NewEvents, items, RetrievalModes.Name(retrieval)));
+    }
+
+    private static IResult? ParseRetrieval(string? given, RetrievalMode fallback, out RetrievalMode mode)
+    {
+        mode = fallback;
+        if (given is null) return null;
+        if (RetrievalModes.TryParse(given, out mode)) return null;
+        return Invalid("retrieval", $"retrieval must be {RetrievalModes.Names}; got '{given}'.");
     }
 
     private static IResult SimilarUsers(string user, int? k, string? model, ModelCatalog catalog, ServerOptions options)

@@ -85,27 +85,33 @@ public sealed class ServerMetrics
 
     private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
 
+    /// <summary>Latency buckets updated with interlocked adds: every request of a route records here, so a lock would serialise them.</summary>
     private sealed class Histogram
     {
         private readonly long[] _counts = new long[Buckets.Length];
         private long _total;
         private double _sum;
-        private readonly object _lock = new();
 
         public void Observe(double seconds)
         {
             int b = Array.FindIndex(Buckets, le => seconds <= le);
-            lock (_lock)
+            if (b >= 0) Interlocked.Increment(ref _counts[b]);
+            Interlocked.Increment(ref _total);
+            double seen = Volatile.Read(ref _sum);
+            while (true)
             {
-                if (b >= 0) _counts[b]++;
-                _total++;
-                _sum += seconds;
+                double found = Interlocked.CompareExchange(ref _sum, seen + seconds, seen);
+                if (found.Equals(seen)) break;
+                seen = found;
             }
         }
 
+        /// <summary>The counters as of now; the total is never below the buckets' sum (a request recorded meanwhile may show in its bucket first).</summary>
         public (long[] Counts, double Sum, long Total) Snapshot()
         {
-            lock (_lock) return ((long[])_counts.Clone(), _sum, _total);
+            var counts = new long[_counts.Length];
+            for (int b = 0; b < counts.Length; b++) counts[b] = Interlocked.Read(ref _counts[b]);
+            return (counts, Volatile.Read(ref _sum), Math.Max(Interlocked.Read(ref _total), counts.Sum()));
         }
     }
 }

@@ -2,8 +2,37 @@ using Trove.Core.Persistence;
 using Trove.Core.Recommending;
 using Trove.Numerics.Index;
 using Trove.Numerics.Sparse;
+using Microsoft.Extensions.Logging;
 
 namespace Trove.Server.Models;
+
+/// <summary>How top-K recommendations are retrieved: exact scoring of every item, the HNSW graph, or the graph for catalogues of HnswMinItems+ items.</summary>
+public enum RetrievalMode { Exact, Hnsw, Auto }
+
+public static class RetrievalModes
+{
+    public const string Names = "exact, hnsw or auto";
+
+    public static string Name(RetrievalMode mode) => mode switch { RetrievalMode.Hnsw => "hnsw", RetrievalMode.Auto => "auto", _ => "exact" };
+
+    public static bool TryParse(string? text, out RetrievalMode mode)
+    {
+        switch (text?.Trim().ToLowerInvariant())
+        {
+            case "exact": mode = RetrievalMode.Exact; return true;
+            case "hnsw": mode = RetrievalMode.Hnsw; return true;
+            case "auto": mode = RetrievalMode.Auto; return true;
+            default: mode = RetrievalMode.Auto; return false;
+        }
+    }
+}
+
+/// <summary>Which HNSW graphs a loaded model gets and how they are built and kept.</summary>
+/// <param name="Persist">Save built graphs next to the model file (MODEL.index) for the next start.</param>
+public sealed record IndexSettings(RetrievalMode Retrieval, int HnswMinItems, HnswParameters Graph, bool Persist = true);
+
+/// <summary>Items that pass a feature filter, and how many do.</summary>
+public sealed record ItemMask(bool[] Passes, int Count);
 
 /// <summary>
 /// One trained model as the server uses it: the model file's contents plus what the server derives
@@ -12,7 +41,7 @@ namespace Trove.Server.Models;
 /// </summary>
 public sealed class LoadedModel
 {
-    public LoadedModel(string name, string path, TrainedModel trained, DateTime fileTimeUtc, int hnswMinItems, IReadOnlyDictionary<string, string>? titles = null)
+    public LoadedModel(string name, string path, TrainedModel trained, DateTime fileTimeUtc, IndexSettings indexes, IReadOnlyDictionary<string, string>? titles = null, ILogger? log = null)
     {
         Titles = titles;
         Name = name; Path = path; Trained = trained; FileTimeUtc = fileTimeUtc;
@@ -25,18 +54,26 @@ public sealed class LoadedModel
             var counts = m.ColumnCounts();
             for (int i = 0; i < Math.Min(counts.Length, Popularity.Length); i++) Popularity[i] = counts[i];
         }
+        _configuredRetrieval = indexes.Retrieval;
+        EfSearch = indexes.Graph.EfSearch;
         if (trained.Model is IEmbeddingModel embedding && trained.Items.Count > 0)
         {
             int n = trained.Items.Count, d = embedding.Dimensions;
-            var vectors = new float[n * d];
-            for (int i = 0; i < n; i++) embedding.ItemVector(i).CopyTo(vectors.AsSpan(i * d, d));
+            var vectors = ItemIndexFile.ItemVectors(embedding, n);
             _exact = new ExactIndex(vectors, d, VectorMetric.Cosine);
-            // Large catalogues get an HNSW graph, built in the background: exact search serves until it is ready.
-            IndexReady = n >= hnswMinItems
-                ? Task.Run(() => { _hnsw = HnswIndex.Build(vectors, d, VectorMetric.Cosine, new HnswParameters { EfConstruction = 100, EfSearch = 100, Threads = 1 }); })
+            bool large = _large = n >= indexes.HnswMinItems;
+            bool recommendGraph = embedding.ScoresAreDotProducts && (indexes.Retrieval == RetrievalMode.Hnsw || (indexes.Retrieval == RetrievalMode.Auto && large));
+            // The graphs come from the index file next to the model when it matches, else they are built in
+            // the background (exact search serves until then) and saved there for the next start.
+            IndexReady = large || recommendGraph
+                ? Task.Run(() => PrepareGraphs(vectors, d, large, recommendGraph, indexes, log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance))
                 : Task.CompletedTask;
         }
     }
+
+    private void PrepareGraphs(float[] vectors, int d, bool similarGraph, bool recommendGraph, IndexSettings settings, ILogger log) =>
+        ItemIndexFile.LoadOrBuild(Path, Name, Version, vectors, d, similarGraph, recommendGraph, settings.Graph, settings.Persist, log,
+            (graphs, source) => { _hnsw = graphs.Similar; _recommendIndex = graphs.Recommend; IndexSource = source; });
 
     /// <summary>Scores for any history (new events, new users): ItemKnn and EASE directly, ALS by fold-in. Null when the model cannot.</summary>
     public HistoryScore? HistoryScorer { get; }
@@ -58,10 +95,41 @@ public sealed class LoadedModel
     public float[] Popularity { get; }
     /// <summary>Cosine index over item vectors of an embedding model (HNSW for large catalogues once built, exact before), else null.</summary>
     public IVectorIndex? ItemIndex => (IVectorIndex?)_hnsw ?? _exact;
-    /// <summary>Completes when the HNSW index (if any) is built.</summary>
+    /// <summary>Inner-product HNSW graph over item vectors (maximum-inner-product search) for top-K recommendations of dot-product models, once loaded or built; else null.</summary>
+    public HnswIndex? RecommendationIndex => _recommendIndex;
+    /// <summary>Whether a request asking for <paramref name="mode"/> is answered from the graph: hnsw when it is ready, auto when it is ready and the catalogue has HnswMinItems+ items.</summary>
+    public bool UsesGraph(RetrievalMode mode) => _recommendIndex is not null && (mode == RetrievalMode.Hnsw || (mode == RetrievalMode.Auto && _large));
+    /// <summary>What a request without a retrieval parameter gets now (the server's --retrieval).</summary>
+    public RetrievalMode DefaultRetrieval => UsesGraph(_configuredRetrieval) ? RetrievalMode.Hnsw : RetrievalMode.Exact;
+    /// <summary>Candidate list size of recommendation searches (the server's setting, not the one the graph was saved with).</summary>
+    public int EfSearch { get; }
+    private readonly RetrievalMode _configuredRetrieval;
+    private readonly bool _large;
+    /// <summary>Where the graphs came from: "loaded" (index file), "built", "rebuilt" (the file was stale or damaged); null while there are none.</summary>
+    public string? IndexSource { get; private set; }
+    /// <summary>Completes when the HNSW graphs (if any) are loaded or built.</summary>
     public Task IndexReady { get; } = Task.CompletedTask;
     private readonly ExactIndex? _exact;
     private volatile HnswIndex? _hnsw;
+    private volatile HnswIndex? _recommendIndex;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Column, string Value), ItemMask> _featureMasks = new();
+    private const int MaxCachedMasks = 256;
+
+    /// <summary>Which items carry <paramref name="value"/> in categorical column <paramref name="column"/> (case-insensitive; "a|b" lists several labels). Cached per label.</summary>
+    public ItemMask FeatureMask(string column, string value)
+    {
+        var key = (column, value.ToLowerInvariant());
+        if (_featureMasks.TryGetValue(key, out var mask)) return mask;
+        var features = Trained.ItemFeatures;
+        var passes = new bool[Trained.Items.Count];
+        int count = 0;
+        for (int i = 0; i < passes.Length; i++)
+            if (passes[i] = features.Labels(column, i).Contains(value, StringComparer.OrdinalIgnoreCase)) count++;
+        mask = new ItemMask(passes, count);
+        if (_featureMasks.Count < MaxCachedMasks) _featureMasks.TryAdd(key, mask);
+        return mask;
+    }
 
     private DataStatistics? _statistics;
     public DataStatistics Statistics => _statistics ??= DataStatistics.Compute(this);

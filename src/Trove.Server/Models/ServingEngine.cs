@@ -107,17 +107,68 @@ public sealed class ServingEngine(IEventStore events)
             foreach (int i in allow) if ((uint)i < (uint)keep.Length) keep[i] = true;
             for (int i = 0; i < scores.Length; i++) if (!keep[i]) scores[i] = float.NegativeInfinity;
         }
-        if (filter.Features.Count > 0)
+        foreach (var (column, value) in filter.Features)
         {
-            var features = model.Trained.ItemFeatures;
-            for (int i = 0; i < scores.Length; i++)
-            {
-                if (float.IsNegativeInfinity(scores[i])) continue;
-                foreach (var (column, value) in filter.Features)
-                    if (!features.Labels(column, i).Contains(value, StringComparer.OrdinalIgnoreCase)) { scores[i] = float.NegativeInfinity; break; }
-            }
+            var passes = model.FeatureMask(column, value).Passes;
+            for (int i = 0; i < scores.Length; i++) if (!passes[i]) scores[i] = float.NegativeInfinity;
         }
-        for (int i = 0; i < scores.Length; i++) if (float.IsNaN(scores[i])) scores[i] = float.NegativeInfinity;
+        // NaN scores need no pass of their own: top-K selection never picks NaN (or -infinity).
+    }
+
+    /// <summary>Below this share of the catalogue passing a request's filter, exact scoring beats a filtered graph walk (which visits ~1/share nodes per result).</summary>
+    public const double MinPassingShareForGraph = 0.1;
+
+    /// <summary>
+    /// Ranks offset+1 .. offset+k from the maximum-inner-product graph: the user's vector (ALS folds in new
+    /// events) searched with the request's filter as a predicate, so filtered items never take a slot.
+    /// Null when the graph cannot answer and exact scoring must: no graph, no user vector, a filter that
+    /// removes most items, or fewer results than asked for while more items pass.
+    /// </summary>
+    public static IReadOnlyList<Scored>? PageFromGraph(LoadedModel model, UserState user, RequestFilter filter, int k, int offset)
+    {
+        if (model.RecommendationIndex is not { } index || model.Model is not IEmbeddingModel embedding) return null;
+        float[]? folded = null;
+        if (model.HistoryScorer is not null && (user.NewEvents > 0 || !user.Known))
+        {
+            if (user.HistoryItems.Length == 0) return null;
+            folded = HistoryScoring.FoldIn(model.Model, user.HistoryItems, user.HistoryWeights);
+            if (folded is null) return null; // a history scorer without a user vector (ItemKnn, EASE)
+        }
+        else if (!user.Known) return null;
+        var query = folded ?? embedding.UserVector(user.Index);
+
+        int n = index.Count, wanted = k + offset;
+        long passing = PassingUpperBound(model, user, filter);
+        if (passing < n * MinPassingShareForGraph) return null;
+        var allowed = filter.AllowOnly is { } allow ? allow as IReadOnlySet<int> ?? allow.ToHashSet() : null;
+        var excluded = filter.Exclude is { Count: > 0 } exclude ? exclude as IReadOnlySet<int> ?? exclude.ToHashSet() : null;
+        var masks = filter.Features.Select(f => model.FeatureMask(f.Column, f.Value).Passes).ToArray();
+        var seen = filter.ExcludeSeen ? user.Seen : null;
+        bool Passes(int i)
+        {
+            if (seen is not null && seen.Contains(i)) return false;
+            if (excluded is not null && excluded.Contains(i)) return false;
+            if (allowed is not null && !allowed.Contains(i)) return false;
+            foreach (var mask in masks) if (!mask[i]) return false;
+            return true;
+        }
+        var found = index.Search(query, wanted, Passes, Math.Max(model.EfSearch, wanted));
+        if (found.Length < wanted && found.Length < passing) return null;
+        var result = new List<Scored>(Math.Max(0, found.Length - offset));
+        for (int j = offset; j < found.Length; j++)
+            if (!float.IsNaN(found[j].Score)) result.Add(new Scored(found[j].Index, found[j].Score));
+        return result;
+    }
+
+    /// <summary>At most how many items pass the filter (the smallest of the allow-list and each feature's items, minus excluded ones when no list limits it).</summary>
+    private static long PassingUpperBound(LoadedModel model, UserState user, RequestFilter filter)
+    {
+        long passing = model.Trained.Items.Count;
+        if (filter.AllowOnly is { } allow) passing = Math.Min(passing, allow.Count);
+        foreach (var (column, value) in filter.Features) passing = Math.Min(passing, model.FeatureMask(column, value).Count);
+        if (filter.AllowOnly is null && filter.Features.Count == 0)
+            passing -= (filter.ExcludeSeen ? user.Seen.Count : 0) + (filter.Exclude?.Count ?? 0);
+        return Math.Max(0, passing);
     }
 
     /// <summary>Ranks offset+1 .. offset+k, best first.</summary>

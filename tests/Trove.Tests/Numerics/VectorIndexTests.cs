@@ -64,6 +64,40 @@ public class VectorIndexTests
     }
 
     [Fact]
+    public void Inner_product_search_finds_the_largest_dot_products_when_item_norms_vary_widely()
+    {
+        // Like ALS item factors: a few long (popular) vectors, a long tail of short ones.
+        const int dim = 16;
+        var (data, queries) = Clustered(3000, 100, dim, seed: 5);
+        var random = new Random(3);
+        for (int i = 0; i < 3000; i++)
+        {
+            float scale = (float)Math.Pow(random.NextDouble(), 3);
+            for (int d = 0; d < dim; d++) data[i * dim + d] *= scale;
+        }
+        var exact = new ExactIndex(data, dim, VectorMetric.InnerProduct);
+        var hnsw = HnswIndex.Build(data, dim, VectorMetric.InnerProduct, new HnswParameters { EfSearch = 64, Threads = 1 });
+        Assert.True(Recall(hnsw, exact, queries, dim, 10) >= 0.95);
+        var top = hnsw.Search(queries.AsSpan(0, dim), 1)[0];
+        Assert.Equal(System.Numerics.Tensors.TensorPrimitives.Dot(queries.AsSpan(0, dim), data.AsSpan(top.Index * dim, dim)), top.Score, 1e-4f);
+    }
+
+    [Fact]
+    public void A_damaged_index_fails_to_load_instead_of_failing_searches()
+    {
+        var (data, _) = Clustered(500, 1, 8);
+        var index = HnswIndex.Build(data, 8, VectorMetric.Cosine, new HnswParameters { Threads = 1 });
+        using var buffer = new MemoryStream();
+        index.Save(buffer);
+        var bytes = buffer.ToArray();
+        // The layer-0 links follow the header (11 ints), the levels and the link counts (500 ints each).
+        int firstLink = (11 + 500 + 500) * 4;
+        BitConverter.GetBytes(1_000_000).CopyTo(bytes, firstLink);
+        Assert.Throws<InvalidDataException>(() => HnswIndex.Load(new MemoryStream(bytes)));
+        Assert.ThrowsAny<IOException>(() => HnswIndex.Load(new MemoryStream(buffer.ToArray()[..(bytes.Length / 2)])));
+    }
+
+    [Fact]
     public void A_saved_index_loads_with_identical_results()
     {
         const int dim = 8;

@@ -55,12 +55,13 @@ public sealed class ServerHost : IAsyncDisposable
         return path;
     }
 
-    public static async Task<ServerHost> StartAsync(string? modelPath = null, Func<ServerOptions, ServerOptions>? configure = null, bool realPort = false)
+    public static async Task<ServerHost> StartAsync(string? modelPath = null, Func<ServerOptions, ServerOptions>? configure = null, bool realPort = false,
+        Action<WebApplicationBuilder>? builder = null)
     {
         modelPath ??= TrainModel();
         var options = new ServerOptions { Models = [new ModelSource(Path.GetFileNameWithoutExtension(modelPath), modelPath)], ApiKey = Key, Port = 0 };
         options = configure?.Invoke(options) ?? options;
-        var app = TroveServer.Build(options, b => { if (!realPort) b.WebHost.UseTestServer(); });
+        var app = TroveServer.Build(options, b => { if (!realPort) b.WebHost.UseTestServer(); builder?.Invoke(b); });
         await app.StartAsync();
         var client = realPort ? new HttpClient { BaseAddress = new Uri(TroveServer.Address(app)) } : app.GetTestClient();
         return new ServerHost(app, client, modelPath, Path.GetDirectoryName(modelPath)!);
