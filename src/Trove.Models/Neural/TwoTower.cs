@@ -56,7 +56,7 @@ public sealed record TwoTowerParameters : NeuralParameters
 /// dot product of the tower outputs, so item vectors go straight into a vector index; users and items
 /// without interactions are embedded from their features alone.
 /// </summary>
-public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralRecommender<TwoTowerParameters>(parameters), ITrainable, IEmbeddingModel
+public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralRecommender<TwoTowerParameters>(parameters), ITrainable, IEmbeddingModel, IColdItemScorer
 {
     public const string Name = "twotower";
 
@@ -86,6 +86,8 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     public override string Algorithm => Name;
     public int Dimensions => Params.Dimensions;
     IReadOnlyList<Parameter> ITrainable.Parameters => Weights;
+    /// <summary>With item features, an item without training interactions is embedded by the item tower's feature path (its ID embedding is zero).</summary>
+    public bool CanScoreColdItems => _item is { Encoders.Count: > 0 };
 
     public ReadOnlySpan<float> UserVector(int user) => _userVectors.AsSpan(CheckUser(user) * Dimensions, Dimensions);
     public ReadOnlySpan<float> ItemVector(int item) => _itemVectors.AsSpan(CheckItem(item) * Dimensions, Dimensions);
