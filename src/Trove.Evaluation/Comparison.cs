@@ -5,6 +5,7 @@ using Trove.Core.Algorithms;
 using Trove.Core.Errors;
 using Trove.Core.Recommending;
 using Trove.Core.Training;
+using Trove.Evaluation.Metrics;
 
 namespace Trove.Evaluation;
 
@@ -48,6 +49,8 @@ public sealed class ComparisonResult
     public bool Sampled { get; init; }
     /// <summary>Ranked among shared candidates (the cold-start protocol's withheld items), not the whole catalogue.</summary>
     public bool Restricted { get; init; }
+    /// <summary>With <see cref="Restricted"/>: expected recall@K and ndcg@K of a random ranking of the candidates (the reference line).</summary>
+    public IReadOnlyDictionary<string, double>? RandomRanking { get; init; }
 }
 
 /// <summary>Sizes of a split, for reports.</summary>
@@ -142,7 +145,20 @@ public static partial class Evaluator
             Models = results,
             Sampled = split.Test.IsSampled,
             Restricted = split.Test.IsRestricted,
+            RandomRanking = split.Test.IsRestricted ? RandomRanking(split.Test, options.Ks) : null,
         };
+    }
+
+    private static Dictionary<string, double> RandomRanking(TestSet test, IEnumerable<int> ks)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (int k in ks.Distinct().Order())
+        {
+            var (recall, ndcg) = test.RandomExpectation(k);
+            result[MetricNames.At(MetricNames.Recall, k)] = recall;
+            result[MetricNames.At(MetricNames.Ndcg, k)] = ndcg;
+        }
+        return result;
     }
 
     /// <summary>The reason a model is not evaluated on cold-start items.</summary>

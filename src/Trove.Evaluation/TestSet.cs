@@ -39,6 +39,23 @@ public sealed class TestSet
     /// </summary>
     public int[]? Candidates { get; }
 
+    /// <summary>
+    /// Expected Recall@K and NDCG@K (mean over cases) of ranking the candidates at random: the
+    /// reference line of a ranking restricted to <see cref="Candidates"/> or sampled negatives.
+    /// </summary>
+    public (double Recall, double Ndcg) RandomExpectation(int k)
+    {
+        if (Candidates is null && Negatives is null) throw new InvalidOperationException("The random expectation is defined for rankings among candidates or sampled negatives.");
+        double recall = 0, ndcg = 0;
+        for (int c = 0; c < Count; c++)
+        {
+            int others = Negatives is not null ? Negatives[c].Length : Candidates!.Length - Relevant[c].Length;
+            var (r, n) = Metrics.RankingMetrics.RandomExpectation(Relevant[c].Length, others, k);
+            recall += r; ndcg += n;
+        }
+        return Count == 0 ? (0, 0) : (recall / Count, ndcg / Count);
+    }
+
     public bool IsSampled => Negatives is not null;
     /// <summary>Ranking among <see cref="Candidates"/> instead of the whole catalogue.</summary>
     public bool IsRestricted => Candidates is not null;

@@ -99,6 +99,7 @@ public static class ComparisonReport
             ["k"] = new JsonArray(r.Ks.Select(k => (JsonNode?)JsonValue.Create(k)).ToArray()),
             ["sampled"] = r.Sampled,
             ["restricted"] = r.Restricted,
+            ["random_ranking"] = r.RandomRanking is { } random ? new JsonObject(random.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 6))))) : null,
             ["split"] = new JsonObject
             {
                 ["users"] = r.Split.Users,
@@ -133,6 +134,8 @@ public static class ComparisonReport
             : r.Restricted ? "among the withheld (cold-start) items only"
             : "full (all items the user has not interacted with)";
         yield return $"ranking: {ranking}; ties count against the held-out item";
+        if (r.RandomRanking is { Count: > 0 } random)
+            yield return "random ranking of the candidates (expected): " + string.Join(", ", random.Select(kv => $"{kv.Key} {kv.Value.ToString("0.0000", Inv)}"));
     }
 
     private static IEnumerable<string> NotApplicableLines(ComparisonResult r) =>

@@ -67,9 +67,23 @@ public class ColdStartProtocolTests
         Assert.Contains("fraction", e.Message);
     }
 
-    /// <summary>Expected Recall@K of a uniformly random ranking: each relevant item's rank among the other candidates is uniform on 0..n.</summary>
-    private static double RandomRecall(TestSet test, int k) =>
-        Enumerable.Range(0, test.Count).Average(c => Math.Min(1.0, k / (double)(test.Candidates!.Length - test.Relevant[c].Length + 1)));
+    [Fact]
+    public void Random_ranking_expectation_matches_hand_computed_values()
+    {
+        // 2 relevant among 3 others, K = 2: each relevant item's rank is uniform on 0..3, so P(rank < 2) = 1/2;
+        // E[DCG] = 2 * (1 + 1/log2(3)) / 4, IDCG = 1 + 1/log2(3), so NDCG = 1/2.
+        var (recall, ndcg) = Trove.Evaluation.Metrics.RankingMetrics.RandomExpectation(2, 3, 2);
+        Assert.Equal(0.5, recall, 12);
+        Assert.Equal(0.5, ndcg, 12);
+        // K beyond the candidates: the item is always found, at a uniformly random one of 4 positions
+        var all = Trove.Evaluation.Metrics.RankingMetrics.RandomExpectation(1, 3, 10);
+        Assert.Equal(1.0, all.Recall, 12);
+        Assert.Equal((1 + 1 / Math.Log2(3) + 1 / Math.Log2(4) + 1 / Math.Log2(5)) / 4, all.Ndcg, 12);
+        // 1 relevant among 9 others, K = 1: recall 1/10, NDCG 1/10
+        var one = Trove.Evaluation.Metrics.RankingMetrics.RandomExpectation(1, 9, 1);
+        Assert.Equal(0.1, one.Recall, 12);
+        Assert.Equal(0.1, one.Ndcg, 12);
+    }
 
     [Fact]
     public void Two_tower_ranks_cold_items_from_features_and_models_without_features_are_not_applicable()
@@ -97,7 +111,8 @@ public class ColdStartProtocolTests
             Assert.Equal(Evaluator.NoColdItemScoring, byLabel[label].NotApplicable);
             Assert.Empty(byLabel[label].Test.Metrics);
         }
-        double random = RandomRecall(split.Test, 5);
+        double random = split.Test.RandomExpectation(5).Recall;
+        Assert.Equal(random, result.RandomRanking!["recall@5"]);
         Assert.InRange(random, 0.15, 0.3);
         foreach (var label in new[] { "twotower", "content" })
         {
@@ -109,6 +124,7 @@ public class ColdStartProtocolTests
         var text = ComparisonReport.ToText(result);
         Assert.Contains("als: not applicable, cannot score items without training interactions", text);
         Assert.Contains("among the withheld (cold-start) items only", text);
+        Assert.Contains("random ranking of the candidates (expected): recall@5 ", text);
         Assert.Contains("\"not_applicable\"", ComparisonReport.ToJson(result));
 
         // seeded and deterministic: the same run gives the same numbers
