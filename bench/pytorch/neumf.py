@@ -137,7 +137,7 @@ def main():
           f"{len(train_users)} training positives, {args.negatives} negatives each, batch {args.batch_size}")
     rates = []
     for epoch in range(1, args.epochs + 1):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         users, items, labels = sample_epoch(train_users, train_items, n_items, rated, args.negatives, rng)
         sampled = time.perf_counter()
         users_t, items_t, labels_t = torch.from_numpy(users), torch.from_numpy(items), torch.from_numpy(labels)
@@ -150,10 +150,11 @@ def main():
             optimizer.step()
             total += loss.item() * (min(e, len(users)) - s)
         end = time.perf_counter()
-        seconds = end - start
+        seconds, cpu = end - start, time.process_time() - cpu_start
         rates.append(len(users) / seconds)
         line = (f"epoch {epoch}/{args.epochs} loss {total / len(users):.4f} examples {len(users)} "
-                f"seconds {seconds:.2f} (sampling {sampled - start:.2f}) examples/s {len(users) / seconds:,.0f}")
+                f"seconds {seconds:.2f} (sampling {sampled - start:.2f}) examples/s {len(users) / seconds:,.0f} "
+                f"cpu s {cpu:.2f} examples per cpu s {len(users) / cpu:,.0f}")
         if args.eval_every_epoch:
             hr, ndcg = evaluate(model, test_users, held, negatives)
             line += f" hr@10 {hr:.4f} ndcg@10 {ndcg:.4f}"
