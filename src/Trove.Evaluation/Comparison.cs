@@ -5,6 +5,7 @@ using Trove.Core.Algorithms;
 using Trove.Core.Errors;
 using Trove.Core.Recommending;
 using Trove.Core.Training;
+using Trove.Evaluation.Metrics;
 
 namespace Trove.Evaluation;
 
@@ -26,6 +27,8 @@ public sealed class ModelEvaluation
     public IReadOnlyDictionary<string, string> Overrides { get; init; } = new Dictionary<string, string>();
     public required EvaluationResult Test { get; init; }
     public EvaluationResult? Validation { get; init; }
+    /// <summary>Why the model was not evaluated on this split (null when it was), e.g. it cannot score cold-start items; its metrics are then empty.</summary>
+    public string? NotApplicable { get; init; }
     public double TrainSeconds { get; init; }
     public double EvaluationSeconds => Test.Seconds;
     /// <summary>The fitted model, for callers who want to keep using it (not serialised).</summary>
@@ -44,6 +47,10 @@ public sealed class ComparisonResult
     public required SplitSummary Split { get; init; }
     public required IReadOnlyList<ModelEvaluation> Models { get; init; }
     public bool Sampled { get; init; }
+    /// <summary>Ranked among shared candidates (the cold-start protocol's withheld items), not the whole catalogue.</summary>
+    public bool Restricted { get; init; }
+    /// <summary>With <see cref="Restricted"/>: expected recall@K and ndcg@K of a random ranking of the candidates (the reference line).</summary>
+    public IReadOnlyDictionary<string, double>? RandomRanking { get; init; }
 }
 
 /// <summary>Sizes of a split, for reports.</summary>
@@ -99,10 +106,20 @@ public static partial class Evaluator
                 string metric = fit.ValidationMetricName;
                 context = fit with { Validate = m => Evaluate(m, validation, quiet)[metric] };
             }
+            if (split.ColdItems && model is not IColdItemScorer)
+            {
+                results.Add(NotApplicableRow(label, model, overrides, 0, options));
+                continue;
+            }
             options.Progress.Info($"training {label} on {split.Train.Interactions.Count:N0} interactions");
             var clock = Stopwatch.StartNew();
             model.Fit(split.Train, context);
             double trainSeconds = clock.Elapsed.TotalSeconds;
+            if (split.ColdItems && model is IColdItemScorer { CanScoreColdItems: false })
+            {
+                results.Add(NotApplicableRow(label, model, overrides, trainSeconds, options));
+                continue;
+            }
             var test = Evaluate(model, split.Test, options);
             var val = split.Validation is { } v ? Evaluate(model, v, options) : null;
             results.Add(new ModelEvaluation
@@ -127,6 +144,38 @@ public static partial class Evaluator
             Split = SplitSummary.Of(split),
             Models = results,
             Sampled = split.Test.IsSampled,
+            Restricted = split.Test.IsRestricted,
+            RandomRanking = split.Test.IsRestricted ? RandomRanking(split.Test, options.Ks) : null,
+        };
+    }
+
+    private static Dictionary<string, double> RandomRanking(TestSet test, IEnumerable<int> ks)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (int k in ks.Distinct().Order())
+        {
+            var (recall, ndcg) = test.RandomExpectation(k);
+            result[MetricNames.At(MetricNames.Recall, k)] = recall;
+            result[MetricNames.At(MetricNames.Ndcg, k)] = ndcg;
+        }
+        return result;
+    }
+
+    /// <summary>The reason a model is not evaluated on cold-start items.</summary>
+    public const string NoColdItemScoring = "cannot score items without training interactions (needs item features: content, hybrid, twotower with item features)";
+
+    private static ModelEvaluation NotApplicableRow(string label, IRecommender model, IReadOnlyDictionary<string, string>? overrides, double trainSeconds, EvaluationOptions options)
+    {
+        options.Progress.Info($"{label}: not applicable, {NoColdItemScoring}");
+        return new ModelEvaluation
+        {
+            Label = label,
+            Algorithm = model.Algorithm,
+            Parameters = JsonSerializer.SerializeToElement(model.Parameters, model.Parameters.GetType(), ParameterJson),
+            Overrides = overrides ?? new Dictionary<string, string>(),
+            Test = new EvaluationResult { Ks = options.Ks.Distinct().Order().ToArray(), Metrics = new Dictionary<string, double>() },
+            TrainSeconds = trainSeconds,
+            NotApplicable = NoColdItemScoring,
         };
     }
 

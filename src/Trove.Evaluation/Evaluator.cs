@@ -40,6 +40,8 @@ public sealed class EvaluationResult
 /// Full ranking scores every item with <see cref="IRecommender.ScoreAllItems"/> and ranks each
 /// held-out item against all items the user has not interacted with in training; sampled ranking
 /// (NCF) ranks it against its sampled negatives only, scored with <see cref="IRecommender.Score"/>.
+/// A test set with shared candidates (cold-start items) ranks each case's relevant items against the
+/// other candidates only, scored the same way.
 /// Ties between a held-out item and another candidate count against the held-out item (AUC: half).
 /// The model's scoring methods must be safe to call from several threads at once.
 /// Results are deterministic: per-case values are summed in case order.
@@ -82,7 +84,8 @@ public static partial class Evaluator
                         var rel = test.Relevant[c];
                         Span<int> ranks = w.Ranks(rel.Length);
                         double auc = test.IsSampled ? w.Sampled(model, test.Users[c], rel, test.Negatives![c], ranks, maxK)
-                                                    : w.Full(model, test.Users[c], rel, test.Excluded?[c], ranks, maxK);
+                                     : test.IsRestricted ? w.Sampled(model, test.Users[c], rel, w.NonRelevant(test.Candidates!, rel), ranks, maxK)
+                                     : w.Full(model, test.Users[c], rel, test.Excluded?[c], ranks, maxK);
                         var v = values.AsSpan(c * perCase, perCase);
                         for (int j = 0; j < nk; j++)
                         {
@@ -121,8 +124,10 @@ public static partial class Evaluator
             for (int j = 0; j < nk; j++) metrics[MetricNames.At(names[m], ks[j])] = sums[m * nk + j] / cases;
         metrics[MetricNames.Mrr] = sums[5 * nk] / cases;
         metrics[MetricNames.Auc] = aucCases > 0 ? sums[5 * nk + 1] / aucCases : double.NaN;
+        // Coverage is the share of the items that could be recommended: the shared candidates when the ranking is restricted to them.
+        int catalogue = test.Candidates?.Length ?? itemCount;
         foreach (int k in ks)
-            metrics[MetricNames.At(MetricNames.Coverage, k)] = itemCount == 0 ? 0 : (double)bestRank.Count(r => r < k) / itemCount;
+            metrics[MetricNames.At(MetricNames.Coverage, k)] = catalogue == 0 ? 0 : (double)bestRank.Count(r => r < k) / catalogue;
 
         return new EvaluationResult { Ks = ks, Metrics = metrics, Cases = cases, Sampled = test.IsSampled, Seconds = clock.Elapsed.TotalSeconds };
     }
@@ -175,7 +180,23 @@ public static partial class Evaluator
             return auc;
         }
 
-        public double Sampled(IRecommender model, int user, int[] relevant, int[] negatives, Span<int> ranks, int maxK)
+        private int[] _nonRelevant = [];
+
+        /// <summary>The shared candidates without this case's relevant items (both sorted), in a per-worker buffer.</summary>
+        public ReadOnlySpan<int> NonRelevant(int[] candidates, int[] relevant)
+        {
+            if (_nonRelevant.Length < candidates.Length) _nonRelevant = new int[candidates.Length];
+            int n = 0, r = 0;
+            foreach (int i in candidates)
+            {
+                while (r < relevant.Length && relevant[r] < i) r++;
+                if (r < relevant.Length && relevant[r] == i) continue;
+                _nonRelevant[n++] = i;
+            }
+            return _nonRelevant.AsSpan(0, n);
+        }
+
+        public double Sampled(IRecommender model, int user, int[] relevant, ReadOnlySpan<int> negatives, Span<int> ranks, int maxK)
         {
             int n = relevant.Length + negatives.Length;
             if (_items.Length < n) { _items = new int[n]; _itemScores = new float[n]; }

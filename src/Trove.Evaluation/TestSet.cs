@@ -11,12 +11,13 @@ namespace Trove.Evaluation;
 /// </summary>
 public sealed class TestSet
 {
-    public TestSet(string name, int itemCount, int[] users, int[][] relevant, int[][]? negatives = null, int[][]? excluded = null)
+    public TestSet(string name, int itemCount, int[] users, int[][] relevant, int[][]? negatives = null, int[][]? excluded = null, int[]? candidates = null)
     {
+        if (candidates is not null && negatives is not null) throw new ArgumentException("A test set ranks against sampled negatives or against shared candidates, not both.");
         if (relevant.Length != users.Length) throw new ArgumentException("One relevant list per test case is required.");
         if (negatives is not null && negatives.Length != users.Length) throw new ArgumentException("One negatives list per test case is required.");
         if (excluded is not null && excluded.Length != users.Length) throw new ArgumentException("One excluded list per test case is required.");
-        Name = name; ItemCount = itemCount; Users = users; Relevant = relevant; Negatives = negatives; Excluded = excluded;
+        Name = name; ItemCount = itemCount; Users = users; Relevant = relevant; Negatives = negatives; Excluded = excluded; Candidates = candidates;
     }
 
     /// <summary>"test" or "validation".</summary>
@@ -31,7 +32,33 @@ public sealed class TestSet
     /// <summary>Items removed from the candidates per case in full ranking (sorted), or null for none.</summary>
     public int[][]? Excluded { get; }
 
+    /// <summary>
+    /// The items every case is ranked among (sorted), shared by all cases, or null: each case's relevant
+    /// items are ranked against the candidates that are not relevant to it (the cold-start protocol's
+    /// withheld items). <see cref="Excluded"/> does not apply then.
+    /// </summary>
+    public int[]? Candidates { get; }
+
+    /// <summary>
+    /// Expected Recall@K and NDCG@K (mean over cases) of ranking the candidates at random: the
+    /// reference line of a ranking restricted to <see cref="Candidates"/> or sampled negatives.
+    /// </summary>
+    public (double Recall, double Ndcg) RandomExpectation(int k)
+    {
+        if (Candidates is null && Negatives is null) throw new InvalidOperationException("The random expectation is defined for rankings among candidates or sampled negatives.");
+        double recall = 0, ndcg = 0;
+        for (int c = 0; c < Count; c++)
+        {
+            int others = Negatives is not null ? Negatives[c].Length : Candidates!.Length - Relevant[c].Length;
+            var (r, n) = Metrics.RankingMetrics.RandomExpectation(Relevant[c].Length, others, k);
+            recall += r; ndcg += n;
+        }
+        return Count == 0 ? (0, 0) : (recall / Count, ndcg / Count);
+    }
+
     public bool IsSampled => Negatives is not null;
+    /// <summary>Ranking among <see cref="Candidates"/> instead of the whole catalogue.</summary>
+    public bool IsRestricted => Candidates is not null;
     public int Count => Users.Length;
     public long RelevantCount => Relevant.Sum(r => (long)r.Length);
 
@@ -85,4 +112,9 @@ public sealed class EvaluationSplit
     /// <summary>The held-out test interactions (full-ranking protocols; null for NCF files).</summary>
     public InteractionLog? TestInteractions { get; init; }
     public InteractionLog? ValidationInteractions { get; init; }
+    /// <summary>
+    /// True when the test items have no training interactions at all (cold-start items): only models
+    /// that score items from their features (<see cref="Trove.Core.Recommending.IColdItemScorer"/>) apply.
+    /// </summary>
+    public bool ColdItems { get; init; }
 }

@@ -21,6 +21,7 @@ namespace Trove.Cli.Commands;
 /// trove evaluate --protocol holdout --data u.data --model popularity [--test-fraction 0.2] [--validation-fraction 0.1] [--seed 42]
 /// trove evaluate --protocol temporal --data u.data --model popularity [--global] [--cut 2020-01-01]
 /// trove evaluate --protocol fixed --train train.txt --test test.txt --model popularity   (LightGCN adjacency-list files)
+/// trove evaluate --protocol coldstart --data ml-100k --model twotower --model content [--test-fraction 0.2]   (withheld items)
 /// </code>
 /// </summary>
 public static class EvaluateCommand
@@ -53,8 +54,8 @@ public static class EvaluateCommand
 
     public static Command Create()
     {
-        var protocol = new Option<string>("--protocol") { Description = "ncf (leave-one-out vs sampled negatives), holdout (random per-user), temporal (latest per user, or a global time cut) or fixed (given --train/--test files in the LightGCN 'user item item ...' format, full ranking).", DefaultValueFactory = _ => NcfProtocol.Name };
-        protocol.AcceptOnlyFromAmong(NcfProtocol.Name, HoldoutProtocol.Name, TemporalProtocol.Name, FixedProtocol.Name);
+        var protocol = new Option<string>("--protocol") { Description = "ncf (leave-one-out vs sampled negatives), holdout (random per-user), temporal (latest per user, or a global time cut), fixed (given --train/--test files in the LightGCN 'user item item ...' format, full ranking) or coldstart (--test-fraction of the items withheld from training; their users rank them among the withheld items).", DefaultValueFactory = _ => NcfProtocol.Name };
+        protocol.AcceptOnlyFromAmong(NcfProtocol.Name, HoldoutProtocol.Name, TemporalProtocol.Name, FixedProtocol.Name, ColdStartProtocol.Name);
         var train = new Option<string?>("--train") { Description = "NCF training file (*.train.rating), or with --protocol fixed the LightGCN training file (user item item ...)." };
         var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating), or with --protocol fixed the LightGCN test file (user item item ...)." };
         var negatives = new Option<string?>("--negatives") { Description = "NCF negatives file (*.test.negative)." };
@@ -63,7 +64,7 @@ public static class EvaluateCommand
         var param = new Option<string[]>("--param", "-p") { Description = "Parameter override: model.key=value (or key=value with one model), e.g. itemknn.neighbours=50." };
         var k = new Option<string>("--k") { Description = "Cut-offs, comma-separated.", DefaultValueFactory = _ => "5,10,20" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split and of model training.", DefaultValueFactory = _ => 42 };
-        var testFraction = new Option<double>("--test-fraction") { Description = "holdout/temporal: share of each user's items held out for test.", DefaultValueFactory = _ => HoldoutProtocol.DefaultTestFraction };
+        var testFraction = new Option<double>("--test-fraction") { Description = "holdout/temporal: share of each user's items held out for test; coldstart: share of the items withheld from training.", DefaultValueFactory = _ => HoldoutProtocol.DefaultTestFraction };
         var validationFraction = new Option<double>("--validation-fraction") { Description = "holdout/temporal: share held out for validation (0.1 with --test-fraction 0.1 gives 80/10/10).", DefaultValueFactory = _ => 0 };
         var global = new Option<bool>("--global") { Description = "temporal: one global time cut (latest --test-fraction of all interactions) instead of per user." };
         var cut = new Option<string?>("--cut") { Description = "temporal: global cut time, Unix seconds or a date (2020-01-01); pairs first seen at or after it are test." };
@@ -151,8 +152,12 @@ public static class EvaluateCommand
                     throw new TroveException($"The fixed protocol needs --train and --test: missing {string.Join(", ", new[] { ("--train", s.Train), ("--test", s.Test) }.Where(x => x.Item2 is null).Select(x => x.Item1))}.");
                 progress.Info($"reading {s.Train}, {s.Test}");
                 return FixedProtocol.FromFiles(s.Train, s.Test);
+            case ColdStartProtocol.Name:
+                RejectNcfFiles(s);
+                if (s.ValidationFraction > 0) throw new TroveException("--validation-fraction does not apply to the coldstart protocol (neural models validate on their internal hold-out).");
+                return ColdStartProtocol.Split(loadData(), s.TestFraction, s.Seed);
             default:
-                throw new TroveException($"Unknown protocol '{s.Protocol}'. Available: ncf, holdout, temporal, fixed.");
+                throw new TroveException($"Unknown protocol '{s.Protocol}'. Available: ncf, holdout, temporal, fixed, coldstart.");
         }
     }
 

@@ -53,6 +53,21 @@ public static class RankingMetrics
 
     public static double ReciprocalRank(ReadOnlySpan<int> ranks) => ranks.Length == 0 ? 0 : 1.0 / (ranks[0] + 1.0);
 
+    /// <summary>
+    /// Expected Recall@K and NDCG@K of a uniformly random ranking for one case with
+    /// <paramref name="relevant"/> relevant items among <paramref name="nonRelevant"/> other candidates:
+    /// each relevant item's rank among the non-relevant ones is uniform on 0..nonRelevant.
+    /// </summary>
+    public static (double Recall, double Ndcg) RandomExpectation(int relevant, int nonRelevant, int k)
+    {
+        if (relevant <= 0 || k <= 0) return (0, 0);
+        int positions = nonRelevant + 1, reachable = Math.Min(k, positions);
+        double discounts = 0, idcg = 0;
+        for (int r = 0; r < reachable; r++) discounts += Discount(r);
+        for (int r = 0; r < Math.Min(relevant, k); r++) idcg += Discount(r);
+        return ((double)reachable / positions, relevant * discounts / positions / idcg);
+    }
+
     /// <summary>1 / log2(rank + 2) for a 0-based rank.</summary>
     public static double Discount(int rank) => 1.0 / Math.Log2(rank + 2.0);
 

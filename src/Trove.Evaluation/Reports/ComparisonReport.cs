@@ -37,6 +37,7 @@ public static class ComparisonReport
             if (i == 0) sb.AppendLine(new string('-', first + widths.Sum(w => w + 2)));
         }
         if (r.Models.Count > 1) sb.AppendLine().AppendLine("* best of the row");
+        foreach (var line in NotApplicableLines(r)) sb.AppendLine(line);
         return sb.ToString();
     }
 
@@ -50,6 +51,8 @@ public static class ComparisonReport
         sb.AppendLine("| " + string.Join(" | ", rows[0].Select(Escape)) + " |");
         sb.AppendLine("|---" + string.Concat(Enumerable.Repeat("|---:", rows[0].Length - 1)) + "|");
         foreach (var row in rows.Skip(1)) sb.AppendLine("| " + string.Join(" | ", row.Select(Escape)) + " |");
+        var notApplicable = NotApplicableLines(r).ToList();
+        if (notApplicable.Count > 0) { sb.AppendLine(); foreach (var line in notApplicable) sb.AppendLine($"- {Escape(line)}"); }
         var withParams = r.Models.Where(m => m.Parameters.ValueKind == JsonValueKind.Object && m.Parameters.EnumerateObject().Any()).ToList();
         if (withParams.Count > 0)
         {
@@ -80,6 +83,7 @@ public static class ComparisonReport
                 ["metrics"] = MetricsObject(m.Test),
             };
             if (m.Validation is { } v) o["validation_metrics"] = MetricsObject(v);
+            if (m.NotApplicable is { } reason) o["not_applicable"] = reason;
             o["train_seconds"] = Math.Round(m.TrainSeconds, 3);
             o["evaluation_seconds"] = Math.Round(m.EvaluationSeconds, 3);
             o["users"] = m.Test.Cases;
@@ -94,6 +98,8 @@ public static class ComparisonReport
             ["seed"] = r.Seed,
             ["k"] = new JsonArray(r.Ks.Select(k => (JsonNode?)JsonValue.Create(k)).ToArray()),
             ["sampled"] = r.Sampled,
+            ["restricted"] = r.Restricted,
+            ["random_ranking"] = r.RandomRanking is { } random ? new JsonObject(random.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 6))))) : null,
             ["split"] = new JsonObject
             {
                 ["users"] = r.Split.Users,
@@ -124,8 +130,16 @@ public static class ComparisonReport
         yield return $"data: {s.Users:N0} users, {s.Items:N0} items, {s.TrainInteractions:N0} training interactions; "
                      + $"{s.TestCases:N0} test users with {s.TestItems:N0} held-out items"
                      + (s.ValidationCases > 0 ? $"; {s.ValidationCases:N0} validation users" : "");
-        yield return $"ranking: {(r.Sampled ? "held-out items vs sampled negatives" : "full (all items the user has not interacted with)")}; ties count against the held-out item";
+        string ranking = r.Sampled ? "held-out items vs sampled negatives"
+            : r.Restricted ? "among the withheld (cold-start) items only"
+            : "full (all items the user has not interacted with)";
+        yield return $"ranking: {ranking}; ties count against the held-out item";
+        if (r.RandomRanking is { Count: > 0 } random)
+            yield return "random ranking of the candidates (expected): " + string.Join(", ", random.Select(kv => $"{kv.Key} {kv.Value.ToString("0.0000", Inv)}"));
     }
+
+    private static IEnumerable<string> NotApplicableLines(ComparisonResult r) =>
+        r.Models.Where(m => m.NotApplicable is not null).Select(m => $"{m.Label}: not applicable, {m.NotApplicable}");
 
     /// <summary>Header row then one row per metric, then timings. <paramref name="mark"/> decorates best values.</summary>
     private static List<string[]> Table(ComparisonResult r, Func<bool, string> mark)

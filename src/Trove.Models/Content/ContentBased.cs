@@ -24,7 +24,7 @@ public sealed record ContentParameters
 /// interaction still have vectors, so cold-start items are recommended; similar items are the
 /// nearest by feature cosine.
 /// </summary>
-public sealed class ContentBased(ContentParameters? parameters = null) : RecommenderBase<ContentParameters>(parameters), IEmbeddingModel
+public sealed class ContentBased(ContentParameters? parameters = null) : RecommenderBase<ContentParameters>(parameters), IEmbeddingModel, IColdItemScorer
 {
     public const string Name = "content";
     private FeaturePipeline _pipeline = new([]);
@@ -32,6 +32,8 @@ public sealed class ContentBased(ContentParameters? parameters = null) : Recomme
     private float[] _items = [];
 
     public override string Algorithm => Name;
+    /// <summary>Every item is scored from its feature vector, interactions or not.</summary>
+    public bool CanScoreColdItems => true;
     public int Dimensions { get; private set; }
     /// <summary>The encoders actually used (the defaults resolved against the training data).</summary>
     public IReadOnlyList<EncoderSpec> Specs => _specs;

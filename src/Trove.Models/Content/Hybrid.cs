@@ -35,7 +35,7 @@ public sealed record HybridParameters
 /// (min-max, rank percentile or z-score), so components on different scales mix as the weights say.
 /// Components with weight 0 are not trained. Without item features the content weight must be 0.
 /// </summary>
-public sealed class Hybrid(HybridParameters? parameters = null) : RecommenderBase<HybridParameters>(parameters), IEmbeddingModel
+public sealed class Hybrid(HybridParameters? parameters = null) : RecommenderBase<HybridParameters>(parameters), IEmbeddingModel, IColdItemScorer
 {
     public const string Name = "hybrid";
     private ContentBased? _content;
@@ -43,6 +43,8 @@ public sealed class Hybrid(HybridParameters? parameters = null) : RecommenderBas
     private float[] _popularity = [];
 
     public override string Algorithm => Name;
+    /// <summary>Cold items get equal collaborative and popularity parts, so the content part ranks them (when it has weight).</summary>
+    public bool CanScoreColdItems => _content is not null;
     public ContentBased? Content => _content;
     public IRecommender? CollaborativeModel => _collaborative;
     public ReadOnlySpan<float> Popularity => _popularity;

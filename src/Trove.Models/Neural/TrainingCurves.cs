@@ -1,6 +1,8 @@
 namespace Trove.Models.Neural;
 
 /// <summary>One epoch of training: mean loss, validation metric (NaN when none), learning rate, wall time.</summary>
+/// <remarks>NaN is written as "NaN" in the model file's history (plain JSON numbers cannot hold it).</remarks>
+[System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 public sealed record EpochRecord(int Epoch, double Loss, double Validation, double LearningRate, double Seconds);
 
 /// <summary>Draws loss, validation metric and learning rate per epoch into a PNG (three stacked panels).</summary>

@@ -56,7 +56,7 @@ public sealed record TwoTowerParameters : NeuralParameters
 /// dot product of the tower outputs, so item vectors go straight into a vector index; users and items
 /// without interactions are embedded from their features alone.
 /// </summary>
-public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralRecommender<TwoTowerParameters>(parameters), ITrainable, IEmbeddingModel
+public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralRecommender<TwoTowerParameters>(parameters), ITrainable, IEmbeddingModel, IColdItemScorer
 {
     public const string Name = "twotower";
 
@@ -86,6 +86,8 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     public override string Algorithm => Name;
     public int Dimensions => Params.Dimensions;
     IReadOnlyList<Parameter> ITrainable.Parameters => Weights;
+    /// <summary>With item features, an item without training interactions is embedded by the item tower's feature path (its ID embedding is zero).</summary>
+    public bool CanScoreColdItems => _item is { Encoders.Count: > 0 };
 
     public ReadOnlySpan<float> UserVector(int user) => _userVectors.AsSpan(CheckUser(user) * Dimensions, Dimensions);
     public ReadOnlySpan<float> ItemVector(int item) => _itemVectors.AsSpan(CheckItem(item) * Dimensions, Dimensions);
@@ -289,34 +291,42 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     /// <summary>Recomputes every user and item vector with the current weights (after training, and before each validation).</summary>
     private void ComputeVectors()
     {
-        _userVectors = EmbedRows(_user, _userFeatures, _users, _userKnown);
-        _itemVectors = EmbedRows(_item, _itemFeatures, _items, _itemKnown);
+        _userVectors = EmbedRows(_user, _userFeatures, Enumerable.Range(0, _users).ToArray(), _userKnown);
+        _itemVectors = EmbedRows(_item, _itemFeatures, Enumerable.Range(0, _items).ToArray(), _itemKnown);
     }
 
-    private float[] EmbedRows(Tower tower, FeatureTable features, int count, bool[] known)
+    /// <summary>Tower outputs (rows x Dimensions) for rows of a feature table, in blocks; a row uses its ID embedding only when <paramref name="known"/> says so.</summary>
+    private float[] EmbedRows(Tower tower, FeatureTable features, int[] rows, bool[]? known)
     {
-        var result = new float[count * Dimensions];
+        var result = new float[rows.Length * Dimensions];
         const int block = 1024;
-        for (int s = 0; s < count; s += block)
+        for (int s = 0; s < rows.Length; s += block)
         {
-            int e = Math.Min(count, s + block);
-            var rows = Enumerable.Range(s, e - s).ToArray();
-            var ids = rows.Select(r => known[r] ? r : -1).ToArray();
-            TowerForward(new Tape(training: false), tower, features, rows, ids).Data.CopyTo(result, s * Dimensions);
+            var part = rows[s..Math.Min(rows.Length, s + block)];
+            var ids = part.Select(r => known is not null && known[r] ? r : -1).ToArray();
+            TowerForward(new Tape(training: false), tower, features, part, ids).Data.AsSpan(0, part.Length * Dimensions).CopyTo(result.AsSpan(s * Dimensions));
         }
         return result;
     }
 
-    /// <summary>
-    /// The item-tower vector of an item described only by features (a new item, cold start): row
-    /// <paramref name="row"/> of <paramref name="features"/>, whose columns are named as in training.
-    /// </summary>
-    public float[] ItemVectorFromFeatures(FeatureTable features, int row) =>
-        TowerForward(new Tape(training: false), _item, features, [row], [-1]).Data;
+    /// <summary>True when the user tower has feature inputs, so a new user can be embedded from features alone.</summary>
+    public bool CanEmbedUsersFromFeatures => _user is { Encoders.Count: > 0 };
 
-    /// <summary>The user-tower vector of a user described only by features (cold start).</summary>
-    public float[] UserVectorFromFeatures(FeatureTable features, int row) =>
-        TowerForward(new Tape(training: false), _user, features, [row], [-1]).Data;
+    /// <summary>
+    /// Item-tower vectors (rows x <see cref="Dimensions"/>) of items described only by features (new
+    /// items, cold start): rows <paramref name="rows"/> of <paramref name="features"/>, whose columns are
+    /// named as in training. The ID embedding is left out, as for items without training interactions.
+    /// </summary>
+    public float[] ItemVectorsFromFeatures(FeatureTable features, int[] rows) => EmbedRows(_item, features, rows, null);
+
+    /// <summary>User-tower vectors (rows x <see cref="Dimensions"/>) of users described only by features (cold start).</summary>
+    public float[] UserVectorsFromFeatures(FeatureTable features, int[] rows) => EmbedRows(_user, features, rows, null);
+
+    /// <summary>The item-tower vector of one item described only by features (see <see cref="ItemVectorsFromFeatures"/>).</summary>
+    public float[] ItemVectorFromFeatures(FeatureTable features, int row) => ItemVectorsFromFeatures(features, [row]);
+
+    /// <summary>The user-tower vector of one user described only by features (cold start).</summary>
+    public float[] UserVectorFromFeatures(FeatureTable features, int row) => UserVectorsFromFeatures(features, [row]);
 
     public override void ScoreAllItems(int user, Span<float> scores)
     {

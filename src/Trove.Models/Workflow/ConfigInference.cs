@@ -6,6 +6,7 @@ using Trove.Core.Recommending;
 using Trove.Data.Formats;
 using Trove.Models.Content;
 using Trove.Models.Features;
+using Trove.Models.Neural;
 using Trove.Numerics.Selection;
 
 namespace Trove.Models.Workflow;
@@ -29,7 +30,9 @@ public sealed record InferenceReport(int Users, int UnknownUsers, int NewItems, 
 /// </code>
 /// Users: those in the input (user_data and interactions), or every model user when the input has
 /// none. Content and hybrid models also score new items (encoded from their features) and users
-/// known only from the input's interactions (profile from those items).
+/// known only from the input's interactions (profile from those items). A two-tower model with
+/// features embeds new items with its item tower and new users with features with its user tower
+/// (feature paths, no ID embedding), then scores by dot product.
 /// </summary>
 public static class ConfigInference
 {
@@ -46,21 +49,32 @@ public static class ConfigInference
         var model = trained.Model;
         ContentBased? content = model as ContentBased ?? (model as Hybrid)?.Content;
         var hybrid = model as Hybrid;
+        // A two-tower model with features embeds new items (and users) through its towers' feature paths.
+        var tower = model as TwoTower;
+        bool scoresNewItems = content is not null || tower is { CanScoreColdItems: true };
         int m = trained.Items.Count;
 
         // Candidates: the model's items, then the input's new items.
         var newItems = new List<int>();
         // New items need features to be scored (an id alone says nothing about the item).
         for (int i = 0; i < input.ItemCount; i++) if (!trained.Items.Contains(input.Items[i]) && HasFeatures(input.ItemFeatures, i)) newItems.Add(i);
-        int candidates = m + (content is not null ? newItems.Count : 0);
+        if (!scoresNewItems) newItems.Clear();
+        int candidates = m + newItems.Count;
         var candidateIds = new List<string>(trained.Items.Ids);
-        if (content is not null) candidateIds.AddRange(newItems.Select(i => input.Items[i]));
+        candidateIds.AddRange(newItems.Select(i => input.Items[i]));
         var candidateIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int c = 0; c < candidateIds.Count; c++) candidateIndex[candidateIds[c]] = c;
 
         int d = content?.Dimensions ?? (model as IEmbeddingModel)?.Dimensions ?? 0;
+        // Item vectors of every candidate, when the model ranks by vectors that new items can also get.
         float[] vectors = [];
-        if (content is not null)
+        if (tower is not null)
+        {
+            vectors = new float[(long)candidates * d];
+            for (int i = 0; i < m; i++) tower.ItemVector(i).CopyTo(vectors.AsSpan(i * d, d));
+            if (newItems.Count > 0) tower.ItemVectorsFromFeatures(input.ItemFeatures, newItems.ToArray()).CopyTo(vectors.AsSpan(m * d));
+        }
+        else if (content is not null)
         {
             vectors = new float[(long)candidates * d];
             content.ItemVectors.CopyTo(vectors);
@@ -111,7 +125,8 @@ public static class ConfigInference
                 if (known)
                     foreach (var i in TrainHistory(model, u)) { seen.Add(i.Item); history.Add(i); }
                 List<(int Candidate, float Weight)>? extra = null;
-                if (input.Users.TryGetIndex(id, out int iu) && inputHistory.TryGetValue(iu, out extra))
+                if (!input.Users.TryGetIndex(id, out int iu)) iu = -1;
+                if (iu >= 0 && inputHistory.TryGetValue(iu, out extra))
                     foreach (var h in extra) { seen.Add(h.Candidate); history.Add(h); }
 
                 float[]? embedding = null, scores = null;
@@ -147,6 +162,13 @@ public static class ConfigInference
                     }
                     else scores = contentScores;
                 }
+                else if (tower is not null && (known || (tower.CanEmbedUsersFromFeatures && iu >= 0 && HasFeatures(input.UserFeatures, iu))))
+                {
+                    // A new user with features: the user tower's feature path (no ID embedding).
+                    embedding = known ? tower.UserVector(u).ToArray() : tower.UserVectorFromFeatures(input.UserFeatures, iu);
+                    scores = new float[candidates];
+                    for (int c = 0; c < candidates; c++) scores[c] = System.Numerics.Tensors.TensorPrimitives.Dot(embedding, vectors.AsSpan(c * d, d));
+                }
                 else if (known)
                 {
                     scores = new float[m];
@@ -180,7 +202,7 @@ public static class ConfigInference
                 foreach (var id in items)
                 {
                     int c = candidateIndex[id];
-                    if (content is not null) WriteVector(w, id, vectors.AsSpan(c * d, d));
+                    if (vectors.Length > 0) WriteVector(w, id, vectors.AsSpan(c * d, d));
                     else if (model is IEmbeddingModel e && c < m) WriteVector(w, id, e.ItemVector(c));
                 }
                 w.WriteEndObject();
@@ -224,17 +246,12 @@ public static class ConfigInference
             w.WriteEndArray();
             w.WriteEndObject();
         });
-        return new InferenceReport(userIds.Count, unknown.Count, content is not null ? newItems.Count : 0, pairs, d, Path.GetFullPath(outPath));
+        return new InferenceReport(userIds.Count, unknown.Count, newItems.Count, pairs, d, Path.GetFullPath(outPath));
     }
 
     private static List<(int Item, float Weight)> TrainHistory(IRecommender model, int user)
     {
-        var matrix = model switch
-        {
-            ContentBased c => c.UserItems,
-            Hybrid h => h.UserItems,
-            _ => null,
-        };
+        var matrix = (model as ITrainingInteractions)?.UserItems;
         var list = new List<(int, float)>();
         if (matrix is null || user >= matrix.Rows) return list;
         var idx = matrix.RowIndices(user); var val = matrix.RowValues(user);

@@ -76,7 +76,8 @@ public static class UserActivity
                 cases.Select(c => test.Users[c]).ToArray(),
                 cases.Select(c => test.Relevant[c]).ToArray(),
                 test.Negatives is { } n ? cases.Select(c => n[c]).ToArray() : null,
-                test.Excluded is { } e ? cases.Select(c => e[c]).ToArray() : null);
+                test.Excluded is { } e ? cases.Select(c => e[c]).ToArray() : null,
+                test.Candidates);
         }
         return result;
     }
@@ -94,6 +95,7 @@ public static class UserActivity
         var byModel = new Dictionary<string, IReadOnlyList<EvaluationResult?>>();
         foreach (var m in result.Models)
         {
+            if (m.NotApplicable is not null) { byModel[m.Label] = tests.Select(_ => (EvaluationResult?)null).ToArray(); continue; }
             if (m.Model is null) throw new TroveException($"Model '{m.Label}' of the comparison is not kept in memory: the activity breakdown needs the fitted models.");
             byModel[m.Label] = tests.Select(t => t is null ? null : Evaluator.Evaluate(m.Model, t, options)).ToArray();
         }

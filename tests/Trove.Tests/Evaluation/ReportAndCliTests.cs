@@ -127,6 +127,29 @@ public class ReportAndCliTests
         Assert.InRange(model.GetProperty("metrics").GetProperty("hr@10").GetDouble(), 0.3, 0.45); // measured 0.3712
     }
 
+    [Fact]
+    public void EvaluateCommandRunsColdStartOnMl100kAndSkipsModelsWithoutFeatureScoring()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var json = Path.Combine(dir, "out.json");
+        int rc = Trove.Cli.Program.BuildRoot().Parse([
+            "evaluate", "--protocol", "coldstart", "--data", UData, "--model", "popularity", "--model", "content", "--k", "20", "--json", json]).Invoke();
+        Assert.Equal(0, rc);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var root = doc.RootElement;
+        Assert.Equal("coldstart", root.GetProperty("protocol").GetString());
+        Assert.True(root.GetProperty("restricted").GetBoolean());
+        Assert.Equal(100_000, root.GetProperty("split").GetProperty("train_interactions").GetInt32() + (int)root.GetProperty("split").GetProperty("test_items").GetInt64());
+        var popularity = root.GetProperty("models")[0];
+        Assert.StartsWith("cannot score items without training interactions", popularity.GetProperty("not_applicable").GetString());
+        Assert.Empty(popularity.GetProperty("metrics").EnumerateObject());
+        // 336 withheld items as candidates: a random ranking finds ~6% of a user's withheld items in the top 20;
+        // content ranks them by genre, year and title (measured 0.1478 with seed 42).
+        double random = root.GetProperty("random_ranking").GetProperty("recall@20").GetDouble();
+        Assert.InRange(random, 0.05, 0.08);
+        Assert.InRange(root.GetProperty("models")[1].GetProperty("metrics").GetProperty("recall@20").GetDouble(), 2 * random, 0.2);
+    }
+
     [Theory]
     [InlineData("--protocol", "temporal", "--data", "x", "--global", "--validation-fraction", "0.1", "--model", "popularity")]
     [InlineData("--protocol", "holdout", "--model", "popularity")]                       // no --data
@@ -135,6 +158,8 @@ public class ReportAndCliTests
     [InlineData("--protocol", "holdout", "--data", "/nonexistent/u.data", "--model", "popularity")]
     [InlineData("--protocol", "holdout", "--data", "/nonexistent/u.data", "--model", "popularity", "--model", "itemknn", "--param", "neighbours=5")]
     [InlineData("--protocol", "ncf", "--model", "popularity", "--k", "0")]
+    [InlineData("--protocol", "coldstart", "--data", "x", "--validation-fraction", "0.1", "--model", "content")]
+    [InlineData("--protocol", "coldstart", "--train", "x", "--model", "content")]
     public void EvaluateCommandUserErrorsExitWithTwo(params string[] args)
     {
         int rc = Trove.Cli.Program.BuildRoot().Parse(["evaluate", .. args]).Invoke();

@@ -235,6 +235,24 @@ public class NeuralModelTests
     [Theory]
     [InlineData("ncf")]
     [InlineData("twotower")]
+    public void A_model_trained_without_validation_saves_and_loads_its_history(string algorithm)
+    {
+        // The history's validation metric is NaN without validation; the model file must still be written and read.
+        var path = Path.Combine(TestPaths.NewTempDirectory(), "m.trove");
+        ModelTrainer.Train(Toy(), algorithm, new Dictionary<string, string> { ["epochs"] = "2", ["validation"] = "false" }, Ctx(), path);
+        var history = ModelFile.Load(path, BuiltInAlgorithms.Registry).Model switch
+        {
+            Ncf n => n.History,
+            TwoTower t => t.History,
+            var other => throw new InvalidOperationException(other.Algorithm),
+        };
+        Assert.Equal(2, history.Count);
+        Assert.All(history, h => Assert.True(double.IsNaN(h.Validation) && double.IsFinite(h.Loss)));
+    }
+
+    [Theory]
+    [InlineData("ncf")]
+    [InlineData("twotower")]
     public void Seeded_runs_are_reproducible_for_any_thread_count(string algorithm)
     {
         var data = Toy();
