@@ -8,9 +8,13 @@ namespace Trove.Models;
 /// <summary>Creates a model by name, fits it, and (optionally) writes the model file.</summary>
 public static class ModelTrainer
 {
-    public static TrainedModel Train(Dataset data, string algorithm, IReadOnlyDictionary<string, string>? parameters, FitContext context, string? outputPath = null)
+    /// <param name="checkpoints">Save (and with Resume, continue from) training state of iterative models in a directory.</param>
+    public static TrainedModel Train(Dataset data, string algorithm, IReadOnlyDictionary<string, string>? parameters, FitContext context, string? outputPath = null,
+        CheckpointOptions? checkpoints = null)
     {
         var model = BuiltInAlgorithms.Registry.Create(algorithm, parameters);
+        if (checkpoints is not null)
+            context = context with { Checkpoints = TrainingCheckpoints.For(checkpoints, model, data, context.Seed, context.Progress) };
         var clock = Stopwatch.StartNew();
         model.Fit(data, context);
         double seconds = clock.Elapsed.TotalSeconds;
