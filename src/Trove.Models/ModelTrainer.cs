@@ -18,6 +18,8 @@ public static class ModelTrainer
         var clock = Stopwatch.StartNew();
         model.Fit(data, context);
         double seconds = clock.Elapsed.TotalSeconds;
+        if (context.Checkpoints is { Written: 0, Restored: 0 })
+            context.Progress.Info($"{algorithm} does not train in epochs: it wrote no checkpoints (they are for als, bpr, ncf and twotower).");
         return outputPath is null
             ? new TrainedModel(ModelFile.Describe(model, data, seconds, context.Seed), model, data.Users, data.Items, data.ItemFeatures)
             : ModelFile.Save(outputPath, model, data, seconds, context.Seed);

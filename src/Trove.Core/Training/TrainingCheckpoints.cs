@@ -66,6 +66,9 @@ public sealed class TrainingCheckpoints
     public int Every { get; }
     public bool Resume { get; }
     public CheckpointIdentity Identity { get; }
+    /// <summary>Checkpoints written and restored so far (0 and 0 after training a model that has no epochs).</summary>
+    public int Written { get; private set; }
+    public int Restored { get; private set; }
 
     /// <summary>Whether a loop of <paramref name="total"/> epochs saves after epoch <paramref name="epoch"/> (1-based).</summary>
     public bool IsDue(int epoch, int total, bool stopping) => stopping || epoch >= total || epoch % Every == 0;
@@ -81,6 +84,7 @@ public sealed class TrainingCheckpoints
             w.WriteJson("checkpoint", header);
             state(w);
         });
+        Written++;
         foreach (var (old, _) in Files(phase).Skip(Keep)) File.Delete(old);
     }
 
@@ -111,6 +115,7 @@ public sealed class TrainingCheckpoints
                 _progress.Info($"warning: skipping unreadable checkpoint {Path.GetFileName(path)}: {e.Message}");
                 continue;
             }
+            Restored++;
             _progress.Info($"{phase}: resuming after epoch {header.Epoch} from {Path.GetFileName(path)}" + (header.Complete ? " (this stage had finished)" : ""));
             return header;
         }

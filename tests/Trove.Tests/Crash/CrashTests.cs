@@ -120,7 +120,7 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
     public void Killed_recommendation_export_leaves_the_old_or_the_new_complete_file_and_rows()
     {
         var dir = TestPaths.NewTempDirectory();
-        const int users = 8000, k = 10;
+        const int users = 5000, k = 10;
         var data = WriteInteractions(dir, "data.csv", "u", users, 10, seed: 4, items: 1000);
         var db = Path.Combine(dir, "x.db");
         Succeeds(dir, "import", "--data", data, "--db", db);
@@ -135,7 +135,9 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
         int running = 0, replaced = 0;
         for (int kill = 0; kill < 4; kill++)
         {
-            if (ChildCli.RunAndKill(dir, rng.Next(300, 2500), ["recommend", "--model", "new.trove", "--all", "--out", recs, "--db", db])) running++;
+            // Even kills: while the new file is being written (its temporary exists); odd kills: at a random time.
+            Func<bool>? writing = kill % 2 == 0 ? () => Directory.GetFiles(dir, ".recommendations.json.*.tmp").Length > 0 : null;
+            if (ChildCli.RunAndKill(dir, writing is null ? rng.Next(300, 2500) : rng.Next(0, 20), ["recommend", "--model", "new.trove", "--all", "--out", recs, "--db", db], writing)) running++;
             using (var doc = JsonDocument.Parse(File.ReadAllBytes(recs))) // complete JSON, never truncated
             {
                 var version = doc.RootElement.GetProperty("model_version").GetString();
@@ -146,9 +148,11 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
             AssertSqliteIntact(db);
             Assert.Equal(users * k, RecommendationRows(db, oldVersion));
             Assert.Contains(RecommendationRows(db, newVersion), new long[] { 0, users * k });
+            Assert.True(RecommendationBatches(db, newVersion) <= 1, "rows of two runs of the same model version are mixed");
         }
         Succeeds(dir, "recommend", "--model", "new.trove", "--all", "--out", recs, "--db", db);
         Assert.Equal(users * k, RecommendationRows(db, newVersion));
+        Assert.Equal(1, RecommendationBatches(db, newVersion));
         Assert.Empty(Directory.GetFiles(dir, ".recommendations.json.*.tmp"));
         output.WriteLine($"recommend --all: 4 kills, {running} while running, {replaced} found the new file");
     }
@@ -287,6 +291,13 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
     {
         using var c = OpenSqlite(db);
         return Scalar(c, "SELECT COUNT(*) FROM recommendations WHERE model_version = $v", ("$v", version));
+    }
+
+    /// <summary>How many different runs (created_utc) the rows of a model version come from.</summary>
+    private static long RecommendationBatches(string db, string version)
+    {
+        using var c = OpenSqlite(db);
+        return Scalar(c, "SELECT COUNT(DISTINCT created_utc) FROM recommendations WHERE model_version = $v", ("$v", version));
     }
 
     private static Dictionary<string, long> EventCounts(string db)
