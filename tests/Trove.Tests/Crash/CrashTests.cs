@@ -35,6 +35,28 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
         KilledImport(dir, db, new Random(101), kills: 4, () => SqliteCounts(db), () => AssertSqliteIntact(db));
     }
 
+    [Fact]
+    public void A_database_whose_creating_import_was_killed_is_empty_or_complete_and_usable()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var db = Path.Combine(dir, "fresh.db");
+        var data = WriteInteractions(dir, "data.csv", "b", BigUsers, PerUser, seed: 6);
+        var rng = new Random(606);
+        ChildCli.RunAndKill(dir, rng.Next(200, 1500), ["import", "--data", data, "--db", db]);
+        long rows = 0;
+        if (File.Exists(db) && new FileInfo(db).Length > 0)
+        {
+            AssertSqliteIntact(db);
+            using var c = OpenSqlite(db);
+            bool hasTable = Scalar(c, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'interactions'") > 0;
+            rows = hasTable ? Scalar(c, "SELECT COUNT(*) FROM interactions") : 0;
+            Assert.Contains(rows, new long[] { 0, BigUsers * PerUser });
+        }
+        Succeeds(dir, "import", "--data", data, "--db", db); // the next run migrates and imports as usual
+        AssertSqliteIntact(db);
+        Assert.Equal(rows + BigUsers * PerUser, SqliteCounts(db).Interactions);
+    }
+
     [PostgresFact]
     public void Killed_postgres_import_leaves_the_database_intact_and_the_import_all_or_nothing()
     {
@@ -280,7 +302,7 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
         return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
-    private static (long, long, long) SqliteCounts(string db)
+    private static (long BaseUsers, long BigUsers, long Interactions) SqliteCounts(string db)
     {
         using var c = OpenSqlite(db);
         return (Scalar(c, "SELECT COUNT(*) FROM users WHERE external_id LIKE 'a%'"), Scalar(c, "SELECT COUNT(*) FROM users WHERE external_id LIKE 'b%'"),
@@ -310,7 +332,7 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
         return counts;
     }
 
-    private static (long, long, long) PostgresCounts(string db)
+    private static (long BaseUsers, long BigUsers, long Interactions) PostgresCounts(string db)
     {
         using var c = new NpgsqlConnection(db);
         c.Open();
