@@ -142,7 +142,7 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
     public void Killed_recommendation_export_leaves_the_old_or_the_new_complete_file_and_rows()
     {
         var dir = TestPaths.NewTempDirectory();
-        const int users = 5000, k = 10;
+        const int users = 5000, k = 50;
         var data = WriteInteractions(dir, "data.csv", "u", users, 10, seed: 4, items: 1000);
         var db = Path.Combine(dir, "x.db");
         Succeeds(dir, "import", "--data", data, "--db", db);
@@ -151,15 +151,16 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
         var oldVersion = ModelFile.Load(Path.Combine(dir, "old.trove"), BuiltInAlgorithms.Registry).Manifest.ModelVersion;
         var newVersion = ModelFile.Load(Path.Combine(dir, "new.trove"), BuiltInAlgorithms.Registry).Manifest.ModelVersion;
         var recs = Path.Combine(dir, "recommendations.json");
-        Succeeds(dir, "recommend", "--model", "old.trove", "--all", "--out", recs, "--db", db);
+        Succeeds(dir, "recommend", "--model", "old.trove", "--all", "--k", "50", "--out", recs, "--db", db);
 
         var rng = new Random(404);
-        int running = 0, replaced = 0;
+        int running = 0, replaced = 0, midFile = 0;
         for (int kill = 0; kill < 4; kill++)
         {
             // Even kills: while the new file is being written (its temporary exists); odd kills: at a random time.
             Func<bool>? writing = kill % 2 == 0 ? () => Directory.GetFiles(dir, ".recommendations.json.*.tmp").Length > 0 : null;
-            if (ChildCli.RunAndKill(dir, writing is null ? rng.Next(300, 2500) : rng.Next(0, 20), ["recommend", "--model", "new.trove", "--all", "--out", recs, "--db", db], writing)) running++;
+            if (ChildCli.RunAndKill(dir, writing is null ? rng.Next(300, 2500) : rng.Next(0, 20), ["recommend", "--model", "new.trove", "--all", "--k", "50", "--out", recs, "--db", db], writing)) running++;
+            if (Directory.GetFiles(dir, ".recommendations.json.*.tmp").Length > 0) midFile++; // killed while writing the file
             using (var doc = JsonDocument.Parse(File.ReadAllBytes(recs))) // complete JSON, never truncated
             {
                 var version = doc.RootElement.GetProperty("model_version").GetString();
@@ -172,11 +173,11 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
             Assert.Contains(RecommendationRows(db, newVersion), new long[] { 0, users * k });
             Assert.True(RecommendationBatches(db, newVersion) <= 1, "rows of two runs of the same model version are mixed");
         }
-        Succeeds(dir, "recommend", "--model", "new.trove", "--all", "--out", recs, "--db", db);
+        Succeeds(dir, "recommend", "--model", "new.trove", "--all", "--k", "50", "--out", recs, "--db", db);
         Assert.Equal(users * k, RecommendationRows(db, newVersion));
         Assert.Equal(1, RecommendationBatches(db, newVersion));
         Assert.Empty(Directory.GetFiles(dir, ".recommendations.json.*.tmp"));
-        output.WriteLine($"recommend --all: 4 kills, {running} while running, {replaced} found the new file");
+        output.WriteLine($"recommend --all: 4 kills, {running} while running, {midFile} while writing the JSON file, {replaced} found the new file");
     }
 
     [Fact]
