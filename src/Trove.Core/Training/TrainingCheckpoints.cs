@@ -122,7 +122,7 @@ public sealed class TrainingCheckpoints
         return null;
     }
 
-    /// <summary>Reads every entry to its end, so a damaged file (CRC or length mismatch) is refused before any state is restored.</summary>
+    /// <summary>Decompresses every entry to its end, so a damaged file is refused before any state is restored.</summary>
     private static void Verify(Stream stream, string path)
     {
         using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
