@@ -23,6 +23,9 @@ public class CheckpointResumeTests
         ["bpr"] = ("bpr", new() { ["factors"] = "8", ["epochs"] = "6" }, 1),
         // validation on: a hold-out phase, then a refit phase on all data (two checkpointed loops).
         ["ncf"] = ("ncf", new() { ["factors"] = "8", ["layers"] = "16,8", ["epochs"] = "4", ["batch_size"] = "64", ["learning_rate"] = "0.01", ["init_std"] = "0.1", ["validation_negatives"] = "20", ["patience"] = "0" }, 2),
+        // early stopping on a validation hook: the best factors so far and the patience counter are restored too.
+        ["als-early"] = ("als", new() { ["factors"] = "8", ["iterations"] = "12", ["early_stopping_patience"] = "3" }, 2),
+        ["bpr-early"] = ("bpr", new() { ["factors"] = "8", ["epochs"] = "12", ["validate_every"] = "1", ["early_stopping_patience"] = "5" }, 1),
         ["twotower"] = ("twotower", new() { ["dimensions"] = "8", ["embedding_dim"] = "8", ["hidden"] = "16", ["epochs"] = "4", ["batch_size"] = "64", ["validation"] = "false", ["optimizer"] = "adagrad" }, 2),
     };
 
@@ -32,11 +35,18 @@ public class CheckpointResumeTests
     [InlineData("ncf", 2)]   // in the hold-out phase
     [InlineData("ncf", 5)]   // in the refit phase (4 hold-out epochs, then a refit of at least 2)
     [InlineData("twotower", 1)]
+    [InlineData("als-early", 3)]
+    [InlineData("bpr-early", 4)]
     public void Resumed_training_ends_with_the_parameters_of_uninterrupted_training(string name, int interruptAfter)
     {
         var (algorithm, settings, threads) = Cases[name];
         var data = ToyData.Random(60, 40, 8, seed: 5);
-        var context = new FitContext { Seed = 11, Threads = threads };
+        var context = new FitContext { Seed = 11, Threads = threads, Validate = name switch
+        {
+            "als-early" => FirstScore,
+            "bpr-early" => m => -FirstScore(m), // BPR raises this score every epoch: best at epoch 1, early stop at 6
+            _ => null,
+        } };
         var full = new EpochCounter();
         var uninterrupted = ModelTrainer.Train(data, algorithm, settings, context with { Progress = full }).Model;
 
@@ -54,6 +64,8 @@ public class CheckpointResumeTests
         Assert.Contains(rest.Messages, m => m.Contains("resuming after epoch"));
         Assert.Equal(full.Epochs - interruptAfter, rest.Epochs);
         // ...and ended where the uninterrupted run did.
+        if (name.EndsWith("-early")) // the case is only worth its name when early stopping ends training after the interruption
+            Assert.InRange(full.Epochs, interruptAfter + 1, 11);
         var expected = Parameters(uninterrupted);
         var actual = Parameters(resumed);
         Assert.Equal(expected.Count, actual.Count);
@@ -97,6 +109,14 @@ public class CheckpointResumeTests
         var resumed = (Als)ModelTrainer.Train(data, "als", settings, context, null, new CheckpointOptions(dir, Resume: true)).Model;
         Assert.Equal(expected.UserFactors.ToArray(), resumed.UserFactors.ToArray());
         Assert.Equal(expected.ItemFactors.ToArray(), resumed.ItemFactors.ToArray());
+    }
+
+    /// <summary>A deterministic validation score: user 0's score of item 0.</summary>
+    private static double FirstScore(IRecommender model)
+    {
+        var score = new float[1];
+        model.Score(0, [0], score);
+        return score[0];
     }
 
     private static List<float[]> Parameters(IRecommender model) => model switch
