@@ -143,9 +143,23 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
     public void Killed_recommendation_export_leaves_the_old_or_the_new_complete_file_and_rows()
     {
         var dir = TestPaths.NewTempDirectory();
+        var db = Path.Combine(dir, "x.db");
+        KilledRecommend(dir, db, new Random(404), kills: 4, () => AssertSqliteIntact(db));
+    }
+
+    [PostgresFact]
+    public void Killed_recommendation_write_back_to_postgres_keeps_all_old_or_all_new_rows()
+    {
+        Assert.True(postgres.Require(output));
+        var db = postgres.NewSchema();
+        var schema = new NpgsqlConnectionStringBuilder(db).SearchPath!;
+        KilledRecommend(TestPaths.NewTempDirectory(), db, new Random(505), kills: 2, () => AssertPostgresIntact(db, schema));
+    }
+
+    private void KilledRecommend(string dir, string db, Random rng, int kills, Action intact)
+    {
         const int users = 3000, k = 50;
         var data = WriteInteractions(dir, "data.csv", "u", users, 10, seed: 4, items: 1000);
-        var db = Path.Combine(dir, "x.db");
         Succeeds(dir, "import", "--data", data, "--db", db);
         Succeeds(dir, "train", "--db", db, "--model", "popularity", "--out", "old.trove");
         Succeeds(dir, "train", "--db", db, "--model", "itemknn", "--out", "new.trove");
@@ -154,9 +168,8 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
         var recs = Path.Combine(dir, "recommendations.json");
         Succeeds(dir, "recommend", "--model", "old.trove", "--all", "--k", "50", "--out", recs, "--db", db);
 
-        var rng = new Random(404);
         int running = 0, replaced = 0, midFile = 0;
-        for (int kill = 0; kill < 4; kill++)
+        for (int kill = 0; kill < kills; kill++)
         {
             // Even kills: while the new file is being written (its temporary exists); odd kills: at a random time.
             Func<bool>? writing = kill % 2 == 0 ? () => Directory.GetFiles(dir, ".recommendations.json.*.tmp").Length > 0 : null;
@@ -169,7 +182,7 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
                 if (version == newVersion) replaced++;
                 Assert.Equal(users, doc.RootElement.GetProperty("recommendations").EnumerateObject().Count());
             }
-            AssertSqliteIntact(db);
+            intact();
             Assert.Equal(users * k, RecommendationRows(db, oldVersion));
             Assert.Contains(RecommendationRows(db, newVersion), new long[] { 0, users * k });
             Assert.True(RecommendationBatches(db, newVersion) <= 1, "rows of two runs of the same model version are mixed");
@@ -178,7 +191,7 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
         Assert.Equal(users * k, RecommendationRows(db, newVersion));
         Assert.Equal(1, RecommendationBatches(db, newVersion));
         Assert.Empty(Directory.GetFiles(dir, ".recommendations.json.*.tmp"));
-        output.WriteLine($"recommend --all: 4 kills, {running} while running, {midFile} while writing the JSON file, {replaced} found the new file");
+        output.WriteLine($"recommend --all --db {Trove.Data.Stores.InteractionStores.Describe(db)}: {kills} kills, {running} while running, {midFile} while writing the JSON file, {replaced} found the new file");
     }
 
     [Fact]
@@ -311,17 +324,24 @@ public sealed class CrashTests(ITestOutputHelper output, PostgresTestServer post
             Scalar(c, "SELECT COUNT(*) FROM interactions"));
     }
 
-    private static long RecommendationRows(string db, string version)
-    {
-        using var c = OpenSqlite(db);
-        return Scalar(c, "SELECT COUNT(*) FROM recommendations WHERE model_version = $v", ("$v", version));
-    }
+    private static long RecommendationRows(string db, string version) =>
+        CountForVersion(db, "SELECT COUNT(*) FROM recommendations WHERE model_version = @v", version);
 
     /// <summary>How many different runs (created_utc) the rows of a model version come from.</summary>
-    private static long RecommendationBatches(string db, string version)
+    private static long RecommendationBatches(string db, string version) =>
+        CountForVersion(db, "SELECT COUNT(DISTINCT created_utc) FROM recommendations WHERE model_version = @v", version);
+
+    private static long CountForVersion(string db, string sql, string version)
     {
-        using var c = OpenSqlite(db);
-        return Scalar(c, "SELECT COUNT(DISTINCT created_utc) FROM recommendations WHERE model_version = $v", ("$v", version));
+        using System.Data.Common.DbConnection c = Trove.Data.Stores.InteractionStores.IsPostgres(db) ? new NpgsqlConnection(db) : OpenSqlite(db);
+        if (c.State != System.Data.ConnectionState.Open) c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        var p = cmd.CreateParameter();
+        p.ParameterName = "@v";
+        p.Value = version;
+        cmd.Parameters.Add(p);
+        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     private static Dictionary<string, long> EventCounts(string db)
