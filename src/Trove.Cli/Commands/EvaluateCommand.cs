@@ -108,8 +108,8 @@ public static class EvaluateCommand
         var fit = new FitContext { Seed = s.Seed, Threads = s.Threads, Progress = progress };
         var result = Evaluator.Compare(split, specs, BuiltInAlgorithms.Registry, options, fit);
         output.Write(ComparisonReport.ToText(result));
-        if (s.Json is { } jsonPath) { WriteFile(jsonPath, ComparisonReport.ToJson(result)); progress.Info($"wrote {jsonPath}"); }
-        if (s.Markdown is { } mdPath) { WriteFile(mdPath, ComparisonReport.ToMarkdown(result)); progress.Info($"wrote {mdPath}"); }
+        if (s.Json is { } jsonPath) { Core.Persistence.AtomicFile.WriteAllText(jsonPath, ComparisonReport.ToJson(result)); progress.Info($"wrote {jsonPath}"); }
+        if (s.Markdown is { } mdPath) { Core.Persistence.AtomicFile.WriteAllText(mdPath, ComparisonReport.ToMarkdown(result)); progress.Info($"wrote {mdPath}"); }
         if (s.Report is { } reportDir)
         {
             progress.Info("evaluating light, medium and heavy users separately");
@@ -212,12 +212,5 @@ public static class EvaluateCommand
         if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var unix)) return unix;
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var when)) return when.ToUnixTimeSeconds();
         throw new TroveException($"Bad --cut '{text}': expected Unix seconds or a date such as 2020-01-01.");
-    }
-
-    private static void WriteFile(string path, string text)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is not null) Directory.CreateDirectory(dir);
-        File.WriteAllText(path, text);
     }
 }

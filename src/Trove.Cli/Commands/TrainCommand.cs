@@ -20,13 +20,27 @@ public static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same model).", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var vectorIndex = new Option<bool>("--vector-index") { Description = "Also build the HNSW graphs over item vectors (embedding models) and save them as OUT.index, so `trove serve` loads them instead of building them at start." };
-        var command = new Command("train", "Train a model on --data or --db and write the model file (--out).") { model, config, output, parameters, seed, threads, vectorIndex };
+        var checkpointDir = new Option<string?>("--checkpoint-dir") { Description = "Save resumable training state of iterative models (als, bpr, ncf, twotower) in this directory." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Save a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest valid checkpoint in --checkpoint-dir (refused when it is from other data or parameters)." };
+        var command = new Command("train", "Train a model on --data or --db and write the model file (--out).")
+        {
+            model, config, output, parameters, seed, threads, checkpointDir, checkpointEvery, resume, vectorIndex,
+        };
         data.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() =>
         {
             var progress = new ConsoleProgress();
+            CheckpointOptions? checkpoints = null;
+            if (r.GetValue(checkpointDir) is { } dir)
+            {
+                if (r.GetValue(checkpointEvery) < 1) throw new Core.Errors.TroveException($"--checkpoint-every must be at least 1, got {r.GetValue(checkpointEvery)}.");
+                checkpoints = new CheckpointOptions(dir, r.GetValue(checkpointEvery), r.GetValue(resume));
+            }
+            else if (r.GetValue(resume)) throw new Core.Errors.TroveException("--resume needs --checkpoint-dir DIR (where the checkpoints are).");
             if (r.GetValue(config) is { } configPath)
             {
+                if (checkpoints is not null) throw new Core.Errors.TroveException("--checkpoint-dir works with --model NAME, not with --config.");
                 // Config-driven training (the universal JSON workflow); --model and --param come from the config.
                 if (r.GetValue(model) is not null || (r.GetValue(parameters) ?? []).Length > 0)
                     throw new Core.Errors.TroveException("Give either --config or --model/--param, not both: the config names the model and its parameters.");
@@ -50,7 +64,7 @@ public static class TrainCommand
             var dataset = data.Load(r, progress);
             var context = new FitContext { Seed = r.GetValue(seed), Threads = Math.Max(1, r.GetValue(threads)), Progress = progress };
             var path = r.GetValue(output)!;
-            var trained = ModelTrainer.Train(dataset, algorithm, settings, context, path);
+            var trained = ModelTrainer.Train(dataset, algorithm, settings, context, path, checkpoints);
             Console.WriteLine($"trained {trained.Manifest.Algorithm} on {dataset.UserCount:N0} users x {dataset.ItemCount:N0} items ({dataset.Interactions.Count:N0} interactions) in {trained.Manifest.TrainingSeconds:F2}s");
             Console.WriteLine($"model version {trained.Manifest.ModelVersion} written to {Path.GetFullPath(path)}");
             if (r.GetValue(vectorIndex)) WriteVectorIndex(trained, path, context.Threads);

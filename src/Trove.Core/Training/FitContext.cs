@@ -19,6 +19,8 @@ public sealed record FitContext
     /// </summary>
     public Func<IRecommender, double>? Validate { get; init; }
     public string ValidationMetricName { get; init; } = "ndcg@10";
+    /// <summary>Where iterative models save and resume their training state; null: no checkpoints.</summary>
+    public TrainingCheckpoints? Checkpoints { get; init; }
 }
 
 /// <summary>Progress of long steps. The CLI draws a bar on a terminal and plain lines when redirected.</summary>

@@ -86,12 +86,12 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         var rng = new Random(context.Seed);
         _userFactors = RandomFactors(ui.Rows, k, p.InitScale, rng);
         _itemFactors = RandomFactors(ui.Columns, k, p.InitScale, rng);
-        var early = new EarlyStopping(p.EarlyStoppingPatience);
-        float[]? bestUsers = null, bestItems = null;
+        var run = new FactorTrainingRun(Name, "iteration", context, p.EarlyStoppingPatience, p.Iterations, _history);
+        run.Resume(_userFactors, _itemFactors);
         var gram = new float[k * k];
         using var task = context.Progress.Start("als", p.Iterations);
-        var total = Stopwatch.StartNew();
-        for (int it = 0; it < p.Iterations; it++)
+        task.Advance(run.FirstEpoch);
+        for (int it = run.FirstEpoch; it < p.Iterations; it++)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var sw = Stopwatch.StartNew();
@@ -103,21 +103,11 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
             double seconds = sw.Elapsed.TotalSeconds;
             _itemGram = null;
             double? validation = context.Validate?.Invoke(this);
-            _history.Add(new TrainingEpoch(it + 1, loss, validation, seconds));
             task.Advance();
             task.Status(validation is double v0 ? $"loss {loss:G4} {context.ValidationMetricName} {v0:F4}" : $"loss {loss:G4}");
-            if (validation is double v)
-            {
-                var (improved, stop) = early.Observe(it, v);
-                if (improved && p.EarlyStoppingPatience > 0) { bestUsers = (float[])_userFactors.Clone(); bestItems = (float[])_itemFactors.Clone(); }
-                if (stop)
-                {
-                    context.Progress.Info($"als: early stop after iteration {it + 1}; best {context.ValidationMetricName} {early.Best:F4} at iteration {early.BestEpoch + 1}.");
-                    break;
-                }
-            }
+            if (run.EndEpoch(new TrainingEpoch(it + 1, loss, validation, seconds), _userFactors, _itemFactors)) break;
         }
-        if (bestUsers is not null && bestItems is not null) { _userFactors = bestUsers; _itemFactors = bestItems; }
+        (_userFactors, _itemFactors) = run.Result(_userFactors, _itemFactors);
         _itemGram = null;
     }
 

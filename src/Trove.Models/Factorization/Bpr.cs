@@ -110,11 +110,12 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         var sampler = p.Sampling == NegativeSampling.Popularity ? new PopularitySampler(ui.ColumnCounts(), p.PopularityExponent) : null;
         long samples = Math.Max(1, (long)(ui.NonZeros * (double)p.SamplesPerEpoch));
         int threads = Math.Max(1, Math.Min(context.Threads, (int)Math.Min(samples / 1000 + 1, 64)));
-        var early = new EarlyStopping(p.EarlyStoppingPatience);
-        float[]? bestUsers = null, bestItems = null;
+        var run = new FactorTrainingRun(Name, "epoch", context, p.EarlyStoppingPatience, p.Epochs, _history);
+        run.Resume(_users, _items);
         using var task = context.Progress.Start("bpr", p.Epochs);
+        task.Advance(run.FirstEpoch);
         long totalSamples = 0; double totalSeconds = 0;
-        for (int epoch = 0; epoch < p.Epochs; epoch++)
+        for (int epoch = run.FirstEpoch; epoch < p.Epochs; epoch++)
         {
             context.Cancellation.ThrowIfCancellationRequested();
             float lr = p.LearningRate * MathF.Pow(p.LearningRateDecay, epoch);
@@ -147,21 +148,11 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             double? validation = null;
             bool validateNow = context.Validate is not null && ((epoch + 1) % Math.Max(1, p.ValidateEvery) == 0 || epoch == p.Epochs - 1);
             if (validateNow) validation = context.Validate!(this);
-            _history.Add(new TrainingEpoch(epoch + 1, meanLoss, validation, seconds));
             task.Advance();
             task.Status(validation is double v0 ? $"loss {meanLoss:F4} {context.ValidationMetricName} {v0:F4}" : $"loss {meanLoss:F4}");
-            if (validation is double v)
-            {
-                var (improved, stop) = early.Observe(epoch, v);
-                if (improved && p.EarlyStoppingPatience > 0) { bestUsers = (float[])_users.Clone(); bestItems = (float[])_items.Clone(); }
-                if (stop)
-                {
-                    context.Progress.Info($"bpr: early stop after epoch {epoch + 1}; best {context.ValidationMetricName} {early.Best:F4} at epoch {early.BestEpoch + 1}.");
-                    break;
-                }
-            }
+            if (run.EndEpoch(new TrainingEpoch(epoch + 1, meanLoss, validation, seconds), _users, _items)) break;
         }
-        if (bestUsers is not null && bestItems is not null) { _users = bestUsers; _items = bestItems; }
+        (_users, _items) = run.Result(_users, _items);
         SamplesPerSecond = totalSeconds > 0 ? totalSamples / totalSeconds : 0;
     }
 

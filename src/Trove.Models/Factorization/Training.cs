@@ -1,4 +1,5 @@
 using Trove.Core.Errors;
+using Trove.Core.Persistence;
 using Trove.Core.Recommending;
 using Trove.Core.Training;
 using Trove.Numerics.Native;
@@ -35,6 +36,15 @@ internal sealed class EarlyStopping(int patience)
     public int BestEpoch { get; private set; } = -1;
     private int _bad;
 
+    /// <summary>(best, best epoch, epochs since the best), for checkpoints.</summary>
+    public double[] State => [Best, BestEpoch, _bad];
+
+    public void Restore(ReadOnlySpan<double> state)
+    {
+        if (state.Length != 3) throw new TroveException("checkpoint: early-stopping state has the wrong length.");
+        Best = state[0]; BestEpoch = (int)state[1]; _bad = (int)state[2];
+    }
+
     /// <summary>Returns (improved, stop).</summary>
     public (bool Improved, bool Stop) Observe(int epoch, double score)
     {
@@ -42,4 +52,74 @@ internal sealed class EarlyStopping(int patience)
         _bad++;
         return (false, patience > 0 && _bad >= patience);
     }
+}
+
+/// <summary>
+/// The epoch-loop state ALS and BPR share: the history, early stopping with a copy of the best
+/// factors, and checkpoints (<see cref="FitContext.Checkpoints"/>) that save and restore all of it
+/// with the factors. Their random numbers come from the seed (initialisation) and from generators
+/// seeded by (seed, epoch), so nothing else is needed to continue a run exactly.
+/// </summary>
+internal sealed class FactorTrainingRun(string name, string unit, FitContext context, int patience, int total, List<TrainingEpoch> history)
+{
+    private readonly EarlyStopping _early = new(patience);
+    private float[]? _bestUsers, _bestItems;
+
+    /// <summary>The 0-based epoch to start from: 0, or the one after the restored checkpoint (<c>total</c> when it had finished).</summary>
+    public int FirstEpoch { get; private set; }
+
+    /// <summary>With <c>--resume</c>: overwrites the freshly initialised factors and the loop state from the newest checkpoint.</summary>
+    public void Resume(float[] users, float[] items)
+    {
+        var header = context.Checkpoints?.TryRestore(name, (r, _) =>
+        {
+            var u = r.ReadFloats("users"); var i = r.ReadFloats("items");
+            if (u.Length != users.Length || i.Length != items.Length) throw new TroveException($"{name}: the checkpoint's factor arrays have other sizes.");
+            var early = r.ReadDoubles("early");
+            var rows = r.ReadDoubles("history");
+            float[]? bestUsers = r.Has("best_users") ? r.ReadFloats("best_users") : null;
+            float[]? bestItems = r.Has("best_items") ? r.ReadFloats("best_items") : null;
+            u.CopyTo(users, 0); i.CopyTo(items, 0);
+            _early.Restore(early);
+            (_bestUsers, _bestItems) = (bestUsers, bestItems);
+            history.Clear();
+            for (int k = 0; k + 3 < rows.Length; k += 4)
+                history.Add(new TrainingEpoch((int)rows[k], rows[k + 1], double.IsNaN(rows[k + 2]) ? null : rows[k + 2], rows[k + 3]));
+        });
+        if (header is not null) FirstEpoch = header.Complete ? total : header.Epoch;
+    }
+
+    /// <summary>Records a finished epoch, applies early stopping and saves a checkpoint when due; true: stop now.</summary>
+    public bool EndEpoch(TrainingEpoch record, float[] users, float[] items)
+    {
+        history.Add(record);
+        bool stop = false;
+        if (record.Validation is double v)
+        {
+            var (improved, s) = _early.Observe(record.Epoch - 1, v);
+            if (improved && patience > 0) { _bestUsers = (float[])users.Clone(); _bestItems = (float[])items.Clone(); }
+            if (s)
+            {
+                context.Progress.Info($"{name}: early stop after {unit} {record.Epoch}; best {context.ValidationMetricName} {_early.Best:F4} at {unit} {_early.BestEpoch + 1}.");
+                stop = true;
+            }
+        }
+        if (context.Checkpoints is { } checkpoints && checkpoints.IsDue(record.Epoch, total, stop))
+            checkpoints.Save(name, record.Epoch, stop || record.Epoch >= total, w => Save(w, users, items));
+        return stop;
+    }
+
+    private void Save(ModelArchiveWriter w, float[] users, float[] items)
+    {
+        w.WriteArray("users", users);
+        w.WriteArray("items", items);
+        if (_bestUsers is not null && _bestItems is not null) { w.WriteArray("best_users", _bestUsers); w.WriteArray("best_items", _bestItems); }
+        w.WriteArray("early", _early.State);
+        var rows = history.SelectMany(h => new[] { h.Epoch, h.Loss, h.Validation ?? double.NaN, h.Seconds }).ToArray();
+        w.WriteArray("history", rows, history.Count, 4);
+    }
+
+    /// <summary>The factors to keep: the best epoch's when early stopping tracked one, else the last.</summary>
+    public (float[] Users, float[] Items) Result(float[] users, float[] items) =>
+        _bestUsers is not null && _bestItems is not null ? (_bestUsers, _bestItems) : (users, items);
 }

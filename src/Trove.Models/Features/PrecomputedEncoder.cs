@@ -212,17 +212,10 @@ public static class Npy
         return (data, shape);
     }
 
-    /// <summary>Writes a float32 .npy file (for tests and exports).</summary>
+    /// <summary>Writes a float32 .npy file (for tests and exports), atomically.</summary>
     public static void Write(string path, ReadOnlySpan<float> data, params int[] shape)
     {
-        using var s = File.Create(path);
-        var shapeText = shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape) + ")";
-        var header = $"{{'descr': '<f4', 'fortran_order': False, 'shape': {shapeText}, }}";
-        int total = 10 + header.Length + 1;
-        header += new string(' ', (64 - total % 64) % 64) + "\n";
-        s.Write([0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 1, 0]);
-        s.Write(BitConverter.GetBytes((ushort)header.Length));
-        s.Write(Encoding.ASCII.GetBytes(header));
-        s.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data));
+        var values = data.ToArray();
+        Core.Persistence.AtomicFile.Write(path, s => Core.Persistence.NpyWriter.Write(s, values, shape));
     }
 }

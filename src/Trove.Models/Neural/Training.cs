@@ -41,13 +41,20 @@ internal static class TrainingLoop
         float[][]? best = null;
         double bestMetric = double.NegativeInfinity;
         int sinceBest = 0;
+        int firstEpoch = 1;
+        if (LoopCheckpoint.TryRestore(context, name, parameters, optimizer) is { } resumed)
+        {
+            (history, best, bestMetric, sinceBest) = (resumed.History, resumed.Best, resumed.BestMetric, resumed.SinceBest);
+            firstEpoch = resumed.Complete ? p.Epochs + 1 : resumed.Epoch + 1;
+        }
         int shards = Math.Max(1, p.Shards);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, context.Threads), CancellationToken = context.Cancellation };
         int savedBlasThreads = TrySetBlasThreads(1);
         try
         {
             using var progress = context.Progress.Start($"train {name}", p.Epochs);
-            for (int epoch = 1; epoch <= p.Epochs; epoch++)
+            progress.Advance(Math.Min(firstEpoch, p.Epochs + 1) - 1);
+            for (int epoch = firstEpoch; epoch <= p.Epochs; epoch++)
             {
                 context.Cancellation.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
@@ -85,17 +92,22 @@ internal static class TrainingLoop
                 progress.Advance();
                 context.Progress.Info($"{name} {line}");
 
-                if (double.IsNaN(metric)) continue;
-                if (metric > bestMetric)
+                bool stop = false;
+                if (!double.IsNaN(metric))
                 {
-                    bestMetric = metric; sinceBest = 0;
-                    best = parameters.Select(q => q.Snapshot()).ToArray();
+                    if (metric > bestMetric)
+                    {
+                        bestMetric = metric; sinceBest = 0;
+                        best = parameters.Select(q => q.Snapshot()).ToArray();
+                    }
+                    else if (p.Patience > 0 && ++sinceBest >= p.Patience)
+                    {
+                        context.Progress.Info($"{name}: early stop at epoch {epoch}; best {metricName} {bestMetric:F4} at epoch {epoch - sinceBest}");
+                        stop = true;
+                    }
                 }
-                else if (p.Patience > 0 && ++sinceBest >= p.Patience)
-                {
-                    context.Progress.Info($"{name}: early stop at epoch {epoch}; best {metricName} {bestMetric:F4} at epoch {epoch - sinceBest}");
-                    break;
-                }
+                LoopCheckpoint.SaveIfDue(context, name, epoch, p.Epochs, stop, parameters, optimizer, new LoopPosition(epoch, stop, history, best, bestMetric, sinceBest));
+                if (stop) break;
             }
             if (best is not null) for (int i = 0; i < parameters.Count; i++) parameters[i].Restore(best[i]);
         }

@@ -54,7 +54,6 @@ public static class TrainingCurves
         }
         using var image = surface.Snapshot();
         using var png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-        using var file = File.Create(path);
-        png.SaveTo(file);
+        Core.Persistence.AtomicFile.Write(path, png.SaveTo);
     }
 }

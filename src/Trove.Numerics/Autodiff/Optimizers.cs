@@ -17,6 +17,9 @@ public abstract class Optimizer
     public float WeightDecay { get; set; }
     public long Steps { get; private set; }
 
+    /// <summary>Continues from a saved step count (Adam's bias correction depends on it), when resuming training.</summary>
+    public void RestoreSteps(long steps) => Steps = steps >= 0 ? steps : throw new ArgumentOutOfRangeException(nameof(steps));
+
     public void Step(IEnumerable<Parameter> parameters)
     {
         Steps++;

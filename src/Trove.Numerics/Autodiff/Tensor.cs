@@ -61,6 +61,17 @@ public sealed class Parameter
     internal float[]? State1 { get; set; }
     internal float[]? State2 { get; set; }
 
+    /// <summary>The optimizer's state arrays (null when not created yet), for checkpoints.</summary>
+    public (float[]? First, float[]? Second) OptimizerState => (State1, State2);
+
+    /// <summary>Puts back optimizer state saved from <see cref="OptimizerState"/> (arrays of <see cref="Length"/> or null).</summary>
+    public void RestoreOptimizerState(float[]? first, float[]? second)
+    {
+        if (first is not null && first.Length != Length || second is not null && second.Length != Length)
+            throw new ArgumentException($"Optimizer state of {Name} must have {Length} values.");
+        State1 = first; State2 = second;
+    }
+
     /// <summary>Forgets optimizer state (moments, accumulators) and gradients, for a fresh optimizer.</summary>
     public void ResetOptimizerState()
     {
