@@ -82,7 +82,7 @@ public sealed record TrainingConfig
     public static TrainingConfig Parse(string json, string name = "config", string? baseDirectory = null)
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new DataFormatException(name, (e.LineNumber ?? 0) + 1, null, "malformed JSON: " + e.Message.Split(" LineNumber:")[0]); }
         if (root is not JsonObject o) throw new DataFormatException(name, 1, null, "a config must be a JSON object.");
         var baseDir = baseDirectory ?? Directory.GetCurrentDirectory();
