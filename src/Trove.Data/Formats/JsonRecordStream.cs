@@ -29,6 +29,9 @@ public sealed class JsonRecordStream : IDisposable
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bufferSize, 16));
     }
 
+    /// <summary>Largest single record (or top-level token) held in memory: bounds the buffer whatever the file (16 MiB).</summary>
+    public const int MaxRecordBytes = 1 << 24;
+
     /// <summary>The file name used in error messages.</summary>
     public string Name { get; }
     /// <summary>Bytes read from the underlying stream so far.</summary>
@@ -49,6 +52,8 @@ public sealed class JsonRecordStream : IDisposable
         }
         if (_end == _buffer.Length)
         {
+            if (_buffer.Length >= MaxRecordBytes)
+                throw new DataFormatException(Name, _line, null, $"a single record or value is larger than {MaxRecordBytes:N0} bytes (or the JSON is not closed where it should be).");
             var bigger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
             Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
             ArrayPool<byte>.Shared.Return(_buffer);

@@ -73,9 +73,14 @@ public sealed record TrainingConfig
 
     public static TrainingConfig Default { get; } = new();
 
+    /// <summary>Largest config file read (it is parsed whole).</summary>
+    public const int MaxConfigBytes = 1 << 20;
+
     public static TrainingConfig Load(string path)
     {
         if (!File.Exists(path)) throw new TroveException($"Config file '{path}' does not exist.");
+        long size = new FileInfo(path).Length;
+        if (size > MaxConfigBytes) throw new DataFormatException(path, 0, null, $"the file has {size:N0} bytes; a training config is a small JSON object (at most {MaxConfigBytes:N0} bytes).");
         return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
