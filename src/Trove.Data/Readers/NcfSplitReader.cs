@@ -146,6 +146,7 @@ public static class NcfSplitReader
             if (!ratingOk || !float.IsFinite(rating)) throw new DataFormatException(path, line, "rating", $"'{Shorten(f[2])}' is not a number.");
             if (!timeOk) throw new DataFormatException(path, line, "timestamp", $"'{Shorten(f[3])}' is not an integer (Unix seconds).");
             if (timestamp < 0) throw new DataFormatException(path, line, "timestamp", $"{timestamp} is negative.");
+            if (!ValueParsers.IsUnixSecondsInRange(timestamp)) throw new DataFormatException(path, line, "timestamp", $"{timestamp} Unix seconds is after the year 9999.");
             int u = users.GetOrAdd(NonEmpty(f[0], path, line, "user"));
             int i = items.GetOrAdd(NonEmpty(f[1], path, line, "item"));
             builder.Add(u, i, ratingAsWeight ? rating : 1f, timestamp);

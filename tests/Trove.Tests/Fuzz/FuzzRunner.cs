@@ -40,7 +40,7 @@ public static class FuzzRunner
         {
             for (int i = 0; i < iterations; i++)
             {
-                var r = new Random(HashCode.Combine(seed, i));
+                var r = new Random(unchecked(seed * 1_000_003 + i)); // not HashCode.Combine: it is randomised per process
                 var file = files[r.Next(files.Length)];
                 var (bytes, mutation) = Mutator.Mutate(target.Seeds[file], r);
                 if (Check(target, dir, file, bytes) is { } problem)
