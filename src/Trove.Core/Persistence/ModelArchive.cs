@@ -88,6 +88,7 @@ public sealed class ModelArchiveWriter : IDisposable
 public sealed class ModelArchiveReader : IDisposable
 {
     private readonly ZipArchive _zip;
+    private readonly Stream? _stream;
     private readonly string _path;
     private readonly string _prefix = "";
     private readonly bool _owner = true;
@@ -109,12 +110,13 @@ public sealed class ModelArchiveReader : IDisposable
     public ModelArchiveReader(Stream stream, string path)
     {
         _path = path;
+        _stream = stream;
         try { _zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
         catch (InvalidDataException e) { throw ModelIntegrity.Corrupted(path, $"not a Trove model file ({e.Message.TrimEnd('.')}).", e); }
     }
 
     /// <summary>Checks manifest.json and every entry against their checksums (see <see cref="ModelIntegrity"/>); returns the manifest.</summary>
-    public ModelManifest Verify() => ModelIntegrity.Verify(_zip, _path);
+    public ModelManifest Verify() => ModelIntegrity.Verify(_zip, _stream ?? throw new InvalidOperationException("Verify the archive, not a scoped view."), _path);
 
     public bool Has(string name) => _zip.GetEntry(_prefix + name + ".npy") is not null || _zip.GetEntry(_prefix + name + ".json") is not null || _zip.GetEntry(_prefix + name) is not null;
 

@@ -43,12 +43,16 @@ public static class ModelFile
         var manifest = Describe(model, trainedOn, trainingSeconds, seed);
         AtomicFile.Write(path, stream =>
         {
-            using var w = new ModelArchiveWriter(stream);
-            w.WriteJson("users", trainedOn.Users.Ids);
-            w.WriteJson("items", trainedOn.Items.Ids);
-            w.WriteJson("item_categorical", trainedOn.ItemFeatures.Categorical);
-            model.SaveState(w);
-            manifest = w.WriteManifest(manifest);
+            using var sealing = new SealingStream(stream);
+            using (var w = new ModelArchiveWriter(sealing))
+            {
+                w.WriteJson("users", trainedOn.Users.Ids);
+                w.WriteJson("items", trainedOn.Items.Ids);
+                w.WriteJson("item_categorical", trainedOn.ItemFeatures.Categorical);
+                model.SaveState(w);
+                manifest = w.WriteManifest(manifest);
+            }
+            sealing.Seal();
         });
         return new TrainedModel(manifest, model, trainedOn.Users, trainedOn.Items, trainedOn.ItemFeatures);
     }

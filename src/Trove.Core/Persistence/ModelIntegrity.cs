@@ -11,7 +11,8 @@ namespace Trove.Core.Persistence;
 /// (SHA-256); <c>manifest.json</c> is written last and lists each entry with its digest, plus
 /// <c>checksum</c>: the SHA-256 of manifest.json itself with that value blanked. One checksum thus
 /// covers every manifest field and, through the list, every byte of every entry; a missing, extra or
-/// altered entry is named. Loading verifies all of it before the model reads any array, so corrupted
+/// altered entry is named. On top, <see cref="SealingStream"/> seals the whole file (zip headers and
+/// directory included). Loading verifies all of it before the model reads any array, so corrupted
 /// input never reaches the deserialisers. (Zip's own CRC32 per entry catches random damage inside an
 /// entry but not a missing entry, an entry or manifest taken from another file, or a truncation that
 /// leaves a readable prefix.) This guards against damage, not tampering: there is no key.
@@ -48,7 +49,7 @@ public static class ModelIntegrity
     /// Throws "model file X is corrupted: ..." for anything that does not match. Files written before
     /// checksums (format version 1) have none; only the zip's CRC32 checks them.
     /// </summary>
-    public static ModelManifest Verify(ZipArchive zip, string path)
+    public static ModelManifest Verify(ZipArchive zip, Stream file, string path)
     {
         try
         {
@@ -84,6 +85,7 @@ public static class ModelIntegrity
             }
             foreach (var name in manifest.Entries.Keys)
                 if (!seen.Contains(name)) throw Corrupted(path, $"entry {name} is missing.");
+            if (!SealingStream.Verify(file, path)) throw Corrupted(path, "the SHA-256 seal at its end is missing (was the archive re-packed or truncated?).");
             return manifest;
         }
         catch (InvalidDataException e) { throw Corrupted(path, e.Message, e); }
@@ -125,6 +127,98 @@ public static class ModelIntegrity
         if (total != entry.Length) throw Corrupted(path, $"entry {entry.FullName} is shorter than the {entry.Length:N0} bytes the zip directory records.");
         return Digest(hash.GetHashAndReset());
     }
+}
+
+/// <summary>
+/// The whole-file seal: the zip archive comment (the last bytes of the file) is "sha256:" and the hex
+/// SHA-256 of every byte before it. The manifest's digests cover the content; the seal also covers the
+/// zip's own bookkeeping (headers, dates, directory), so a flip of any byte anywhere is refused.
+/// Writing goes through a forward-only stream (the zip then uses data descriptors instead of seeking back)
+/// that hashes what passes, holding back the last 22 bytes: the end-of-central-directory record, whose
+/// comment length is set before it is hashed and the comment appended.
+/// </summary>
+internal sealed class SealingStream(Stream inner) : Stream
+{
+    public const int EndRecordBytes = 22;
+    public static readonly int CommentBytes = ModelIntegrity.Digest(new byte[32]).Length;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly byte[] _tail = new byte[EndRecordBytes];
+    private int _tailCount;
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        // Keep the last 22 bytes seen in _tail; everything older is hashed and passed on.
+        int total = _tailCount + buffer.Length;
+        int release = Math.Max(0, total - EndRecordBytes);
+        int fromTail = Math.Min(release, _tailCount);
+        if (fromTail > 0)
+        {
+            Pass(_tail.AsSpan(0, fromTail));
+            _tail.AsSpan(fromTail, _tailCount - fromTail).CopyTo(_tail);
+            _tailCount -= fromTail;
+        }
+        int fromBuffer = release - fromTail;
+        if (fromBuffer > 0) Pass(buffer[..fromBuffer]);
+        buffer[fromBuffer..].CopyTo(_tail.AsSpan(_tailCount));
+        _tailCount += buffer.Length - fromBuffer;
+    }
+
+    private void Pass(ReadOnlySpan<byte> bytes) { _hash.AppendData(bytes); inner.Write(bytes); }
+
+    /// <summary>After the zip is closed: sets the comment length in the end record and appends the seal.</summary>
+    public void Seal()
+    {
+        if (_tailCount != EndRecordBytes || BitConverter.ToUInt32(_tail) != 0x06054b50)
+            throw new InvalidOperationException("The zip archive did not end with its end-of-central-directory record.");
+        BitConverter.TryWriteBytes(_tail.AsSpan(20), (ushort)CommentBytes);
+        _hash.AppendData(_tail);
+        inner.Write(_tail);
+        inner.Write(Encoding.ASCII.GetBytes(ModelIntegrity.Digest(_hash.GetHashAndReset())));
+    }
+
+    /// <summary>Checks the seal of a model file; false when it has none (written before seals).</summary>
+    public static bool Verify(Stream file, string path)
+    {
+        long length = file.Length;
+        if (length < EndRecordBytes + CommentBytes) return false;
+        var end = new byte[EndRecordBytes + CommentBytes];
+        file.Position = length - end.Length;
+        file.ReadExactly(end);
+        if (BitConverter.ToUInt32(end) != 0x06054b50 || BitConverter.ToUInt16(end.AsSpan(20)) != CommentBytes) return false;
+        var recorded = Encoding.ASCII.GetString(end, EndRecordBytes, CommentBytes);
+        file.Position = 0;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        for (long left = length - CommentBytes; left > 0;)
+        {
+            int n = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0) throw new EndOfStreamException();
+            hash.AppendData(buffer.AsSpan(0, n));
+            left -= n;
+        }
+        var actual = ModelIntegrity.Digest(hash.GetHashAndReset());
+        if (actual != recorded) throw ModelIntegrity.Corrupted(path, $"its bytes do not match the SHA-256 sealed at its end (recorded {recorded}, actual {actual}).");
+        file.Position = 0;
+        return true;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _hash.Dispose();
+        base.Dispose(disposing);
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+    public override void WriteByte(byte value) => Write([value]);
+    public override void Flush() => inner.Flush();
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>Hashes what is written to a zip entry and records the digest when the entry is closed.</summary>
