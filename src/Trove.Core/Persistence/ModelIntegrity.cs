@@ -137,11 +137,10 @@ public static class ModelIntegrity
 /// that hashes what passes, holding back the last 22 bytes: the end-of-central-directory record, whose
 /// comment length is set before it is hashed and the comment appended.
 /// </summary>
-internal sealed class SealingStream(Stream inner) : Stream
+internal sealed class SealingStream(Stream inner) : HashingWriteStream(inner)
 {
     public const int EndRecordBytes = 22;
     public static readonly int CommentBytes = ModelIntegrity.Digest(new byte[32]).Length;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly byte[] _tail = new byte[EndRecordBytes];
     private int _tailCount;
 
@@ -163,7 +162,7 @@ internal sealed class SealingStream(Stream inner) : Stream
         _tailCount += buffer.Length - fromBuffer;
     }
 
-    private void Pass(ReadOnlySpan<byte> bytes) { _hash.AppendData(bytes); inner.Write(bytes); }
+    private void Pass(ReadOnlySpan<byte> bytes) { Hash.AppendData(bytes); Inner.Write(bytes); }
 
     /// <summary>After the zip is closed: sets the comment length in the end record and appends the seal.</summary>
     public void Seal()
@@ -171,9 +170,9 @@ internal sealed class SealingStream(Stream inner) : Stream
         if (_tailCount != EndRecordBytes || BitConverter.ToUInt32(_tail) != 0x06054b50)
             throw new InvalidOperationException("The zip archive did not end with its end-of-central-directory record.");
         BitConverter.TryWriteBytes(_tail.AsSpan(20), (ushort)CommentBytes);
-        _hash.AppendData(_tail);
-        inner.Write(_tail);
-        inner.Write(Encoding.ASCII.GetBytes(ModelIntegrity.Digest(_hash.GetHashAndReset())));
+        Hash.AppendData(_tail);
+        Inner.Write(_tail);
+        Inner.Write(Encoding.ASCII.GetBytes(ModelIntegrity.Digest(Hash.GetHashAndReset())));
     }
 
     /// <summary>Checks the seal of a model file; false when it has none (written before seals).</summary>
@@ -202,15 +201,23 @@ internal sealed class SealingStream(Stream inner) : Stream
         return true;
     }
 
+}
+
+/// <summary>A write-only, forward-only stream that hashes (SHA-256) what it passes on to <see cref="Inner"/>.</summary>
+internal abstract class HashingWriteStream(Stream inner) : Stream
+{
+    protected Stream Inner { get; } = inner;
+    protected IncrementalHash Hash { get; } = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _hash.Dispose();
+        if (disposing) Hash.Dispose();
         base.Dispose(disposing);
     }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
     public override void WriteByte(byte value) => Write([value]);
-    public override void Flush() => inner.Flush();
+    public override void Flush() => Inner.Flush();
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
@@ -222,32 +229,17 @@ internal sealed class SealingStream(Stream inner) : Stream
 }
 
 /// <summary>Hashes what is written to a zip entry and records the digest when the entry is closed.</summary>
-internal sealed class DigestingStream(Stream inner, string name, IDictionary<string, string> digests) : Stream
+internal sealed class DigestingStream(Stream inner, string name, IDictionary<string, string> digests) : HashingWriteStream(inner)
 {
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-
-    public override void Write(ReadOnlySpan<byte> buffer) { _hash.AppendData(buffer); inner.Write(buffer); }
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-    public override void WriteByte(byte value) => Write([value]);
-    public override void Flush() => inner.Flush();
+    public override void Write(ReadOnlySpan<byte> buffer) { Hash.AppendData(buffer); Inner.Write(buffer); }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            digests[name] = ModelIntegrity.Digest(_hash.GetHashAndReset());
-            _hash.Dispose();
-            inner.Dispose();
+            digests[name] = ModelIntegrity.Digest(Hash.GetHashAndReset());
+            Inner.Dispose();
         }
         base.Dispose(disposing);
     }
-
-    public override bool CanRead => false;
-    public override bool CanSeek => false;
-    public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
