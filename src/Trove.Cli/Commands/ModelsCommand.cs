@@ -42,7 +42,7 @@ public static class ModelsCommand
         Console.WriteLine($"  algorithm     {m.Algorithm} (model version {m.ModelVersion})");
         Console.WriteLine($"  format        {m.Format} {m.FormatVersion}, written by Trove {m.TroveVersion} at {m.CreatedUtc:u}");
         Console.WriteLine($"  data          {m.Data.Users:N0} users, {m.Data.Items:N0} items, {m.Data.Interactions:N0} interactions from {m.Data.Source}");
-        Console.WriteLine($"  parameters    {m.Parameters.GetRawText().ReplaceLineEndings(" ")}");
+        Console.WriteLine($"  parameters    {System.Text.Json.JsonSerializer.Serialize(m.Parameters)}");
         Console.WriteLine(m.Checksum is null
             ? "  checksum      none (format 1, written before checksums)"
             : $"  checksum      {m.Checksum} (verified: manifest, {m.Entries!.Count} entries, whole file)");
