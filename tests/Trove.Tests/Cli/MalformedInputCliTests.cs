@@ -88,7 +88,7 @@ public class MalformedInputCliTests
 
     /// <summary>The built program as its own process: nothing but the one line reaches stderr (no unhandled-exception dump).</summary>
     [Fact]
-    public void The_built_program_prints_one_line_and_exits_2()
+    public async Task The_built_program_prints_one_line_and_exits_2()
     {
         var csv = File("bad-process.csv", "user,item,timestamp\na,x,1e300\n");
         var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "trove.dll"), "stats", "--data", csv])
@@ -96,7 +96,8 @@ public class MalformedInputCliTests
         using var process = Process.Start(start)!;
         var err = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEndAsync();
-        Assert.True(process.WaitForExit(60_000), "trove did not finish within 60 s");
-        AssertOneLineError((process.ExitCode, output.Result, err.Result), "bad-process.csv:2: field 'timestamp'");
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(limit.Token);
+        AssertOneLineError((process.ExitCode, await output, await err), "bad-process.csv:2: field 'timestamp'");
     }
 }
