@@ -135,7 +135,9 @@ public sealed class ModelArchiveReader : IDisposable
     {
         var entry = _zip.GetEntry(_prefix + name + ".json") ?? throw Missing(name + ".json");
         using var s = entry.Open();
-        return JsonSerializer.Deserialize<T>(s, ModelJson.Options) ?? throw new TroveException($"{_path}: entry {name}.json is empty.");
+        // Verified files cannot fail here; files written before checksums (format 1) are checked only now.
+        try { return JsonSerializer.Deserialize<T>(s, ModelJson.Options) ?? throw new TroveException($"{_path}: entry {name}.json is empty."); }
+        catch (JsonException e) { throw ModelIntegrity.Corrupted(_path, $"entry {name}.json is not valid JSON ({e.Message.Split(" Path:")[0]})", e); }
     }
 
     private T[] ReadNpy<T>(string name, string dtype) where T : unmanaged
@@ -155,7 +157,7 @@ public sealed class ModelArchiveReader : IDisposable
         long count = 1;
         if (shapeStart < 10 || shapeEnd < 0) throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has no shape in its header.");
         foreach (var d in header[shapeStart..shapeEnd].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            count = long.TryParse(d, out long n) && n >= 0 ? checked(count * n) : throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has a bad shape '{header[shapeStart..shapeEnd]}'.");
+            count = long.TryParse(d, out long n) && n >= 0 && (n == 0 || count <= Array.MaxLength / n) ? count * n : throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has a bad shape '{header[shapeStart..shapeEnd]}'.");
         // The header's shape must account for exactly the bytes that follow it (never allocate what a damaged header claims).
         if (count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != entry.Length - 10 - headerLength)
             throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy: its shape needs {count:N0} values but the entry holds {entry.Length - 10 - headerLength:N0} bytes.");

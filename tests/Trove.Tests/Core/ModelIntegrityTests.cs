@@ -149,5 +149,10 @@ public class ModelIntegrityTests
         var loaded = ModelFile.Load(path, BuiltInAlgorithms.Registry);
         Assert.Null(loaded.Manifest.Checksum);
         Assert.Equal("itemknn", loaded.Manifest.Algorithm);
+
+        // Without checksums, damage is caught where an entry is read.
+        var damaged = Repack((name, bytes) => name == "manifest.json" ? EditManifest(bytes, m => { m.Remove("checksum"); m.Remove("entries"); m["format_version"] = 1; })
+            : name == "users.json" ? "[\"alice\", "u8.ToArray() : bytes);
+        Assert.Contains("entry users.json is not valid JSON", Refused(damaged));
     }
 }
