@@ -58,7 +58,7 @@ public class MalformedInputCliTests
             { "CSV: NaN score", ["stats", "--data", csv], "bad.csv:3: field 'score'" },
             { "CSV: a 10 MB line", ["stats", "--data", huge], "huge.csv:2" },
             { "CSV: bad event weights", ["stats", "--data", csv, "--event-weights", "view=-1"], "Bad event weight 'view=-1'" },
-            { "universal JSON: invalid UTF-8", ["train", "--config", config, "--data", json, "--out", Path.Combine(Dir, "m.trove")], "config.json" },
+            { "universal JSON: invalid UTF-8 (train)", ["train", "--config", File("ok-config.json", "{\"model\": \"popularity\"}"), "--data", json, "--out", Path.Combine(Dir, "m.trove")], "bad.json:1" },
             { "universal JSON: invalid UTF-8 (default config)", ["schema", "--data", json], "bad.json:1" },
             { "universal JSON: 100k nesting", ["schema", "--data", deep], "deep.json:1" },
             { "config: duplicate key", ["train", "--config", config, "--data", good, "--out", Path.Combine(Dir, "m.trove")], "config.json" },
