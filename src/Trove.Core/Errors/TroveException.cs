@@ -10,9 +10,16 @@ public class TroveException : Exception
     public TroveException(string message, Exception inner) : base(message, inner) { }
 }
 
-/// <summary>Malformed input: names the file, the 1-based line and the field at fault.</summary>
+/// <summary>
+/// Malformed input: names the file, the 1-based line and the field at fault. The message is always one
+/// line of bounded length: problems often quote the input (a bad value, the rest of a JSON document after
+/// a bad literal, a 10 MB field), so line breaks and control characters are escaped and a long problem is cut.
+/// </summary>
 public sealed class DataFormatException : TroveException
 {
+    /// <summary>Longest problem text kept in the message (characters).</summary>
+    public const int MaxProblemChars = 400;
+
     public string File { get; }
     public long Line { get; }
     public string? Field { get; }
@@ -27,6 +34,25 @@ public sealed class DataFormatException : TroveException
     private static string Format(string file, long line, string? field, string problem)
     {
         var where = line > 0 ? $"{file}:{line}" : file;
-        return field is null ? $"{where}: {problem}" : $"{where}: field '{field}': {problem}";
+        problem = OneLine(problem, MaxProblemChars);
+        return field is null ? $"{where}: {problem}" : $"{where}: field '{OneLine(field, 200)}': {problem}";
+    }
+
+    private static string OneLine(string text, int max)
+    {
+        var sb = new System.Text.StringBuilder(Math.Min(text.Length, max + 16));
+        foreach (var c in text)
+        {
+            if (sb.Length >= max) return sb.Append(" [...]").ToString();
+            sb.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\u{(int)c:x4}",
+                _ => c.ToString(),
+            });
+        }
+        return sb.ToString();
     }
 }

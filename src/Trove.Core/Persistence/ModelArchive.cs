@@ -17,20 +17,42 @@ public sealed class ModelArchiveWriter : IDisposable
     private readonly ZipArchive _zip;
     private readonly string _prefix = "";
     private readonly bool _owner = true;
-    public ModelArchiveWriter(Stream stream) => _zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
-    private ModelArchiveWriter(ZipArchive zip, string prefix) { _zip = zip; _prefix = prefix; _owner = false; }
+    /// <summary>SHA-256 of every entry written so far (shared with scoped views), for the manifest.</summary>
+    private readonly SortedDictionary<string, string> _digests;
+    public ModelArchiveWriter(Stream stream)
+    {
+        _zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        _digests = new SortedDictionary<string, string>(StringComparer.Ordinal);
+    }
+    private ModelArchiveWriter(ZipArchive zip, string prefix, SortedDictionary<string, string> digests) { _zip = zip; _prefix = prefix; _owner = false; _digests = digests; }
 
     /// <summary>
     /// A view that writes every entry under "<paramref name="prefix"/>/" (for composite models whose
     /// parts save their own state, e.g. a hybrid's collaborative model). Disposing the view does nothing.
     /// </summary>
-    public ModelArchiveWriter Scoped(string prefix) => new(_zip, _prefix + prefix + "/");
+    public ModelArchiveWriter Scoped(string prefix) => new(_zip, _prefix + prefix + "/", _digests);
+
+    /// <summary>Writes manifest.json last, listing the digest of every entry and its own checksum (see <see cref="ModelIntegrity"/>). Returns the manifest as written.</summary>
+    public ModelManifest WriteManifest(ModelManifest manifest)
+    {
+        var bytes = ModelIntegrity.Seal(manifest, _digests, out var sealedManifest);
+        var entry = _zip.CreateEntry(ModelIntegrity.ManifestEntry, CompressionLevel.Fastest);
+        using var s = entry.Open();
+        s.Write(bytes);
+        return sealedManifest;
+    }
+
+    private Stream Create(string name)
+    {
+        var full = _prefix + name;
+        if (full == ModelIntegrity.ManifestEntry) throw new ArgumentException($"'{name}' is reserved for the manifest; use WriteManifest.");
+        return new DigestingStream(_zip.CreateEntry(full, CompressionLevel.Fastest).Open(), full, _digests);
+    }
 
     /// <summary>Raw bytes as an entry (e.g. an ONNX encoder kept inside the model file).</summary>
     public void WriteBytes(string name, ReadOnlySpan<byte> bytes)
     {
-        var entry = _zip.CreateEntry(_prefix + name, CompressionLevel.Fastest);
-        using var s = entry.Open();
+        using var s = Create(name);
         s.Write(bytes);
     }
 
@@ -49,15 +71,13 @@ public sealed class ModelArchiveWriter : IDisposable
 
     public void WriteJson<T>(string name, T value)
     {
-        var entry = _zip.CreateEntry(_prefix + name + ".json", CompressionLevel.Fastest);
-        using var s = entry.Open();
+        using var s = Create(name + ".json");
         JsonSerializer.Serialize(s, value, ModelJson.Options);
     }
 
     private void WriteNpy(string name, string dtype, ReadOnlySpan<byte> bytes, int[] shape)
     {
-        var entry = _zip.CreateEntry(_prefix + name + ".npy", CompressionLevel.Fastest);
-        using var s = entry.Open();
+        using var s = Create(name + ".npy");
         try { NpyWriter.Write(s, dtype, bytes, shape); }
         catch (ArgumentException e) { throw new ArgumentException($"Array '{name}': {e.Message}", e); }
     }
@@ -68,6 +88,7 @@ public sealed class ModelArchiveWriter : IDisposable
 public sealed class ModelArchiveReader : IDisposable
 {
     private readonly ZipArchive _zip;
+    private readonly Stream? _stream;
     private readonly string _path;
     private readonly string _prefix = "";
     private readonly bool _owner = true;
@@ -89,9 +110,13 @@ public sealed class ModelArchiveReader : IDisposable
     public ModelArchiveReader(Stream stream, string path)
     {
         _path = path;
+        _stream = stream;
         try { _zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true); }
-        catch (InvalidDataException e) { throw new TroveException($"{path}: not a Trove model file ({e.Message}).", e); }
+        catch (InvalidDataException e) { throw ModelIntegrity.Corrupted(path, $"not a Trove model file ({e.Message.TrimEnd('.')}).", e); }
     }
+
+    /// <summary>Checks manifest.json and every entry against their checksums (see <see cref="ModelIntegrity"/>); returns the manifest.</summary>
+    public ModelManifest Verify() => ModelIntegrity.Verify(_zip, _stream ?? throw new InvalidOperationException("Verify the archive, not a scoped view."), _path);
 
     public bool Has(string name) => _zip.GetEntry(_prefix + name + ".npy") is not null || _zip.GetEntry(_prefix + name + ".json") is not null || _zip.GetEntry(_prefix + name) is not null;
 
@@ -110,7 +135,9 @@ public sealed class ModelArchiveReader : IDisposable
     {
         var entry = _zip.GetEntry(_prefix + name + ".json") ?? throw Missing(name + ".json");
         using var s = entry.Open();
-        return JsonSerializer.Deserialize<T>(s, ModelJson.Options) ?? throw new TroveException($"{_path}: entry {name}.json is empty.");
+        // Verified files cannot fail here; files written before checksums (format 1) are checked only now.
+        try { return JsonSerializer.Deserialize<T>(s, ModelJson.Options) ?? throw new TroveException($"{_path}: entry {name}.json is empty."); }
+        catch (JsonException e) { throw ModelIntegrity.Corrupted(_path, $"entry {name}.json is not valid JSON ({e.Message.Split(" Path:")[0]})", e); }
     }
 
     private T[] ReadNpy<T>(string name, string dtype) where T : unmanaged
@@ -128,7 +155,12 @@ public sealed class ModelArchiveReader : IDisposable
         int shapeStart = header.IndexOf("'shape': (", StringComparison.Ordinal) + 10;
         int shapeEnd = header.IndexOf(')', shapeStart);
         long count = 1;
-        foreach (var d in header[shapeStart..shapeEnd].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)) count *= long.Parse(d);
+        if (shapeStart < 10 || shapeEnd < 0) throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has no shape in its header.");
+        foreach (var d in header[shapeStart..shapeEnd].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            count = long.TryParse(d, out long n) && n >= 0 && (n == 0 || count <= Array.MaxLength / n) ? count * n : throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has a bad shape '{header[shapeStart..shapeEnd]}'.");
+        // The header's shape must account for exactly the bytes that follow it (never allocate what a damaged header claims).
+        if (count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != entry.Length - 10 - headerLength)
+            throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy: its shape needs {count:N0} values but the entry holds {entry.Length - 10 - headerLength:N0} bytes.");
         var result = new T[count];
         s.ReadExactly(MemoryMarshal.AsBytes(result.AsSpan()));
         return result;

@@ -11,7 +11,8 @@ namespace Trove.Core.Persistence;
 public sealed record ModelManifest
 {
     public const string FormatName = "trove-model";
-    public const int CurrentFormatVersion = 1;
+    /// <summary>2: manifest.json lists a SHA-256 per entry and its own checksum (version 1 files have none).</summary>
+    public const int CurrentFormatVersion = 2;
 
     public string Format { get; init; } = FormatName;
     public int FormatVersion { get; init; } = CurrentFormatVersion;
@@ -22,6 +23,10 @@ public sealed record ModelManifest
     public required DataDescription Data { get; init; }
     public double TrainingSeconds { get; init; }
     public int Seed { get; init; }
+    /// <summary>SHA-256 of every other entry of the file ("sha256:hex" by entry name); null until written.</summary>
+    public SortedDictionary<string, string>? Entries { get; init; }
+    /// <summary>SHA-256 of manifest.json with this value blanked: covers every field above and, through <see cref="Entries"/>, the whole file. Null until written.</summary>
+    public string? Checksum { get; init; }
     /// <summary>A short id of this trained model (algorithm, data fingerprint and time), stored with its recommendations.</summary>
     public string ModelVersion => $"{Algorithm}-{CreatedUtc:yyyyMMddHHmmss}-{Data.Fingerprint.Replace("sha256:", "")[..8]}";
 }
@@ -38,12 +43,16 @@ public static class ModelFile
         var manifest = Describe(model, trainedOn, trainingSeconds, seed);
         AtomicFile.Write(path, stream =>
         {
-            using var w = new ModelArchiveWriter(stream);
-            w.WriteJson("manifest", manifest);
-            w.WriteJson("users", trainedOn.Users.Ids);
-            w.WriteJson("items", trainedOn.Items.Ids);
-            w.WriteJson("item_categorical", trainedOn.ItemFeatures.Categorical);
-            model.SaveState(w);
+            using var sealing = new SealingStream(stream);
+            using (var w = new ModelArchiveWriter(sealing))
+            {
+                w.WriteJson("users", trainedOn.Users.Ids);
+                w.WriteJson("items", trainedOn.Items.Ids);
+                w.WriteJson("item_categorical", trainedOn.ItemFeatures.Categorical);
+                model.SaveState(w);
+                manifest = w.WriteManifest(manifest);
+            }
+            sealing.Seal();
         });
         return new TrainedModel(manifest, model, trainedOn.Users, trainedOn.Items, trainedOn.ItemFeatures);
     }
@@ -58,13 +67,19 @@ public static class ModelFile
         Seed = seed,
     };
 
+    /// <summary>The verified manifest of a model file (checksum included) without loading the model.</summary>
+    public static ModelManifest Describe(string path)
+    {
+        using var stream = OpenExisting(path);
+        using var r = new ModelArchiveReader(stream, path);
+        return r.Verify();
+    }
+
     public static TrainedModel Load(string path, ModelRegistry registry)
     {
-        if (!File.Exists(path)) throw new TroveException($"Model file '{path}' does not exist. Train one with: trove train --model NAME --out {path}");
-        using var stream = File.OpenRead(path);
+        using var stream = OpenExisting(path);
         using var r = new ModelArchiveReader(stream, path);
-        var manifest = r.ReadJson<ModelManifest>("manifest");
-        if (manifest.Format != ModelManifest.FormatName) throw new TroveException($"{path}: not a Trove model file.");
+        var manifest = r.Verify();
         if (manifest.FormatVersion > ModelManifest.CurrentFormatVersion)
             throw new TroveException($"{path}: model format version {manifest.FormatVersion} is newer than this Trove understands ({ModelManifest.CurrentFormatVersion}); upgrade Trove.");
         var model = registry.Create(manifest.Algorithm, manifest.Parameters);
@@ -75,5 +90,11 @@ public static class ModelFile
         if (r.Has("item_categorical"))
             foreach (var (k, v) in r.ReadJson<Dictionary<string, string?[]>>("item_categorical")) features.Categorical[k] = v;
         return new TrainedModel(manifest, model, users, items, features);
+    }
+
+    private static FileStream OpenExisting(string path)
+    {
+        if (!File.Exists(path)) throw new TroveException($"Model file '{path}' does not exist. Train one with: trove train --model NAME --out {path}");
+        return File.OpenRead(path);
     }
 }

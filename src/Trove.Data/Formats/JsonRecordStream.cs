@@ -29,6 +29,9 @@ public sealed class JsonRecordStream : IDisposable
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(bufferSize, 16));
     }
 
+    /// <summary>Largest single record (or top-level token) held in memory: bounds the buffer whatever the file (16 MiB).</summary>
+    public const int MaxRecordBytes = 1 << 24;
+
     /// <summary>The file name used in error messages.</summary>
     public string Name { get; }
     /// <summary>Bytes read from the underlying stream so far.</summary>
@@ -49,6 +52,8 @@ public sealed class JsonRecordStream : IDisposable
         }
         if (_end == _buffer.Length)
         {
+            if (_buffer.Length >= MaxRecordBytes)
+                throw new DataFormatException(Name, _line, null, $"a single record or value is larger than {MaxRecordBytes:N0} bytes (or the JSON is not closed where it should be).");
             var bigger = ArrayPool<byte>.Shared.Rent(_buffer.Length * 2);
             Buffer.BlockCopy(_buffer, 0, bigger, 0, _end);
             ArrayPool<byte>.Shared.Return(_buffer);
@@ -82,6 +87,9 @@ public sealed class JsonRecordStream : IDisposable
         return new DataFormatException(Name, line, field, "malformed JSON: " + message.TrimEnd('.', ' ') + ".");
     }
 
+    private DataFormatException InvalidText(long line) =>
+        new(Name, line, null, "a string is not valid UTF-8 text (or holds a lone surrogate escape such as \\uD800); save the file as UTF-8.");
+
     /// <summary>Reads the next token (not a whole value). Returns its type and, for names and strings, its text.</summary>
     public JsonTokenType NextToken(out string? text)
     {
@@ -93,7 +101,8 @@ public sealed class JsonRecordStream : IDisposable
             catch (JsonException e) { throw Malformed(e); }
             if (ok)
             {
-                text = reader.TokenType is JsonTokenType.PropertyName or JsonTokenType.String ? reader.GetString() : null;
+                try { text = reader.TokenType is JsonTokenType.PropertyName or JsonTokenType.String ? reader.GetString() : null; }
+                catch (InvalidOperationException) { throw InvalidText(_line); }
                 var type = reader.TokenType;
                 Consume((int)reader.BytesConsumed);
                 _state = reader.CurrentState;
@@ -164,7 +173,10 @@ public sealed class JsonRecordStream : IDisposable
                     int open = all.IndexOf((byte)'{');
                     long startLine = _line + all[..open].Count((byte)'\n');
                     kind = ElementKind.Object;
-                    value = parse(all[open..], startLine);
+                    // Utf8JsonReader checks structure, not the text inside strings: GetString throws
+                    // InvalidOperationException for invalid UTF-8 or a lone surrogate escape (\uD800).
+                    try { value = parse(all[open..], startLine); }
+                    catch (InvalidOperationException) { throw InvalidText(startLine); }
                 }
                 Consume(consumed);
                 _state = reader.CurrentState;

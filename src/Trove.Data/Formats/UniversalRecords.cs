@@ -296,7 +296,9 @@ internal static class UniversalRecordParser
                     if (r.TokenType == JsonTokenType.Null) break;
                     if (r.TokenType == JsonTokenType.Number)
                     {
-                        if (!r.TryGetInt64(out long ts)) { double d = ReadNumber(ref r, ref c, key); ts = (long)d; }
+                        if (!r.TryGetInt64(out long ts)) { double d = ReadNumber(ref r, ref c, key); ts = (long)Math.Floor(Math.Clamp(d, long.MinValue, long.MaxValue)); }
+                        if (!Readers.ValueParsers.IsUnixSecondsInRange(ts))
+                            throw c.Fail(ref r, key, $"{ts} Unix seconds is outside the years 1..9999.");
                         timestamp = ts;
                     }
                     else if (r.TokenType == JsonTokenType.String && r.TryGetDateTime(out var dt))

@@ -109,7 +109,11 @@ public static class DatasetLoader
         if (Directory.Exists(path))
         {
             var interactions = Path.Combine(path, "interactions.csv");
-            if (File.Exists(interactions)) InteractionCsvReader.ReadInto(interactions, b, options.Csv, progress);
+            if (File.Exists(interactions))
+            {
+                if (InteractionCsvReader.ReadInto(interactions, b, options.Csv, progress) == 0 && options.RequireInteractions)
+                    throw new DataFormatException(interactions, 0, null, "the file has a header but no interactions.");
+            }
             else if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
             ReadFeatureFiles(path, b, options.Csv);
         }

@@ -26,8 +26,11 @@ public sealed class DelimitedReader : IDisposable
     private (int Start, int Length)[] _fields = new (int, int)[16];
     private long _nextLine = 1;
 
-    /// <summary>Longest record accepted (in characters); longer ones are almost always an unterminated quote.</summary>
-    public const int MaxRecordChars = 1 << 24;
+    /// <summary>
+    /// Longest record accepted (in characters, 4 Mi): longer ones are almost always an unterminated quote or
+    /// a file without line breaks. The limit bounds the buffer (8 MB) whatever the input.
+    /// </summary>
+    public const int MaxRecordChars = 1 << 22;
 
     /// <summary>File name used in error messages.</summary>
     public string Name { get; init; } = "input";

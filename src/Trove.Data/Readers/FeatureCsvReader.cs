@@ -23,6 +23,8 @@ public static class FeatureCsvReader
         if (delimiter is not null) reader.Delimiter = delimiter.Value; // else one column: ids only
         if (!reader.Read()) throw new DataFormatException(path, 1, null, $"the file is empty (expected a header line with a '{idColumn}' column).");
         var header = reader.GetStrings().Select(h => h.Trim()).ToArray();
+        var twice = header.Where(h => h.Length > 0).GroupBy(h => h, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new DataFormatException(path, 1, twice.Key, "the header names this column twice.");
         int idAt = Array.FindIndex(header, h => string.Equals(h, idColumn, StringComparison.OrdinalIgnoreCase));
         if (idAt < 0)
             throw new DataFormatException(path, 1, idColumn, $"missing required column '{idColumn}' (header has: {string.Join(", ", header)}).");

@@ -56,10 +56,8 @@ public static class LightGcnReader
 
         var test = new InteractionLogBuilder();
         int skippedUsers = 0, skippedRows = 0;
-        long line = 0;
-        foreach (var text in File.ReadLines(testPath))
+        foreach (var (line, text) in LineReader.ReadLines(testPath))
         {
-            line++;
             var f = Fields(text);
             if (f.Length == 0) continue;
             var userId = CheckId(f[0], testPath, line, "user");
@@ -93,24 +91,22 @@ public static class LightGcnReader
         if (!File.Exists(path)) return false;
         try
         {
-            foreach (var text in File.ReadLines(path).Take(5))
+            foreach (var (_, text) in LineReader.ReadLines(path).Take(5))
             {
                 var f = Fields(text);
                 if (f.Length == 0) continue;
                 return f.Length >= 3 && f.All(x => x.All(char.IsAsciiDigit));
             }
         }
-        catch (IOException) { }
+        catch (Exception e) when (e is IOException or DataFormatException) { } // unreadable or a huge first line: not this format
         return false;
     }
 
     private static void ReadInto(string path, IdMap users, IdMap items, Action<int, int> add, bool addUsers)
     {
-        long line = 0;
         var seenUsers = new HashSet<int>();
-        foreach (var text in File.ReadLines(path))
+        foreach (var (line, text) in LineReader.ReadLines(path))
         {
-            line++;
             var f = Fields(text);
             if (f.Length == 0) continue;
             var userId = CheckId(f[0], path, line, "user");

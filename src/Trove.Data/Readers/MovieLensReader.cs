@@ -150,10 +150,8 @@ public static class MovieLensReader
             b.ItemFeatures.AddColumn("title", FeatureKind.Text);
             b.ItemFeatures.AddColumn("genre", FeatureKind.Categorical);
             b.ItemFeatures.AddColumn("year", FeatureKind.Numeric);
-            long line = 0;
-            foreach (var text in File.ReadLines(movies, Latin1))
+            foreach (var (line, text) in LineReader.ReadLines(movies, Latin1))
             {
-                line++;
                 if (text.Length == 0) continue;
                 var f = text.Split("::");
                 if (f.Length < 3) throw new DataFormatException(movies, line, null, $"expected MovieID::Title::Genres, found {f.Length} fields.");
@@ -170,10 +168,8 @@ public static class MovieLensReader
         if (File.Exists(users))
         {
             AddUserColumns(b);
-            long line = 0;
-            foreach (var text in File.ReadLines(users, Latin1))
+            foreach (var (line, text) in LineReader.ReadLines(users, Latin1))
             {
-                line++;
                 if (text.Length == 0) continue;
                 var f = text.Split("::");
                 if (f.Length < 5) throw new DataFormatException(users, line, null, $"expected UserID::Gender::Age::Occupation::Zip-code, found {f.Length} fields.");
@@ -224,11 +220,9 @@ public static class MovieLensReader
         }
         else
         {
-            long line = 0;
             Span<Range> parts = stackalloc Range[5];
-            foreach (var text in File.ReadLines(path, Latin1))
+            foreach (var (line, text) in LineReader.ReadLines(path, Latin1))
             {
-                line++;
                 if (text.Length == 0) continue;
                 var span = text.AsSpan();
                 int n = span.Split(parts, separator!);

@@ -59,10 +59,8 @@ public static class NcfSplitReader
 
         var testUsers = new List<int>(); var testItems = new List<int>();
         var pairIndex = new Dictionary<(int, int), int>();
-        long line = 0;
-        foreach (var text in File.ReadLines(testPath))
+        foreach (var (line, text) in LineReader.ReadLines(testPath))
         {
-            line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
             var f = SplitFields(text);
             if (f.Length < 2) throw new DataFormatException(testPath, line, null, $"expected at least 2 tab-separated fields (user, item), found {f.Length}.");
@@ -81,10 +79,8 @@ public static class NcfSplitReader
 
         var negatives = new int[testUsers.Count][];
         int dropped = 0;
-        line = 0;
-        foreach (var text in File.ReadLines(negativesPath))
+        foreach (var (line, text) in LineReader.ReadLines(negativesPath))
         {
-            line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
             var f = text.Split('\t', StringSplitOptions.TrimEntries);
             var pair = f[0];
@@ -138,10 +134,8 @@ public static class NcfSplitReader
     private static InteractionLog ReadInteractionsInto(string path, IdMap users, IdMap items, bool ratingAsWeight)
     {
         var builder = new InteractionLogBuilder();
-        long line = 0;
-        foreach (var text in File.ReadLines(path))
+        foreach (var (line, text) in LineReader.ReadLines(path))
         {
-            line++;
             if (string.IsNullOrWhiteSpace(text)) continue;
             var f = SplitFields(text);
             if (f.Length < 2) throw new DataFormatException(path, line, null, $"expected at least 2 fields (user, item), found {f.Length}.");
@@ -152,6 +146,7 @@ public static class NcfSplitReader
             if (!ratingOk || !float.IsFinite(rating)) throw new DataFormatException(path, line, "rating", $"'{Shorten(f[2])}' is not a number.");
             if (!timeOk) throw new DataFormatException(path, line, "timestamp", $"'{Shorten(f[3])}' is not an integer (Unix seconds).");
             if (timestamp < 0) throw new DataFormatException(path, line, "timestamp", $"{timestamp} is negative.");
+            if (!ValueParsers.IsUnixSecondsInRange(timestamp)) throw new DataFormatException(path, line, "timestamp", $"{timestamp} Unix seconds is after the year 9999.");
             int u = users.GetOrAdd(NonEmpty(f[0], path, line, "user"));
             int i = items.GetOrAdd(NonEmpty(f[1], path, line, "item"));
             builder.Add(u, i, ratingAsWeight ? rating : 1f, timestamp);

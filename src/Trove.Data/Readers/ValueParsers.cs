@@ -11,6 +11,11 @@ public static class ValueParsers
     public static bool TryParseDouble(ReadOnlySpan<char> s, out double value) =>
         double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
+    /// <summary>Unix seconds of 0001-01-01 and 9999-12-31T23:59:59Z: the range a timestamp must lie in (what DateTimeOffset can show).</summary>
+    public const long MinUnixSeconds = -62_135_596_800, MaxUnixSeconds = 253_402_300_799;
+
+    public static bool IsUnixSecondsInRange(long seconds) => seconds is >= MinUnixSeconds and <= MaxUnixSeconds;
+
     /// <summary>
     /// Parses a timestamp as Unix seconds (an integer or decimal number) or ISO-8601 / RFC 3339
     /// ("2024-03-01", "2024-03-01T12:00:00Z", "2024-03-01 12:00:00+02:00"; no offset means UTC).
@@ -22,11 +27,11 @@ public static class ValueParsers
         if (s.IsEmpty) return false;
         if (IsNumber(s))
         {
-            if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out unixSeconds)) return true;
+            if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out unixSeconds)) return IsUnixSecondsInRange(unixSeconds);
             if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && Math.Abs(d) < 1e15)
             {
                 unixSeconds = (long)Math.Floor(d);
-                return true;
+                return IsUnixSecondsInRange(unixSeconds);
             }
             return false;
         }

@@ -73,20 +73,29 @@ public sealed record TrainingConfig
 
     public static TrainingConfig Default { get; } = new();
 
+    /// <summary>Largest config file read (it is parsed whole).</summary>
+    public const int MaxConfigBytes = 1 << 20;
+
     public static TrainingConfig Load(string path)
     {
         if (!File.Exists(path)) throw new TroveException($"Config file '{path}' does not exist.");
+        long size = new FileInfo(path).Length;
+        if (size > MaxConfigBytes) throw new DataFormatException(path, 0, null, $"the file has {size:N0} bytes; a training config is a small JSON object (at most {MaxConfigBytes:N0} bytes).");
         return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
     public static TrainingConfig Parse(string json, string name = "config", string? baseDirectory = null)
     {
         JsonNode? root;
-        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true }); }
+        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false }); }
         catch (JsonException e) { throw new DataFormatException(name, (e.LineNumber ?? 0) + 1, null, "malformed JSON: " + e.Message.Split(" LineNumber:")[0]); }
         if (root is not JsonObject o) throw new DataFormatException(name, 1, null, "a config must be a JSON object.");
         var baseDir = baseDirectory ?? Directory.GetCurrentDirectory();
         TroveException Bad(string field, string problem) => new DataFormatException(name, 0, field, problem);
+        // A finite JSON number >= min, else Bad (GetValue<double> throws for 1e309 and for non-numbers).
+        double Number(JsonNode? value, string field, string problem, double min = double.MinValue) =>
+            value?.GetValueKind() == JsonValueKind.Number && double.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && d >= min
+                ? d : throw Bad(field, problem);
 
         var known = new[] { "model", "features", "encoders", "samples", "training", "hybrid", "parameters", "event_weights", "inference", "description", "name" };
         foreach (var (key, _) in o)
@@ -141,6 +150,7 @@ public sealed record TrainingConfig
                 }
                 else if (e is JsonObject eo)
                 {
+                    if (eo["group"] is { } g && g.GetValueKind() != JsonValueKind.String) throw Bad($"{field}.group", "expected a feature group name.");
                     var group = eo["group"]?.GetValue<string>();
                     var spec = new EncoderSpec { Group = group?.ToLowerInvariant() };
                     if (group is not null && groupDefaults.TryGetValue(group, out var d) && eo["encoder"] is null) spec = SpecFromObject(d, spec, field);
@@ -178,8 +188,7 @@ public sealed record TrainingConfig
                         spec = spec with { Columns = ca.Select(c => c!.GetValue<string>()).ToArray() };
                         break;
                     case "weight":
-                        if (value?.GetValueKind() != JsonValueKind.Number || value.GetValue<double>() < 0) throw Bad($"{field}.weight", "expected a non-negative number.");
-                        spec = spec with { Weight = (float)value.GetValue<double>() };
+                        spec = spec with { Weight = (float)Number(value, $"{field}.weight", "expected a non-negative number.", 0) };
                         break;
                     case "options":
                         if (value is not JsonObject oo) throw Bad($"{field}.options", "expected an object.");
@@ -216,11 +225,10 @@ public sealed record TrainingConfig
                         samples = samples with { Strategy = st };
                         break;
                     case "minpositiveweight":
-                        if (value?.GetValueKind() != JsonValueKind.Number) throw Bad(field, "expected a number.");
-                        samples = samples with { MinPositiveWeight = (float)value.GetValue<double>() };
+                        samples = samples with { MinPositiveWeight = (float)Number(value, field, "expected a number.") };
                         break;
                     case "positivetypes":
-                        if (value is not JsonArray pa) throw Bad(field, "expected a list of interaction types.");
+                        if (value is not JsonArray pa || pa.Any(x => x?.GetValueKind() != JsonValueKind.String)) throw Bad(field, "expected a list of interaction types.");
                         samples = samples with { PositiveTypes = pa.Select(x => x!.GetValue<string>()).ToArray() };
                         break;
                     case "negativesperuser":
@@ -245,13 +253,11 @@ public sealed record TrainingConfig
             {
                 if (key.Equals("seed", StringComparison.OrdinalIgnoreCase))
                 {
-                    if (value?.GetValueKind() != JsonValueKind.Number) throw Bad("training.seed", "expected an integer.");
-                    seed = (int)value.GetValue<double>();
+                    seed = (int)Number(value, "training.seed", "expected an integer.", int.MinValue);
                 }
                 else if (key.Equals("threads", StringComparison.OrdinalIgnoreCase))
                 {
-                    if (value?.GetValueKind() != JsonValueKind.Number || value.GetValue<double>() < 1) throw Bad("training.threads", "expected a positive integer.");
-                    threads = (int)value.GetValue<double>();
+                    threads = (int)Math.Min(Number(value, "training.threads", "expected a positive integer.", 1), 1024);
                 }
                 else training[key] = value?.DeepClone();
             }
@@ -277,8 +283,8 @@ public sealed record TrainingConfig
             var map = new Dictionary<string, float>(EventWeights.Defaults, StringComparer.OrdinalIgnoreCase);
             foreach (var (key, value) in ewo)
             {
-                if (value?.GetValueKind() != JsonValueKind.Number || value.GetValue<double>() < 0) throw Bad($"event_weights.{key}", "expected a non-negative number.");
-                map[key] = (float)value.GetValue<double>();
+                var weight = (float)Number(value, $"event_weights.{key}", "expected a non-negative number.", 0);
+                map[key] = float.IsFinite(weight) ? weight : throw Bad($"event_weights.{key}", "the number is too large.");
             }
             events = new EventWeights(map);
         }
@@ -293,8 +299,7 @@ public sealed record TrainingConfig
                 switch (key.ToLowerInvariant().Replace("_", ""))
                 {
                     case "topk" or "k":
-                        if (value?.GetValueKind() != JsonValueKind.Number || value.GetValue<double>() < 1) throw Bad(field, "expected a positive integer.");
-                        inference = inference with { TopK = (int)value.GetValue<double>() };
+                        inference = inference with { TopK = (int)Math.Min(Number(value, field, "expected a positive integer.", 1), int.MaxValue) };
                         break;
                     case "excludeseen":
                         if (value?.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) throw Bad(field, "expected true or false.");

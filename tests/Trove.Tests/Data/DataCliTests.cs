@@ -8,14 +8,7 @@ namespace Trove.Tests.Data;
 [Collection(ConsoleCollection.Name)]
 public class DataCliTests
 {
-    internal static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var stdout = new StringWriter(); var stderr = new StringWriter();
-        Console.SetOut(stdout); Console.SetError(stderr);
-        try { return (Trove.Cli.Program.Main(args), stdout.ToString(), stderr.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    internal static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Import_of_a_malformed_file_exits_2_with_one_line_and_leaves_the_db_unchanged()

@@ -61,14 +61,7 @@ public class OptionsTests
 [Collection(ConsoleCollection.Name)]
 public class SimulateCommandTests
 {
-    private static (int Code, string Out, string Err) Invoke(params string[] args)
-    {
-        var oldOut = Console.Out; var oldErr = Console.Error;
-        var o = new StringWriter(); var e = new StringWriter();
-        Console.SetOut(o); Console.SetError(e);
-        try { return (Trove.Cli.Program.Main(args), o.ToString(), e.ToString()); }
-        finally { Console.SetOut(oldOut); Console.SetError(oldErr); }
-    }
+    private static (int Code, string Out, string Err) Invoke(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Simulate_writes_the_files_and_prints_diagnostics()
