@@ -178,7 +178,8 @@ internal static class Harness
         for (int i = 0; i < queries.Length; i++) queries[i] = (float)(random.NextDouble() - 0.5);
         var outputs = Enumerable.Range(0, 32).Select(_ => new float[items]).ToArray();
         Console.WriteLine($"{items} items x {d} factors; best of 20 calls; load average {File.ReadAllText("/proc/loadavg").Trim()}");
-        Console.WriteLine("| queries | sgemm ms per call | sgemm us per query | mat-vec ms per call | mat-vec us per query |");
+        var panels = new Trove.Numerics.Dense.ItemPanels(rows, items, d);
+        Console.WriteLine("| queries | sgemm ms per call | sgemm us per query | mat-vec ms per call | mat-vec us per query | panels ms per call | panels us per query |");
         foreach (int batch in new[] { 1, 2, 4, 8, 16, 32 })
         {
             double Best(Action run)
@@ -190,7 +191,16 @@ internal static class Harness
             }
             double gemm = Best(() => Trove.Numerics.Dense.BatchScoring.ScoreGemm(rows, items, d, queries, batch, outputs));
             double matVec = Best(() => Trove.Numerics.Dense.BatchScoring.ScoreMatVec(rows, items, d, queries, batch, outputs));
-            Console.WriteLine($"| {batch} | {gemm:F3} | {gemm * 1000 / batch:F0} | {matVec:F3} | {matVec * 1000 / batch:F0} |");
+            double panel = Best(() => panels.Score(queries, batch, outputs));
+            Console.WriteLine($"| {batch} | {gemm:F3} | {gemm * 1000 / batch:F0} | {matVec:F3} | {matVec * 1000 / batch:F0} | {panel:F3} | {panel * 1000 / batch:F0} |");
+        }
+        Console.WriteLine("sgemm block size (rows per call), 8 queries:");
+        foreach (int block in new[] { 256, 512, 1024, 2048, 4096, 16384, items })
+        {
+            Trove.Numerics.Dense.BatchScoring.ScoreGemm(rows, items, d, queries, 8, outputs, block);
+            double best = double.MaxValue;
+            for (int r = 0; r < 20; r++) { var sw = Stopwatch.StartNew(); Trove.Numerics.Dense.BatchScoring.ScoreGemm(rows, items, d, queries, 8, outputs, block); best = Math.Min(best, sw.Elapsed.TotalMilliseconds); }
+            Console.WriteLine($"  {block}: {best:F3} ms");
         }
     }
 

@@ -17,23 +17,30 @@ public static class BatchScoring
     /// <summary>From this many queries on, <see cref="Score"/> uses sgemm; below, one SIMD mat-vec per query (bench/RESULTS.md, "Serving load").</summary>
     public const int MinGemmBatch = 3;
 
+    /// <summary>From this many queries on, <see cref="Score"/> uses <see cref="ItemPanels"/> when given them (faster than sgemm from 8 queries, slower below).</summary>
+    public const int MinPanelBatch = 8;
+
     /// <summary>
     /// outputs[j][i] = rows[i] · queries[j] for i &lt; <paramref name="count"/>, j &lt; <paramref name="batch"/>.
-    /// <paramref name="rows"/> is count x d and <paramref name="queries"/> batch x d, both row-major. Uses
-    /// <see cref="ScoreGemm"/> (OpenBLAS) from <see cref="MinGemmBatch"/> queries when OpenBLAS loads, else <see cref="ScoreMatVec"/>.
+    /// <paramref name="rows"/> is count x d and <paramref name="queries"/> batch x d, both row-major;
+    /// <paramref name="panels"/>, when given, holds the same rows. By batch size: one SIMD mat-vec per query below
+    /// <see cref="MinGemmBatch"/> (or without OpenBLAS), the panel kernel from <see cref="MinPanelBatch"/>, sgemm between.
     /// </summary>
-    public static void Score(ReadOnlySpan<float> rows, int count, int d, ReadOnlySpan<float> queries, int batch, ReadOnlySpan<float[]> outputs)
+    public static void Score(ReadOnlySpan<float> rows, int count, int d, ReadOnlySpan<float> queries, int batch, ReadOnlySpan<float[]> outputs, ItemPanels? panels = null)
     {
-        if (batch >= MinGemmBatch && NativeLibraries.BlasAvailable) ScoreGemm(rows, count, d, queries, batch, outputs);
+        if (panels is not null && (panels.Count != count || panels.Dimensions != d)) throw new ArgumentException($"The panels hold {panels.Count} x {panels.Dimensions}, not {count} x {d}.");
+        if (batch >= MinPanelBatch && panels is not null) panels.Score(queries, batch, outputs);
+        else if (batch >= MinGemmBatch && NativeLibraries.BlasAvailable) ScoreGemm(rows, count, d, queries, batch, outputs);
         else ScoreMatVec(rows, count, d, queries, batch, outputs);
     }
 
     /// <summary>Like <see cref="Score"/>, one sgemm per block of <see cref="BlockRows"/> rows (queries x block) into a scratch buffer, then copied into each output.</summary>
-    public static void ScoreGemm(ReadOnlySpan<float> rows, int count, int d, ReadOnlySpan<float> queries, int batch, ReadOnlySpan<float[]> outputs)
+    public static void ScoreGemm(ReadOnlySpan<float> rows, int count, int d, ReadOnlySpan<float> queries, int batch, ReadOnlySpan<float[]> outputs, int blockRows = BlockRows)
     {
         Check(rows, count, d, queries, batch, outputs);
+        if (blockRows < 1) throw new ArgumentException($"blockRows must be positive, got {blockRows}.");
         if (batch == 0 || count == 0) return;
-        int block = Math.Min(BlockRows, count);
+        int block = Math.Min(blockRows, count);
         var scratch = ArrayPool<float>.Shared.Rent(batch * block);
         try
         {
@@ -60,8 +67,13 @@ public static class BatchScoring
 
     private static void Check(ReadOnlySpan<float> rows, int count, int d, ReadOnlySpan<float> queries, int batch, ReadOnlySpan<float[]> outputs)
     {
-        if (count < 0 || d < 1 || batch < 0) throw new ArgumentException($"Invalid sizes: {count} rows, {d} dimensions, {batch} queries.");
         if (rows.Length < (long)count * d) throw new ArgumentException($"rows has {rows.Length} floats, needs {(long)count * d}.");
+        Check(count, d, queries, batch, outputs);
+    }
+
+    internal static void Check(int count, int d, ReadOnlySpan<float> queries, int batch, ReadOnlySpan<float[]> outputs)
+    {
+        if (count < 0 || d < 1 || batch < 0) throw new ArgumentException($"Invalid sizes: {count} rows, {d} dimensions, {batch} queries.");
         if (queries.Length < (long)batch * d) throw new ArgumentException($"queries has {queries.Length} floats, needs {(long)batch * d}.");
         if (outputs.Length < batch) throw new ArgumentException($"{outputs.Length} outputs for {batch} queries.");
         for (int j = 0; j < batch; j++)

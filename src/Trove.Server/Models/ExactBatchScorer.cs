@@ -18,6 +18,7 @@ public sealed class ExactBatchScorer
     public const int DefaultMaxBatch = 32;
 
     private readonly float[] _items;
+    private readonly ItemPanels? _panels;
     private readonly BatchPass _pass;
     private readonly object _gate = new();
     private readonly Queue<Pending> _queue = new();
@@ -25,13 +26,18 @@ public sealed class ExactBatchScorer
     private long _passes, _queries;
 
     /// <param name="items">Item vectors, <paramref name="count"/> x <paramref name="dimensions"/> row-major (kept, not copied).</param>
-    /// <param name="pass">The scoring pass; default <see cref="BatchScoring.Score"/> over <paramref name="items"/>.</param>
+    /// <param name="pass">The scoring pass; default <see cref="BatchScoring.Score"/> over <paramref name="items"/> and their <see cref="ItemPanels"/> (a second copy, built here).</param>
     public ExactBatchScorer(float[] items, int count, int dimensions, int maxBatch = DefaultMaxBatch, BatchPass? pass = null)
     {
         if (dimensions < 1 || count < 0 || items.Length < (long)count * dimensions) throw new ArgumentException($"items must hold {count} x {dimensions} floats.");
         if (maxBatch < 1) throw new ArgumentException($"maxBatch must be positive, got {maxBatch}.");
         _items = items; Count = count; Dimensions = dimensions; MaxBatch = maxBatch;
-        _pass = pass ?? ((queries, batch, outputs) => BatchScoring.Score(_items, Count, Dimensions, queries, batch, outputs));
+        if (pass is null)
+        {
+            _panels = new ItemPanels(items, count, dimensions);
+            _pass = (queries, batch, outputs) => BatchScoring.Score(_items, Count, Dimensions, queries, batch, outputs, _panels);
+        }
+        else _pass = pass;
     }
 
     /// <summary>Items scored (the length of each result that matters).</summary>
