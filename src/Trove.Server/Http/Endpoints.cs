@@ -163,7 +163,8 @@ public static class Endpoints
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            if (batched is null) ArrayPool<float>.Shared.Return(buffer);
+            else model.ExactScorer!.Return(buffer);
         }
         return Recommended(model, user, state, k, offset, top, coldStart, explain: q.Explain == true, RetrievalMode.Exact);
     }

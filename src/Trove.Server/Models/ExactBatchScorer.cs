@@ -1,4 +1,3 @@
-using System.Buffers;
 using Trove.Numerics.Dense;
 
 namespace Trove.Server.Models;
@@ -22,6 +21,7 @@ public sealed class ExactBatchScorer
     private readonly BatchPass _pass;
     private readonly object _gate = new();
     private readonly Queue<Pending> _queue = new();
+    private readonly System.Collections.Concurrent.ConcurrentStack<float[]> _free = new();
     private bool _running;
     private long _passes, _queries;
 
@@ -51,8 +51,8 @@ public sealed class ExactBatchScorer
     public long Queries => Interlocked.Read(ref _queries);
 
     /// <summary>
-    /// The scores of every item for <paramref name="query"/>, in an array of at least <see cref="Count"/> floats rented
-    /// from <see cref="ArrayPool{T}.Shared"/>: the caller returns it. Cancelling stops the wait (the task is
+    /// The scores of every item for <paramref name="query"/>, in an array of at least <see cref="Count"/> floats that
+    /// the caller hands back with <see cref="Return"/> when done. Cancelling stops the wait (the task is
     /// cancelled, its pass skips or discards the query); a pass that throws fails the requests of its batch only.
     /// </summary>
     public Task<float[]> ScoreAsync(ReadOnlySpan<float> query, CancellationToken cancel = default)
@@ -70,6 +70,18 @@ public sealed class ExactBatchScorer
         if (lead) RunPass();
         return pending.Task;
     }
+
+    /// <summary>
+    /// Takes back a score array from <see cref="ScoreAsync"/> for later passes. The scorer keeps its own arrays rather
+    /// than <see cref="System.Buffers.ArrayPool{T}.Shared"/>'s: they are taken on the pass's thread and given back on the requests'
+    /// threads, a pattern that empties the shared pool's per-thread caches and would allocate 400 KB arrays anew.
+    /// </summary>
+    public void Return(float[] scores)
+    {
+        if (scores.Length >= Count && _free.Count < 2 * MaxBatch) _free.Push(scores);
+    }
+
+    private float[] Rent() => _free.TryPop(out var scores) ? scores : new float[Math.Max(1, Count)];
 
     /// <summary>Scores the next batch, then hands the scorer on: to the thread pool when more requests queued meanwhile, else idle.</summary>
     private void RunPass()
@@ -109,7 +121,7 @@ public sealed class ExactBatchScorer
             for (int j = 0; j < live.Length; j++)
             {
                 live[j].Query.CopyTo(queries, j * d);
-                outputs[j] = ArrayPool<float>.Shared.Rent(Math.Max(1, Count));
+                outputs[j] = Rent();
             }
             _pass(queries, live.Length, outputs);
             Interlocked.Increment(ref _passes);
@@ -117,12 +129,12 @@ public sealed class ExactBatchScorer
         }
         catch (Exception e)
         {
-            foreach (var output in outputs) if (output is not null) ArrayPool<float>.Shared.Return(output);
+            foreach (var output in outputs) if (output is not null) Return(output);
             foreach (var p in live) p.Fail(e);
             return;
         }
         for (int j = 0; j < live.Length; j++)
-            if (!live[j].Complete(outputs[j])) ArrayPool<float>.Shared.Return(outputs[j]); // cancelled during the pass
+            if (!live[j].Complete(outputs[j])) Return(outputs[j]); // cancelled during the pass
     }
 
     /// <summary>A queued query and the request waiting for its scores.</summary>

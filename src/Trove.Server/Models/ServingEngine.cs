@@ -175,7 +175,7 @@ public sealed class ServingEngine(IEventStore events)
 
     /// <summary>
     /// The user's scores of every item from the model's <see cref="ExactBatchScorer"/> (scored together with other
-    /// requests' queries), in a pooled array the caller returns to <see cref="System.Buffers.ArrayPool{T}.Shared"/>;
+    /// requests' queries), in an array the caller hands back with <see cref="ExactBatchScorer.Return"/>;
     /// null when the model has no batch scorer or the user no query vector (then <see cref="TryScores"/> answers).
     /// </summary>
     public static Task<float[]>? BatchedScores(LoadedModel model, UserState user, CancellationToken cancel) =>

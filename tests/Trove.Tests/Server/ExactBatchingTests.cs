@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
@@ -105,7 +104,7 @@ public class ExactBatchingTests
         {
             var scores = await pending.WaitAsync(Patience);
             AssertScores(Reference(Items, Count, D, query), scores);
-            ArrayPool<float>.Shared.Return(scores);
+            Scorer.Return(scores);
             return scores;
         }
     }
