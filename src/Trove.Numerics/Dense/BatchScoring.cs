@@ -14,22 +14,23 @@ public static class BatchScoring
     /// <summary>Rows per sgemm block: 1,024 rows of 64 floats (256 KB) and their scores for 32 queries (128 KB) stay in L2 between the product and the copy out.</summary>
     public const int BlockRows = 1024;
 
-    /// <summary>From this many queries on, <see cref="Score"/> uses sgemm; below, one SIMD mat-vec per query (bench/RESULTS.md, "Serving load").</summary>
+    /// <summary>Without panels, from this many queries on <see cref="Score"/> uses sgemm; below, one SIMD mat-vec per query (bench/RESULTS.md, "Serving load").</summary>
     public const int MinGemmBatch = 3;
 
-    /// <summary>From this many queries on, <see cref="Score"/> uses <see cref="ItemPanels"/> when given them (faster than sgemm from 8 queries, slower below).</summary>
-    public const int MinPanelBatch = 8;
+    /// <summary>From this many queries on, <see cref="Score"/> uses <see cref="ItemPanels"/> when given them and 256-bit SIMD is hardware-accelerated (one query: the mat-vec is as fast).</summary>
+    public const int MinPanelBatch = 2;
 
     /// <summary>
     /// outputs[j][i] = rows[i] · queries[j] for i &lt; <paramref name="count"/>, j &lt; <paramref name="batch"/>.
     /// <paramref name="rows"/> is count x d and <paramref name="queries"/> batch x d, both row-major;
-    /// <paramref name="panels"/>, when given, holds the same rows. By batch size: one SIMD mat-vec per query below
-    /// <see cref="MinGemmBatch"/> (or without OpenBLAS), the panel kernel from <see cref="MinPanelBatch"/>, sgemm between.
+    /// <paramref name="panels"/>, when given, holds the same rows. The panel kernel from <see cref="MinPanelBatch"/> queries
+    /// when there are panels; else sgemm from <see cref="MinGemmBatch"/> (with OpenBLAS); else one SIMD mat-vec per query
+    /// (bench/RESULTS.md, "Serving load").
     /// </summary>
     public static void Score(ReadOnlySpan<float> rows, int count, int d, ReadOnlySpan<float> queries, int batch, ReadOnlySpan<float[]> outputs, ItemPanels? panels = null)
     {
         if (panels is not null && (panels.Count != count || panels.Dimensions != d)) throw new ArgumentException($"The panels hold {panels.Count} x {panels.Dimensions}, not {count} x {d}.");
-        if (batch >= MinPanelBatch && panels is not null) panels.Score(queries, batch, outputs);
+        if (batch >= MinPanelBatch && panels is not null && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) panels.Score(queries, batch, outputs);
         else if (batch >= MinGemmBatch && NativeLibraries.BlasAvailable) ScoreGemm(rows, count, d, queries, batch, outputs);
         else ScoreMatVec(rows, count, d, queries, batch, outputs);
     }

@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics;
 namespace Trove.Numerics.Dense;
 
 /// <summary>
-/// Item vectors rearranged for batched dot products: panels of <see cref="Width"/> items, each stored factor-major
-/// (d x 8 floats, the 8 items' values of factor 0, then of factor 1...), zero-padded to an even number of panels.
+/// Item vectors rearranged for batched dot products: panels of <see cref="Width"/> items stored factor-major
+/// (the 8 items' values of factor 0, then of factor 1...), zero-padded to an even number of panels, each pair of
+/// panels interleaved factor by factor (16 floats per factor) so the kernels read one sequential stream.
 /// <see cref="Score"/> then computes eight items' scores per fused multiply-add with no horizontal sums, and
 /// reads each pair of panels (4 KB at 64 factors) from memory once for all queries of the batch: the item matrix is
 /// streamed once per call whatever the batch size, and no packing is repeated per call (unlike sgemm).
@@ -31,8 +32,9 @@ public sealed class ItemPanels
         for (int i = 0; i < count; i++)
         {
             var row = rows.Slice(i * dimensions, dimensions);
-            int at = i / Width * dimensions * Width + i % Width;
-            for (int f = 0; f < dimensions; f++) _data[at + f * Width] = row[f];
+            // Panels p (even) and p + 1 are interleaved factor by factor: 16 floats per factor, one sequential stream.
+            int at = i / (2 * Width) * dimensions * 2 * Width + i % (2 * Width);
+            for (int f = 0; f < dimensions; f++) _data[at + f * 2 * Width] = row[f];
         }
     }
 
@@ -48,13 +50,13 @@ public sealed class ItemPanels
     {
         int d = Dimensions;
         BatchScoring.Check(Count, d, queries, batch, outputs);
-        int stride = d * Width;
+        int stride = d * 2 * Width, step = 2 * Width; // a pair of panels, and one factor of it
         ref float data = ref MemoryMarshal.GetArrayDataReference(_data);
         ref float q = ref MemoryMarshal.GetReference(queries);
         for (int p = 0; p < _panels; p += 2)
         {
-            ref float a = ref Unsafe.Add(ref data, (nint)p * stride);
-            ref float b = ref Unsafe.Add(ref a, stride);
+            ref float a = ref Unsafe.Add(ref data, (nint)(p / 2) * stride);
+            ref float b = ref Unsafe.Add(ref a, Width);
             int j = 0;
             for (; j + 4 <= batch; j += 4)
             {
@@ -65,8 +67,8 @@ public sealed class ItemPanels
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
                 for (int f = 0; f < d; f++)
                 {
-                    var va = Vector256.LoadUnsafe(ref a, (nuint)(f * Width));
-                    var vb = Vector256.LoadUnsafe(ref b, (nuint)(f * Width));
+                    var va = Vector256.LoadUnsafe(ref a, (nuint)(f * step));
+                    var vb = Vector256.LoadUnsafe(ref b, (nuint)(f * step));
                     var s0 = Vector256.Create(Unsafe.Add(ref q0, f));
                     var s1 = Vector256.Create(Unsafe.Add(ref q1, f));
                     var s2 = Vector256.Create(Unsafe.Add(ref q2, f));
@@ -89,16 +91,16 @@ public sealed class ItemPanels
                 {
                     var s = Vector256.Create(Unsafe.Add(ref q0, f));
                     var t = Vector256.Create(Unsafe.Add(ref q0, f + 1));
-                    aEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)(f * Width)), s, aEven);
-                    bEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref b, (nuint)(f * Width)), s, bEven);
-                    aOdd = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)((f + 1) * Width)), t, aOdd);
-                    bOdd = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref b, (nuint)((f + 1) * Width)), t, bOdd);
+                    aEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)(f * step)), s, aEven);
+                    bEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref b, (nuint)(f * step)), s, bEven);
+                    aOdd = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)((f + 1) * step)), t, aOdd);
+                    bOdd = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref b, (nuint)((f + 1) * step)), t, bOdd);
                 }
                 if (f < d)
                 {
                     var s = Vector256.Create(Unsafe.Add(ref q0, f));
-                    aEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)(f * Width)), s, aEven);
-                    bEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref b, (nuint)(f * Width)), s, bEven);
+                    aEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref a, (nuint)(f * step)), s, aEven);
+                    bEven = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref b, (nuint)(f * step)), s, bEven);
                 }
                 Store(outputs[j], p, aEven + aOdd, bEven + bOdd);
             }
