@@ -143,7 +143,7 @@ public static class Endpoints
             return Recommended(model, user, state, k, offset, fromGraph, coldStart, explain: q.Explain == true, RetrievalMode.Hnsw);
         // Scores of every item live in a pooled buffer: a fresh 400 KB array per request (100k items)
         // would land on the large-object heap and dominate the request's cost. Dot-product models score
-        // concurrent requests in one batch (--exact-batching), which hands over a pooled buffer too.
+        // concurrent requests in one batch (--exact-batching), whose scorer lends its own score arrays.
         int itemCount = model.Trained.Items.Count;
         var batched = ServingEngine.BatchedScores(model, state, cancel);
         var buffer = batched is null ? ArrayPool<float>.Shared.Rent(itemCount) : await batched;
