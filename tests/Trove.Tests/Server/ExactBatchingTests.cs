@@ -41,7 +41,7 @@ public class ExactBatchingTests
     [InlineData(3)]
     [InlineData(7)]
     [InlineData(32)]
-    public void Gemm_and_mat_vec_kernels_equal_scalar_dot_products(int batch)
+    public void Sgemm_mat_vec_and_panel_kernels_equal_scalar_dot_products(int batch)
     {
         // 2,500 rows: two whole sgemm blocks and a tail; 20 dimensions: not a multiple of the SIMD width.
         int count = 2_500, d = 20;
