@@ -12,6 +12,7 @@ using Trove.Models;
 //   dotnet run -c Release --project bench/Trove.Benchmarks -- als-large [--nnz N] [--users N] [--items N] [key=value ...]
 //   dotnet run -c Release --project bench/Trove.Benchmarks -- ease-size ITEMS [--users N]
 //   dotnet run -c Release --project bench/Trove.Benchmarks -- bpr-speed [key=value ...]
+//   dotnet run -c Release --project bench/Trove.Benchmarks -- batch-scoring [--items N] [--factors N]   sgemm vs mat-vec per query
 var mode = args.Length > 0 ? args[0] : "help";
 var rest = args.Skip(1).ToArray();
 switch (mode)
@@ -31,8 +32,11 @@ switch (mode)
     case "ease-size":
         Harness.EaseSize(rest);
         break;
+    case "batch-scoring":
+        Harness.BatchScoring(rest);
+        break;
     default:
-        Console.WriteLine("modes: micro | ncf ALGO [k=v..] | als-large | ease-size ITEMS");
+        Console.WriteLine("modes: micro | ncf ALGO [k=v..] | als-large | ease-size ITEMS | batch-scoring");
         break;
 }
 Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
@@ -155,6 +159,48 @@ internal static class Harness
             sw.Restart();
             for (int t = 0; t < reps / 10; t++) Trove.Numerics.Vectors.VectorKernels.AddWeightedOuterProducts(w, k, rows, wt, 100);
             Console.WriteLine($"outer products: {sw.Elapsed.TotalMilliseconds * 1000 / (reps / 10) / 100:F3} us per row (k=64)");
+        }
+    }
+
+    /// <summary>
+    /// Exact scoring of a batch of queries against every item (the server's batched exact path): one sgemm per
+    /// item block (BatchScoring.ScoreGemm) against one SIMD mat-vec per query (ScoreMatVec), one BLAS thread.
+    /// </summary>
+    public static void BatchScoring(string[] args)
+    {
+        int items = int.Parse(Option(args, "--items", "100000"), CultureInfo.InvariantCulture);
+        int d = int.Parse(Option(args, "--factors", "64"), CultureInfo.InvariantCulture);
+        Trove.Numerics.Dense.Blas.Threads = 1;
+        var random = new Random(1);
+        var rows = new float[items * d];
+        for (int i = 0; i < rows.Length; i++) rows[i] = (float)(random.NextDouble() - 0.5);
+        var queries = new float[32 * d];
+        for (int i = 0; i < queries.Length; i++) queries[i] = (float)(random.NextDouble() - 0.5);
+        var outputs = Enumerable.Range(0, 32).Select(_ => new float[items]).ToArray();
+        Console.WriteLine($"{items} items x {d} factors; best of 20 calls; load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        var panels = new Trove.Numerics.Dense.ItemPanels(rows, items, d);
+        Console.WriteLine("| queries | sgemm ms per call | sgemm us per query | mat-vec ms per call | mat-vec us per query | panels ms per call | panels us per query |");
+        foreach (int batch in new[] { 1, 2, 4, 8, 16, 32 })
+        {
+            double Best(Action run)
+            {
+                run();
+                double best = double.MaxValue;
+                for (int r = 0; r < 20; r++) { var sw = Stopwatch.StartNew(); run(); best = Math.Min(best, sw.Elapsed.TotalMilliseconds); }
+                return best;
+            }
+            double gemm = Best(() => Trove.Numerics.Dense.BatchScoring.ScoreGemm(rows, items, d, queries, batch, outputs));
+            double matVec = Best(() => Trove.Numerics.Dense.BatchScoring.ScoreMatVec(rows, items, d, queries, batch, outputs));
+            double panel = Best(() => panels.Score(queries, batch, outputs));
+            Console.WriteLine($"| {batch} | {gemm:F3} | {gemm * 1000 / batch:F0} | {matVec:F3} | {matVec * 1000 / batch:F0} | {panel:F3} | {panel * 1000 / batch:F0} |");
+        }
+        Console.WriteLine("sgemm block size (rows per call), 8 queries:");
+        foreach (int block in new[] { 256, 512, 1024, 2048, 4096, 16384, items })
+        {
+            Trove.Numerics.Dense.BatchScoring.ScoreGemm(rows, items, d, queries, 8, outputs, block);
+            double best = double.MaxValue;
+            for (int r = 0; r < 20; r++) { var sw = Stopwatch.StartNew(); Trove.Numerics.Dense.BatchScoring.ScoreGemm(rows, items, d, queries, 8, outputs, block); best = Math.Min(best, sw.Elapsed.TotalMilliseconds); }
+            Console.WriteLine($"  {block}: {best:F3} ms");
         }
     }
 

@@ -49,6 +49,8 @@ public sealed record ServerOptions
     public RetrievalMode Retrieval { get; init; } = RetrievalMode.Auto;
     /// <summary>HNSW construction and search settings of the item graphs.</summary>
     public HnswParameters Graph { get; init; } = new() { EfConstruction = 100, EfSearch = 100, Threads = 1 };
+    /// <summary>Score the exact requests of dot-product models that arrive together in one pass over the item matrix (--exact-batching on|off).</summary>
+    public bool ExactBatching { get; init; } = true;
     /// <summary>Save built graphs next to each model file (MODEL.index) so the next start loads them.</summary>
     public bool PersistIndexes { get; init; } = true;
 }

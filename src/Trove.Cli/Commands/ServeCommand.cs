@@ -40,9 +40,10 @@ public static class ServeCommand
         var retrieval = new Option<string>("--retrieval") { Description = "Top-K retrieval for dot-product models (ALS, BPR, two-tower): exact (score every item), hnsw (maximum-inner-product graph, any catalogue) or auto (hnsw from --hnsw-min-items items). Requests may override with retrieval=.", DefaultValueFactory = _ => "auto" };
         var hnswMinItems = new Option<int>("--hnsw-min-items") { Description = "Catalogue size from which embedding models get HNSW graphs (similar items; recommendations with --retrieval auto).", DefaultValueFactory = _ => 20_000 };
         var efSearch = new Option<int>("--ef-search") { Description = "HNSW candidate list size per search (at least k + offset): larger finds more of the true top-K, slower.", DefaultValueFactory = _ => 100 };
+        var exactBatching = new Option<string>("--exact-batching") { Description = "on: exact scoring of dot-product models (ALS, BPR, two-tower, content) scores the requests that arrive together in one pass over the item matrix (one sgemm); off: one mat-vec per request.", DefaultValueFactory = _ => "on" };
         var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
         {
-            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors, retrieval, hnswMinItems, efSearch,
+            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors, retrieval, hnswMinItems, efSearch, exactBatching,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -60,6 +61,12 @@ public static class ServeCommand
             if (minItems < 1) throw new TroveException($"--hnsw-min-items must be positive, got {minItems}.");
             int ef = r.GetValue(efSearch);
             if (ef < 1) throw new TroveException($"--ef-search must be positive, got {ef}.");
+            bool batching = r.GetValue(exactBatching)?.Trim().ToLowerInvariant() switch
+            {
+                "on" => true,
+                "off" => false,
+                var other => throw new TroveException($"--exact-batching must be on or off, got '{other}'."),
+            };
             // Requests are the parallelism: a multi-threaded BLAS call inside one request (two-tower scoring,
             // ALS fold-in) would spin threads that compete with Kestrel's for the same cores.
             if (Trove.Numerics.Native.NativeLibraries.BlasAvailable) Trove.Numerics.Dense.Blas.Threads = 1;
@@ -67,6 +74,7 @@ public static class ServeCommand
             {
                 Retrieval = retrievalMode,
                 HnswMinItems = minItems,
+                ExactBatching = batching,
                 Graph = new ServerOptions().Graph with { EfSearch = ef },
                 Models = sources,
                 Host = r.GetValue(host)!,

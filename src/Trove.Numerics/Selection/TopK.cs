@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Trove.Numerics.Selection;
 
 /// <summary>
@@ -11,22 +14,27 @@ public static class TopK
     {
         if (k <= 0) return 0;
         k = Math.Min(k, Math.Min(resultIndices.Length, resultScores.Length));
-        int size = 0;
-        for (int i = 0; i < scores.Length; i++)
+        int size = 0, i = 0;
+        for (; i < scores.Length && size < k; i++)
         {
             float s = scores[i];
             if (!(s > float.NegativeInfinity)) continue; // skips NaN and excluded items
-            if (size < k)
+            resultIndices[size] = i; resultScores[size] = s; size++;
+            SiftUp(resultIndices, resultScores, size - 1);
+        }
+        // The heap is full: a later item enters only with a score above the weakest kept one (an equal score
+        // loses the tie, its index being higher), so whole vectors with no such score are skipped.
+        if (size == k && Vector.IsHardwareAccelerated)
+        {
+            int width = Vector<float>.Count;
+            ref float start = ref MemoryMarshal.GetReference(scores);
+            for (; i <= scores.Length - width; i += width)
             {
-                resultIndices[size] = i; resultScores[size] = s; size++;
-                SiftUp(resultIndices, resultScores, size - 1);
-            }
-            else if (Better(s, i, resultScores[0], resultIndices[0]))
-            {
-                resultIndices[0] = i; resultScores[0] = s;
-                SiftDown(resultIndices, resultScores, 0, size);
+                if (!Vector.GreaterThanAny(Vector.LoadUnsafe(ref start, (nuint)i), new Vector<float>(resultScores[0]))) continue;
+                for (int j = i; j < i + width; j++) Offer(scores[j], j, resultIndices, resultScores, size);
             }
         }
+        for (; i < scores.Length; i++) Offer(scores[i], i, resultIndices, resultScores, size);
         // Heap sort in place: repeatedly move the worst to the end, leaving best-first order.
         for (int end = size - 1; end > 0; end--)
         {
@@ -45,6 +53,14 @@ public static class TopK
         int n = Select(scores, k, idx, sc);
         if (n < k) { Array.Resize(ref idx, n); Array.Resize(ref sc, n); }
         return (idx, sc);
+    }
+
+    /// <summary>Puts item <paramref name="i"/> in the full heap in place of the weakest when it is better.</summary>
+    private static void Offer(float s, int i, Span<int> idx, Span<float> sc, int size)
+    {
+        if (!(s > float.NegativeInfinity) || !Better(s, i, sc[0], idx[0])) return; // NaN and excluded items never enter
+        idx[0] = i; sc[0] = s;
+        SiftDown(idx, sc, 0, size);
     }
 
     // "a is better than b": higher score, or equal score and lower index.

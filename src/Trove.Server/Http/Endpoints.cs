@@ -142,14 +142,16 @@ public static class Endpoints
         if (model.UsesGraph(retrieval) && ServingEngine.PageFromGraph(model, state, filter, k, offset) is { } fromGraph)
             return Recommended(model, user, state, k, offset, fromGraph, coldStart, explain: q.Explain == true, RetrievalMode.Hnsw);
         // Scores of every item live in a pooled buffer: a fresh 400 KB array per request (100k items)
-        // would land on the large-object heap and dominate the request's cost.
+        // would land on the large-object heap and dominate the request's cost. Dot-product models score
+        // concurrent requests in one batch (--exact-batching), whose scorer lends its own score arrays.
         int itemCount = model.Trained.Items.Count;
-        var buffer = ArrayPool<float>.Shared.Rent(itemCount);
+        var batched = ServingEngine.BatchedScores(model, state, cancel);
+        var buffer = batched is null ? ArrayPool<float>.Shared.Rent(itemCount) : await batched;
         IReadOnlyList<Scored> top;
         try
         {
             var scores = buffer.AsSpan(0, itemCount);
-            if (!engine.TryScores(model, state, scores))
+            if (batched is null && !engine.TryScores(model, state, scores))
             {
                 if (!string.Equals(q.Fallback, "popular", StringComparison.OrdinalIgnoreCase))
                     return UnknownUser(model, user);
@@ -161,7 +163,8 @@ public static class Endpoints
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(buffer);
+            if (batched is null) ArrayPool<float>.Shared.Return(buffer);
+            else model.ExactScorer!.Return(buffer);
         }
         return Recommended(model, user, state, k, offset, top, coldStart, explain: q.Explain == true, RetrievalMode.Exact);
     }

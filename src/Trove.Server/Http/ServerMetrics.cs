@@ -66,6 +66,14 @@ public sealed class ServerMetrics
         s.AppendLine("# HELP trove_model_items Items known to each served model.");
         s.AppendLine("# TYPE trove_model_items gauge");
         foreach (var m in set.Models) s.Append(inv, $"trove_model_items{{name=\"{Escape(m.Name)}\"}} {m.Trained.Items.Count}\n");
+        s.AppendLine("# HELP trove_exact_batch_passes_total Batched exact scoring passes per model (--exact-batching); queries over passes is the mean batch size.");
+        s.AppendLine("# TYPE trove_exact_batch_passes_total counter");
+        foreach (var m in set.Models)
+            if (m.ExactScorer is { } scorer) s.Append(inv, $"trove_exact_batch_passes_total{{name=\"{Escape(m.Name)}\"}} {scorer.Passes}\n");
+        s.AppendLine("# HELP trove_exact_batch_queries_total Queries scored by batched exact passes per model.");
+        s.AppendLine("# TYPE trove_exact_batch_queries_total counter");
+        foreach (var m in set.Models)
+            if (m.ExactScorer is { } scorer) s.Append(inv, $"trove_exact_batch_queries_total{{name=\"{Escape(m.Name)}\"}} {scorer.Queries}\n");
         s.AppendLine("# HELP trove_model_generation Incremented by every model reload.");
         s.AppendLine("# TYPE trove_model_generation gauge");
         s.Append(inv, $"trove_model_generation {set.Generation}\n");

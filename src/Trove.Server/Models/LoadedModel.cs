@@ -29,7 +29,8 @@ public static class RetrievalModes
 
 /// <summary>Which HNSW graphs a loaded model gets and how they are built and kept.</summary>
 /// <param name="Persist">Save built graphs next to the model file (MODEL.index) for the next start.</param>
-public sealed record IndexSettings(RetrievalMode Retrieval, int HnswMinItems, HnswParameters Graph, bool Persist = true);
+/// <param name="ExactBatching">Batch the exact scoring of concurrent requests of dot-product models (<see cref="ExactBatchScorer"/>).</param>
+public sealed record IndexSettings(RetrievalMode Retrieval, int HnswMinItems, HnswParameters Graph, bool Persist = true, bool ExactBatching = true);
 
 /// <summary>Items that pass a feature filter, and how many do.</summary>
 public sealed record ItemMask(bool[] Passes, int Count);
@@ -61,6 +62,7 @@ public sealed class LoadedModel
             int n = trained.Items.Count, d = embedding.Dimensions;
             var vectors = ItemIndexFile.ItemVectors(embedding, n);
             _exact = new ExactIndex(vectors, d, VectorMetric.Cosine);
+            if (embedding.ScoresAreDotProducts && indexes.ExactBatching) ExactScorer = new ExactBatchScorer(vectors, n, d);
             bool large = _large = n >= indexes.HnswMinItems;
             bool recommendGraph = embedding.ScoresAreDotProducts && (indexes.Retrieval == RetrievalMode.Hnsw || (indexes.Retrieval == RetrievalMode.Auto && large));
             // The graphs come from the index file next to the model when it matches, else they are built in
@@ -95,6 +97,8 @@ public sealed class LoadedModel
     public float[] Popularity { get; }
     /// <summary>Cosine index over item vectors of an embedding model (HNSW for large catalogues once built, exact before), else null.</summary>
     public IVectorIndex? ItemIndex => (IVectorIndex?)_hnsw ?? _exact;
+    /// <summary>Batched exact scoring of dot-product models (user vector · every item vector), unless the server runs with --exact-batching off; else null.</summary>
+    public ExactBatchScorer? ExactScorer { get; }
     /// <summary>Inner-product HNSW graph over item vectors (maximum-inner-product search) for top-K recommendations of dot-product models, once loaded or built; else null.</summary>
     public HnswIndex? RecommendationIndex => _recommendIndex;
     /// <summary>Whether a request asking for <paramref name="mode"/> is answered from the graph: hnsw when it is ready, auto when it is ready and the catalogue has HnswMinItems+ items.</summary>

@@ -125,7 +125,7 @@ public sealed class ModelCatalog : IDisposable
         var path = Path.GetFullPath(source.Path);
         var time = File.Exists(path) ? File.GetLastWriteTimeUtc(path) : default;
         var trained = ModelFile.Load(path, BuiltInAlgorithms.Registry);
-        return new LoadedModel(source.Name, path, trained, time, new IndexSettings(_options.Retrieval, _options.HnswMinItems, _options.Graph, _options.PersistIndexes), _titles.ById, _log);
+        return new LoadedModel(source.Name, path, trained, time, new IndexSettings(_options.Retrieval, _options.HnswMinItems, _options.Graph, _options.PersistIndexes, _options.ExactBatching), _titles.ById, _log);
     }
 
     private void Watch()

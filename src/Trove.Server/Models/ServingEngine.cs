@@ -126,16 +126,7 @@ public sealed class ServingEngine(IEventStore events)
     /// </summary>
     public static IReadOnlyList<Scored>? PageFromGraph(LoadedModel model, UserState user, RequestFilter filter, int k, int offset)
     {
-        if (model.RecommendationIndex is not { } index || model.Model is not IEmbeddingModel embedding) return null;
-        float[]? folded = null;
-        if (model.HistoryScorer is not null && (user.NewEvents > 0 || !user.Known))
-        {
-            if (user.HistoryItems.Length == 0) return null;
-            folded = HistoryScoring.FoldIn(model.Model, user.HistoryItems, user.HistoryWeights);
-            if (folded is null) return null; // a history scorer without a user vector (ItemKnn, EASE)
-        }
-        else if (!user.Known) return null;
-        var query = folded ?? embedding.UserVector(user.Index);
+        if (model.RecommendationIndex is not { } index || !TryQueryVector(model, user, out var query)) return null;
 
         int n = index.Count, wanted = k + offset;
         long passing = PassingUpperBound(model, user, filter);
@@ -159,6 +150,36 @@ public sealed class ServingEngine(IEventStore events)
             if (!float.IsNaN(found[j].Score)) result.Add(new Scored(found[j].Index, found[j].Score));
         return result;
     }
+
+    /// <summary>
+    /// The vector whose dot product with each item vector is the user's score, for embedding models: the user's row,
+    /// or with events since training (and for new users) the fold-in of their history (ALS). False when there is none:
+    /// not an embedding model, an unknown user without history, or a history scorer without vectors (ItemKnn, EASE).
+    /// </summary>
+    public static bool TryQueryVector(LoadedModel model, UserState user, out ReadOnlySpan<float> vector)
+    {
+        vector = default;
+        if (model.Model is not IEmbeddingModel embedding) return false;
+        if (model.HistoryScorer is not null && (user.NewEvents > 0 || !user.Known))
+        {
+            if (user.HistoryItems.Length == 0) return false;
+            var folded = HistoryScoring.FoldIn(model.Model, user.HistoryItems, user.HistoryWeights);
+            if (folded is null) return false;
+            vector = folded;
+            return true;
+        }
+        if (!user.Known) return false;
+        vector = embedding.UserVector(user.Index);
+        return true;
+    }
+
+    /// <summary>
+    /// The user's scores of every item from the model's <see cref="ExactBatchScorer"/> (scored together with other
+    /// requests' queries), in an array the caller hands back with <see cref="ExactBatchScorer.Return"/>;
+    /// null when the model has no batch scorer or the user no query vector (then <see cref="TryScores"/> answers).
+    /// </summary>
+    public static Task<float[]>? BatchedScores(LoadedModel model, UserState user, CancellationToken cancel) =>
+        model.ExactScorer is { } scorer && TryQueryVector(model, user, out var query) ? scorer.ScoreAsync(query, cancel) : null;
 
     /// <summary>At most how many items pass the filter (the smallest of the allow-list and each feature's items, minus excluded ones when no list limits it).</summary>
     private static long PassingUpperBound(LoadedModel model, UserState user, RequestFilter filter)

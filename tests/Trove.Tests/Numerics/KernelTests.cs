@@ -88,6 +88,18 @@ public class KernelTests
         }
     }
 
+    [Fact]
+    public void TopK_breaks_ties_by_index_when_whole_vectors_are_skipped()
+    {
+        // Few distinct values: the k-th best is tied with many later items, which must not displace it;
+        // NaN and -inf between them; a length that is not a multiple of the SIMD width.
+        var s = Enumerable.Range(0, 1003).Select(i => (float)((i * 7919) % 13)).ToArray();
+        for (int i = 5; i < s.Length; i += 17) s[i] = float.NaN;
+        for (int i = 9; i < s.Length; i += 23) s[i] = float.NegativeInfinity;
+        foreach (int k in new[] { 1, 7, 10, 50, 77, 1003 })
+            Assert.Equal(ScalarKernels.TopK(s, k), TopK.Select(s, k).Indices);
+    }
+
     [Theory]
     [InlineData(false, false)] [InlineData(true, false)] [InlineData(false, true)] [InlineData(true, true)]
     public void Sgemm_matches_scalar(bool ta, bool tb)

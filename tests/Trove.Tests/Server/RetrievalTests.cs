@@ -13,7 +13,7 @@ namespace Trove.Tests.Server;
 public class RetrievalTests
 {
     /// <summary>300 users x 240 items in three categories and two brands, users favouring one category.</summary>
-    private static Dataset Shop()
+    internal static Dataset Shop()
     {
         var random = new Random(11);
         int users = 300, items = 240;
