@@ -104,7 +104,10 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
             _itemGram = null;
             double? validation = context.Validate?.Invoke(this);
             task.Advance();
-            task.Status(validation is double v0 ? $"loss {loss:G4} {context.ValidationMetricName} {v0:F4}" : $"loss {loss:G4}");
+            // The loss is only computed with ComputeLoss (it costs a pass over the data): say nothing rather than "loss NaN".
+            string lossText = double.IsNaN(loss) ? "" : $"loss {loss:G4}";
+            string status = validation is double v0 ? $"{lossText} {context.ValidationMetricName} {v0:F4}".Trim() : lossText;
+            if (status.Length > 0) task.Status(status);
             if (run.EndEpoch(new TrainingEpoch(it + 1, loss, validation, seconds), _userFactors, _itemFactors)) break;
         }
         (_userFactors, _itemFactors) = run.Result(_userFactors, _itemFactors);
