@@ -104,10 +104,9 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
             _itemGram = null;
             double? validation = context.Validate?.Invoke(this);
             task.Advance();
-            // The loss is only computed with ComputeLoss (it costs a pass over the data): say nothing rather than "loss NaN".
-            string lossText = double.IsNaN(loss) ? "" : $"loss {loss:G4}";
-            string status = validation is double v0 ? $"{lossText} {context.ValidationMetricName} {v0:F4}".Trim() : lossText;
-            if (status.Length > 0) task.Status(status);
+            // The loss is only computed with ComputeLoss (it costs a pass over the data): show the iteration time rather than "loss NaN".
+            string lossText = double.IsNaN(loss) ? $"{seconds * 1000:F0} ms/iteration" : $"loss {loss:G4}";
+            task.Status(validation is double v0 ? $"{lossText} {context.ValidationMetricName} {v0:F4}" : lossText);
             if (run.EndEpoch(new TrainingEpoch(it + 1, loss, validation, seconds), _userFactors, _itemFactors)) break;
         }
         (_userFactors, _itemFactors) = run.Result(_userFactors, _itemFactors);
