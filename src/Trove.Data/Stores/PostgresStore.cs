@@ -655,7 +655,7 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
 
     public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
     {
-        if (string.IsNullOrWhiteSpace(modelVersion)) throw new TroveException("A model version is required to save recommendations.");
+        StoredRowChecks.ModelVersion(modelVersion);
         using var tx = _db.BeginTransaction();
         using (var delete = Command("DELETE FROM recommendations WHERE model_version = @v", tx))
         {
@@ -669,8 +669,7 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
             using var copy = _db.BeginBinaryImport("COPY recommendations(model_version, \"user\", rank, item, score, created_utc) FROM STDIN (FORMAT BINARY)");
             foreach (var row in rows)
             {
-                if (row.Rank < 1) throw new TroveException($"Recommendation rank must start at 1 (user '{row.User}', rank {row.Rank}).");
-                if (!float.IsFinite(row.Score)) throw new TroveException($"Recommendation score for user '{row.User}', item '{row.Item}' is not finite.");
+                StoredRowChecks.Recommendation(row);
                 copy.StartRow();
                 copy.Write(modelVersion, NpgsqlDbType.Text);
                 copy.Write(row.User, NpgsqlDbType.Text);
@@ -721,9 +720,7 @@ public sealed class PostgresStore : IInteractionStore, ICollaborativeStore
             using var copy = _db.BeginBinaryImport("COPY user_similarities(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) FROM STDIN (FORMAT BINARY)");
             foreach (var row in rows)
             {
-                if (!ids.TryGetValue(row.User, out long u)) throw new TroveException($"Unknown user '{row.User}' in the similarities; nothing was saved.");
-                if (!ids.TryGetValue(row.Other, out long o)) throw new TroveException($"Unknown user '{row.Other}' in the similarities; nothing was saved.");
-                if (!float.IsFinite(row.Similarity)) throw new TroveException($"Similarity of '{row.User}' and '{row.Other}' is not finite; nothing was saved.");
+                var (u, o) = StoredRowChecks.Similarity(row, ids);
                 copy.StartRow();
                 copy.Write(u, NpgsqlDbType.Bigint);
                 copy.Write(row.Rank, NpgsqlDbType.Integer);

@@ -60,9 +60,7 @@ public sealed partial class SqliteStore : ICollaborativeStore
         {
             foreach (var row in rows)
             {
-                if (!ids.TryGetValue(row.User, out long u)) throw new TroveException($"Unknown user '{row.User}' in the similarities; nothing was saved.");
-                if (!ids.TryGetValue(row.Other, out long o)) throw new TroveException($"Unknown user '{row.Other}' in the similarities; nothing was saved.");
-                if (!float.IsFinite(row.Similarity)) throw new TroveException($"Similarity of '{row.User}' and '{row.Other}' is not finite; nothing was saved.");
+                var (u, o) = StoredRowChecks.Similarity(row, ids);
                 pu.Value = u; pr.Value = row.Rank; po.Value = o; ps.Value = (double)row.Similarity; pn.Value = row.SharedItems;
                 insert.ExecuteNonQuery();
                 n++;

@@ -599,7 +599,7 @@ public sealed partial class SqliteStore : IInteractionStore
 
     public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
     {
-        if (string.IsNullOrWhiteSpace(modelVersion)) throw new TroveException("A model version is required to save recommendations.");
+        StoredRowChecks.ModelVersion(modelVersion);
         using var tx = _db.BeginTransaction(deferred: false);
         using (var delete = Command("DELETE FROM recommendations WHERE model_version = $v", tx))
         {
@@ -619,8 +619,7 @@ public sealed partial class SqliteStore : IInteractionStore
         {
             foreach (var row in rows)
             {
-                if (row.Rank < 1) throw new TroveException($"Recommendation rank must start at 1 (user '{row.User}', rank {row.Rank}).");
-                if (!float.IsFinite(row.Score)) throw new TroveException($"Recommendation score for user '{row.User}', item '{row.Item}' is not finite.");
+                StoredRowChecks.Recommendation(row);
                 pu.Value = row.User; pr.Value = row.Rank; pi.Value = row.Item; ps.Value = (double)row.Score;
                 insert.ExecuteNonQuery();
                 n++;
