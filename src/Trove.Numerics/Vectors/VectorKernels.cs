@@ -44,10 +44,10 @@ public static class VectorKernels
     /// <summary>
     /// A (n x n, row-major, full) += sum_j w[j] * r_j r_j^T, where r_j is row j of <paramref name="rows"/>
     /// (count x n). The inner kernel of ALS's exact solve: four rank-1 updates per pass over A.
+    /// With <paramref name="upperOnly"/> only the upper triangle (columns &gt;= row) is updated: half the work.
     /// </summary>
     public static void AddWeightedOuterProducts(Span<float> a, int n, ReadOnlySpan<float> rows, ReadOnlySpan<float> weights, int count, bool upperOnly = false)
     {
-        if (upperOnly) { AddWeightedOuterProductsUpper(a, n, rows, weights, count); return; }
         if (a.Length < n * n) throw new ArgumentException("a is smaller than n x n.");
         if (rows.Length < count * n || weights.Length < count) throw new ArgumentException("rows/weights shorter than count.");
         int j = 0;
@@ -57,35 +57,20 @@ public static class VectorKernels
             var r2 = rows.Slice((j + 2) * n, n); var r3 = rows.Slice((j + 3) * n, n);
             float w0 = weights[j], w1 = weights[j + 1], w2 = weights[j + 2], w3 = weights[j + 3];
             for (int r = 0; r < n; r++)
-                Rank4Row(a.Slice(r * n, n), r0, r1, r2, r3, w0 * r0[r], w1 * r1[r], w2 * r2[r], w3 * r3[r]);
+            {
+                int c = upperOnly ? r : 0; // first column updated in row r
+                Rank4Row(a.Slice(r * n + c, n - c), r0[c..], r1[c..], r2[c..], r3[c..], w0 * r0[r], w1 * r1[r], w2 * r2[r], w3 * r3[r]);
+            }
         }
         for (; j < count; j++)
         {
             var rj = rows.Slice(j * n, n);
             float w = weights[j];
-            for (int r = 0; r < n; r++) TensorPrimitives.MultiplyAdd(rj, w * rj[r], a.Slice(r * n, n), a.Slice(r * n, n));
-        }
-    }
-
-    /// <summary>Like <see cref="AddWeightedOuterProducts"/> but updates only the upper triangle (columns &gt;= row): half the work.</summary>
-    private static void AddWeightedOuterProductsUpper(Span<float> a, int n, ReadOnlySpan<float> rows, ReadOnlySpan<float> weights, int count)
-    {
-        if (a.Length < n * n) throw new ArgumentException("a is smaller than n x n.");
-        if (rows.Length < count * n || weights.Length < count) throw new ArgumentException("rows/weights shorter than count.");
-        int j = 0;
-        for (; j + 4 <= count; j += 4)
-        {
-            var r0 = rows.Slice(j * n, n); var r1 = rows.Slice((j + 1) * n, n);
-            var r2 = rows.Slice((j + 2) * n, n); var r3 = rows.Slice((j + 3) * n, n);
-            float w0 = weights[j], w1 = weights[j + 1], w2 = weights[j + 2], w3 = weights[j + 3];
             for (int r = 0; r < n; r++)
-                Rank4Row(a.Slice(r * n + r, n - r), r0[r..], r1[r..], r2[r..], r3[r..], w0 * r0[r], w1 * r1[r], w2 * r2[r], w3 * r3[r]);
-        }
-        for (; j < count; j++)
-        {
-            var rj = rows.Slice(j * n, n);
-            float w = weights[j];
-            for (int r = 0; r < n; r++) TensorPrimitives.MultiplyAdd(rj[r..], w * rj[r], a.Slice(r * n + r, n - r), a.Slice(r * n + r, n - r));
+            {
+                int c = upperOnly ? r : 0;
+                TensorPrimitives.MultiplyAdd(rj[c..], w * rj[r], a.Slice(r * n + c, n - c), a.Slice(r * n + c, n - c));
+            }
         }
     }
 
