@@ -35,8 +35,34 @@ public static class Program
         return root;
     }
 
+    /// <summary>The informational version of this build (package version, plus the commit when built from git).</summary>
+    public static string Version =>
+        typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+
+    /// <summary>The dense backend in use (TROVE_BLAS, OpenBLAS or managed), or why it cannot be used.</summary>
+    public static string DenseMathLine() => DenseMathError() is { } error ? $"unavailable: {error}" : Trove.Numerics.Dense.MathBackend.Describe();
+
+    private static string? DenseMathError()
+    {
+        try { Trove.Numerics.Dense.MathBackend.Validate(); return null; }
+        catch (Exception e) when (e is Trove.Numerics.Native.NativeLibraryMissingException or ArgumentException) { return e.Message; }
+    }
+
     public static int Main(string[] args)
     {
+        if (args is ["--version"])
+        {
+            Console.WriteLine($"trove {Version}");
+            Console.WriteLine($"dense math: {DenseMathLine()}");
+            return 0;
+        }
+        // A wrong TROVE_BLAS is reported before any work starts, not at the first matrix product.
+        if (!args.Contains("--help") && !args.Contains("-h") && DenseMathError() is { } mathError)
+        {
+            Console.Error.WriteLine($"error: {mathError}");
+            return Infrastructure.CommandRunner.UserError;
+        }
         var parsed = BuildRoot().Parse(args);
         // Usage errors (missing or malformed options) are user errors too: one line each, exit code 2.
         if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))

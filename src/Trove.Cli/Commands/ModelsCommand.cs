@@ -24,6 +24,7 @@ public static class ModelsCommand
                 foreach (var path in paths) Describe(path);
                 return;
             }
+            Console.WriteLine($"dense math: {Program.DenseMathLine()}");
             var registry = BuiltInAlgorithms.Registry;
             foreach (var (name, description) in registry.Algorithms)
             {

@@ -69,7 +69,7 @@ public static class ServeCommand
             };
             // Requests are the parallelism: a multi-threaded BLAS call inside one request (two-tower scoring,
             // ALS fold-in) would spin threads that compete with Kestrel's for the same cores.
-            if (Trove.Numerics.Native.NativeLibraries.BlasAvailable) Trove.Numerics.Dense.Blas.Threads = 1;
+            Trove.Numerics.Dense.Blas.Threads = 1;
             var options = new ServerOptions
             {
                 Retrieval = retrievalMode,

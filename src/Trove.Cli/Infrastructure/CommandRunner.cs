@@ -4,11 +4,18 @@ namespace Trove.Cli.Infrastructure;
 
 /// <summary>
 /// Runs a command body and turns user errors into one line on stderr with exit code 2, instead
-/// of a stack trace. Unexpected exceptions still print their type and message (exit code 1).
+/// of a stack trace. Unexpected exceptions (bugs) print one line with their type and message and exit
+/// with code 1; TROVE_DEBUG=1 adds the stack trace for a bug report.
 /// </summary>
 public static class CommandRunner
 {
+    /// <summary>Exit code of a user error (bad input, missing file, impossible request).</summary>
     public const int UserError = 2;
+
+    /// <summary>Exit code of a bug: an exception Trove did not expect.</summary>
+    public const int InternalError = 1;
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     public static int Run(Func<int> body)
     {
@@ -26,10 +33,21 @@ public static class CommandRunner
             Console.Error.WriteLine($"error: {e.Message}");
             return UserError;
         }
+        catch (Exception e) when (e is Trove.Numerics.Native.NativeLibraryMissingException or Trove.Numerics.Native.LinearAlgebraException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("cancelled");
             return 130;
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error: internal error ({e.GetType().Name}): {OneLine(e.Message)} (a bug: please report it; TROVE_DEBUG=1 prints the stack trace)");
+            if (Environment.GetEnvironmentVariable("TROVE_DEBUG") == "1") Console.Error.WriteLine(e);
+            return InternalError;
         }
     }
 

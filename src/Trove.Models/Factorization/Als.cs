@@ -131,7 +131,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
     private static void ComputeGram(float[] factors, int rows, int k, float[] gram)
     {
         if (rows == 0) { Array.Clear(gram); return; }
-        if (Trove.Numerics.Native.NativeLibraries.BlasAvailable && !ForceManagedGram)
+        if (Trove.Numerics.Dense.MathBackend.IsNative && !ForceManagedGram)
         {
             TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
             return;

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Trove.Numerics.Native;
+
 using Trove.Numerics.Vectors;
 
 namespace Trove.Numerics.Dense;
@@ -31,7 +31,7 @@ public static class BatchScoring
     {
         if (panels is not null && (panels.Count != count || panels.Dimensions != d)) throw new ArgumentException($"The panels hold {panels.Count} x {panels.Dimensions}, not {count} x {d}.");
         if (batch >= MinPanelBatch && panels is not null && System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated) panels.Score(queries, batch, outputs);
-        else if (batch >= MinGemmBatch && NativeLibraries.BlasAvailable) ScoreGemm(rows, count, d, queries, batch, outputs);
+        else if (batch >= MinGemmBatch && MathBackend.IsNative) ScoreGemm(rows, count, d, queries, batch, outputs);
         else ScoreMatVec(rows, count, d, queries, batch, outputs);
     }
 

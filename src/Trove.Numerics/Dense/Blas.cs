@@ -3,18 +3,28 @@ using Trove.Numerics.Native;
 namespace Trove.Numerics.Dense;
 
 /// <summary>
-/// Thin binding to OpenBLAS (<c>libopenblas.so.0</c>), row-major throughout. Sizes are checked
-/// against the spans before the native call, so a wrong size is an ArgumentException, not a crash.
+/// Dense BLAS routines, row-major throughout, on the backend <see cref="MathBackend.Current"/> chooses:
+/// OpenBLAS when it loads, else Trove's managed kernels (<see cref="ManagedGemm"/>). Sizes are checked
+/// against the spans before either backend runs, so a wrong size is an ArgumentException, not a crash.
 /// </summary>
 public static unsafe class Blas
 {
-    /// <summary>OpenBLAS's own worker threads (openblas_get/set_num_threads).</summary>
+    /// <summary>
+    /// Worker threads of the dense routines: OpenBLAS's own (openblas_get/set_num_threads) on the native
+    /// backend, the managed kernels' otherwise. Setting it sets both, so a caller that pins one thread
+    /// (serving, sharded training) gets one thread on either backend.
+    /// </summary>
     public static int Threads
     {
-        get { NativeLibraries.EnsureBlas(); return OpenBlasImports.GetNumThreads(); }
-        set { NativeLibraries.EnsureBlas(); OpenBlasImports.SetNumThreads(Math.Max(1, value)); }
+        get => MathBackend.IsNative ? OpenBlasImports.GetNumThreads() : ManagedBlas.Threads;
+        set
+        {
+            ManagedBlas.Threads = value;
+            if (NativeLibraries.BlasAvailable) OpenBlasImports.SetNumThreads(Math.Max(1, value));
+        }
     }
 
+    /// <summary>Sets <see cref="Threads"/>.</summary>
     public static void SetThreads(int threads) => Threads = threads;
 
     /// <summary>
@@ -29,9 +39,10 @@ public static unsafe class Blas
         CheckMatrix(nameof(b), b.Length, transB ? n : k, transB ? k : n, ldb);
         CheckMatrix(nameof(c), c.Length, m, n, ldc);
         if (m == 0 || n == 0) return;
-        NativeLibraries.EnsureBlas();
+        bool native = MathBackend.IsNative;
         fixed (float* pa = a) fixed (float* pb = b) fixed (float* pc = c)
-            OpenBlasImports.Sgemm(OpenBlasImports.RowMajor, transA ? OpenBlasImports.Trans : OpenBlasImports.NoTrans,
+            if (!native) ManagedBlas.Gemm(transA, transB, m, n, k, alpha, pa, Math.Max(1, lda), pb, Math.Max(1, ldb), beta, pc, Math.Max(1, ldc));
+            else OpenBlasImports.Sgemm(OpenBlasImports.RowMajor, transA ? OpenBlasImports.Trans : OpenBlasImports.NoTrans,
                 transB ? OpenBlasImports.Trans : OpenBlasImports.NoTrans, m, n, k, alpha, pa, Math.Max(1, lda), pb, Math.Max(1, ldb), beta, pc, Math.Max(1, ldc));
     }
 
@@ -47,10 +58,16 @@ public static unsafe class Blas
         int xLen = transA ? m : n, yLen = transA ? n : m;
         if (x.Length < xLen) throw new ArgumentException($"x has {x.Length} entries, needs {xLen}.");
         if (y.Length < yLen) throw new ArgumentException($"y has {y.Length} entries, needs {yLen}.");
-        if (m == 0 || n == 0) return;
-        NativeLibraries.EnsureBlas();
+        if (m == 0 || n == 0)
+        {
+            // op(A) x is empty or zero: y = beta * y, as BLAS defines it.
+            if (yLen > 0 && m + n > 0) Scale(beta, y[..yLen]);
+            return;
+        }
+        bool native = MathBackend.IsNative;
         fixed (float* pa = a) fixed (float* px = x) fixed (float* py = y)
-            OpenBlasImports.Sgemv(OpenBlasImports.RowMajor, transA ? OpenBlasImports.Trans : OpenBlasImports.NoTrans,
+            if (!native) ManagedBlas.Gemv(transA, m, n, alpha, pa, Math.Max(1, lda), px, beta, py);
+            else OpenBlasImports.Sgemv(OpenBlasImports.RowMajor, transA ? OpenBlasImports.Trans : OpenBlasImports.NoTrans,
                 m, n, alpha, pa, Math.Max(1, lda), px, 1, beta, py, 1);
     }
 
@@ -65,9 +82,10 @@ public static unsafe class Blas
         CheckMatrix(nameof(a), a.Length, transA ? k : n, transA ? n : k, lda);
         CheckMatrix(nameof(c), c.Length, n, n, ldc);
         if (n == 0) return;
-        NativeLibraries.EnsureBlas();
+        bool native = MathBackend.IsNative;
         fixed (float* pa = a) fixed (float* pc = c)
-            OpenBlasImports.Ssyrk(OpenBlasImports.RowMajor, upper ? OpenBlasImports.Upper : OpenBlasImports.Lower,
+            if (!native) ManagedBlas.Syrk(upper, transA, n, k, alpha, pa, Math.Max(1, lda), beta, pc, Math.Max(1, ldc));
+            else OpenBlasImports.Ssyrk(OpenBlasImports.RowMajor, upper ? OpenBlasImports.Upper : OpenBlasImports.Lower,
                 transA ? OpenBlasImports.Trans : OpenBlasImports.NoTrans, n, k, alpha, pa, Math.Max(1, lda), beta, pc, Math.Max(1, ldc));
     }
 
@@ -76,6 +94,12 @@ public static unsafe class Blas
     {
         Syrk(true, true, n, rows, 1f, a, n, 0f, g, n);
         Symmetric.CopyUpperToLower(g, n);
+    }
+
+    private static void Scale(float beta, Span<float> y)
+    {
+        if (beta == 0f) y.Clear();
+        else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(y, beta, y);
     }
 
     internal static void CheckMatrix(string name, int length, int rows, int cols, int ld)

@@ -3,8 +3,8 @@ using Trove.Numerics.Native;
 namespace Trove.Numerics.Dense;
 
 /// <summary>
-/// Thin binding to LAPACKE (<c>liblapacke.so.3</c>, backed by OpenBLAS's LAPACK): Cholesky factor,
-/// solve and inverse of symmetric positive-definite matrices, row-major.
+/// Cholesky factor, solve and inverse of symmetric positive-definite matrices, row-major: LAPACKE (backed by
+/// OpenBLAS's LAPACK) on the native backend when it loads, else <see cref="ManagedLapack"/>.
 /// </summary>
 public static unsafe class Lapack
 {
@@ -16,9 +16,9 @@ public static unsafe class Lapack
     {
         Blas.CheckMatrix(nameof(a), a.Length, n, n, n);
         if (n == 0) return;
-        NativeLibraries.EnsureLapack();
         int info;
-        fixed (float* pa = a) info = LapackeImports.Spotrf(LapackeImports.RowMajor, Uplo(upper), n, pa, n);
+        if (UseNative) fixed (float* pa = a) info = LapackeImports.Spotrf(LapackeImports.RowMajor, Uplo(upper), n, pa, n);
+        else info = OnUpperTriangle(a, n, upper, writeBack: true, static (p, n) => ManagedLapack.FactorUpper(p, n, n));
         Check(info, "spotrf", n);
     }
 
@@ -28,7 +28,13 @@ public static unsafe class Lapack
         Blas.CheckMatrix(nameof(factor), factor.Length, n, n, n);
         Blas.CheckMatrix(nameof(b), b.Length, n, nrhs, nrhs);
         if (n == 0 || nrhs == 0) return;
-        NativeLibraries.EnsureLapack();
+        if (!UseNative)
+        {
+            // The factor is only read: a lower factor L is used as the upper factor L^T of a copy.
+            var u = upper ? factor : TransposedLower(factor, n);
+            fixed (float* pu = u) fixed (float* pb = b) ManagedLapack.SolveUpper(pu, n, n, pb, nrhs, nrhs);
+            return;
+        }
         int info;
         fixed (float* pa = factor) fixed (float* pb = b)
             info = LapackeImports.Spotrs(LapackeImports.RowMajor, Uplo(upper), n, nrhs, pa, n, pb, nrhs);
@@ -47,9 +53,11 @@ public static unsafe class Lapack
     {
         Blas.CheckMatrix(nameof(factor), factor.Length, n, n, n);
         if (n == 0) return;
-        NativeLibraries.EnsureLapack();
-        int info;
-        fixed (float* pa = factor) info = LapackeImports.Spotri(LapackeImports.RowMajor, Uplo(upper), n, pa, n);
+        for (int i = 0; i < n; i++)
+            if (factor[i * n + i] == 0f) throw new LinearAlgebraException($"spotri: the {n} x {n} factor is singular (diagonal entry {i + 1} is zero).");
+        int info = 0;
+        if (UseNative) fixed (float* pa = factor) info = LapackeImports.Spotri(LapackeImports.RowMajor, Uplo(upper), n, pa, n);
+        else OnUpperTriangle(factor, n, upper, writeBack: true, static (p, n) => { ManagedLapack.InverseFromUpper(p, n, n); return 0; });
         Check(info, "spotri", n);
     }
 
@@ -62,6 +70,37 @@ public static unsafe class Lapack
         CholeskyFactor(a, n, upper: true);
         InverseFromFactor(a, n, upper: true);
         Symmetric.CopyUpperToLower(a, n);
+    }
+
+    /// <summary>LAPACKE when the backend is native and it loads; OpenBLAS without LAPACKE still gets the managed Cholesky.</summary>
+    private static bool UseNative => MathBackend.IsNative && NativeLibraries.LapackAvailable;
+
+    private unsafe delegate int UpperRoutine(float* a, int n);
+
+    /// <summary>
+    /// Runs a managed routine written for the upper triangle. Row-major lower L (A = L L^T) is the upper factor
+    /// U = L^T, so a lower triangle is transposed into a scratch copy, processed, and transposed back; the other
+    /// triangle of <paramref name="a"/> is never touched, as in LAPACK.
+    /// </summary>
+    private static int OnUpperTriangle(Span<float> a, int n, bool upper, bool writeBack, UpperRoutine routine)
+    {
+        if (upper) { fixed (float* p = a) return routine(p, n); }
+        var u = TransposedLower(a, n);
+        int info;
+        fixed (float* p = u) info = routine(p, n);
+        if (writeBack)
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j <= i; j++) a[i * n + j] = u[j * n + i];
+        return info;
+    }
+
+    /// <summary>A copy whose upper triangle is the transpose of the lower triangle of <paramref name="a"/>.</summary>
+    private static float[] TransposedLower(ReadOnlySpan<float> a, int n)
+    {
+        var u = new float[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) u[j * n + i] = a[i * n + j];
+        return u;
     }
 
     private static byte Uplo(bool upper) => upper ? (byte)'U' : (byte)'L';

@@ -23,6 +23,12 @@ internal static unsafe partial class OpenBlasImports
 
     [LibraryImport(NativeLibraries.OpenBlas, EntryPoint = "openblas_get_num_threads")]
     internal static partial int GetNumThreads();
+
+    [LibraryImport(NativeLibraries.OpenBlas, EntryPoint = "openblas_get_config")]
+    private static partial nint GetConfig();
+
+    /// <summary>OpenBLAS's build description ("OpenBLAS 0.3.21 DYNAMIC_ARCH ... Zen MAX_THREADS=64").</summary>
+    internal static string? Configuration() => System.Runtime.InteropServices.Marshal.PtrToStringUTF8(GetConfig())?.Trim();
 }
 
 internal static unsafe partial class LapackeImports
