@@ -61,6 +61,8 @@ public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<Nc
         if (HasMlp && (Params.Layers.Length < 1 || Params.Layers[0] % 2 != 0 || Params.Layers.Any(l => l <= 0)))
             throw new TroveException("ncf: layers must be positive and layers[0] (the concatenated embedding size) even, e.g. 64,32,16,8.");
         if (HasGmf && Params.Factors <= 0) throw new TroveException("ncf: factors must be positive.");
+        if (Params.Negatives < 1) throw new TroveException($"ncf: negatives must be at least 1 (sampled negatives per positive), got {Params.Negatives}.");
+        if (!(Params.Dropout >= 0 && Params.Dropout < 1)) throw new TroveException($"ncf: dropout must be in [0, 1), got {Params.Dropout}.");
         _users = users; _items = items;
         ClearParameters(); _layers.Clear();
         _gmfUser = _gmfItem = _mlpUser = _mlpItem = null;

@@ -32,6 +32,10 @@ internal static class TrainingLoop
     {
         if (p.Epochs <= 0) throw new TroveException($"{name}: epochs must be positive.");
         if (p.BatchSize <= 0) throw new TroveException($"{name}: batch_size must be positive.");
+        if (!(p.LearningRate > 0) || float.IsInfinity(p.LearningRate)) throw new TroveException($"{name}: learning_rate must be a positive number, got {p.LearningRate}.");
+        if (!(p.WeightDecay >= 0)) throw new TroveException($"{name}: weight_decay must be 0 or more, got {p.WeightDecay}.");
+        if (!(p.LrDecay > 0 && p.LrDecay <= 1)) throw new TroveException($"{name}: lr_decay must be in (0, 1], got {p.LrDecay}.");
+        if (p.Patience < 0) throw new TroveException($"{name}: patience must be 0 (never stop early) or more, got {p.Patience}.");
         Optimizer optimizer = p.Optimizer == OptimizerKind.Adagrad
             ? new Adagrad(p.LearningRate, weightDecay: p.WeightDecay)
             : new Adam(p.LearningRate, weightDecay: p.WeightDecay);

@@ -137,6 +137,10 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     private void Build(int users, int items, List<IFeatureEmbedder> userEncoders, List<IFeatureEmbedder> itemEncoders)
     {
         if (Params.Dimensions <= 0 || Params.EmbeddingDim <= 0) throw new TroveException("twotower: dimensions and embedding_dim must be positive.");
+        if (Params.Hidden.Any(h => h <= 0)) throw new TroveException($"twotower: hidden layer sizes must be positive, got {string.Join(",", Params.Hidden)}.");
+        if (Params.Negatives < 0) throw new TroveException($"twotower: negatives must be 0 (in-batch negatives) or more, got {Params.Negatives}.");
+        if (!(Params.Dropout >= 0 && Params.Dropout < 1) || !(Params.IdDropout >= 0 && Params.IdDropout < 1))
+            throw new TroveException($"twotower: dropout and id_dropout must be in [0, 1), got {Params.Dropout} and {Params.IdDropout}.");
         _users = users; _items = items;
         ClearParameters(); _extra.Clear();
         _user = BuildTower("user", users, userEncoders);

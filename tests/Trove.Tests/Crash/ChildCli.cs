@@ -20,7 +20,7 @@ internal sealed class ChildCli : IDisposable
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly string _command;
 
-    private ChildCli(string workDir, string[] args)
+    private ChildCli(string workDir, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         if (!File.Exists(Dll)) throw new InvalidOperationException($"{Dll} is missing: build the test project (it references Trove.Cli).");
         var psi = new ProcessStartInfo(Host)
@@ -33,6 +33,7 @@ internal sealed class ChildCli : IDisposable
         psi.ArgumentList.Add(Dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         _command = "trove " + string.Join(' ', args);
         _process = new Process { StartInfo = psi };
         _process.OutputDataReceived += (_, e) => { if (e.Data is not null) _lines.Enqueue(e.Data); };
@@ -43,6 +44,13 @@ internal sealed class ChildCli : IDisposable
     }
 
     public static ChildCli Start(string workDir, params string[] args) => new(workDir, args);
+
+    /// <summary>Like <see cref="Run(string, string[])"/> with extra environment variables for the child.</summary>
+    public static (int Code, string Output) RunWith(IReadOnlyDictionary<string, string> environment, string workDir, params string[] args)
+    {
+        using var child = new ChildCli(workDir, args, environment);
+        return (child.WaitForExit(TimeSpan.FromMinutes(3)), child.Output);
+    }
 
     /// <summary>Runs to completion and returns the exit code and the output (stdout and stderr interleaved).</summary>
     public static (int Code, string Output) Run(string workDir, params string[] args)
