@@ -32,6 +32,7 @@ internal static class TrainingLoop
     {
         if (p.Epochs <= 0) throw new TroveException($"{name}: epochs must be positive.");
         if (p.BatchSize <= 0) throw new TroveException($"{name}: batch_size must be positive.");
+        if (!string.IsNullOrWhiteSpace(p.Curves)) TrainingCurves.CheckDrawable(name);
         Optimizer optimizer = p.Optimizer == OptimizerKind.Adagrad
             ? new Adagrad(p.LearningRate, weightDecay: p.WeightDecay)
             : new Adam(p.LearningRate, weightDecay: p.WeightDecay);

@@ -3,6 +3,7 @@ using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Core.Persistence;
 using Trove.Models.Features;
+using Trove.Onnx;
 using Trove.Tests.Support;
 
 namespace Trove.Tests.Content;
