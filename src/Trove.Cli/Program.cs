@@ -5,9 +5,20 @@ namespace Trove.Cli;
 
 public static class Program
 {
+    /// <summary>
+    /// Plugs the optional packages into the model layer: the "onnx" feature encoder (Trove.Onnx) and the
+    /// training-curves drawer (Trove.Reports). Both are idempotent; a host that embeds Trove calls the same two.
+    /// </summary>
+    public static void RegisterComponents()
+    {
+        Trove.Onnx.OnnxEncoders.Register();
+        Trove.Reports.Plotting.TrainingCurvesPanels.Register();
+    }
+
     /// <summary>Every `trove` sub-command; each lives in its own file under Commands/.</summary>
     public static RootCommand BuildRoot()
     {
+        RegisterComponents();
         var root = new RootCommand("Trove: recommendations for .NET - simulate or import data, train, evaluate, recommend.");
         foreach (var command in new[]
         {

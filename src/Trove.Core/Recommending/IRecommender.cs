@@ -9,7 +9,7 @@ public readonly record struct Scored(int Index, float Score);
 
 /// <summary>
 /// The one contract every algorithm implements. Indices are the dense indices of the training
-/// dataset's id maps. Implementations derive from <see cref="RecommenderBase"/>, which supplies
+/// dataset's id maps. Implementations derive from <see cref="RecommenderBase{TParameters}"/>, which supplies
 /// filtering, top-K selection and the model-file plumbing.
 /// </summary>
 public interface IRecommender

@@ -209,7 +209,7 @@ public sealed class SimulatedCatalogue
 
     internal int SamplePair(ref SimRandom rng, int pair) => SampleRange(ref rng, PairCategory[pair], PairStart[pair], PairEnd[pair]);
 
-    /// <summary>A category by popularity mass, skipping the sorted categories in <paramref name="excluded"/>; -1 when nothing is left.</summary>
+    /// <summary>A category by popularity mass, skipping the sorted categories in <paramref name="excludedSorted"/>; -1 when nothing is left.</summary>
     internal int SampleCategoryExcluding(ref SimRandom rng, ReadOnlySpan<int> excludedSorted)
     {
         double total = CatCum[^1];

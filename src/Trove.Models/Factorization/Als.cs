@@ -277,9 +277,9 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
 
     /// <summary>
     /// The full objective, normalised by users x items: sum over all pairs c (p - s)^2 plus the
-    /// regularisation. <paramref name="userGram"/> must be X^T X of the current user factors.
+    /// regularisation (computed with the Gram matrix X^T X of the current user factors).
     /// </summary>
-    public double Loss() 
+    public double Loss()
     {
         int k = Params.Factors;
         var g = new float[k * k];

@@ -23,8 +23,16 @@ public sealed class FeatureEncoderRegistry
         .Register(StandardEncoder.Name, "continuous values standardised with the training mean and std", s => new StandardEncoder(s), "continuous")
         .Register(TfidfEncoder.Name, "text as hashed n-gram TF-IDF (built-in or WordPiece/BERT tokenizer)", s => new TfidfEncoder(s), "text")
         .Register(PooledSequenceEncoder.Name, "numeric sequences pooled (mean, max, last, length) and standardised", s => new PooledSequenceEncoder(s), "temporal")
-        .Register(PrecomputedEncoder.Name, "vectors from a JSON/CSV/.npy file keyed by id (e.g. audio embeddings)", s => new PrecomputedEncoder(s))
-        .Register(OnnxEncoder.Name, "bring-your-own ONNX model for text, images or numeric vectors", s => new OnnxEncoder(s), "image");
+        .Register(PrecomputedEncoder.Name, "vectors from a JSON/CSV/.npy file keyed by id (e.g. audio embeddings)", s => new PrecomputedEncoder(s));
+
+    /// <summary>
+    /// Encoders that ship in their own package (heavy native dependencies) and register themselves
+    /// into a registry when the host asks them to: name -> what to do when it is missing.
+    /// </summary>
+    private static readonly Dictionary<string, string> PackagedElsewhere = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["onnx"] = "the 'onnx' encoder is in the Trove.Onnx package: reference it and call Trove.Onnx.OnnxEncoders.Register() at startup (the trove command does)",
+    };
 
     /// <param name="defaultFor">Feature groups for which this becomes the default encoder.</param>
     public FeatureEncoderRegistry Register(string name, string description, Func<EncoderSpec, IFeatureEncoder> create, params string[] defaultFor)
@@ -45,7 +53,8 @@ public sealed class FeatureEncoderRegistry
     {
         lock (_lock)
             return _defaults.TryGetValue(group, out var name) ? name
-                : throw new TroveException($"No default encoder for feature group '{group}'. Groups: {string.Join(", ", _defaults.Keys)}; or name an encoder.");
+                : throw new TroveException($"No default encoder for feature group '{group}'. Groups: {string.Join(", ", _defaults.Keys)}; or name an encoder"
+                    + (group.Equals("image", StringComparison.OrdinalIgnoreCase) ? $" ({PackagedElsewhere["onnx"]})." : "."));
     }
 
     /// <summary>The spec with its encoder name filled in (the group's default when empty).</summary>
@@ -57,9 +66,15 @@ public sealed class FeatureEncoderRegistry
         spec = Complete(spec);
         Entry? e;
         lock (_lock) _entries.TryGetValue(spec.Encoder, out e);
-        if (e is null) throw new TroveException($"Unknown encoder '{spec.Encoder}'. Available: {string.Join(", ", Encoders.Select(x => x.Name).Order())}.");
+        if (e is null) throw new TroveException(UnknownEncoder(spec.Encoder));
         return e.Create(spec);
     }
+
+    /// <summary>The one-line error for an encoder name that is not registered (says which package holds it, when one does).</summary>
+    public string UnknownEncoder(string name) =>
+        PackagedElsewhere.TryGetValue(name, out var hint)
+            ? $"unknown encoder '{name}': {hint}."
+            : $"unknown encoder '{name}'. Available: {string.Join(", ", Encoders.Select(x => x.Name).Order())}.";
 }
 
 /// <summary>

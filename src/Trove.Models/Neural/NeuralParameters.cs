@@ -32,7 +32,10 @@ public abstract record NeuralParameters
     public bool Refit { get; init; } = true;
     /// <summary>Sampled negatives per validation user (internal hold-out only).</summary>
     public int ValidationNegatives { get; init; } = 99;
-    /// <summary>When set, a PNG with loss, validation metric and learning rate per epoch is written there.</summary>
+    /// <summary>
+    /// When set, a PNG with loss, validation metric and learning rate per epoch is written there
+    /// (drawn by the drawer that Trove.Reports registers: see <see cref="TrainingCurves"/>).
+    /// </summary>
     public string? Curves { get; init; }
     /// <summary>
     /// Gradient shards per mini-batch. Shards run in parallel, each on its own tape, and their

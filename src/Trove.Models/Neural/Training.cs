@@ -36,6 +36,7 @@ internal static class TrainingLoop
         if (!(p.WeightDecay >= 0)) throw new TroveException($"{name}: weight_decay must be 0 or more, got {p.WeightDecay}.");
         if (!(p.LrDecay > 0 && p.LrDecay <= 1)) throw new TroveException($"{name}: lr_decay must be in (0, 1], got {p.LrDecay}.");
         if (p.Patience < 0) throw new TroveException($"{name}: patience must be 0 (never stop early) or more, got {p.Patience}.");
+        if (!string.IsNullOrWhiteSpace(p.Curves)) TrainingCurves.CheckDrawable(name);
         Optimizer optimizer = p.Optimizer == OptimizerKind.Adagrad
             ? new Adagrad(p.LearningRate, weightDecay: p.WeightDecay)
             : new Adam(p.LearningRate, weightDecay: p.WeightDecay);

@@ -5,55 +5,35 @@ namespace Trove.Models.Neural;
 [System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 public sealed record EpochRecord(int Epoch, double Loss, double Validation, double LearningRate, double Seconds);
 
-/// <summary>Draws loss, validation metric and learning rate per epoch into a PNG (three stacked panels).</summary>
+/// <summary>
+/// Where the <c>curves</c> parameter's picture comes from. Training curves are data here (each model's
+/// <c>History</c>); drawing them is the job of Trove.Reports, which plugs its drawer in with
+/// <c>Trove.Reports.Plotting.TrainingCurvesPanels.Register()</c> (the trove command does this at startup).
+/// Models thus carry no plotting library.
+/// </summary>
 public static class TrainingCurves
 {
-    public static void Save(string path, IReadOnlyList<EpochRecord> history, string title, string metricName, int width = 800, int height = 900)
+    /// <summary>Writes <paramref name="history"/> as a picture at <paramref name="path"/>.</summary>
+    public delegate void Drawer(string path, IReadOnlyList<EpochRecord> history, string title, string metricName);
+
+    private static volatile Drawer? _drawer;
+
+    /// <summary>Sets the drawer used for <c>curves=PATH</c> (the last call wins).</summary>
+    public static void UseDrawer(Drawer drawer) => _drawer = drawer ?? throw new ArgumentNullException(nameof(drawer));
+
+    /// <summary>Whether a drawer is plugged in.</summary>
+    public static bool CanDraw => _drawer is not null;
+
+    /// <summary>Fails before training, not after it, when curves are asked for but nothing can draw them.</summary>
+    internal static void CheckDrawable(string name)
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
-        var plots = new[] { new ScottPlot.Plot(), new ScottPlot.Plot(), new ScottPlot.Plot() };
+        if (_drawer is null)
+            throw new Core.Errors.TroveException($"{name}: curves=PATH needs a drawer: reference Trove.Reports and call Trove.Reports.Plotting.TrainingCurvesPanels.Register() at startup (the trove command does); the per-epoch numbers are also in the model's History.");
+    }
 
-        void Panel(int index, double[] ys, string label, ScottPlot.Color color)
-        {
-            var plot = plots[index];
-            var finite = epochs.Zip(ys).Where(p => double.IsFinite(p.Second)).ToArray();
-            if (finite.Length > 0)
-            {
-                var s = plot.Add.Scatter(finite.Select(p => p.First).ToArray(), finite.Select(p => p.Second).ToArray(), color);
-                s.LineWidth = 2; s.MarkerSize = 6;
-            }
-            if (finite.Length > 0)
-            {
-                double lo = finite.Min(p => p.Second), hi = finite.Max(p => p.Second);
-                if (hi - lo <= 1e-12 * Math.Max(1, Math.Abs(hi)))
-                {
-                    double pad = lo == 0 ? 1 : Math.Abs(lo) * 0.1;
-                    plot.Axes.SetLimitsY(lo - pad, hi + pad);
-                }
-            }
-            plot.YLabel(label);
-            plot.XLabel("epoch");
-            if (index == 0) plot.Title(title);
-        }
-
-        Panel(0, history.Select(h => h.Loss).ToArray(), "training loss", ScottPlot.Colors.Blue);
-        Panel(1, history.Select(h => h.Validation).ToArray(), "validation " + metricName, ScottPlot.Colors.Green);
-        Panel(2, history.Select(h => h.LearningRate).ToArray(), "learning rate", ScottPlot.Colors.OrangeRed);
-        int panel = height / 3;
-        using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, panel * 3));
-        surface.Canvas.Clear(SkiaSharp.SKColors.White);
-        for (int i = 0; i < 3; i++)
-        {
-            // each panel on its own surface (Render clears the whole canvas it is given), then stacked
-            using var part = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, panel));
-            plots[i].Render(part);
-            using var snapshot = part.Snapshot();
-            surface.Canvas.DrawImage(snapshot, 0, i * panel);
-        }
-        using var image = surface.Snapshot();
-        using var png = image.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
-        Core.Persistence.AtomicFile.Write(path, png.SaveTo);
+    internal static void Save(string path, IReadOnlyList<EpochRecord> history, string title, string metricName)
+    {
+        var drawer = _drawer ?? throw new InvalidOperationException("No training-curves drawer is registered.");
+        drawer(path, history, title, metricName);
     }
 }

@@ -166,7 +166,7 @@ public sealed record TrainingConfig
             try { spec = FeatureEncoderRegistry.Default.Complete(spec); }
             catch (TroveException e) { throw Bad(field, e.Message); }
             if (!FeatureEncoderRegistry.Default.Contains(spec.Encoder))
-                throw Bad(field, $"unknown encoder '{spec.Encoder}'. Available: {string.Join(", ", FeatureEncoderRegistry.Default.Encoders.Select(x => x.Name).Order())}.");
+                throw Bad(field, FeatureEncoderRegistry.Default.UnknownEncoder(spec.Encoder));
             if (spec.Group is { } g && !FeatureColumns.Groups.Contains(g)) throw Bad(field, $"unknown feature group '{g}'. Groups: {string.Join(", ", FeatureColumns.Groups)}.");
             return spec;
         }

@@ -82,7 +82,7 @@ public sealed class HnswIndex : IVectorIndex
 
     public ReadOnlySpan<float> Vector(int index) => _data.AsSpan(index * Dimensions, Dimensions);
 
-    /// <summary>The k closest rows that pass the filter. <paramref name="ef"/> overrides <see cref="HnswParameters.EfSearch"/>.</summary>
+    /// <summary>The k closest rows that pass the filter, with <see cref="HnswParameters.EfSearch"/> candidates (the overload with ef overrides it).</summary>
     public VectorMatch[] Search(ReadOnlySpan<float> query, int k, Func<int, bool>? filter = null) => Search(query, k, filter, null);
 
     public VectorMatch[] Search(ReadOnlySpan<float> query, int k, Func<int, bool>? filter, int? ef)

@@ -19,7 +19,7 @@ public sealed record EdaOptions
     public string? Label { get; init; }
 }
 
-/// <summary>What <see cref="EdaReport.Write"/> wrote.</summary>
+/// <summary>What <c>EdaReport.Write</c> wrote.</summary>
 public sealed record EdaResult(EdaSummary Summary, IReadOnlyList<FigureFile> Figures, string SummaryPath, string HtmlPath,
     IReadOnlyList<EdaResult> Compared);
 

@@ -8,7 +8,7 @@ namespace Trove.Server.Models;
 
 /// <summary>
 /// A user as one request sees them: their training row plus the events received since.
-/// <see cref="Seen"/> (for excluding) holds every item they touched, <see cref="History"/>
+/// <see cref="Seen"/> (for excluding) holds every item they touched, <see cref="HistoryItems"/>
 /// (for scoring) the training row plus events newer than the model.
 /// </summary>
 public sealed class UserState

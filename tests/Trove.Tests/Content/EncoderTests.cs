@@ -3,6 +3,7 @@ using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Core.Persistence;
 using Trove.Models.Features;
+using Trove.Onnx;
 using Trove.Tests.Support;
 
 namespace Trove.Tests.Content;
@@ -317,5 +318,19 @@ public class EncoderTests
         File.WriteAllText(bad, "not a model");
         var garbage = new OnnxEncoder(new EncoderSpec { Group = "continuous", Options = Options(new { path = bad }) });
         Assert.Contains("cannot load", Assert.Throws<TroveException>(() => garbage.Fit(Input(t, 1))).Message);
+    }
+
+    [Fact]
+    public void Onnx_comes_from_its_own_package_and_a_registry_without_it_says_where()
+    {
+        var bare = new FeatureEncoderRegistry();
+        var unknown = Assert.Throws<TroveException>(() => bare.Create(new EncoderSpec { Encoder = "onnx", Group = "image" }));
+        Assert.Contains("Trove.Onnx.OnnxEncoders.Register()", unknown.Message);
+        var noDefault = Assert.Throws<TroveException>(() => bare.DefaultEncoder("image"));
+        Assert.Contains("Trove.Onnx", noDefault.Message);
+
+        OnnxEncoders.Register(bare);
+        Assert.Equal("onnx", bare.DefaultEncoder("image"));
+        Assert.IsType<OnnxEncoder>(bare.Create(new EncoderSpec { Group = "image" }));
     }
 }

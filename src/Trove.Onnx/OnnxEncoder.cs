@@ -2,8 +2,9 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Trove.Core.Errors;
 using Trove.Core.Persistence;
+using Trove.Models.Features;
 
-namespace Trove.Models.Features;
+namespace Trove.Onnx;
 
 /// <summary>
 /// "onnx": bring-your-own encoder, any ONNX model run with Microsoft.ML.OnnxRuntime (CPU). What it
