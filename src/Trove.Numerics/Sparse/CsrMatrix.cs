@@ -42,7 +42,7 @@ public sealed class CsrMatrix
 
     /// <summary>
     /// Builds a CSR matrix from coordinate triplets. Duplicate (row, column) pairs are combined
-    /// with <paramref name="combine"/> (sum by default), so repeated events accumulate weight.
+    /// by the duplicate policy (sum by default), so repeated events accumulate weight.
     /// </summary>
     public static CsrMatrix FromCoordinates(int rows, int columns, ReadOnlySpan<int> rowIdx, ReadOnlySpan<int> colIdx,
         ReadOnlySpan<float> values, DuplicatePolicy duplicates = DuplicatePolicy.Sum)
