@@ -46,6 +46,15 @@ public sealed class ModelRegistry
         return e.Create(p);
     }
 
+    /// <summary>A model from its typed parameters record (e.g. <c>new AlsParameters { Factors = 128 }</c>).</summary>
+    public IRecommender Create(object parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var e = _entries.Values.FirstOrDefault(x => x.ParametersType == parameters.GetType())
+            ?? throw new TroveException($"No registered algorithm takes {parameters.GetType().Name}. Available: {string.Join(", ", _entries.Keys.Order())}.");
+        return e.Create(parameters);
+    }
+
     private Entry Get(string name) => _entries.TryGetValue(name, out var e) ? e
         : throw new TroveException($"Unknown model '{name}'. Available: {string.Join(", ", _entries.Keys.Order())}.");
 }

@@ -53,7 +53,7 @@ public sealed record AlsParameters
 /// 0 otherwise, and c_ui = 1 + alpha * w_ui. Each half-iteration solves all user (item) vectors in
 /// parallel, using the Gram-matrix trick so the cost is linear in the number of interactions.
 /// </summary>
-public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsParameters>(parameters), IEmbeddingModel
+public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsParameters>(parameters), IEmbeddingModel, IHistoryScorer
 {
     public const string Name = "als";
     private float[] _userFactors = [];
@@ -359,6 +359,17 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         var x = new float[k];
         SolveExact(map.Keys.ToArray(), map.Values.ToArray(), _itemFactors, gram, x, new Workspace(k));
         return x;
+    }
+
+    /// <summary>
+    /// Scores of every item for any history: the fold-in vector (one exact user step; with binary weights every
+    /// listed item counts 1, as in training) times the item factors.
+    /// </summary>
+    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
+    {
+        var w = weights.ToArray();
+        if (Params.BinaryWeights) Array.Fill(w, 1f);
+        ScoreVector(FoldIn(items, w), scores);
     }
 
     /// <summary>Top-k items for a folded-in history (items in the history excluded, then <paramref name="filter"/>'s lists and predicate).</summary>

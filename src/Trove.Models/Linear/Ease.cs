@@ -24,7 +24,7 @@ public sealed record EaseParameters
 /// diag(B) = 0; a user's scores are x_u B. Memory is one dense items x items float matrix (G is
 /// inverted and turned into B in place), so it suits catalogues up to some tens of thousands of items.
 /// </summary>
-public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<EaseParameters>(parameters)
+public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<EaseParameters>(parameters), IHistoryScorer
 {
     public const string Name = "ease";
     /// <summary>Dense items x items float matrices alive at the peak (G, inverted and turned into B in place).</summary>

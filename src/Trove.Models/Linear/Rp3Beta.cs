@@ -33,7 +33,7 @@ public sealed record Rp3BetaParameters
 /// walk item -> user -> item, W_ij = sum_u P(u|i)^alpha P(j|u)^alpha / pop(j)^beta, sparsified to the
 /// top neighbours of each item. Scores are x_u W.
 /// </summary>
-public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderBase<Rp3BetaParameters>(parameters)
+public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderBase<Rp3BetaParameters>(parameters), IHistoryScorer
 {
     public const string Name = "rp3beta";
     private CsrMatrix _w = new(0, 0, [0], [], []);

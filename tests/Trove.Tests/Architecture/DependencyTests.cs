@@ -20,6 +20,7 @@ public class DependencyTests
         ["Trove.Models"] = ["Trove.Numerics", "Trove.Core", "Trove.Data"],
         ["Trove.Onnx"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Evaluation"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
+        ["Trove.Library"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Evaluation"],
         ["Trove.Reports"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Evaluation"],
         ["Trove.Server"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Cli"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Onnx", "Trove.Evaluation", "Trove.Reports", "Trove.Server"],
