@@ -53,7 +53,7 @@ public sealed record AlsParameters
 /// 0 otherwise, and c_ui = 1 + alpha * w_ui. Each half-iteration solves all user (item) vectors in
 /// parallel, using the Gram-matrix trick so the cost is linear in the number of interactions.
 /// </summary>
-public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsParameters>(parameters), IEmbeddingModel, IHistoryScorer
+public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsParameters>(parameters), IEmbeddingModel, IHistoryScorer, IHistoryEmbedder
 {
     public const string Name = "als";
     private float[] _userFactors = [];
@@ -365,11 +365,15 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
     /// Scores of every item for any history: the fold-in vector (one exact user step; with binary weights every
     /// listed item counts 1, as in training) times the item factors.
     /// </summary>
-    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
+    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores) =>
+        ScoreVector(EmbedHistory(items, weights), scores);
+
+    /// <summary>The fold-in vector of any history, weighted as in training (every item counts 1 with binary weights).</summary>
+    public float[] EmbedHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
     {
         var w = weights.ToArray();
         if (Params.BinaryWeights) Array.Fill(w, 1f);
-        ScoreVector(FoldIn(items, w), scores);
+        return FoldIn(items, w);
     }
 
     /// <summary>Top-k items for a folded-in history (items in the history excluded, then <paramref name="filter"/>'s lists and predicate).</summary>

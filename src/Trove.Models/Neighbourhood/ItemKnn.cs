@@ -32,7 +32,7 @@ public sealed record ItemKnnParameters : INeighbourhoodSettings
 /// score(u, j) = sum over items i in u's history of w(u,i) * sim(i, j), where sim keeps each
 /// item's top neighbours.
 /// </summary>
-public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderBase<ItemKnnParameters>(parameters), IHistoryScorer
+public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderBase<ItemKnnParameters>(parameters), IHistoryScorer, IHistoryExplainer
 {
     public const string Name = "itemknn";
     private CsrMatrix _neighbours = new(0, 0, [0], [], []);
@@ -54,6 +54,19 @@ public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderB
     }
 
     /// <summary>Scores for any history (a new user, or one with events after training).</summary>
+    /// <summary>Each history item's term of <paramref name="item"/>'s score: its weight (1 without history weights) x its similarity to the item.</summary>
+    public void Contributions(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, int item, Span<float> contributions)
+    {
+        bool binary = !Params.UseHistoryWeights; // counted as ScoreHistory counts them
+        for (int p = 0; p < items.Length; p++)
+        {
+            contributions[p] = 0f;
+            var neighbours = Neighbours.RowIndices(items[p]); var similarities = Neighbours.RowValues(items[p]);
+            for (int q = 0; q < neighbours.Length; q++)
+                if (neighbours[q] == item) { contributions[p] = (binary ? 1f : weights[p]) * similarities[q]; break; }
+        }
+    }
+
     public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
     {
         scores.Clear();

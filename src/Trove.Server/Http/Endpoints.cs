@@ -269,7 +269,7 @@ public static class Endpoints
     {
         if (FindModel(catalog, model, out var m) is { } missing) return missing;
         if (!m.Trained.Items.TryGetIndex(item, out int i)) return UnknownItem(m, item);
-        return Results.Ok(new ItemResponse(item, m.Name, (int)m.Popularity[i], ServingEngine.Title(m, i), ServingEngine.Features(m, i)));
+        return Results.Ok(new ItemResponse(item, m.Name, (int)m.ItemUserCounts[i], ServingEngine.Title(m, i), ServingEngine.Features(m, i)));
     }
 
     private static async Task<IResult> UserEmbedding(string user, string? model, ModelCatalog catalog, ServingEngine engine, CancellationToken cancel)

@@ -1,6 +1,4 @@
 using Trove.Core.Recommending;
-using Trove.Models.Factorization;
-using Trove.Models.Linear;
 
 namespace Trove.Server.Models;
 
@@ -16,12 +14,7 @@ public static class HistoryScoring
 {
     public static HistoryScore? For(IRecommender model) => model is IHistoryScorer h ? h.ScoreHistory : null;
 
-    /// <summary>The fold-in vector of a history for ALS (null for other models).</summary>
-    public static float[]? FoldIn(IRecommender model, ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
-    {
-        if (model is not Als als) return null;
-        var w = weights.ToArray();
-        if (als.Params.BinaryWeights) Array.Fill(w, 1f);
-        return als.FoldIn(items, w);
-    }
+    /// <summary>The user vector of a history for models that fold histories in (<see cref="IHistoryEmbedder"/>); null for others.</summary>
+    public static float[]? FoldIn(IRecommender model, ReadOnlySpan<int> items, ReadOnlySpan<float> weights) =>
+        model is IHistoryEmbedder embedder ? embedder.EmbedHistory(items, weights) : null;
 }

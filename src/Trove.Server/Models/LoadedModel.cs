@@ -49,11 +49,11 @@ public sealed class LoadedModel
         LoadedUtc = DateTime.UtcNow;
         HistoryScorer = HistoryScoring.For(trained.Model);
         UserItems = (trained.Model as ITrainingInteractions)?.UserItems;
-        Popularity = new float[trained.Items.Count];
+        ItemUserCounts = new float[trained.Items.Count];
         if (UserItems is { } m)
         {
             var counts = m.ColumnCounts();
-            for (int i = 0; i < Math.Min(counts.Length, Popularity.Length); i++) Popularity[i] = counts[i];
+            for (int i = 0; i < Math.Min(counts.Length, ItemUserCounts.Length); i++) ItemUserCounts[i] = counts[i];
         }
         _configuredRetrieval = indexes.Retrieval;
         EfSearch = indexes.Graph.EfSearch;
@@ -77,7 +77,7 @@ public sealed class LoadedModel
         ItemIndexFile.LoadOrBuild(Path, Name, Version, vectors, d, similarGraph, recommendGraph, settings.Graph, settings.Persist, log,
             (graphs, source) => { _hnsw = graphs.Similar; _recommendIndex = graphs.Recommend; IndexSource = source; });
 
-    /// <summary>Scores for any history (new events, new users): ItemKnn and EASE directly, ALS by fold-in. Null when the model cannot.</summary>
+    /// <summary>Scores for any history (new events, new users) from models that declare <see cref="IHistoryScorer"/>. Null when the model cannot.</summary>
     public HistoryScore? HistoryScorer { get; }
 
     /// <summary>Item titles by item id from the --data/--db data set, for models whose file holds no title column.</summary>
@@ -94,7 +94,7 @@ public sealed class LoadedModel
     /// <summary>The training interactions (users x items), when the model keeps them.</summary>
     public CsrMatrix? UserItems { get; }
     /// <summary>Users per item in the training data: the cold-start ranking.</summary>
-    public float[] Popularity { get; }
+    public float[] ItemUserCounts { get; }
     /// <summary>Cosine index over item vectors of an embedding model (HNSW for large catalogues once built, exact before), else null.</summary>
     public IVectorIndex? ItemIndex => (IVectorIndex?)_hnsw ?? _exact;
     /// <summary>Batched exact scoring of dot-product models (user vector · every item vector), unless the server runs with --exact-batching off; else null.</summary>

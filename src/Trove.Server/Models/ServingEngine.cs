@@ -33,7 +33,7 @@ public sealed record Contribution(string Item, string? Title, float Weight, floa
 
 /// <summary>
 /// Scoring for the server on top of the model contract: merges new events into the user's history,
-/// uses <see cref="IHistoryScorer"/> so they count at once (ItemKnn; ALS fold-in), applies request
+/// uses <see cref="IHistoryScorer"/> so they count at once (neighbourhood scoring, fold-in), applies request
 /// filters, pages the top-K and explains recommendations.
 /// </summary>
 public sealed class ServingEngine(IEventStore events)
@@ -93,8 +93,8 @@ public sealed class ServingEngine(IEventStore events)
         return true;
     }
 
-    /// <summary>Popularity (users per item) as scores: the cold-start fallback.</summary>
-    public static void PopularScores(LoadedModel model, Span<float> scores) => model.Popularity.CopyTo(scores);
+    /// <summary>Users per item as scores: the cold-start fallback.</summary>
+    public static void PopularScores(LoadedModel model, Span<float> scores) => model.ItemUserCounts.CopyTo(scores);
 
     /// <summary>Sets filtered-out items to -infinity.</summary>
     public static void ApplyFilter(LoadedModel model, UserState user, RequestFilter filter, Span<float> scores)
@@ -154,7 +154,7 @@ public sealed class ServingEngine(IEventStore events)
     /// <summary>
     /// The vector whose dot product with each item vector is the user's score, for embedding models: the user's row,
     /// or with events since training (and for new users) the fold-in of their history (ALS). False when there is none:
-    /// not an embedding model, an unknown user without history, or a history scorer without vectors (ItemKnn, EASE).
+    /// not an embedding model, an unknown user without history, or a history scorer without vectors (neighbourhood and linear models).
     /// </summary>
     public static bool TryQueryVector(LoadedModel model, UserState user, out ReadOnlySpan<float> vector)
     {
@@ -202,8 +202,8 @@ public sealed class ServingEngine(IEventStore events)
     }
 
     /// <summary>
-    /// The history items that contributed most to <paramref name="item"/>'s score: for ItemKnn
-    /// weight x similarity (the terms of its score); for embedding models weight x cosine of item vectors;
+    /// The history items that contributed most to <paramref name="item"/>'s score: the terms of the score for
+    /// models that declare them (<see cref="IHistoryExplainer"/>, e.g. item-KNN's weight x similarity); for embedding models weight x cosine of item vectors;
     /// for other history-linear models (EASE) the score of each history item alone.
     /// Null when the model has no such decomposition.
     /// </summary>
@@ -214,17 +214,9 @@ public sealed class ServingEngine(IEventStore events)
         var contributions = new float[items.Length];
         switch (model.Model)
         {
-            case ItemKnn knn:
-            {
-                bool binary = !knn.Params.UseHistoryWeights; // as ItemKnn.ScoreHistory counts them
-                for (int p = 0; p < items.Length; p++)
-                {
-                    var nb = knn.Neighbours.RowIndices(items[p]); var sim = knn.Neighbours.RowValues(items[p]);
-                    for (int q = 0; q < nb.Length; q++)
-                        if (nb[q] == item) { contributions[p] = (binary ? 1f : weights[p]) * sim[q]; break; }
-                }
+            case IHistoryExplainer explainer:
+                explainer.Contributions(items, weights, item, contributions);
                 break;
-            }
             case IEmbeddingModel embedding:
             {
                 var target = embedding.ItemVector(item);

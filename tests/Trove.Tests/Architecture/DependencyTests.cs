@@ -51,6 +51,20 @@ public class DependencyTests
     private static IEnumerable<string> ProjectReferences(string project) =>
         Items(project, "ProjectReference").Select(p => Path.GetFileNameWithoutExtension(p.Replace('\\', '/')));
 
+    /// <summary>The server serves through the algorithm contract only: no file under src/Trove.Server names a concrete algorithm.</summary>
+    [Fact]
+    public void The_server_names_no_concrete_algorithm()
+    {
+        var concrete = new Regex(@"\b(Als|Bpr|Ease|ItemKnn|UserKnn|Rp3Beta|Ncf|TwoTower|ContentBased|Hybrid|Popularity)\b");
+        var found = Directory.EnumerateFiles(Path.Combine(Src, "Trove.Server"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .SelectMany(f => File.ReadLines(f).Select((line, n) => (f, n, line)))
+            .Where(x => concrete.IsMatch(x.line))
+            .Select(x => $"{Path.GetRelativePath(TestPaths.RepositoryRoot, x.f)}:{x.n + 1}: {x.line.Trim()}")
+            .ToList();
+        Assert.True(found.Count == 0, "Ask the contract (IHistoryScorer, IEmbeddingModel, ...) instead:\n" + string.Join("\n", found));
+    }
+
     [Fact]
     public void Every_project_has_a_place_in_the_dependency_order()
     {

@@ -189,6 +189,20 @@ public class ApiTests
         Assert.DoesNotContain("d", Items(recs));
     }
 
+    [Theory]
+    [InlineData("rp3beta")] [InlineData("ease")] [InlineData("als")]
+    public async Task Models_that_declare_history_scoring_serve_new_users_from_their_events(string algorithm)
+    {
+        await using var host = await ServerHost.StartAsync(ServerHost.TrainModel(algorithm));
+        var models = JsonDocument.Parse(await host.Client.GetStringAsync("/models")).RootElement;
+        Assert.True(models[0].GetProperty("historyScoring").GetBoolean());
+        await Json(await host.Client.SendAsync(host.Post("/events", """[{"user":"zoe","item":"d","event":"purchase"},{"user":"zoe","item":"e","event":"purchase"}]""")));
+        var recs = await Json(await host.Client.GetAsync("/users/zoe/recommendations?k=3"));
+        Assert.False(recs.GetProperty("coldStart").GetBoolean());
+        Assert.DoesNotContain("d", Items(recs));
+        Assert.DoesNotContain("e", Items(recs));
+    }
+
     [Fact]
     public async Task Oversize_bodies_are_413_problems()
     {
