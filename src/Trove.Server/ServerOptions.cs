@@ -21,6 +21,10 @@ public sealed record ServerOptions
     public long MaxRequestBytes { get; init; } = 1 << 20;
     /// <summary>Most events accepted in one POST /events.</summary>
     public int MaxEventsPerRequest { get; init; } = 10_000;
+    /// <summary>Most user-item pairs in one POST /scores request.</summary>
+    public int MaxScorePairs { get; init; } = 10_000;
+    /// <summary>Most distinct users in one POST /scores request: each costs a full scoring pass over the catalogue.</summary>
+    public int MaxScoreUsers { get; init; } = 100;
     /// <summary>Weight of each event type when events join a user's history.</summary>
     public EventWeights EventWeights { get; init; } = EventWeights.Default;
     /// <summary>Reload a model when its file changes.</summary>

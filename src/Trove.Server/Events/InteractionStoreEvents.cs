@@ -38,12 +38,18 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
     {
         _log = log;
         _store = store;
-        Description = store.Location;
+        Location = store.Location;
+        // Shown without a key (/ready, /api/stats, POST /events): the kind and the file name, never a full path.
+        Description = store.Location.Contains("://", StringComparison.Ordinal) || store.Location.Contains('=')
+            ? "postgresql" : $"sqlite ({Path.GetFileName(store.Location)})";
         _open = reopen ?? (() => throw new InvalidOperationException("The event store cannot be reopened."));
         RetryAfter = retryAfter ?? TimeSpan.FromSeconds(2);
     }
 
     public string Description { get; }
+
+    /// <summary>Where the database is (a file path or a server address): for the logs only.</summary>
+    public string Location { get; }
     public long Count => _recent.Count;
     public TimeSpan RetryAfter { get; }
 
@@ -121,7 +127,7 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
                 var result = work(_store);
                 if (!_state.Available)
                 {
-                    _log?.LogWarning("database {Location} is available again (unavailable since {Since:O})", Description, _state.SinceUtc);
+                    _log?.LogWarning("database {Location} is available again (unavailable since {Since:O})", Location, _state.SinceUtc);
                     _state = DatabaseState.Healthy;
                 }
                 return result;
@@ -132,7 +138,7 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
                 _store = null;
                 try { broken?.Dispose(); } catch (Exception) { } // a dead connection may fail to close as well
                 var now = DateTime.UtcNow;
-                if (_state.Available) _log?.LogError("database {Location} is unavailable, event writes answer 503 until it returns: {Error}", Description, Describe(e));
+                if (_state.Available) _log?.LogError("database {Location} is unavailable, event writes answer 503 until it returns: {Error}", Location, Describe(e));
                 _state = new DatabaseState(false, _state.Available ? now : _state.SinceUtc, now + RetryAfter, Describe(e));
                 throw new DatabaseUnavailableException(Description, RetryAfter, _state.Error!, e);
             }

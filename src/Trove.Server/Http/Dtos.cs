@@ -38,7 +38,7 @@ public sealed record ItemResponse(string Item, string Model, int Users, string? 
 
 /// <param name="Retrieval">What a recommendation request without retrieval= uses now: "hnsw" once the graph is ready (with --retrieval hnsw or auto), else "exact".</param>
 /// <param name="RecommendationIndex">The maximum-inner-product graph and where it came from (loaded from MODEL.index, built, rebuilt), or null.</param>
-public sealed record ModelDescription(string Name, string Algorithm, string Version, string Path, DateTime CreatedUtc, DateTime LoadedUtc, int Users, int Items, bool Embeddings, bool HistoryScoring, string? VectorIndex, object Parameters,
+public sealed record ModelDescription(string Name, string Algorithm, string Version, string File, DateTime CreatedUtc, DateTime LoadedUtc, int Users, int Items, bool Embeddings, bool HistoryScoring, string? VectorIndex, object Parameters,
     string Retrieval, string? RecommendationIndex);
 
 /// <param name="Status">"ready"; "degraded" while the database is unavailable (recommendations are still served, event writes get 503); "loading" without a model (HTTP 503).</param>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Trove.Core.Recommending;
 using Trove.Data.Stores;
 using Trove.Server.Events;
@@ -123,7 +124,7 @@ public static class Endpoints
     }
 
     internal static ModelDescription Describe(LoadedModel m) => new(
-        m.Name, m.Manifest.Algorithm, m.Version, m.Path, m.Manifest.CreatedUtc, m.LoadedUtc,
+        m.Name, m.Manifest.Algorithm, m.Version, Path.GetFileName(m.Path), m.Manifest.CreatedUtc, m.LoadedUtc,
         m.Trained.Users.Count, m.Trained.Items.Count, m.Model is IEmbeddingModel, m.HistoryScorer is not null,
         m.ItemIndex?.GetType().Name, m.Model.Parameters,
         RetrievalModes.Name(m.DefaultRetrieval), m.RecommendationIndex is null ? null : $"HnswIndex (inner product, {m.IndexSource})");
@@ -215,31 +216,57 @@ public static class Endpoints
             similar.Select(s => new Neighbour(m.Trained.Items[s.Index], s.Score, ServingEngine.Title(m, s.Index))).ToList()));
     }
 
-    private static async Task<IResult> Scores(ScoresRequest? request, ModelCatalog catalog, ServingEngine engine, ServerOptions options, CancellationToken cancel)
+    /// <summary>
+    /// Scores of user-item pairs. Users are scored one at a time into one pooled buffer and only the requested items
+    /// are read from it, so a request holds at most one score vector whatever its size; the pairs and distinct users per
+    /// request are capped, and with a rate limit each distinct user beyond the first costs one more permit.
+    /// </summary>
+    private static async Task<IResult> Scores(ScoresRequest? request, ModelCatalog catalog, ServingEngine engine, ServerOptions options,
+        HttpContext context, CancellationToken cancel)
     {
         if (request?.Pairs is not { Count: > 0 } pairs) return Invalid("pairs", "Give a non-empty array of {\"user\", \"item\"} pairs.");
-        if (pairs.Count > options.MaxEventsPerRequest) return Invalid("pairs", $"At most {options.MaxEventsPerRequest} pairs per request.");
+        if (pairs.Count > options.MaxScorePairs) return Invalid("pairs", $"At most {options.MaxScorePairs} pairs per request.");
         if (FindModel(catalog, request.Model, out var model) is { } missing) return missing;
         var errors = new Dictionary<string, string[]>();
         for (int p = 0; p < pairs.Count; p++)
         {
+            if (pairs[p] is null) { errors[$"pairs[{p}]"] = ["Each pair is an object {\"user\", \"item\"}, not null."]; continue; }
             if (IdRules.Problem(pairs[p].User, "user") is { } user) errors[$"pairs[{p}].user"] = [user];
             if (IdRules.Problem(pairs[p].Item, "item") is { } item) errors[$"pairs[{p}].item"] = [item];
         }
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "Invalid score request");
-        var byUser = new Dictionary<string, float[]>(StringComparer.Ordinal);
-        var result = new List<PairScore>(pairs.Count);
-        foreach (var pair in pairs)
+
+        // Pair positions per user, users in order of first appearance.
+        var positionsByUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        var itemIndices = new int[pairs.Count];
+        for (int p = 0; p < pairs.Count; p++)
         {
-            if (!model.Trained.Items.TryGetIndex(pair.Item!, out int item)) return UnknownItem(model, pair.Item!);
-            if (!byUser.TryGetValue(pair.User!, out var scores))
+            if (!model.Trained.Items.TryGetIndex(pairs[p].Item!, out itemIndices[p])) return UnknownItem(model, pairs[p].Item!);
+            if (!positionsByUser.TryGetValue(pairs[p].User!, out var positions)) positionsByUser[pairs[p].User!] = positions = [];
+            positions.Add(p);
+        }
+        if (positionsByUser.Count > options.MaxScoreUsers)
+            return Invalid("pairs", $"At most {options.MaxScoreUsers} distinct users per request (this one has {positionsByUser.Count}).");
+        if (context.RequestServices.GetService<Hardening.RequestCost>() is { } cost && !cost.TryCharge(context, positionsByUser.Count - 1))
+            return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                detail: $"Scoring {positionsByUser.Count} users costs {positionsByUser.Count} requests of this client's rate limit.");
+
+        var result = new PairScore[pairs.Count];
+        var buffer = ArrayPool<float>.Shared.Rent(model.Trained.Items.Count);
+        try
+        {
+            var scores = buffer.AsSpan(0, model.Trained.Items.Count);
+            foreach (var (userId, positions) in positionsByUser)
             {
-                var state = await engine.UserAsync(model, pair.User!, cancel);
-                var computed = engine.Scores(model, state);
-                if (computed is null) return UnknownUser(model, pair.User!);
-                byUser[pair.User!] = scores = computed;
+                cancel.ThrowIfCancellationRequested();
+                var state = await engine.UserAsync(model, userId, cancel);
+                if (!engine.TryScores(model, state, buffer.AsSpan(0, model.Trained.Items.Count))) return UnknownUser(model, userId);
+                foreach (int p in positions) result[p] = new PairScore(userId, pairs[p].Item!, buffer[itemIndices[p]]);
             }
-            result.Add(new PairScore(pair.User!, pair.Item!, scores[item]));
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
         }
         return Results.Ok(new ScoresResponse(model.Name, model.Version, result));
     }
@@ -406,7 +433,7 @@ public static class Endpoints
         }
         return Results.Ok(new
         {
-            model = m.Name, modelVersion = m.Version, algorithm = m.Manifest.Algorithm, dataFile = options.DataPath,
+            model = m.Name, modelVersion = m.Version, algorithm = m.Manifest.Algorithm, dataFile = options.DataPath is null ? null : Path.GetFileName(options.DataPath),
             data = m.Statistics,
             events = new { store = events.Description, count = events.Count, byType = events.CountsByEvent() },
             database = counts,

@@ -29,11 +29,33 @@ public static class Hardening
             services.AddCors(cors => cors.AddDefaultPolicy(policy => policy.WithOrigins([.. options.CorsOrigins])
                 .WithMethods(HttpMethods.Get, HttpMethods.Post).WithHeaders("Content-Type", Endpoints.ApiKeyHeader).WithExposedHeaders("Retry-After")));
         if (options.RateLimit is not null || options.WriteRateLimit is not null)
+        {
+            // One limiter instance, also registered as a service, so a handler can charge expensive requests more than one permit.
+            var limiter = PartitionedRateLimiter.Create<HttpContext, (string Bucket, string Client)>(context => Partition(context, options));
+            services.AddSingleton(new RequestCost(limiter));
             services.AddRateLimiter(limits =>
             {
-                limits.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, (string Bucket, string Client)>(context => Partition(context, options));
+                limits.GlobalLimiter = limiter;
                 limits.OnRejected = TooManyRequests;
             });
+        }
+    }
+
+    /// <summary>
+    /// Charges a request extra permits from its client's read bucket (the middleware took one): a request that does the
+    /// work of many (POST /scores for many users) counts as many. Absent when no rate limit is configured.
+    /// </summary>
+    public sealed class RequestCost(PartitionedRateLimiter<HttpContext> limiter)
+    {
+        /// <summary>True when the client's bucket had <paramref name="permits"/> more tokens; sets Retry-After otherwise.</summary>
+        public bool TryCharge(HttpContext context, int permits)
+        {
+            if (permits <= 0) return true;
+            using var lease = limiter.AttemptAcquire(context, permits);
+            if (lease.IsAcquired) return true;
+            context.Response.Headers.RetryAfter = RetryAfterSeconds(lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1));
+            return false;
+        }
     }
 
     /// <summary>Adds the middleware, outermost first; call before the endpoints are mapped.</summary>

@@ -19,8 +19,18 @@ public sealed class ServerMetrics
     private long _eventsAccepted;
     private long _eventsRejected;
 
+    /// <summary>HTTP methods kept as label values; any other method is counted as "OTHER".</summary>
+    private static readonly HashSet<string> KnownMethods = new(StringComparer.OrdinalIgnoreCase)
+        { "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH" };
+
+    /// <summary>
+    /// Counts a request. Every label comes from a closed set, so made-up methods or paths cannot grow the series:
+    /// unknown methods become "OTHER", the route is a template of the app (or "unmatched"), the status is 100-599.
+    /// </summary>
     public void Record(string method, string route, int status, double seconds)
     {
+        method = KnownMethods.TryGetValue(method, out var known) ? known : "OTHER";
+        if (status is < 100 or > 599) status = 0;
         _requests.AddOrUpdate((method, route, status), 1, (_, n) => n + 1);
         _latency.GetOrAdd(route, _ => new Histogram()).Observe(seconds);
     }

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.TestHost;
+using Trove.Tests.Support;
+
+namespace Trove.Tests.Server;
+
+/// <summary>Regressions for the findings of the hostile-input probe (issue 14): bounded state, no 500s, no paths without a key.</summary>
+public class HostileInputTests
+{
+    private static async Task<(HttpStatusCode Status, string Body)> Send(HttpClient client, HttpRequestMessage request)
+    {
+        var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    private static HttpRequestMessage Scores(string json) =>
+        new(HttpMethod.Post, "/scores") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+
+    [Theory]
+    [InlineData("""{"pairs":[null]}""", "pairs[0]")]
+    [InlineData("""{"pairs":[{"user":"alice","item":"a"},null]}""", "pairs[1]")]
+    [InlineData("""{"pairs":[{"user":null,"item":"a"}]}""", "pairs[0].user")]
+    public async Task Null_pairs_are_400_problems_not_500(string body, string field)
+    {
+        await using var host = await ServerHost.StartAsync();
+        var (status, text) = await Send(host.Client, Scores(body));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(field, JsonDocument.Parse(text).RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Scores_answer_pairs_in_order_and_cap_the_users_per_request()
+    {
+        await using var host = await ServerHost.StartAsync(configure: o => o with { MaxScoreUsers = 2 });
+        var (status, text) = await Send(host.Client, Scores("""{"pairs":[{"user":"alice","item":"d"},{"user":"bob","item":"a"},{"user":"alice","item":"e"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var scores = JsonDocument.Parse(text).RootElement.GetProperty("scores").EnumerateArray().ToList();
+        Assert.Equal(["alice/d", "bob/a", "alice/e"], scores.Select(s => s.GetProperty("user").GetString() + "/" + s.GetProperty("item").GetString()).ToArray());
+
+        // The same scores as the full vector a recommendation ranks by.
+        var recs = JsonDocument.Parse(await host.Client.GetStringAsync("/users/alice/recommendations?k=10")).RootElement.GetProperty("items").EnumerateArray()
+            .ToDictionary(i => i.GetProperty("item").GetString()!, i => i.GetProperty("score").GetSingle());
+        if (recs.TryGetValue("d", out var d)) Assert.Equal(d, scores[0].GetProperty("score").GetSingle(), 5);
+
+        (status, text) = await Send(host.Client, Scores("""{"pairs":[{"user":"alice","item":"d"},{"user":"bob","item":"a"},{"user":"carol","item":"a"}]}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("At most 2 distinct users", text);
+    }
+
+    [Fact]
+    public async Task With_a_rate_limit_each_scored_user_costs_a_request()
+    {
+        await using var host = await ServerHost.StartAsync(configure: o => o with { RateLimit = 3 });
+        // Three users cost three permits: the bucket of three is empty afterwards.
+        var (status, _) = await Send(host.Client, Scores("""{"pairs":[{"user":"alice","item":"d"},{"user":"bob","item":"a"},{"user":"carol","item":"a"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var next = await host.Client.GetAsync("/users/alice/recommendations");
+        Assert.Equal(HttpStatusCode.TooManyRequests, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task Made_up_methods_do_not_grow_the_metrics()
+    {
+        await using var host = await ServerHost.StartAsync();
+        for (int i = 0; i < 50; i++)
+            await host.Client.SendAsync(new HttpRequestMessage(new HttpMethod($"FOO{i}"), "/health"));
+        for (int i = 0; i < 50; i++)
+            await host.Client.GetAsync($"/no/such/path/{i}");
+        var metrics = await host.Client.GetStringAsync("/metrics");
+        Assert.DoesNotContain("FOO", metrics);
+        Assert.Contains("method=\"OTHER\"", metrics);
+        Assert.DoesNotContain("/no/such/path", metrics);
+        var methods = metrics.Split('\n').Where(l => l.StartsWith("trove_http_requests_total{", StringComparison.Ordinal))
+            .Select(l => l[(l.IndexOf("method=\"", StringComparison.Ordinal) + 8)..].Split('"')[0]).ToHashSet();
+        Assert.Subset(new HashSet<string> { "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "OTHER" }, methods);
+    }
+
+    [Fact]
+    public async Task No_absolute_path_is_shown_without_a_key()
+    {
+        var model = ServerHost.TrainModel();
+        var db = Path.Combine(TestPaths.NewTempDirectory(), "events.db");
+        await using var host = await ServerHost.StartAsync(model, o => o with { DatabasePath = db });
+        var directory = Path.GetDirectoryName(model)!;
+        foreach (var url in new[] { "/models", "/ready", "/api/stats" })
+        {
+            var body = await host.Client.GetStringAsync(url);
+            Assert.DoesNotContain(directory, body);
+            Assert.DoesNotContain(Path.GetDirectoryName(db)!, body);
+        }
+        var (status, posted) = await Send(host.Client, host.Post("/events", """{"user":"alice","item":"c","event":"view"}"""));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.DoesNotContain(Path.GetDirectoryName(db)!, posted);
+        Assert.Contains("events.db", posted);
+    }
+}
