@@ -59,8 +59,13 @@ public sealed class HnswIndex : IVectorIndex
         _visited = new ThreadLocal<VisitedSet>(() => new VisitedSet(Count));
     }
 
-    /// <summary>Builds an index over Count x dimensions row-major floats (copied; normalised for cosine).</summary>
-    public static HnswIndex Build(ReadOnlySpan<float> vectors, int dimensions, VectorMetric metric = VectorMetric.Cosine, HnswParameters? parameters = null)
+    /// <summary>
+    /// Builds an index over Count x dimensions row-major floats (copied; normalised for cosine).
+    /// <paramref name="cancellationToken"/> stops a build that is no longer wanted (a server reload superseded it)
+    /// with an <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public static HnswIndex Build(ReadOnlySpan<float> vectors, int dimensions, VectorMetric metric = VectorMetric.Cosine, HnswParameters? parameters = null,
+        CancellationToken cancellationToken = default)
     {
         VectorMath.CheckShape(vectors.Length, dimensions);
         parameters ??= new HnswParameters();
@@ -76,7 +81,7 @@ public sealed class HnswIndex : IVectorIndex
         var index = new HnswIndex(data, dimensions, metric, parameters, levels);
         if (count == 0) return index;
         index.Insert(0);
-        Parallel.For(1, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parameters.Threads) }, index.Insert);
+        Parallel.For(1, count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parameters.Threads), CancellationToken = cancellationToken }, index.Insert);
         return index;
     }
 

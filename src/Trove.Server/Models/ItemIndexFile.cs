@@ -42,7 +42,8 @@ public static class ItemIndexFile
     /// each is available, with where they came from ("loaded", "built", "rebuilt").
     /// </summary>
     public static ItemGraphs LoadOrBuild(string modelPath, string modelName, string modelVersion, float[] vectors, int dimensions,
-        bool similar, bool recommend, HnswParameters parameters, bool persist, ILogger log, Action<ItemGraphs, string>? publish = null)
+        bool similar, bool recommend, HnswParameters parameters, bool persist, ILogger log, Action<ItemGraphs, string>? publish = null,
+        CancellationToken cancellationToken = default)
     {
         int n = vectors.Length / dimensions;
         var file = PathFor(modelPath);
@@ -62,13 +63,13 @@ public static class ItemIndexFile
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (recommend && graphs.Recommend is null)
         {
-            graphs = graphs with { Recommend = HnswIndex.Build(vectors, dimensions, VectorMetric.InnerProduct, parameters) };
+            graphs = graphs with { Recommend = HnswIndex.Build(vectors, dimensions, VectorMetric.InnerProduct, parameters, cancellationToken) };
             publish?.Invoke(graphs, source);
             built = true;
         }
         if (similar && graphs.Similar is null)
         {
-            graphs = graphs with { Similar = HnswIndex.Build(vectors, dimensions, VectorMetric.Cosine, parameters) };
+            graphs = graphs with { Similar = HnswIndex.Build(vectors, dimensions, VectorMetric.Cosine, parameters, cancellationToken) };
             publish?.Invoke(graphs, source);
             built = true;
         }

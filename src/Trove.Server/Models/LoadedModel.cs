@@ -46,6 +46,7 @@ public sealed class LoadedModel
     {
         Titles = titles;
         Name = name; Path = path; Trained = trained; FileTimeUtc = fileTimeUtc;
+        FileLength = File.Exists(path) ? new FileInfo(path).Length : -1;
         LoadedUtc = DateTime.UtcNow;
         HistoryScorer = HistoryScoring.For(trained.Model);
         UserItems = (trained.Model as ITrainingInteractions)?.UserItems;
@@ -73,9 +74,30 @@ public sealed class LoadedModel
         }
     }
 
-    private void PrepareGraphs(float[] vectors, int d, bool similarGraph, bool recommendGraph, IndexSettings settings, ILogger log) =>
-        ItemIndexFile.LoadOrBuild(Path, Name, Version, vectors, d, similarGraph, recommendGraph, settings.Graph, settings.Persist, log,
-            (graphs, source) => { _hnsw = graphs.Similar; _recommendIndex = graphs.Recommend; IndexSource = source; });
+    private void PrepareGraphs(float[] vectors, int d, bool similarGraph, bool recommendGraph, IndexSettings settings, ILogger log)
+    {
+        try
+        {
+            ItemIndexFile.LoadOrBuild(Path, Name, Version, vectors, d, similarGraph, recommendGraph, settings.Graph, settings.Persist, log,
+                (graphs, source) => { _hnsw = graphs.Similar; _recommendIndex = graphs.Recommend; IndexSource = source; }, _retired.Token);
+        }
+        catch (OperationCanceledException) when (_retired.IsCancellationRequested)
+        {
+            log.LogInformation("model {Name} {Version} was replaced before its vector index was ready: the build stopped", Name, Version);
+            IndexSource = "cancelled";
+        }
+    }
+
+    private readonly CancellationTokenSource _retired = new();
+
+    /// <summary>True once a reload replaced this model: its background work has been told to stop.</summary>
+    public bool IsRetired => _retired.IsCancellationRequested;
+
+    /// <summary>
+    /// Called when a reload replaces this model: a vector-index build still running for it stops, so quick reloads do
+    /// not pile up builds of models nobody will serve. Requests already holding the model keep working (exact search).
+    /// </summary>
+    public void Retire() => _retired.Cancel();
 
     /// <summary>Scores for any history (new events, new users) from models that declare <see cref="IHistoryScorer"/>. Null when the model cannot.</summary>
     public HistoryScore? HistoryScorer { get; }
@@ -90,6 +112,8 @@ public sealed class LoadedModel
     public ModelManifest Manifest => Trained.Manifest;
     public string Version => Manifest.ModelVersion;
     public DateTime FileTimeUtc { get; }
+    /// <summary>Length of the model file when it was loaded (with <see cref="FileTimeUtc"/>: "has the file changed since").</summary>
+    public long FileLength { get; }
     public DateTime LoadedUtc { get; }
     /// <summary>The training interactions (users x items), when the model keeps them.</summary>
     public CsrMatrix? UserItems { get; }

@@ -95,6 +95,9 @@ public sealed class ModelCatalog : IDisposable
                     next.Add(previous);
                     continue;
                 }
+                // Coalescing: a reload of a file that has not changed since it was loaded keeps the loaded model (and its
+                // vector index, built or building) instead of loading it again.
+                if (previous is not null && Unchanged(previous, source)) { next.Add(previous); continue; }
                 try { next.Add(Load(source)); }
                 catch (Exception e) when (e is TroveException or IOException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
                 {
@@ -105,6 +108,7 @@ public sealed class ModelCatalog : IDisposable
             if (name is not null && !_options.Models.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
                 throw new TroveException($"No model named '{name}' is configured. Configured: {string.Join(", ", _options.Models.Select(s => s.Name))}.");
             _current = new ModelSet(next, old.Generation + 1);
+            foreach (var replaced in old.Models.Where(m => !next.Contains(m))) replaced.Retire();
             LastReloadUtc = DateTime.UtcNow;
             ReloadCount++;
             if (errors.Count > 0)
@@ -118,6 +122,15 @@ public sealed class ModelCatalog : IDisposable
             foreach (var m in next) _log.LogInformation("model {Name} now {Version}", m.Name, m.Version);
             return _current;
         }
+    }
+
+    /// <summary>Same path, same modification time and same length as when <paramref name="loaded"/> was read.</summary>
+    private static bool Unchanged(LoadedModel loaded, ModelSource source)
+    {
+        var path = Path.GetFullPath(source.Path);
+        if (path != loaded.Path || !File.Exists(path)) return false;
+        var file = new FileInfo(path);
+        return file.LastWriteTimeUtc == loaded.FileTimeUtc && file.Length == loaded.FileLength;
     }
 
     private LoadedModel Load(ModelSource source)

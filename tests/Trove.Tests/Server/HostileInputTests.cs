@@ -95,4 +95,29 @@ public class HostileInputTests
         Assert.DoesNotContain(Path.GetDirectoryName(db)!, posted);
         Assert.Contains("events.db", posted);
     }
+
+    [Fact]
+    public async Task Reloads_of_an_unchanged_file_are_coalesced_and_a_replaced_model_stops_its_index_build()
+    {
+        var path = ServerHost.TrainModel("als", parameters: new Dictionary<string, string> { ["factors"] = "8", ["iterations"] = "2" });
+        await using var host = await ServerHost.StartAsync(path, o => o with { HnswMinItems = 1 });
+        var catalog = (Trove.Server.Models.ModelCatalog)host.App.Services.GetService(typeof(Trove.Server.Models.ModelCatalog))!;
+        var first = catalog.Current.Default!;
+
+        // Eight reloads of the same file: one model, one index build.
+        for (int i = 0; i < 8; i++) catalog.Reload();
+        Assert.Same(first, catalog.Current.Default);
+        Assert.False(first.IsRetired);
+
+        // A changed file replaces the model, and the old one is told to stop its background work.
+        ServerHost.TrainModel("als", path: path, parameters: new Dictionary<string, string> { ["factors"] = "8", ["iterations"] = "3" });
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddSeconds(5)); // a different time even on coarse file-system clocks
+        catalog.Reload();
+        var second = catalog.Current.Default!;
+        Assert.NotSame(first, second);
+        Assert.True(first.IsRetired);
+        await first.IndexReady.WaitAsync(TimeSpan.FromSeconds(30)); // finishes (built or cancelled), never faults
+        await second.IndexReady.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.NotNull(second.RecommendationIndex);
+    }
 }
