@@ -64,7 +64,33 @@ public static class Hardening
         app.Use(SecurityHeaders);
         if (options.CorsOrigins.Count > 0) app.UseCors();
         if (options.RateLimit is not null || options.WriteRateLimit is not null) app.UseRateLimiter();
+        app.Use(DecodeIds);
         app.Use(CheckIds);
+    }
+
+    /// <summary>
+    /// Ids in paths are percent-encoded path segments (encode them with <c>Uri.EscapeDataString</c>): user <c>a/b</c>
+    /// is <c>/users/a%2Fb/...</c> and user <c>a%2Fb</c> is <c>/users/a%252Fb/...</c>. Kestrel decodes every escape in the
+    /// path except <c>%2F</c>, which makes those two users indistinguishable there, so the {user} and {item} values are
+    /// taken from the raw request target and decoded once, here.
+    /// </summary>
+    private static Task DecodeIds(HttpContext context, RequestDelegate next)
+    {
+        if (context.GetEndpoint() is Microsoft.AspNetCore.Routing.RouteEndpoint endpoint && endpoint.RoutePattern.Parameters.Any(p => p.Name is "user" or "item")
+            && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw)
+        {
+            int query = raw.IndexOf('?');
+            var segments = (query >= 0 ? raw[..query] : raw).Split('/', StringSplitOptions.RemoveEmptyEntries);
+            var pattern = endpoint.RoutePattern.PathSegments;
+            if (segments.Length == pattern.Count)
+                for (int i = 0; i < pattern.Count; i++)
+                    if (pattern[i].Parts is [Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart { Name: "user" or "item" } part])
+                    {
+                        try { context.Request.RouteValues[part.Name] = Uri.UnescapeDataString(segments[i]); }
+                        catch (UriFormatException) { } // left as routed; CheckIds judges it
+                    }
+        }
+        return next(context);
     }
 
     /// <summary>Whole seconds for a Retry-After header (at least 1).</summary>

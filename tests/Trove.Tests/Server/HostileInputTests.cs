@@ -120,4 +120,23 @@ public class HostileInputTests
         await second.IndexReady.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.NotNull(second.RecommendationIndex);
     }
+
+    /// <summary>On Kestrel (the in-memory test server does not keep the raw request target that tells the two apart).</summary>
+    [Fact]
+    public async Task Ids_are_percent_encoded_path_segments_so_a_slash_and_a_literal_escape_are_two_users()
+    {
+        await using var host = await ServerHost.StartAsync(realPort: true);
+        var posted = await host.Client.SendAsync(host.Post("/events",
+            """[{"user":"a/b","item":"c","event":"purchase"},{"user":"a%2Fb","item":"d","event":"view"},{"user":"a%2Fb","item":"e","event":"view"}]"""));
+        Assert.Equal(HttpStatusCode.OK, posted.StatusCode);
+        foreach (var (user, events) in new[] { ("a/b", 1), ("a%2Fb", 2) })
+        {
+            var response = await host.Client.GetAsync($"/users/{Uri.EscapeDataString(user)}/history");
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            var history = JsonDocument.Parse(body).RootElement;
+            Assert.Equal(user, history.GetProperty("user").GetString());
+            Assert.Equal(events, history.GetProperty("events").GetArrayLength());
+        }
+    }
 }
