@@ -21,6 +21,11 @@ public sealed record ServerOptions
     public long MaxRequestBytes { get; init; } = 1 << 20;
     /// <summary>Most events accepted in one POST /events.</summary>
     public int MaxEventsPerRequest { get; init; } = 10_000;
+    /// <summary>
+    /// Bound on live events held in memory (--max-events-in-memory). Past it the users written to longest ago are
+    /// evicted; with --db their events are read back from the database when asked for, without it they are gone.
+    /// </summary>
+    public long MaxEventsInMemory { get; init; } = Events.InMemoryEventStore.DefaultMaxEvents;
     /// <summary>Most user-item pairs in one POST /scores request.</summary>
     public int MaxScorePairs { get; init; } = 10_000;
     /// <summary>Most distinct users in one POST /scores request: each costs a full scoring pass over the catalogue.</summary>

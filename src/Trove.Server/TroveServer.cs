@@ -108,8 +108,8 @@ public static class TroveServer
     private static IEventStore OpenEvents(ServerOptions options, ILoggerFactory logs) =>
         options.DatabasePath is { } db
             ? new InteractionStoreEvents(InteractionStores.Open(db, waitLimit: options.DatabaseWaitLimit), () => InteractionStores.Open(db, waitLimit: options.DatabaseWaitLimit),
-                options.DatabaseRetryAfter, logs.CreateLogger("Trove.Server.Events"))
-            : new InMemoryEventStore();
+                options.DatabaseRetryAfter, logs.CreateLogger("Trove.Server.Events"), options.MaxEventsInMemory)
+            : new InMemoryEventStore(maxEvents: options.MaxEventsInMemory);
 
     /// <summary>The data set of --data (any format the loader knows) or --db, for item titles; null when neither is given.</summary>
     private static Trove.Core.Data.Dataset? LoadData(ServerOptions options)

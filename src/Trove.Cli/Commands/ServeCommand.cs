@@ -25,6 +25,11 @@ public static class ServeCommand
         var host = new Option<string>("--host") { Description = "Interface to bind (loopback by default; 0.0.0.0 exposes the server).", DefaultValueFactory = _ => "127.0.0.1" };
         var apiKey = new Option<string?>("--api-key") { Description = "Key for write endpoints (header X-Api-Key); default: $TROVE_API_KEY, else a generated key printed at start." };
         var maxK = new Option<int>("--max-k") { Description = "Largest k (+offset) a request may ask for.", DefaultValueFactory = _ => 1000 };
+        var maxEventsInMemory = new Option<long>("--max-events-in-memory")
+        {
+            Description = "Bound on live events kept in memory; past it the users written to longest ago are evicted (with --db they are read back from the database when asked for).",
+            DefaultValueFactory = _ => Trove.Server.Events.InMemoryEventStore.DefaultMaxEvents,
+        };
         var maxBody = new Option<long>("--max-request-bytes") { Description = "Largest request body.", DefaultValueFactory = _ => 1 << 20 };
         var watch = new Option<bool>("--watch") { Description = "Reload a model when its file changes (POST /admin/reload works either way)." };
         var evaluation = new Option<string?>("--evaluation") { Description = "Evaluation report (JSON) to show on the dashboard." };
@@ -43,7 +48,7 @@ public static class ServeCommand
         var exactBatching = new Option<string>("--exact-batching") { Description = "on: exact scoring of dot-product models (ALS, BPR, two-tower, content) scores the requests that arrive together in one pass over the item matrix (one sgemm); off: one mat-vec per request.", DefaultValueFactory = _ => "on" };
         var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
         {
-            model, db, data, port, host, apiKey, maxK, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors, retrieval, hnswMinItems, efSearch, exactBatching,
+            model, db, data, port, host, apiKey, maxK, maxEventsInMemory, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors, retrieval, hnswMinItems, efSearch, exactBatching,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -55,6 +60,8 @@ public static class ServeCommand
             if (p is < 0 or > 65535) throw new TroveException($"--port must be between 0 and 65535, got {p}.");
             int k = r.GetValue(maxK);
             if (k < 1) throw new TroveException($"--max-k must be positive, got {k}.");
+            long eventsInMemory = r.GetValue(maxEventsInMemory);
+            if (eventsInMemory < 1) throw new TroveException($"--max-events-in-memory must be positive, got {eventsInMemory}.");
             if (!RetrievalModes.TryParse(r.GetValue(retrieval), out var retrievalMode))
                 throw new TroveException($"--retrieval must be {RetrievalModes.Names}, got '{r.GetValue(retrieval)}'.");
             int minItems = r.GetValue(hnswMinItems);
@@ -81,6 +88,7 @@ public static class ServeCommand
                 Port = p,
                 ApiKey = r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("TROVE_API_KEY"),
                 MaxK = k,
+                MaxEventsInMemory = eventsInMemory,
                 MaxRequestBytes = r.GetValue(maxBody),
                 WatchModelFiles = r.GetValue(watch),
                 EvaluationPath = r.GetValue(evaluation),

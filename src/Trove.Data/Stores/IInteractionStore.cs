@@ -36,6 +36,12 @@ public interface IInteractionStore : IDisposable
     /// <summary>Every user, item (with features) and interaction, as a dataset (ids in insertion order).</summary>
     Dataset LoadDataset(IProgressReporter? progress = null);
 
+    /// <summary>The id of the newest interaction (0 when there is none): a mark from which <see cref="InteractionsAfter"/> reads later arrivals.</summary>
+    long LastInteractionId();
+
+    /// <summary>One user's interactions stored after the mark <paramref name="afterId"/>, oldest first (the server reloads evicted live events with it).</summary>
+    IReadOnlyList<InteractionRecord> InteractionsAfter(string user, long afterId);
+
     /// <summary>Adds a trained model, or updates the one with the same model version.</summary>
     void RegisterModel(ModelRecord model);
 

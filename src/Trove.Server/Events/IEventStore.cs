@@ -14,45 +14,135 @@ public interface IEventStore
 {
     /// <summary>Where events go, for /ready and the dashboard ("memory", a database path...).</summary>
     string Description { get; }
+    /// <summary>Events held in memory now.</summary>
     long Count { get; }
+    /// <summary>The bound on events held in memory (older users are evicted past it).</summary>
+    long MaxEventsInMemory { get; }
+    /// <summary>Events evicted from memory since start (still in the database when there is one).</summary>
+    long EvictedEvents { get; }
     ValueTask AppendAsync(IReadOnlyList<UserEvent> events, CancellationToken cancel = default);
     ValueTask<IReadOnlyList<UserEvent>> ForUserAsync(string user, CancellationToken cancel = default);
     /// <summary>Number of events per event type.</summary>
     IReadOnlyDictionary<string, long> CountsByEvent();
 }
 
-/// <summary>Events in process memory, per user (the newest <see cref="MaxPerUser"/> kept), lost on restart.</summary>
-public sealed class InMemoryEventStore(int maxPerUser = 10_000) : IEventStore
+/// <summary>
+/// Events in process memory, per user: the newest <see cref="MaxPerUser"/> of each user, and at most
+/// <see cref="MaxEvents"/> in all. Past that bound the users written to longest ago are evicted whole (down to 90% of
+/// the bound), so memory stays bounded however many users send events. Without a database evicted events are gone,
+/// as after a restart; <see cref="InteractionStoreEvents"/> reads them back from the database on demand.
+/// </summary>
+public sealed class InMemoryEventStore(int maxPerUser = 10_000, long maxEvents = InMemoryEventStore.DefaultMaxEvents) : IEventStore
 {
+    /// <summary>Default bound on the events kept in memory (about 150 MB of events).</summary>
+    public const long DefaultMaxEvents = 1_000_000;
+
     public int MaxPerUser { get; } = maxPerUser;
-    private readonly ConcurrentDictionary<string, List<UserEvent>> _byUser = new(StringComparer.Ordinal);
+    public long MaxEvents { get; } = Math.Max(1, maxEvents);
+    long IEventStore.MaxEventsInMemory => MaxEvents;
+
+    private sealed class UserEvents
+    {
+        public readonly List<UserEvent> Events = [];
+        public long LastWrite;
+    }
+
+    private readonly ConcurrentDictionary<string, UserEvents> _byUser = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _byEvent = new(StringComparer.OrdinalIgnoreCase);
-    private long _count;
+    private readonly object _evictLock = new();
+    private long _count, _evicted, _writes;
+
+    /// <summary>Called with each evicted user (outside any per-user lock).</summary>
+    public Action<string>? Evicted { get; set; }
 
     public string Description => "memory";
+
+    /// <summary>Events held in memory now.</summary>
     public long Count => Interlocked.Read(ref _count);
+
+    /// <summary>Events evicted to respect <see cref="MaxEvents"/> since start.</summary>
+    public long EvictedEvents => Interlocked.Read(ref _evicted);
 
     public ValueTask AppendAsync(IReadOnlyList<UserEvent> events, CancellationToken cancel = default)
     {
         foreach (var e in events)
         {
-            var list = _byUser.GetOrAdd(e.User, _ => new List<UserEvent>());
-            lock (list)
-            {
-                list.Add(e);
-                if (list.Count > MaxPerUser) list.RemoveRange(0, list.Count - MaxPerUser);
-            }
+            Add(e.User, e);
             _byEvent.AddOrUpdate(e.Event, 1, (_, n) => n + 1);
-            Interlocked.Increment(ref _count);
         }
+        if (Count > MaxEvents) EvictOldest();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Replaces a user's events (read back from a database after an eviction); no event counts as new.</summary>
+    public void Restore(string user, IReadOnlyList<UserEvent> events)
+    {
+        var entry = _byUser.GetOrAdd(user, _ => new UserEvents());
+        lock (entry)
+        {
+            Interlocked.Add(ref _count, -entry.Events.Count);
+            entry.Events.Clear();
+            entry.Events.AddRange(events.Count > MaxPerUser ? events.Skip(events.Count - MaxPerUser) : events);
+            Interlocked.Add(ref _count, entry.Events.Count);
+            entry.LastWrite = Interlocked.Increment(ref _writes);
+        }
+        if (Count > MaxEvents) EvictOldest();
+    }
+
+    private void Add(string user, UserEvent e)
+    {
+        while (true)
+        {
+            var entry = _byUser.GetOrAdd(user, _ => new UserEvents());
+            lock (entry)
+            {
+                // An entry evicted between the lookup and the lock is no longer in the map: add to a fresh one.
+                if (!_byUser.TryGetValue(user, out var current) || !ReferenceEquals(current, entry)) continue;
+                entry.Events.Add(e);
+                Interlocked.Increment(ref _count);
+                if (entry.Events.Count > MaxPerUser)
+                {
+                    int drop = entry.Events.Count - MaxPerUser;
+                    entry.Events.RemoveRange(0, drop);
+                    Interlocked.Add(ref _count, -drop);
+                }
+                entry.LastWrite = Interlocked.Increment(ref _writes);
+                return;
+            }
+        }
+    }
+
+    /// <summary>Evicts the least recently written users until the events fit in 90% of the bound (one sort per round, so rounds are rare).</summary>
+    private void EvictOldest()
+    {
+        var evicted = new List<string>();
+        lock (_evictLock)
+        {
+            long target = MaxEvents / 10 * 9;
+            if (Count <= MaxEvents) return;
+            foreach (var (user, entry) in _byUser.ToArray().OrderBy(p => Volatile.Read(ref p.Value.LastWrite)))
+            {
+                if (Count <= target) break;
+                lock (entry)
+                {
+                    if (!_byUser.TryRemove(new KeyValuePair<string, UserEvents>(user, entry))) continue;
+                    Interlocked.Add(ref _count, -entry.Events.Count);
+                    Interlocked.Add(ref _evicted, entry.Events.Count);
+                }
+                evicted.Add(user);
+            }
+        }
+        foreach (var user in evicted) Evicted?.Invoke(user);
     }
 
     public ValueTask<IReadOnlyList<UserEvent>> ForUserAsync(string user, CancellationToken cancel = default)
     {
-        if (!_byUser.TryGetValue(user, out var list)) return ValueTask.FromResult<IReadOnlyList<UserEvent>>([]);
-        lock (list) return ValueTask.FromResult<IReadOnlyList<UserEvent>>(list.ToArray());
+        if (!_byUser.TryGetValue(user, out var entry)) return ValueTask.FromResult<IReadOnlyList<UserEvent>>([]);
+        lock (entry) return ValueTask.FromResult<IReadOnlyList<UserEvent>>(entry.Events.ToArray());
     }
+
+    /// <summary>Whether the user has events in memory now.</summary>
+    public bool Holds(string user) => _byUser.ContainsKey(user);
 
     public IReadOnlyDictionary<string, long> CountsByEvent() => new Dictionary<string, long>(_byEvent);
 }

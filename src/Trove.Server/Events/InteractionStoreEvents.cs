@@ -22,7 +22,10 @@ namespace Trove.Server.Events;
 /// </summary>
 public sealed class InteractionStoreEvents : IEventStore, IDisposable
 {
-    private readonly InMemoryEventStore _recent = new();
+    private readonly InMemoryEventStore _recent;
+    private readonly EvictedUsers _evictedUsers = new();
+    private readonly long _mark;
+    private readonly DateTimeOffset _startedUtc;
     private readonly Func<IInteractionStore> _open;
     private readonly SemaphoreSlim _gate = new(1, 1); // one connection: database calls take turns
     private IInteractionStore? _store;
@@ -34,10 +37,15 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
     /// <param name="reopen">Opens the store again after a failure (null: the store cannot be reopened, e.g. in tests).</param>
     /// <param name="retryAfter">How long writes fail fast after a failure before the database is tried again.</param>
     /// <param name="log">Where the database going away and coming back is logged (once per transition).</param>
-    public InteractionStoreEvents(IInteractionStore store, Func<IInteractionStore>? reopen = null, TimeSpan? retryAfter = null, ILogger? log = null)
+    /// <param name="maxEventsInMemory">Bound on live events kept in memory; users evicted past it are read back from the database when asked for.</param>
+    public InteractionStoreEvents(IInteractionStore store, Func<IInteractionStore>? reopen = null, TimeSpan? retryAfter = null, ILogger? log = null,
+        long maxEventsInMemory = InMemoryEventStore.DefaultMaxEvents)
     {
         _log = log;
         _store = store;
+        _recent = new InMemoryEventStore(maxEvents: maxEventsInMemory) { Evicted = _evictedUsers.Add };
+        _mark = store.LastInteractionId(); // events stored after this are the live ones
+        _startedUtc = DateTimeOffset.UtcNow;
         Location = store.Location;
         // Shown without a key (/ready, /api/stats, POST /events): the kind and the file name, never a full path.
         Description = store.Location.Contains("://", StringComparison.Ordinal) || store.Location.Contains('=')
@@ -51,6 +59,8 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
     /// <summary>Where the database is (a file path or a server address): for the logs only.</summary>
     public string Location { get; }
     public long Count => _recent.Count;
+    public long MaxEventsInMemory => _recent.MaxEvents;
+    public long EvictedEvents => _recent.EvictedEvents;
     public TimeSpan RetryAfter { get; }
 
     /// <summary>Whether the last database call succeeded, and since when it has been failing.</summary>
@@ -68,7 +78,52 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
         await _recent.AppendAsync(events, cancel);
     }
 
-    public ValueTask<IReadOnlyList<UserEvent>> ForUserAsync(string user, CancellationToken cancel = default) => _recent.ForUserAsync(user, cancel);
+    public async ValueTask<IReadOnlyList<UserEvent>> ForUserAsync(string user, CancellationToken cancel = default)
+    {
+        if (_recent.Holds(user) || !_evictedUsers.MightContain(user)) return await _recent.ForUserAsync(user, cancel);
+        // Evicted from memory (or a false positive of the filter): the database has every acknowledged event.
+        try
+        {
+            var rows = await UseAsync(store => store.InteractionsAfter(user, _mark), cancel) ?? [];
+            // Every row after the mark arrived while this server ran: received no earlier than its start.
+            var events = rows.Select(r => new UserEvent(user, r.Item, r.Event ?? "", r.Weight,
+                r.Timestamp > 0 ? DateTimeOffset.FromUnixTimeSeconds(r.Timestamp) : _startedUtc, _startedUtc)).ToList();
+            if (events.Count > 0) _recent.Restore(user, events);
+            return events;
+        }
+        catch (DatabaseUnavailableException)
+        {
+            return await _recent.ForUserAsync(user, cancel); // served without the evicted events until the database is back
+        }
+    }
+
+    /// <summary>
+    /// The users evicted from memory, as a Bloom filter of fixed size (1 MiB, 3 hashes): memory stays bounded however
+    /// many users are evicted; a false positive costs one database read for a user who has no live events.
+    /// </summary>
+    private sealed class EvictedUsers
+    {
+        private const int Bits = 1 << 23;
+        private readonly long[] _words = new long[Bits / 64];
+
+        public void Add(string user)
+        {
+            foreach (int bit in Positions(user)) Interlocked.Or(ref _words[bit >> 6], 1L << (bit & 63));
+        }
+
+        public bool MightContain(string user)
+        {
+            foreach (int bit in Positions(user))
+                if ((Volatile.Read(ref _words[bit >> 6]) & (1L << (bit & 63))) == 0) return false;
+            return true;
+        }
+
+        private static int[] Positions(string user)
+        {
+            int h1 = StringComparer.Ordinal.GetHashCode(user), h2 = HashCode.Combine(user.Length, h1, 0x2545F491) | 1;
+            return [(h1 & (Bits - 1)), ((h1 + h2) & (Bits - 1)), ((h1 + 2 * h2) & (Bits - 1))];
+        }
+    }
 
     public IReadOnlyDictionary<string, long> CountsByEvent() => _recent.CountsByEvent();
 

@@ -43,7 +43,11 @@ public sealed record ModelDescription(string Name, string Algorithm, string Vers
 
 /// <param name="Status">"ready"; "degraded" while the database is unavailable (recommendations are still served, event writes get 503); "loading" without a model (HTTP 503).</param>
 /// <param name="Database">The event database (--db): null without one.</param>
-public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList<ModelDescription> Models, string EventStore, long Events, DateTime? LastReloadUtc, string? LastReloadError, DatabaseHealth? Database);
+/// <param name="Events">Live events held in memory now.</param>
+/// <param name="MaxEventsInMemory">The bound on live events in memory (--max-events-in-memory).</param>
+/// <param name="EvictedEvents">Events evicted from memory since start (with --db they are read back when asked for).</param>
+public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList<ModelDescription> Models, string EventStore, long Events, long MaxEventsInMemory, long EvictedEvents,
+    DateTime? LastReloadUtc, string? LastReloadError, DatabaseHealth? Database);
 
 /// <param name="Status">"available" or "unavailable".</param>
 /// <param name="Since">When the database became unavailable.</param>

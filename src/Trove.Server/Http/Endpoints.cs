@@ -102,7 +102,7 @@ public static class Endpoints
         }
         var status = set.Models.Count == 0 ? "loading" : database is { Status: "unavailable" } ? "degraded" : "ready";
         var body = new ReadyResponse(status, set.Generation, set.Models.Select(Describe).ToList(),
-            events.Description, events.Count, catalog.LastReloadUtc, catalog.LastError, database);
+            events.Description, events.Count, events.MaxEventsInMemory, events.EvictedEvents, catalog.LastReloadUtc, catalog.LastError, database);
         return set.Models.Count > 0 ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 

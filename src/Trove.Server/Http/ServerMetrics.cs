@@ -98,6 +98,12 @@ public sealed class ServerMetrics
         s.AppendLine("# HELP trove_events_stored Events held by the event store.");
         s.AppendLine("# TYPE trove_events_stored gauge");
         s.Append(inv, $"trove_events_stored {events.Count}\n");
+        s.AppendLine("# HELP trove_events_in_memory_limit Bound on live events held in memory.");
+        s.AppendLine("# TYPE trove_events_in_memory_limit gauge");
+        s.Append(inv, $"trove_events_in_memory_limit {events.MaxEventsInMemory}\n");
+        s.AppendLine("# HELP trove_events_evicted_total Live events evicted from memory to respect the bound.");
+        s.AppendLine("# TYPE trove_events_evicted_total counter");
+        s.Append(inv, $"trove_events_evicted_total {events.EvictedEvents}\n");
         return s.ToString();
     }
 

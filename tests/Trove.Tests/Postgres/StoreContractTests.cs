@@ -32,6 +32,32 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
     }
 
     [Theory, Stores, PostgresData]
+    public void A_users_interactions_after_a_mark_come_back_in_order(string kind)
+    {
+        using var store = Open(NewLocation(kind));
+        Assert.Equal(0, store.LastInteractionId());
+        using (var before = store.BeginImport())
+        {
+            before.AddInteractions([new InteractionRecord("ann", "x", 1f, null, 0, "view"), new InteractionRecord("bob", "x", 1f, null, 0, "view")]);
+            before.Commit();
+        }
+        long mark = store.LastInteractionId();
+        Assert.True(mark > 0);
+        using (var after = store.BeginImport())
+        {
+            after.AddInteractions([new InteractionRecord("ann", "y", 0.6f, null, 1700000000, "purchase"), new InteractionRecord("bob", "z", 1f, null, 0, "view"),
+                new InteractionRecord("ann", "z", 0.1f, null, 0, null)]);
+            after.Commit();
+        }
+        var ann = store.InteractionsAfter("ann", mark);
+        Assert.Equal(["y", "z"], ann.Select(r => r.Item).ToArray());
+        Assert.Equal((0.6f, 1700000000L, "purchase"), (ann[0].Weight, ann[0].Timestamp, ann[0].Event));
+        Assert.Null(ann[1].Event);
+        Assert.Empty(store.InteractionsAfter("nobody", 0));
+        Assert.Equal(3, store.InteractionsAfter("ann", 0).Count);
+    }
+
+    [Theory, Stores, PostgresData]
     public void Later_writes_find_existing_users_and_items_whether_few_or_many_ids_are_looked_up(string kind)
     {
         // A small write resolves ids one at a time; a write touching more than RowIds.ReadAllAfter ids reads the table once.

@@ -139,4 +139,43 @@ public class HostileInputTests
             Assert.Equal(events, history.GetProperty("events").GetArrayLength());
         }
     }
+
+    [Fact]
+    public async Task Live_events_in_memory_are_bounded_and_evicted_users_come_back_from_the_database()
+    {
+        var db = Path.Combine(TestPaths.NewTempDirectory(), "events.db");
+        using (var store = Trove.Data.Stores.SqliteStore.Open(db)) store.Import(ServerHost.Toy());
+        await using var host = await ServerHost.StartAsync(configure: o => o with { DatabasePath = db, MaxEventsInMemory = 100 });
+        for (int batch = 0; batch < 20; batch++)
+        {
+            var events = string.Join(",", Enumerable.Range(0, 10).Select(i => $$"""{"user":"visitor{{batch}}","item":"{{"abcdefgh"[i % 8]}}","event":"view"}"""));
+            Assert.Equal(HttpStatusCode.OK, (await host.Client.SendAsync(host.Post("/events", $"[{events}]"))).StatusCode);
+        }
+        var ready = JsonDocument.Parse(await host.Client.GetStringAsync("/ready")).RootElement;
+        Assert.Equal(100, ready.GetProperty("maxEventsInMemory").GetInt64());
+        Assert.InRange(ready.GetProperty("events").GetInt64(), 1, 100);
+        Assert.True(ready.GetProperty("evictedEvents").GetInt64() >= 100);
+        Assert.Contains("trove_events_in_memory_limit 100", await host.Client.GetStringAsync("/metrics"));
+
+        // visitor0 wrote first, so it was evicted; its 10 acknowledged events are read back from the database.
+        var history = JsonDocument.Parse(await host.Client.GetStringAsync("/users/visitor0/history")).RootElement;
+        Assert.Equal(10, history.GetProperty("events").GetArrayLength());
+        var recs = JsonDocument.Parse(await host.Client.GetStringAsync("/users/visitor0/recommendations?k=3")).RootElement;
+        Assert.False(recs.GetProperty("coldStart").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Without_a_database_memory_stays_within_the_bound()
+    {
+        var store = new Trove.Server.Events.InMemoryEventStore(maxPerUser: 50, maxEvents: 1000);
+        var evicted = new List<string>();
+        store.Evicted = u => { lock (evicted) evicted.Add(u); };
+        await Parallel.ForEachAsync(Enumerable.Range(0, 400), async (u, cancel) =>
+            await store.AppendAsync(Enumerable.Range(0, 10).Select(i => new Trove.Server.Events.UserEvent($"u{u}", $"i{i}", "view", 0.1f, DateTimeOffset.UnixEpoch, DateTimeOffset.UtcNow)).ToList(), cancel));
+        Assert.InRange(store.Count, 1, 1000);
+        Assert.Equal(4000, store.Count + store.EvictedEvents);
+        Assert.Equal(evicted.Count, evicted.Distinct().Count());
+        int held = Enumerable.Range(0, 400).Count(u => store.Holds($"u{u}"));
+        Assert.Equal(store.Count, held * 10);
+    }
 }
