@@ -12,7 +12,7 @@ namespace Trove.Cli.Infrastructure;
 /// <code>
 /// --data PATH            a CSV file, a folder (interactions.csv [+ items.csv, users.csv], MovieLens, Last.fm) or a .db file
 /// --db FILE|URL          a Trove database (written by `trove import`): a SQLite file, or postgres://user@host:port/db / Host=... for PostgreSQL
-/// --format NAME          csv | movielens | lastfm | sqlite (default: detected from the path)
+/// --format NAME          csv | movielens | lastfm | sqlite | json | playlists | lightgcn (default: detected from the path)
 /// --event-weights SPEC   e.g. view=0.1,add_to_cart=0.3,purchase=0.6 (on top of the defaults)
 /// --columns SPEC         CSV header names, e.g. user=customer_id,item=sku,score=qty,timestamp=ts,event=type
 /// --delimiter C          CSV delimiter: , ; tab | (default: detected from the header)
@@ -30,7 +30,7 @@ public sealed class DataOptions
 {
     public Option<string?> Data { get; } = new("--data")
     {
-        Description = "Input data: a CSV file, a folder (interactions.csv + items.csv/users.csv, MovieLens ml-100k/ml-1m, Last.fm HetRec) or a .db file.",
+        Description = "Input data: a CSV file, a folder (interactions.csv + items.csv/users.csv, MovieLens ml-100k/ml-1m/latest/20m/25m/32m, Last.fm HetRec), a universal or playlists .json file, or a .db file.",
     };
 
     public Option<string?> Db { get; } = new("--db") { Description = "A Trove database (see `trove import`): a SQLite file, or PostgreSQL as postgres://user@host:port/database or Host=...;Database=...." };
