@@ -17,6 +17,8 @@ public sealed record LoadOptions
     /// error; when false its features are read alone (import, stats).
     /// </summary>
     public bool RequireInteractions { get; init; } = true;
+    /// <summary>Minimum score and iterated k-core, applied by <see cref="DatasetLoader.Load"/> after reading.</summary>
+    public DataFilter Filter { get; init; } = DataFilter.None;
 
     public static LoadOptions Default { get; } = new();
 }
@@ -80,7 +82,7 @@ public static class DatasetLoader
         var data = format.Load(path, options, progress);
         if (options.RequireInteractions && data.Interactions.Count == 0)
             throw new TroveException($"'{path}' has no interactions ({data.UserCount} users, {data.ItemCount} items). This command needs interactions.");
-        return data;
+        return options.Filter.Apply(data, progress, options.RequireInteractions);
     }
 
     /// <summary>The format of <paramref name="path"/>: the named one, or the first whose detection accepts the path.</summary>

@@ -7,7 +7,8 @@ namespace Trove.Data.Stores;
 /// <summary>
 /// Imports a data path into a store in one transaction. CSV input (a file, or a folder with
 /// interactions.csv) is streamed row by row into the transaction, so a malformed line anywhere in the
-/// file rolls back everything; other formats are loaded as a dataset first.
+/// file rolls back everything; other formats, and any input with a data filter, are loaded as a dataset first
+/// (the filter needs the whole data, and <see cref="DatasetLoader.Load"/> is where it is applied).
 /// </summary>
 public static class DataImporter
 {
@@ -18,7 +19,7 @@ public static class DataImporter
         var format = DatasetLoader.Resolve(path, options.Format);
         if (format.Name == "sqlite" && SameFile(path, store.Location))
             throw new TroveException($"Cannot import '{path}' into itself.");
-        if (format.Name != "csv")
+        if (format.Name != "csv" || !options.Filter.IsNone)
         {
             var data = DatasetLoader.Load(path, options, progress);
             using var whole = store.BeginImport();
