@@ -114,17 +114,19 @@ public static class DatasetLoader
         if (Directory.Exists(path))
         {
             var interactions = Path.Combine(path, "interactions.csv");
-            if (File.Exists(interactions))
-            {
-                if (InteractionCsvReader.ReadInto(interactions, b, options.Csv, progress) == 0 && options.RequireInteractions)
-                    throw new DataFormatException(interactions, 0, null, "the file has a header but no interactions.");
-            }
-            else if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
+            // A CSV folder is its interactions.csv: without it even import and stats refuse (not "0 interactions").
+            if (!File.Exists(interactions)) throw NoInteractionsCsv(path);
+            if (InteractionCsvReader.ReadInto(interactions, b, options.Csv, progress) == 0 && options.RequireInteractions)
+                throw new DataFormatException(interactions, 0, null, "the file has a header but no interactions.");
             ReadFeatureFiles(path, b, options.Csv);
         }
         else InteractionCsvReader.ReadInto(path, b, options.Csv, progress);
         return b.Build(Path.GetFullPath(path));
     }
+
+    /// <summary>The error for a CSV folder without interactions.csv.</summary>
+    public static TroveException NoInteractionsCsv(string folder) =>
+        new($"Folder '{folder}' has no interactions.csv (a CSV data folder holds interactions.csv, optionally with items.csv and users.csv).");
 
     /// <summary>Reads items.csv (column <c>item</c>) and users.csv (column <c>user</c>) when present in the folder.</summary>
     public static void ReadFeatureFiles(string folder, DatasetBuilder b, CsvOptions csv)

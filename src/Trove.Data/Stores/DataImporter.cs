@@ -30,13 +30,9 @@ public static class DataImporter
 
         using var session = store.BeginImport();
         if (replaceInteractions) session.ClearInteractions();
-        string? interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
-        if (!File.Exists(interactions))
-        {
-            if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
-            interactions = null;
-        }
-        long rows = interactions is null ? 0 : session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress);
+        string interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
+        if (!File.Exists(interactions)) throw DatasetLoader.NoInteractionsCsv(path);
+        long rows = session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress);
         if (rows == 0 && options.RequireInteractions) throw new TroveException($"'{interactions}' has a header but no interactions.");
         if (Directory.Exists(path))
         {
