@@ -103,8 +103,8 @@ public static partial class Evaluator
             if (split.Validation is { } validation && fit.Validate is null)
             {
                 var quiet = options with { Progress = NullProgress.Instance };
-                string metric = fit.ValidationMetricName;
-                context = fit with { Validate = m => Evaluate(m, validation, quiet)[metric] };
+                string metric = ValidationMetric(fit.ValidationMetricName, options.Ks);
+                context = fit with { Validate = m => Evaluate(m, validation, quiet)[metric], ValidationMetricName = metric };
             }
             if (split.ColdItems && model is not IColdItemScorer)
             {
@@ -163,6 +163,18 @@ public static partial class Evaluator
 
     /// <summary>The reason a model is not evaluated on cold-start items.</summary>
     public const string NoColdItemScoring = "cannot score items without training interactions (needs item features: content, hybrid, twotower with item features)";
+
+    /// <summary>
+    /// The validation metric to track: the requested one when its cut-off is evaluated, else the same metric at the
+    /// cut-off nearest to it (so --k 5 validates on ndcg@5 instead of failing on the default ndcg@10).
+    /// </summary>
+    internal static string ValidationMetric(string requested, IReadOnlyList<int> ks)
+    {
+        int at = requested.IndexOf('@');
+        if (at < 0 || ks.Count == 0 || !int.TryParse(requested.AsSpan(at + 1), out int k) || ks.Contains(k)) return requested;
+        int nearest = ks.OrderBy(c => Math.Abs(c - k)).ThenByDescending(c => c).First();
+        return MetricNames.At(requested[..at], nearest);
+    }
 
     private static ModelEvaluation NotApplicableRow(string label, IRecommender model, IReadOnlyDictionary<string, string>? overrides, double trainSeconds, EvaluationOptions options)
     {

@@ -18,7 +18,7 @@ namespace Trove.Cli.Commands;
 /// `trove evaluate`: trains one or more models on the same split and prints a side-by-side table.
 /// <code>
 /// trove evaluate --protocol ncf --train F --test F --negatives F --model popularity --model itemknn [--param itemknn.neighbours=50]
-/// trove evaluate --protocol holdout --data u.data --model popularity [--test-fraction 0.2] [--validation-fraction 0.1] [--seed 42]
+/// trove evaluate --data u.data --model popularity [--test-fraction 0.2] [--validation-fraction 0.1] [--seed 42]   (holdout, the default with --data)
 /// trove evaluate --protocol temporal --data u.data --model popularity [--global] [--cut 2020-01-01]
 /// trove evaluate --protocol fixed --train train.txt --test test.txt --model popularity   (LightGCN adjacency-list files)
 /// trove evaluate --protocol coldstart --data ml-100k --model twotower --model content [--test-fraction 0.2]   (withheld items)
@@ -29,7 +29,8 @@ public static class EvaluateCommand
     /// <summary>Everything the command needs, parsed from the command line (also usable from code).</summary>
     public sealed record Settings
     {
-        public string Protocol { get; init; } = NcfProtocol.Name;
+        /// <summary>ncf, holdout, temporal, fixed or coldstart; null: ncf with the NCF files (--train/--test/--negatives), else full-ranking holdout.</summary>
+        public string? Protocol { get; init; }
         public string? Train { get; init; }
         public string? Test { get; init; }
         public string? Negatives { get; init; }
@@ -54,7 +55,7 @@ public static class EvaluateCommand
 
     public static Command Create()
     {
-        var protocol = new Option<string>("--protocol") { Description = "ncf (leave-one-out vs sampled negatives), holdout (random per-user), temporal (latest per user, or a global time cut), fixed (given --train/--test files in the LightGCN 'user item item ...' format, full ranking) or coldstart (--test-fraction of the items withheld from training; their users rank them among the withheld items).", DefaultValueFactory = _ => NcfProtocol.Name };
+        var protocol = new Option<string?>("--protocol") { Description = "Default: holdout (full ranking) with --data/--db, ncf with --train/--test/--negatives. ncf (leave-one-out vs sampled negatives), holdout (random per-user), temporal (latest per user, or a global time cut), fixed (given --train/--test files in the LightGCN 'user item item ...' format, full ranking) or coldstart (--test-fraction of the items withheld from training; their users rank them among the withheld items)." };
         protocol.AcceptOnlyFromAmong(NcfProtocol.Name, HoldoutProtocol.Name, TemporalProtocol.Name, FixedProtocol.Name, ColdStartProtocol.Name);
         var train = new Option<string?>("--train") { Description = "NCF training file (*.train.rating), or with --protocol fixed the LightGCN training file (user item item ...)." };
         var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating), or with --protocol fixed the LightGCN test file (user item item ...)." };
@@ -83,7 +84,7 @@ public static class EvaluateCommand
             var progress = new ConsoleProgress();
             return Run(new Settings
             {
-                Protocol = r.GetValue(protocol) ?? NcfProtocol.Name,
+                Protocol = r.GetValue(protocol),
                 Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(dataOptions.Data) ?? r.GetValue(dataOptions.Db),
                 LoadOptions = dataOptions.LoadOptions(r),
                 Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [],
@@ -102,8 +103,10 @@ public static class EvaluateCommand
     {
         if (s.Threads <= 0) throw new TroveException($"--threads must be positive, got {s.Threads}.");
         var specs = ModelSpecs(s.Models, s.Params, BuiltInAlgorithms.Registry);
+        s = s with { Protocol = ResolveProtocol(s) };
         var split = BuildSplit(s, loadData ?? (() => LoadData(RequireData(s), s.LoadOptions, progress)), progress);
         progress.Info($"{split.Protocol}: {split.Description}");
+        output.WriteLine($"protocol: {split.Protocol} ({split.Description})");
         var options = new EvaluationOptions { Ks = s.Ks, Threads = s.Threads, Progress = progress };
         var fit = new FitContext { Seed = s.Seed, Threads = s.Threads, Progress = progress };
         var result = Evaluator.Compare(split, specs, BuiltInAlgorithms.Registry, options, fit);
@@ -120,9 +123,14 @@ public static class EvaluateCommand
         return 0;
     }
 
+    /// <summary>The protocol to run: the one given, else ncf when the NCF files are given, else full-ranking holdout.</summary>
+    public static string ResolveProtocol(Settings s) =>
+        s.Protocol ?? (s.Train is not null || s.Test is not null || s.Negatives is not null ? NcfProtocol.Name : HoldoutProtocol.Name);
+
     public static EvaluationSplit BuildSplit(Settings s, Func<Dataset> loadData, IProgressReporter progress)
     {
-        switch (s.Protocol.ToLowerInvariant())
+        s = s with { Protocol = ResolveProtocol(s) };
+        switch (s.Protocol!.ToLowerInvariant())
         {
             case NcfProtocol.Name:
                 if (s.Train is not null || s.Test is not null || s.Negatives is not null)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Trove.Cli.Infrastructure;
 using Trove.Core.Errors;
+using Trove.Data.Readers;
 using Trove.Data.Stores;
 
 namespace Trove.Cli.Commands;
@@ -24,27 +25,44 @@ public static class ImportCommand
             var db = r.GetValue(data.Db) ?? throw new TroveException("Give the database to import into: --db FILE (SQLite, created when missing) or --db postgres://user@host:port/database.");
             var options = data.LoadOptions(r, requireInteractions: false);
             var progress = new ConsoleProgress();
-            using var store = InteractionStores.Open(db);
-            var started = DateTime.UtcNow;
-            ImportResult result;
+            DatasetLoader.Resolve(path, options.Format); // an unreadable path fails before any database is created
+            bool created = !InteractionStores.Exists(db);
             try
             {
-                result = DataImporter.Import(store, path, options, progress, r.GetValue(replace));
+                Import(db, path, options, progress, r.GetValue(replace), logFailure: !created);
             }
-            catch (TroveException e)
+            catch when (created)
             {
-                // The import rolled back; record why (one ingest_logs row per import).
-                TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Status = IngestStatus.Failed, Error = e.Message });
+                // A failed import into a new SQLite file leaves no empty database behind (the store is closed by now).
+                foreach (var file in new[] { db, db + "-wal", db + "-shm", db + "-journal" })
+                    if (File.Exists(file)) File.Delete(file);
                 throw;
             }
-            TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Rows = result.Interactions });
-            var inv = CultureInfo.InvariantCulture;
-            Console.WriteLine(string.Create(inv, $"imported {result.Interactions:N0} interactions, {result.NewUsers:N0} new users, {result.NewItems:N0} new items in {result.Seconds:F1}s"));
-            var totals = store.Counts();
-            Console.WriteLine(string.Create(inv, $"{InteractionStores.Describe(db)} now has {totals.Users:N0} users, {totals.Items:N0} items, {totals.Interactions:N0} interactions"));
             return 0;
         }));
         return command;
+    }
+
+    private static void Import(string db, string path, LoadOptions options, ConsoleProgress progress, bool replace, bool logFailure)
+    {
+        using var store = InteractionStores.Open(db);
+        var started = DateTime.UtcNow;
+        ImportResult result;
+        try
+        {
+            result = DataImporter.Import(store, path, options, progress, replace);
+        }
+        catch (TroveException e) when (logFailure)
+        {
+            // The import rolled back; record why (one ingest_logs row per import).
+            TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Status = IngestStatus.Failed, Error = e.Message });
+            throw;
+        }
+        TryLog(store, new IngestLogEntry { Source = "import", Target = Path.GetFullPath(path), StartedUtc = started, Rows = result.Interactions });
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine(string.Create(inv, $"imported {result.Interactions:N0} interactions, {result.NewUsers:N0} new users, {result.NewItems:N0} new items in {result.Seconds:F1}s"));
+        var totals = store.Counts();
+        Console.WriteLine(string.Create(inv, $"{InteractionStores.Describe(db)} now has {totals.Users:N0} users, {totals.Items:N0} items, {totals.Interactions:N0} interactions"));
     }
 
     private static void TryLog(IInteractionStore store, IngestLogEntry entry)

@@ -12,11 +12,15 @@ namespace Trove.Cli.Infrastructure;
 /// <code>
 /// --data PATH            a CSV file, a folder (interactions.csv [+ items.csv, users.csv], MovieLens, Last.fm) or a .db file
 /// --db FILE|URL          a Trove database (written by `trove import`): a SQLite file, or postgres://user@host:port/db / Host=... for PostgreSQL
-/// --format NAME          csv | movielens | lastfm | sqlite (default: detected from the path)
+/// --format NAME          csv | movielens | lastfm | sqlite | json | playlists | lightgcn (default: detected from the path)
 /// --event-weights SPEC   e.g. view=0.1,add_to_cart=0.3,purchase=0.6 (on top of the defaults)
 /// --columns SPEC         CSV header names, e.g. user=customer_id,item=sku,score=qty,timestamp=ts,event=type
 /// --delimiter C          CSV delimiter: , ; tab | (default: detected from the header)
+/// --min-user-interactions N, --min-item-interactions M   iterated k-core
+/// --min-score X (--positive-threshold X)                  keep interactions with score >= X
 /// </code>
+/// The filters are applied where the data is loaded (<see cref="DataFilter"/>), so import, train, evaluate and stats
+/// filter identically.
 /// Usage in a command:
 /// <code>
 /// var data = new DataOptions();
@@ -30,7 +34,7 @@ public sealed class DataOptions
 {
     public Option<string?> Data { get; } = new("--data")
     {
-        Description = "Input data: a CSV file, a folder (interactions.csv + items.csv/users.csv, MovieLens ml-100k/ml-1m, Last.fm HetRec) or a .db file.",
+        Description = "Input data: a CSV file, a folder (interactions.csv + items.csv/users.csv, MovieLens ml-100k/ml-1m/latest/20m/25m/32m, Last.fm HetRec), a universal or playlists .json file, or a .db file.",
     };
 
     public Option<string?> Db { get; } = new("--db") { Description = "A Trove database (see `trove import`): a SQLite file, or PostgreSQL as postgres://user@host:port/database or Host=...;Database=...." };
@@ -52,8 +56,22 @@ public sealed class DataOptions
 
     public Option<string?> Delimiter { get; } = new("--delimiter") { Description = "CSV delimiter: , ; tab | (default: detected from the header)." };
 
+    public Option<int> MinUserInteractions { get; } = new("--min-user-interactions") { Description = "Keep users with at least N distinct items (iterated k-core with --min-item-interactions, until stable)." };
+
+    public Option<int> MinItemInteractions { get; } = new("--min-item-interactions") { Description = "Keep items with at least M distinct users (iterated k-core with --min-user-interactions, until stable)." };
+
+    public Option<float?> MinScore { get; } = new("--min-score", "--positive-threshold") { Description = "Keep interactions whose score (the rating or count, else the weight) is >= X as the positives, e.g. 3.5." };
+
     /// <summary>All options, to add to a command.</summary>
-    public IEnumerable<Option> All => [Data, Db, Format, EventWeights, Columns, Delimiter];
+    public IEnumerable<Option> All => [Data, Db, Format, EventWeights, Columns, Delimiter, MinUserInteractions, MinItemInteractions, MinScore];
+
+    /// <summary>The data filter from --min-user-interactions, --min-item-interactions and --min-score.</summary>
+    public DataFilter Filter(ParseResult r) => new DataFilter
+    {
+        MinUserInteractions = r.GetValue(MinUserInteractions),
+        MinItemInteractions = r.GetValue(MinItemInteractions),
+        MinScore = r.GetValue(MinScore),
+    }.Validate();
 
     public void AddTo(Command command)
     {
@@ -74,6 +92,7 @@ public sealed class DataOptions
                 EventWeights = weights,
             },
             RequireInteractions = requireInteractions,
+            Filter = Filter(r),
         };
     }
 
@@ -93,7 +112,7 @@ public sealed class DataOptions
             var dataset = store.LoadDataset(progress);
             if (requireInteractions && dataset.Interactions.Count == 0)
                 throw new TroveException($"Database '{db}' has no interactions. Import some with: trove import --data PATH --db {db}");
-            return dataset;
+            return Filter(r).Apply(dataset, progress, requireInteractions);
         }
         return DatasetLoader.Load(data!, LoadOptions(r, requireInteractions), progress);
     }

@@ -55,6 +55,24 @@ public sealed class ModelRegistry
         return e.Create(parameters);
     }
 
+    /// <summary>
+    /// Like <see cref="Create(string, JsonElement)"/> for parameters a user wrote (e.g. hybrid's collaborative_parameters):
+    /// an unknown key or a bad value is an error naming it, never silently dropped.
+    /// </summary>
+    public IRecommender CreateChecked(string name, JsonElement parameters)
+    {
+        var e = Get(name);
+        if (parameters.ValueKind == JsonValueKind.Object)
+        {
+            var known = JsonSerializer.SerializeToNode(Activator.CreateInstance(e.ParametersType)!, e.ParametersType, ModelJson.Options)!.AsObject().Select(kv => kv.Key).ToList();
+            foreach (var p in parameters.EnumerateObject())
+                if (!known.Any(k => ParameterBinder.Normalise(k) == ParameterBinder.Normalise(p.Name)))
+                    throw new TroveException($"Unknown parameter '{p.Name}' for {name}. Valid: {string.Join(", ", known)}.");
+        }
+        try { return Create(name, parameters); }
+        catch (JsonException ex) { throw new TroveException($"Bad parameters for {name}: {ex.Message.Split(" Path:")[0]}"); }
+    }
+
     private Entry Get(string name) => _entries.TryGetValue(name, out var e) ? e
         : throw new TroveException($"Unknown model '{name}'. Available: {string.Join(", ", _entries.Keys.Order())}.");
 }

@@ -61,10 +61,16 @@ public static class ParameterBinder
                 foreach (var part in raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     arr.Add(double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var x) ? JsonValue.Create(x) : JsonValue.Create(part));
                 return arr;
+            case JsonValueKind.Object or JsonValueKind.Null or null when raw.StartsWith('{'):
+                // A nested parameter object (e.g. hybrid's collaborative_parameters={"neighbours": 50}) is JSON.
+                try { return JsonNode.Parse(raw); }
+                catch (JsonException e) { throw Bad($"a JSON object such as {{\"neighbours\": 50}} ({e.Message.Split(" LineNumber:")[0].TrimEnd('.')})"); }
+            case JsonValueKind.Object:
+                throw Bad("a JSON object such as {\"neighbours\": 50}");
             default:
                 return JsonValue.Create(raw);
         }
     }
 
-    private static string Normalise(string key) => key.Replace("_", "").Replace("-", "").ToLowerInvariant();
+    internal static string Normalise(string key) => key.Replace("_", "").Replace("-", "").ToLowerInvariant();
 }

@@ -17,6 +17,8 @@ public sealed record LoadOptions
     /// error; when false its features are read alone (import, stats).
     /// </summary>
     public bool RequireInteractions { get; init; } = true;
+    /// <summary>Minimum score and iterated k-core, applied by <see cref="DatasetLoader.Load"/> after reading.</summary>
+    public DataFilter Filter { get; init; } = DataFilter.None;
 
     public static LoadOptions Default { get; } = new();
 }
@@ -26,8 +28,9 @@ public sealed record LoadOptions
 /// <list type="bullet">
 /// <item>a <c>.csv</c>/<c>.tsv</c> file: interactions CSV (<see cref="InteractionCsvReader"/>);</item>
 /// <item>a folder with <c>interactions.csv</c> and optional <c>items.csv</c>/<c>users.csv</c> (the simulator's layout);</item>
-/// <item>a MovieLens ml-100k or ml-1m folder; a HetRec Last.fm folder (<c>user_artists.dat</c>);</item>
-/// <item>a <c>.db</c>/<c>.sqlite</c> file: the SQLite store.</item>
+/// <item>a MovieLens folder (ml-100k, ml-1m, or the CSV layout of ml-latest/20m/25m/32m); a HetRec Last.fm folder (<c>user_artists.dat</c>);</item>
+/// <item>a <c>.db</c>/<c>.sqlite</c> file: the SQLite store;</item>
+/// <item>a <c>.json</c> file: the universal format, or an array of playlists (<see cref="PlaylistReader"/>).</item>
 /// </list>
 /// Other formats plug in with <see cref="Register"/> (e.g. "ncf").
 /// </summary>
@@ -41,10 +44,10 @@ public static class DatasetLoader
         new("sqlite", "a .db/.sqlite/.sqlite3 file", p => File.Exists(p) && SqliteStore.LooksLikeDatabase(p),
             (p, o, progress) => { using var s = SqliteStore.Open(p, createIfMissing: false); return s.LoadDataset(progress); }),
         new("csv", "a .csv/.tsv/.txt file with a header, or a folder with interactions.csv (+ items.csv, users.csv)",
-            p => (File.Exists(p) && new[] { ".csv", ".tsv", ".txt" }.Any(e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
+            p => (File.Exists(p) && new[] { ".csv", ".tsv", ".txt" }.Any(e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase)) && !MovieLensReader.IsRatingsFile(p))
                  || (Directory.Exists(p) && File.Exists(Path.Combine(p, "interactions.csv"))),
             LoadCsv),
-        new("movielens", "a MovieLens folder (ml-100k: u.data, u.item, u.user; ml-1m: ratings.dat, movies.dat, users.dat) or one of its ratings files (u.data, u1.base, ratings.dat)",
+        new("movielens", "a MovieLens folder (ml-100k: u.data, u.item, u.user; ml-1m: ratings.dat, movies.dat, users.dat; ml-latest/20m/25m/32m: ratings.csv, movies.csv, tags.csv) or one of its ratings files (u.data, u1.base, ratings.dat, ratings.csv)",
             MovieLensReader.IsMovieLens, (p, o, progress) => MovieLensReader.Read(p, o.RequireInteractions, progress)),
         new("lastfm", "a HetRec Last.fm folder (user_artists.dat, artists.dat, tags.dat, user_taggedartists.dat)",
             LastFmReader.IsLastFm, (p, o, progress) => LastFmReader.Read(p, o.RequireInteractions, progress)),
@@ -54,6 +57,8 @@ public static class DatasetLoader
         new("json", "a .json file in the universal format (user_data, item_data, interactions)",
             p => File.Exists(p) && p.EndsWith(".json", StringComparison.OrdinalIgnoreCase) && Trove.Data.Formats.UniversalJsonReader.LooksLikeUniversalJson(p),
             (p, o, progress) => Trove.Data.Formats.UniversalJsonReader.Read(p, new Trove.Data.Formats.UniversalJsonOptions { EventWeights = o.Csv.EventWeights })),
+        new(PlaylistReader.FormatName, "a .json file with an array of playlists ([{\"id\", \"song_ids\": [...], \"user_handle\"}]; the creator, else the playlist, is the user)",
+            PlaylistReader.LooksLikePlaylists, (p, o, progress) => PlaylistReader.Read(p, o.Csv.EventWeights)),
     ];
 
     private static readonly object Gate = new();
@@ -77,7 +82,7 @@ public static class DatasetLoader
         var data = format.Load(path, options, progress);
         if (options.RequireInteractions && data.Interactions.Count == 0)
             throw new TroveException($"'{path}' has no interactions ({data.UserCount} users, {data.ItemCount} items). This command needs interactions.");
-        return data;
+        return options.Filter.Apply(data, progress, options.RequireInteractions);
     }
 
     /// <summary>The format of <paramref name="path"/>: the named one, or the first whose detection accepts the path.</summary>
@@ -109,17 +114,19 @@ public static class DatasetLoader
         if (Directory.Exists(path))
         {
             var interactions = Path.Combine(path, "interactions.csv");
-            if (File.Exists(interactions))
-            {
-                if (InteractionCsvReader.ReadInto(interactions, b, options.Csv, progress) == 0 && options.RequireInteractions)
-                    throw new DataFormatException(interactions, 0, null, "the file has a header but no interactions.");
-            }
-            else if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
+            // A CSV folder is its interactions.csv: without it even import and stats refuse (not "0 interactions").
+            if (!File.Exists(interactions)) throw NoInteractionsCsv(path);
+            if (InteractionCsvReader.ReadInto(interactions, b, options.Csv, progress) == 0 && options.RequireInteractions)
+                throw new DataFormatException(interactions, 0, null, "the file has a header but no interactions.");
             ReadFeatureFiles(path, b, options.Csv);
         }
         else InteractionCsvReader.ReadInto(path, b, options.Csv, progress);
         return b.Build(Path.GetFullPath(path));
     }
+
+    /// <summary>The error for a CSV folder without interactions.csv.</summary>
+    public static TroveException NoInteractionsCsv(string folder) =>
+        new($"Folder '{folder}' has no interactions.csv (a CSV data folder holds interactions.csv, optionally with items.csv and users.csv).");
 
     /// <summary>Reads items.csv (column <c>item</c>) and users.csv (column <c>user</c>) when present in the folder.</summary>
     public static void ReadFeatureFiles(string folder, DatasetBuilder b, CsvOptions csv)

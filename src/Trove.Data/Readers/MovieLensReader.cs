@@ -10,9 +10,12 @@ namespace Trove.Data.Readers;
 /// <list type="bullet">
 /// <item>ml-100k: <c>u.data</c> (user TAB item TAB rating TAB timestamp), <c>u.item</c> (pipe-separated: title,
 /// release date, 19 genre flags), <c>u.user</c> (age, gender, occupation, zip);</item>
-/// <item>ml-1m: <c>ratings.dat</c>, <c>movies.dat</c>, <c>users.dat</c> with <c>::</c> separators.</item>
+/// <item>ml-1m: <c>ratings.dat</c>, <c>movies.dat</c>, <c>users.dat</c> with <c>::</c> separators;</item>
+/// <item>ml-latest, ml-20m, ml-25m, ml-32m: <c>ratings.csv</c> (userId,movieId,rating,timestamp), <c>movies.csv</c>
+/// (movieId,title,genres; quoted titles may hold commas) and optional <c>tags.csv</c> (userId,movieId,tag,timestamp),
+/// UTF-8 with a header. Tags become the item text feature <c>tags</c> (distinct tags joined by ", ").</item>
 /// </list>
-/// Files are ISO-8859-1. Ratings are the scores and the weights (event "rating", multiplier 1).
+/// The .dat files are ISO-8859-1. Ratings are the scores and the weights (event "rating", multiplier 1).
 /// Item features: <c>title</c> (text), <c>genre</c> (categorical, '|'-joined), <c>year</c> (numeric);
 /// user features: <c>age</c> (numeric), <c>gender</c>, <c>occupation</c>, <c>zip</c> (categorical).
 /// When the ratings file is missing, features are read alone unless interactions are required.
@@ -45,7 +48,20 @@ public static class MovieLensReader
     public static bool Is1M(string folder) =>
         new[] { "ratings.dat", "movies.dat", "users.dat" }.Select(f => Path.Combine(folder, f)).Any(f => File.Exists(f) && FirstLine(f).Contains("::"));
 
-    public static bool IsMovieLens(string path) => Directory.Exists(path) ? Is100K(path) || Is1M(path) : IsRatingsFile(path);
+    /// <summary>True when the folder has the CSV layout of ml-latest/20m/25m/32m (ratings.csv or movies.csv with their GroupLens headers).</summary>
+    public static bool IsLatest(string folder) =>
+        HasHeader(Path.Combine(folder, "ratings.csv"), LatestRatingsHeader) || HasHeader(Path.Combine(folder, "movies.csv"), LatestMoviesHeader);
+
+    private static bool HasHeader(string path, string header)
+    {
+        if (!File.Exists(path)) return false;
+        using var r = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return (r.ReadLine() ?? "").StartsWith(header, StringComparison.Ordinal);
+    }
+
+    private const string LatestRatingsHeader = "userId,movieId,rating", LatestMoviesHeader = "movieId,title,genres", LatestTagsHeader = "userId,movieId,tag";
+
+    public static bool IsMovieLens(string path) => Directory.Exists(path) ? Is100K(path) || Is1M(path) || IsLatest(path) : IsRatingsFile(path);
 
     /// <summary>
     /// True for a MovieLens ratings file given on its own: <c>u.data</c>, a split such as <c>u1.base</c>/<c>ua.test</c>,
@@ -55,11 +71,12 @@ public static class MovieLensReader
     {
         if (!File.Exists(path)) return false;
         var name = Path.GetFileName(path);
+        if (name == "ratings.csv") return HasHeader(path, LatestRatingsHeader);
         return name == "u.data" || name == "ratings.dat" || System.Text.RegularExpressions.Regex.IsMatch(name, @"^u[0-9a-z]\.(base|test)$");
     }
 
     /// <summary>
-    /// Reads a MovieLens folder, or a single ratings file (u.data, u1.base, ratings.dat, ...) together with the
+    /// Reads a MovieLens folder, or a single ratings file (u.data, u1.base, ratings.dat, ratings.csv ...) together with the
     /// item and user files beside it.
     /// </summary>
     public static Dataset Read(string folder, bool requireInteractions = true, IProgressReporter? progress = null)
@@ -69,7 +86,8 @@ public static class MovieLensReader
         var builder = new DatasetBuilder();
         if (Is100K(folder)) Read100K(folder, builder, requireInteractions, progress);
         else if (Is1M(folder)) Read1M(folder, builder, requireInteractions, progress);
-        else throw new TroveException($"'{folder}' is not a MovieLens folder: looked for u.data/u.item (ml-100k) or ratings.dat/movies.dat/users.dat (ml-1m).");
+        else if (IsLatest(folder)) ReadLatest(folder, builder, requireInteractions, progress);
+        else throw new TroveException($"'{folder}' is not a MovieLens folder: looked for u.data/u.item (ml-100k), ratings.dat/movies.dat/users.dat (ml-1m) or ratings.csv/movies.csv (ml-latest, ml-20m, ml-25m, ml-32m).");
         return builder.Build(Path.GetFullPath(folder));
     }
 
@@ -77,6 +95,11 @@ public static class MovieLensReader
     {
         var b = new DatasetBuilder();
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (Path.GetFileName(path) == "ratings.csv")
+        {
+            ReadLatest(folder, b, requireInteractions: true, progress);
+            return b.Build(Path.GetFullPath(path));
+        }
         bool oneM = Path.GetFileName(path) == "ratings.dat";
         if (oneM) ReadRatings(path, null, "::", b, progress);
         else ReadRatings(path, '\t', null, b, progress);
@@ -178,6 +201,85 @@ public static class MovieLensReader
                 SetUser(b, users, line, f[0], f[2], f[1], occupation, f[4]);
             }
         }
+    }
+
+    private static void ReadLatest(string folder, DatasetBuilder b, bool requireInteractions, IProgressReporter? progress)
+    {
+        var ratings = Path.Combine(folder, "ratings.csv");
+        if (File.Exists(ratings))
+        {
+            short ev = b.Interactions.EventIndex(RatingEvent);
+            using var task = progress.StartBytes($"read {Path.GetFileName(ratings)}", new FileInfo(ratings).Length);
+            using var r = OpenLatest(ratings, LatestRatingsHeader, "userId,movieId,rating,timestamp");
+            long last = 0;
+            while (r.Read())
+            {
+                if (r.FieldCount == 1 && r[0].Trim().IsEmpty) continue;
+                if (r.FieldCount < 3) throw new DataFormatException(ratings, r.LineNumber, null, $"expected userId,movieId,rating,timestamp, found {r.FieldCount} fields.");
+                AddRating(b, ev, ratings, r.LineNumber, r[0], r[1], r[2], r.FieldCount > 3 ? r[3] : default);
+                if ((r.RecordCount & 0xFFFF) == 0 && task is not null) { task.Advance(r.BytesRead - last); last = r.BytesRead; }
+            }
+            task?.Advance(r.BytesTotal - last);
+        }
+        else if (requireInteractions) throw MissingRatings(folder, "ratings.csv");
+
+        var movies = Path.Combine(folder, "movies.csv");
+        if (File.Exists(movies))
+        {
+            b.ItemFeatures.AddColumn("title", FeatureKind.Text);
+            b.ItemFeatures.AddColumn("genre", FeatureKind.Categorical);
+            b.ItemFeatures.AddColumn("year", FeatureKind.Numeric);
+            using var r = OpenLatest(movies, LatestMoviesHeader, "movieId,title,genres");
+            while (r.Read())
+            {
+                if (r.FieldCount == 1 && r[0].Trim().IsEmpty) continue;
+                if (r.FieldCount < 3) throw new DataFormatException(movies, r.LineNumber, null, $"expected movieId,title,genres, found {r.FieldCount} fields (quote a title that holds commas).");
+                var id = r[0].Trim();
+                if (id.IsEmpty) throw new DataFormatException(movies, r.LineNumber, "movieId", "empty id.");
+                int index = b.Items.GetOrAdd(id);
+                var title = r.GetString(1).Trim();
+                b.ItemFeatures.Set("title", index, title);
+                var genres = r[2].Trim();
+                if (!genres.IsEmpty && !genres.SequenceEqual("(no genres listed)")) b.ItemFeatures.Set("genre", index, genres.ToString());
+                if (YearFromTitle(title) is int y) b.ItemFeatures.Set("year", index, y);
+            }
+        }
+
+        var tags = Path.Combine(folder, "tags.csv");
+        if (File.Exists(tags))
+        {
+            // Distinct tags per movie (case-insensitive), in first-seen order.
+            var byItem = new Dictionary<int, List<string>>();
+            using (var r = OpenLatest(tags, LatestTagsHeader, "userId,movieId,tag,timestamp"))
+            {
+                while (r.Read())
+                {
+                    if (r.FieldCount == 1 && r[0].Trim().IsEmpty) continue;
+                    if (r.FieldCount < 3) throw new DataFormatException(tags, r.LineNumber, null, $"expected userId,movieId,tag,timestamp, found {r.FieldCount} fields.");
+                    var id = r[1].Trim();
+                    if (id.IsEmpty) throw new DataFormatException(tags, r.LineNumber, "movieId", "empty id.");
+                    var tag = r.GetString(2).Trim();
+                    if (tag.Length == 0) continue;
+                    int index = b.Items.GetOrAdd(id);
+                    if (!byItem.TryGetValue(index, out var list)) byItem[index] = list = [];
+                    if (!list.Contains(tag, StringComparer.OrdinalIgnoreCase)) list.Add(tag);
+                }
+            }
+            b.ItemFeatures.AddColumn("tags", FeatureKind.Text);
+            foreach (var (index, list) in byItem) b.ItemFeatures.Set("tags", index, string.Join(", ", list));
+        }
+    }
+
+    /// <summary>Opens a GroupLens CSV (UTF-8, RFC 4180 quoting) and checks its header.</summary>
+    private static DelimitedReader OpenLatest(string path, string header, string expected)
+    {
+        var r = DelimitedReader.Open(path, ',', quoting: true, Encoding.UTF8);
+        if (!r.Read() || !string.Join(',', r.GetStrings().Select(h => h.Trim())).StartsWith(header, StringComparison.Ordinal))
+        {
+            r.Dispose();
+            throw new DataFormatException(path, 1, null, $"expected the header {expected}.");
+        }
+        return r;
     }
 
     private static void AddUserColumns(DatasetBuilder b)

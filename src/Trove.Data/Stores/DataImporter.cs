@@ -7,7 +7,8 @@ namespace Trove.Data.Stores;
 /// <summary>
 /// Imports a data path into a store in one transaction. CSV input (a file, or a folder with
 /// interactions.csv) is streamed row by row into the transaction, so a malformed line anywhere in the
-/// file rolls back everything; other formats are loaded as a dataset first.
+/// file rolls back everything; other formats, and any input with a data filter, are loaded as a dataset first
+/// (the filter needs the whole data, and <see cref="DatasetLoader.Load"/> is where it is applied).
 /// </summary>
 public static class DataImporter
 {
@@ -18,7 +19,7 @@ public static class DataImporter
         var format = DatasetLoader.Resolve(path, options.Format);
         if (format.Name == "sqlite" && SameFile(path, store.Location))
             throw new TroveException($"Cannot import '{path}' into itself.");
-        if (format.Name != "csv")
+        if (format.Name != "csv" || !options.Filter.IsNone)
         {
             var data = DatasetLoader.Load(path, options, progress);
             using var whole = store.BeginImport();
@@ -29,13 +30,9 @@ public static class DataImporter
 
         using var session = store.BeginImport();
         if (replaceInteractions) session.ClearInteractions();
-        string? interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
-        if (!File.Exists(interactions))
-        {
-            if (options.RequireInteractions) throw new TroveException($"Folder '{path}' has no interactions.csv.");
-            interactions = null;
-        }
-        long rows = interactions is null ? 0 : session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress);
+        string interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
+        if (!File.Exists(interactions)) throw DatasetLoader.NoInteractionsCsv(path);
+        long rows = session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress);
         if (rows == 0 && options.RequireInteractions) throw new TroveException($"'{interactions}' has a header but no interactions.");
         if (Directory.Exists(path))
         {

@@ -57,6 +57,10 @@ public sealed class Hybrid(HybridParameters? parameters = null) : RecommenderBas
         if (Params.Normalization.ToLowerInvariant() is not ("minmax" or "rank" or "zscore"))
             throw new TroveException($"hybrid: normalization must be minmax, rank or zscore, got '{Params.Normalization}'.");
         if (Params.Collaborative.Equals(Name, StringComparison.OrdinalIgnoreCase)) throw new TroveException("hybrid: the collaborative model cannot be hybrid itself.");
+        if (Params.CollaborativeParameters is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) } given)
+            throw new TroveException($"hybrid: collaborative_parameters must be a JSON object such as {{\"neighbours\": 50}}, got {given.ValueKind.ToString().ToLowerInvariant()}.");
+        if (Params.CollaborativeParameters is { ValueKind: JsonValueKind.Object } collaborative)
+            BuiltInAlgorithms.Registry.CreateChecked(Params.Collaborative, collaborative); // an unknown key is refused, never ignored
     }
 
     private IRecommender CreateCollaborative() =>

@@ -50,6 +50,7 @@ public class MalformedInputCliTests
         var train = File("ml.train.rating", "0\t1\t5\t100\n");
         var test = File("ml.test.rating", "0\t2\t5\t99999999999999\n");
         var negatives = File("ml.test.negative", "(0,2\t3\t4\n");
+        var playlists = File("bad-playlists.json", "[{\"id\": \"p1\", \"song_ids\": [\"s1\", 2.5]}]");
         var model = FuzzTargets.SavedModel();
         model[model.Length / 2] ^= 0x10;
         var corrupted = File("corrupted.trove", model);
@@ -63,6 +64,8 @@ public class MalformedInputCliTests
             { "universal JSON: 100k nesting", ["schema", "--data", deep], "deep.json:1" },
             { "config: duplicate key", ["train", "--config", config, "--data", good, "--out", Path.Combine(Dir, "m.trove")], "config.json" },
             { "NCF: malformed negatives", ["evaluate", "--protocol", "ncf", "--train", train, "--test", File("ok.test.rating", "0\t2\t5\t100\n"), "--negatives", negatives, "--model", "popularity"], "ml.test.negative:1: field 'pair'" },
+            { "playlists: a fractional song id (import)", ["import", "--format", "playlists", "--data", playlists, "--db", Path.Combine(Dir, "p.db")], "bad-playlists.json:1: field 'playlists[0].song_ids[1]': expected a string or integer id" },
+            { "playlists: detected by stats", ["stats", "--data", playlists], "bad-playlists.json:1: field 'playlists[0].song_ids[1]'" },
             { "model: corrupted", ["recommend", "--model", corrupted, "--user", "alice"], $"model file {corrupted} is corrupted: " },
             { "model: corrupted (trove models)", ["models", corrupted], $"model file {corrupted} is corrupted: " },
         };

@@ -29,6 +29,20 @@ public class DataCliTests
     }
 
     [Fact]
+    public void Import_of_playlists_stores_creators_and_pseudo_users()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var db = Path.Combine(dir, "trove.db");
+        var playlists = CsvTestFiles.Write(PlaylistAndMovieLensLatestTests.Playlists, "playlists.json", dir);
+        var (code, output, err) = Run("import", "--format", "playlists", "--data", playlists, "--db", db);
+        Assert.True(code == 0, err);
+        Assert.Contains("imported 7 interactions, 3 new users, 4 new items", output);
+        (code, output, _) = Run("stats", "--data", playlists);
+        Assert.Equal(0, code);
+        Assert.Contains("interactions  7", output);
+    }
+
+    [Fact]
     public void Import_prints_counts_and_stats_reads_the_database()
     {
         var dir = TestPaths.NewTempDirectory();

@@ -83,6 +83,21 @@ public static class FuzzTargets
         ("users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n")),
         dir => MovieLensReader.Read(dir));
 
+    public static readonly FuzzTarget MovieLensLatest = new("movielens-latest", Files(
+        ("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.5,964981247\n2,1,2.5,1445714835\n"),
+        ("movies.csv", "movieId,title,genres\n1,Toy Story (1995),Adventure|Animation\n3,\"President, The (1995)\",(no genres listed)\n"),
+        ("tags.csv", "userId,movieId,tag,timestamp\n2,1,pixar,1445714994\n1,3,\"a, b\",1445714996\n")),
+        dir => MovieLensReader.Read(dir));
+
+    public static readonly FuzzTarget Playlists = new("playlists", Files(("playlists.json", """
+        [
+          {"id": "playlist_1", "song_ids": ["s1", "s2", 3], "user_handle": "user123"},
+          {"id": 2, "song_ids": ["s2"], "user_handle": null, "name": "x", "extra": [1, {"a": [2]}]},
+          {"id": "playlist_3", "song_ids": []}
+        ]
+        """)),
+        dir => DatasetLoader.Load(P(dir, "playlists.json"), new LoadOptions { Format = PlaylistReader.FormatName, RequireInteractions = false }));
+
     public static readonly FuzzTarget LastFm = new("lastfm", Files(
         ("user_artists.dat", "userID\tartistID\tweight\n2\t51\t13883\n2\t52\t11690\n3\t51\t228\n"),
         ("artists.dat", "id\tname\turl\tpictureURL\n51\tDuran Duran\thttp://x\thttp://y\n52\tMorcheeba\thttp://x\thttp://y\n"),
@@ -137,7 +152,7 @@ public static class FuzzTargets
         return File.ReadAllBytes(path);
     }
 
-    public static readonly FuzzTarget[] All = [InteractionCsv, MappedCsv, CsvFolder, FeatureCsv, UniversalJson, MovieLens100K, MovieLens1M, LastFm, Ncf, LightGcn, Config, Model];
+    public static readonly FuzzTarget[] All = [InteractionCsv, MappedCsv, CsvFolder, FeatureCsv, UniversalJson, MovieLens100K, MovieLens1M, MovieLensLatest, Playlists, LastFm, Ncf, LightGcn, Config, Model];
 
     public static TheoryData<string> Names() => new(All.Select(t => t.Name));
 
