@@ -219,23 +219,16 @@ public sealed partial class SqliteStore : IInteractionStore
 
     private long Count(string table) => Convert.ToInt64(Scalar($"SELECT count(*) FROM {table}"));
 
-    public long LastInteractionId() => Scalar("SELECT coalesce(max(id), 0) FROM interactions") is { } v and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
+    public long LastInteractionId()
+    {
+        using var cmd = Command("");
+        return LiveInteractionQueries.ReadLastId(cmd);
+    }
 
     public IReadOnlyList<InteractionRecord> InteractionsAfter(string user, long afterId)
     {
-        using var cmd = Command("""
-        SELECT i.external_id, x.weight, x.score, x."timestamp", x.event
-        FROM interactions x JOIN users u ON u.id = x.user_id JOIN items i ON i.id = x.item_id
-        WHERE u.external_id = @user AND x.id > @after ORDER BY x.id
-        """);
-        cmd.Parameters.AddWithValue("user", user);
-        cmd.Parameters.AddWithValue("after", afterId);
-        using var r = cmd.ExecuteReader();
-        var rows = new List<InteractionRecord>();
-        while (r.Read())
-            rows.Add(new InteractionRecord(user, r.GetString(0), r.GetFloat(1), r.IsDBNull(2) ? null : r.GetFloat(2),
-                r.IsDBNull(3) ? 0 : r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4)));
-        return rows;
+        using var cmd = Command("");
+        return LiveInteractionQueries.ReadAfter(cmd, user, afterId);
     }
 
     public Dataset LoadDataset(IProgressReporter? progress = null)
