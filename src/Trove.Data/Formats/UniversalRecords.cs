@@ -99,7 +99,8 @@ internal static class UniversalRecordParser
         }
     }
 
-    private static string Describe(JsonTokenType t) => t switch
+    /// <summary>A JSON token kind in words, for error messages ("expected an array, got a number").</summary>
+    internal static string Describe(JsonTokenType t) => t switch
     {
         JsonTokenType.String => "a string",
         JsonTokenType.Number => "a number",

@@ -156,14 +156,5 @@ public static class PlaylistReader
         }
     }
 
-    private static string Describe(JsonTokenType t) => t switch
-    {
-        JsonTokenType.String => "a string",
-        JsonTokenType.Number => "a number",
-        JsonTokenType.True or JsonTokenType.False => "a boolean",
-        JsonTokenType.Null => "null",
-        JsonTokenType.StartObject => "an object",
-        JsonTokenType.StartArray => "an array",
-        _ => t.ToString(),
-    };
+    private static string Describe(JsonTokenType t) => Formats.UniversalRecordParser.Describe(t);
 }
