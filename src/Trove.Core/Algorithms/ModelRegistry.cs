@@ -24,6 +24,10 @@ public sealed class ModelRegistry
     public IEnumerable<(string Name, string Description)> Algorithms => _entries.Values.Select(e => (e.Name, e.Description));
     public bool Contains(string name) => _entries.ContainsKey(name);
 
+    /// <summary>A parameters record as JSON, the way model files store it (snake_case names, enums by name).</summary>
+    public static JsonElement ParametersJson(object parameters) =>
+        JsonSerializer.SerializeToElement(parameters, parameters.GetType(), ModelJson.Options);
+
     /// <summary>The parameters record type of an algorithm (its defaults and <see cref="SearchSpace"/>).</summary>
     public Type ParametersType(string name) => Get(name).ParametersType;
 

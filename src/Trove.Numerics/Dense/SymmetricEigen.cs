@@ -2,7 +2,7 @@ namespace Trove.Numerics.Dense;
 
 /// <summary>
 /// Eigen-decomposition of a small symmetric matrix (a few hundred rows: the Rayleigh-Ritz step of a
-/// randomised SVD) by cyclic Jacobi rotations in double precision. Each rotation zeroes one off-diagonal
+/// randomised SVD): LAPACK dsyevd on the native backend, else cyclic Jacobi rotations in double precision. Each rotation zeroes one off-diagonal
 /// pair a_pq; sweeps repeat until the off-diagonal mass is negligible. O(n^3) per sweep and typically
 /// 6-10 sweeps: fine for n in the hundreds, not meant for large matrices.
 /// </summary>
@@ -13,6 +13,26 @@ public static class SymmetricEigen
     /// (only read). Column j of <c>vectors</c> (row-major n x n) is the unit eigenvector of <c>values[j]</c>.
     /// </summary>
     public static (double[] Values, double[] Vectors) Decompose(ReadOnlySpan<double> a, int n)
+    {
+        if (a.Length < (long)n * n) throw new ArgumentException($"a has {a.Length} entries, needs {(long)n * n}.");
+        var native = a[..(n * n)].ToArray();
+        var w = new double[n];
+        if (Lapack.TrySymmetricEigen(native, n, w))
+        {
+            // dsyevd: ascending; reverse to descending.
+            var values = new double[n]; var vectors = new double[n * n];
+            for (int j = 0; j < n; j++)
+            {
+                values[j] = w[n - 1 - j];
+                for (int k = 0; k < n; k++) vectors[k * n + j] = native[k * n + n - 1 - j];
+            }
+            return (values, vectors);
+        }
+        return Jacobi(a, n);
+    }
+
+    /// <summary>The managed path: cyclic Jacobi (also the reference the native path is tested against).</summary>
+    public static (double[] Values, double[] Vectors) Jacobi(ReadOnlySpan<double> a, int n)
     {
         if (a.Length < (long)n * n) throw new ArgumentException($"a has {a.Length} entries, needs {(long)n * n}.");
         var m = a[..(n * n)].ToArray();

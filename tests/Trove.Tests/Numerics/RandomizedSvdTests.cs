@@ -32,7 +32,7 @@ public class RandomizedSvdTests
         int n = 12;
         var a = new double[n * n];
         for (int i = 0; i < n; i++) for (int j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rng.NextDouble() - 0.5;
-        var (values, v) = SymmetricEigen.Decompose(a, n);
+        var (values, v) = SymmetricEigen.Jacobi(a, n);
         for (int j = 1; j < n; j++) Assert.True(values[j - 1] >= values[j]);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
@@ -42,6 +42,25 @@ public class RandomizedSvdTests
                 Assert.Equal(a[i * n + j], rebuilt, 10);
                 Assert.Equal(i == j ? 1 : 0, dot, 10);
             }
+    }
+
+    [Fact]
+    public void Native_eigen_solver_agrees_with_jacobi()
+    {
+        if (!NativeBlas.Required()) return;
+        var rng = new Random(6);
+        int n = 20;
+        var a = new double[n * n];
+        for (int i = 0; i < n; i++) for (int j = i; j < n; j++) a[i * n + j] = a[j * n + i] = rng.NextDouble() - 0.5;
+        var (nv, nvec) = SymmetricEigen.Decompose(a, n);
+        var (jv, jvec) = SymmetricEigen.Jacobi(a, n);
+        for (int j = 0; j < n; j++)
+        {
+            Assert.Equal(jv[j], nv[j], 10);
+            double dot = 0;
+            for (int k = 0; k < n; k++) dot += nvec[k * n + j] * jvec[k * n + j];
+            Assert.Equal(1.0, Math.Abs(dot), 8); // same vector up to sign
+        }
     }
 
     [Fact]
