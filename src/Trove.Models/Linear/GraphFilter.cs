@@ -25,6 +25,12 @@ public sealed record GraphFilterParameters
     /// <summary>Exponent b of the item-degree normalisation D_i^-b, and of the low-pass term's D_i^-b ... D_i^b (GF-CF: 0.5).</summary>
     [TuneRange(0.2, 0.8)]
     public float ItemExponent { get; init; } = 0.5f;
+    /// <summary>
+    /// Sharpening time T_s (BSPM, Choi et al. 2023): one Euler step of the reverse heat equation dS/dt = -S P~ applied to
+    /// the blurred (GF-CF) scores, s <- s - T_s s P~. 0: plain GF-CF.
+    /// </summary>
+    [TuneRange(0, 1.5)]
+    public float Sharpen { get; init; } = 0f;
     /// <summary>Extra random directions of the randomised SVD beyond <see cref="Factors"/> (Halko et al.: 5-20).</summary>
     public int Oversampling { get; init; } = 16;
     /// <summary>Subspace (power) iterations of the randomised SVD; more: closer to the exact singular vectors.</summary>
@@ -48,6 +54,13 @@ public sealed record GraphFilterParameters
 /// rows), so memory stays O(nnz + n k). The low-pass term is a k-dimensional user vector p = r_u D_i^-b V_k
 /// dotted with every item's D_i^b V_k: one mat-vec per user, or one sgemm per batch of users
 /// (<see cref="IBatchScorer"/>). Because scores depend only on r_u, any history can be scored (fold-in).
+/// <para>
+/// With <c>sharpen</c> = T_s &gt; 0 the GF-CF scores are then sharpened as in BSPM (Choi et al. 2023, "Blurring-Sharpening
+/// Process Models for Collaborative Filtering"): blurring (here: the GF-CF filters) smooths r_u over the item graph, and
+/// one Euler step of the reverse heat equation dS/dt = -S P~ over time T_s gives s_u &lt;- s_u - T_s s_u P~, which
+/// takes back some of the smoothing towards popular, well-connected items. s_u is dense, so s_u P~ = (s_u R~^T) R~ costs
+/// two passes over the non-zeros of R~ per user; for a batch it is two sparse x (items x batch) products.
+/// </para>
 /// </summary>
 public sealed class GraphFilter(GraphFilterParameters? parameters = null)
     : RecommenderBase<GraphFilterParameters>(parameters), IHistoryScorer, IBatchScorer
@@ -74,6 +87,7 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         if (p.Factors < 0) throw new TroveException("gfcf: factors must be 0 or more.");
         if (!float.IsFinite(p.Alpha) || !float.IsFinite(p.UserExponent) || !float.IsFinite(p.ItemExponent))
             throw new TroveException("gfcf: alpha, user_exponent and item_exponent must be finite numbers.");
+        if (!float.IsFinite(p.Sharpen) || p.Sharpen < 0) throw new TroveException("gfcf: sharpen must be a finite number, 0 or more.");
         if (p.Oversampling < 0 || p.PowerIterations < 0) throw new TroveException("gfcf: oversampling and power_iterations must be 0 or more.");
         using var task = context.Progress.Start("gfcf", 2);
         Normalise();
@@ -153,10 +167,35 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         int n = ItemCount;
         scores = scores[..n];
         Linear(items, weights, scores);
-        if (_rank == 0) return;
-        var q = new float[_rank];
-        UserVector(items, weights, q);
-        Blas.Gemv(false, n, _rank, Params.Alpha, _right, _rank, q, 1f, scores);
+        if (_rank > 0)
+        {
+            var q = new float[_rank];
+            UserVector(items, weights, q);
+            Blas.Gemv(false, n, _rank, Params.Alpha, _right, _rank, q, 1f, scores);
+        }
+        if (Params.Sharpen > 0) Sharpen(scores, 1);
+    }
+
+    /// <summary>S &lt;- S - T_s S P~ for the row-major batch x items block S: S^T is gathered so both sparse products run over contiguous batch-wide rows.</summary>
+    private void Sharpen(Span<float> scores, int batch)
+    {
+        int n = ItemCount, m = UserCount;
+        var s = Scratch.For(UserCount);
+        s.EnsureDense(n * batch, m * batch);
+        var st = s.ItemsByBatch; var t = s.UsersByBatch;
+        for (int j = 0; j < batch; j++)
+        {
+            var row = scores.Slice(j * n, n);
+            for (int i = 0; i < n; i++) st[i * batch + j] = row[i];
+        }
+        SparseDense.Multiply(_norm, st, batch, t);      // T = R~ S^T       (users x batch)
+        SparseDense.Multiply(_normT, t, batch, st);     // S^T P~ = R~^T T  (items x batch)
+        float ts = Params.Sharpen;
+        for (int j = 0; j < batch; j++)
+        {
+            var row = scores.Slice(j * n, n);
+            for (int i = 0; i < n; i++) row[i] -= ts * st[i * batch + j];
+        }
     }
 
     public void ScoreAllItems(ReadOnlySpan<int> users, Span<float> scores)
@@ -172,6 +211,7 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         }
         // scores (b x n) += alpha * Q (b x k) * right^T (k x n)
         if (_rank > 0) Blas.Gemm(false, true, b, n, _rank, Params.Alpha, q, _rank, _right, _rank, 1f, scores, n);
+        if (Params.Sharpen > 0 && b > 0) Sharpen(scores[..(b * n)], b);
     }
 
     /// <summary>scores = r P~ = (r R~^T) R~: scatter r over the items' users, then those users' rows over the items.</summary>
@@ -222,6 +262,15 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         public int[] Touched = [];
         private bool[] _seen = [];
         public int Count;
+        public float[] ItemsByBatch = [];
+        public float[] UsersByBatch = [];
+
+        /// <summary>Dense blocks for sharpening, grown as needed (the sparse products read only the leading part).</summary>
+        public void EnsureDense(int items, int users)
+        {
+            if (ItemsByBatch.Length < items) ItemsByBatch = new float[items];
+            if (UsersByBatch.Length < users) UsersByBatch = new float[users];
+        }
 
         public static Scratch For(int size)
         {

@@ -23,7 +23,7 @@ public class AlgorithmContractTests
         ["bpr"] = new() { ["epochs"] = "3", ["factors"] = "8" },
         ["ncf"] = new() { ["epochs"] = "1", ["factors"] = "4", ["layers"] = "8,4", ["validation"] = "false" },
         ["twotower"] = new() { ["epochs"] = "1", ["dimensions"] = "8", ["validation"] = "false" },
-        ["gfcf"] = new() { ["factors"] = "6" },
+        ["gfcf"] = new() { ["factors"] = "6", ["sharpen"] = "0.5" },
     };
 
     public static TheoryData<string> Algorithms()

@@ -11,13 +11,15 @@ public class GraphFilterTests
     /// (Jacobi in double), s_u = r_u P + alpha r_u D_i^-b V_k V_k^T D_i^b.
     /// </summary>
     [Theory]
-    [InlineData(0.5f, 0.5f, 0.3f, 4)]
-    [InlineData(0.3f, 0.7f, 1.0f, 3)]
-    [InlineData(0.5f, 0.5f, 0.0f, 0)]
-    public void Scores_match_a_dense_computation(float a, float b, float alpha, int k)
+    [InlineData(0.5f, 0.5f, 0.3f, 4, 0f)]
+    [InlineData(0.3f, 0.7f, 1.0f, 3, 0f)]
+    [InlineData(0.5f, 0.5f, 0.0f, 0, 0f)]
+    [InlineData(0.5f, 0.5f, 0.3f, 4, 0.7f)]
+    [InlineData(0.4f, 0.6f, 0.0f, 0, 1.2f)]
+    public void Scores_match_a_dense_computation(float a, float b, float alpha, int k, float sharpen)
     {
         var data = ToyData.Random(40, 15, 6, seed: 8);
-        var model = new GraphFilter(new GraphFilterParameters { UserExponent = a, ItemExponent = b, Alpha = alpha, Factors = k, PowerIterations = 8, Oversampling = 8 });
+        var model = new GraphFilter(new GraphFilterParameters { UserExponent = a, ItemExponent = b, Alpha = alpha, Factors = k, PowerIterations = 8, Oversampling = 8, Sharpen = sharpen });
         model.Fit(data, new FitContext { Seed = 1, Threads = 1 });
         int m = data.UserCount, n = data.ItemCount;
         var r = new double[m, n];
@@ -30,6 +32,7 @@ public class GraphFilterTests
         for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) { double s = 0; for (int u = 0; u < m; u++) s += rn[u, i] * rn[u, j]; p[i * n + j] = s; }
         var (_, v) = SymmetricEigen.Decompose(p, n);
         var scores = new float[n];
+        var blurred = new double[n];
         for (int u = 0; u < m; u++)
         {
             model.ScoreAllItems(u, scores);
@@ -44,7 +47,15 @@ public class GraphFilterTests
                     for (int c = 0; c < k; c++) vv += v[i * n + c] * v[j * n + c];
                     low += Math.Pow(di[i], -b) * vv * Math.Pow(di[j], b);
                 }
-                Assert.True(Math.Abs(linear + alpha * low - scores[j]) < 1e-4, $"user {u} item {j}: {linear + alpha * low} vs {scores[j]}");
+                blurred[j] = linear + alpha * low;
+            }
+            // BSPM sharpening, one Euler step: s = b - T_s b P.
+            for (int j = 0; j < n; j++)
+            {
+                double bp = 0;
+                for (int i = 0; i < n; i++) bp += blurred[i] * p[i * n + j];
+                double expected = blurred[j] - sharpen * bp;
+                Assert.True(Math.Abs(expected - scores[j]) < 1e-4, $"user {u} item {j}: {expected} vs {scores[j]}");
             }
         }
     }
