@@ -14,7 +14,7 @@ namespace Trove.Models.Linear;
 public sealed record GraphFilterParameters
 {
     /// <summary>Rank k of the ideal low-pass filter: the top right singular vectors of the normalised matrix (GF-CF: 256). 0: linear filter only.</summary>
-    [TuneRange(64, 1024, Log = true)]
+    [TuneRange(64, 768, Log = true)]
     public int Factors { get; init; } = 256;
     /// <summary>Weight of the ideal low-pass term against the linear filter (GF-CF: 0.3).</summary>
     [TuneRange(0, 1.5)]
@@ -29,7 +29,7 @@ public sealed record GraphFilterParameters
     /// Sharpening time T_s (BSPM, Choi et al. 2023): one Euler step of the reverse heat equation dS/dt = -S P~ applied to
     /// the blurred (GF-CF) scores, s <- s - T_s s P~. 0: plain GF-CF.
     /// </summary>
-    [TuneRange(0, 1.5)]
+    [TuneRange(0, 0.6)]
     public float Sharpen { get; init; } = 0f;
     /// <summary>Extra random directions of the randomised SVD beyond <see cref="Factors"/> (Halko et al.: 5-20).</summary>
     public int Oversampling { get; init; } = 16;
