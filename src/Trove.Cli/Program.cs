@@ -32,6 +32,7 @@ public static class Program
             StatsCommand.Create(),
             SimulateCommand.Create(),
             EvaluateCommand.Create(),
+            TuneCommand.Create(),
             EdaCommand.Create(),
             ServeCommand.Create(),
             FitCommand.Create(),

@@ -78,6 +78,8 @@ public static partial class Evaluator
                 (chunk, _, w) =>
                 {
                     int end = Math.Min(cases, (chunk + 1) * ChunkSize);
+                    bool batched = model is IBatchScorer && !test.IsSampled && !test.IsRestricted;
+                    if (batched) w.ScoreBatch((IBatchScorer)model, test.Users.AsSpan(chunk * ChunkSize, end - chunk * ChunkSize));
                     for (int c = chunk * ChunkSize; c < end; c++)
                     {
                         options.Cancellation.ThrowIfCancellationRequested();
@@ -85,7 +87,7 @@ public static partial class Evaluator
                         Span<int> ranks = w.Ranks(rel.Length);
                         double auc = test.IsSampled ? w.Sampled(model, test.Users[c], rel, test.Negatives![c], ranks, maxK)
                                      : test.IsRestricted ? w.Sampled(model, test.Users[c], rel, w.NonRelevant(test.Candidates!, rel), ranks, maxK)
-                                     : w.Full(model, test.Users[c], rel, test.Excluded?[c], ranks, maxK);
+                                     : w.Full(model, test.Users[c], rel, test.Excluded?[c], ranks, maxK, batched ? c - chunk * ChunkSize : -1);
                         var v = values.AsSpan(c * perCase, perCase);
                         for (int j = 0; j < nk; j++)
                         {
@@ -160,10 +162,21 @@ public static partial class Evaluator
             return _relScores.AsSpan(0, n);
         }
 
-        public double Full(IRecommender model, int user, int[] relevant, int[]? excluded, Span<int> ranks, int maxK)
+        private float[] _batchScores = [];
+
+        /// <summary>Scores a chunk's users in one call; <see cref="Full"/> then reads row <c>batchRow</c>.</summary>
+        public void ScoreBatch(IBatchScorer model, ReadOnlySpan<int> users)
+        {
+            long need = (long)users.Length * itemCount;
+            if (_batchScores.Length < need) _batchScores = new float[need];
+            model.ScoreAllItems(users, _batchScores.AsSpan(0, (int)need));
+        }
+
+        public double Full(IRecommender model, int user, int[] relevant, int[]? excluded, Span<int> ranks, int maxK, int batchRow = -1)
         {
             var scores = _scores.AsSpan();
-            model.ScoreAllItems(user, scores);
+            if (batchRow >= 0) _batchScores.AsSpan(batchRow * itemCount, itemCount).CopyTo(scores);
+            else model.ScoreAllItems(user, scores);
             const byte Excluded = 1, Relevant = 2;
             if (excluded is not null) foreach (int i in excluded) _flags[i] = Excluded;
             var rel = RelScores(relevant.Length);

@@ -39,6 +39,8 @@ public static class EvaluateCommand
         public LoadOptions LoadOptions { get; init; } = new();
         public IReadOnlyList<string> Models { get; init; } = [];
         public IReadOnlyList<string> Params { get; init; } = [];
+        /// <summary>JSON files written by `trove tune --out`: each adds its algorithm (unless already a --model) with its parameters, under --param.</summary>
+        public IReadOnlyList<string> ParamsFiles { get; init; } = [];
         public IReadOnlyList<int> Ks { get; init; } = MetricNames.DefaultKs;
         public int Seed { get; init; } = 42;
         public double TestFraction { get; init; } = HoldoutProtocol.DefaultTestFraction;
@@ -61,7 +63,8 @@ public static class EvaluateCommand
         var test = new Option<string?>("--test") { Description = "NCF test file (*.test.rating), or with --protocol fixed the LightGCN test file (user item item ...)." };
         var negatives = new Option<string?>("--negatives") { Description = "NCF negatives file (*.test.negative)." };
         var dataOptions = new DataOptions();
-        var model = new Option<string[]>("--model", "-m") { Description = "Algorithm to evaluate (repeat for a side-by-side comparison).", Required = true, AllowMultipleArgumentsPerToken = false };
+        var model = new Option<string[]>("--model", "-m") { Description = "Algorithm to evaluate (repeat for a side-by-side comparison).", AllowMultipleArgumentsPerToken = false };
+        var paramsFiles = new Option<string[]>("--params") { Description = "Tuned parameters from `trove tune --out` (repeatable, one file per algorithm); adds the algorithm when it is not a --model; --param overrides single values." };
         var param = new Option<string[]>("--param", "-p") { Description = "Parameter override: model.key=value (or key=value with one model), e.g. itemknn.neighbours=50." };
         var k = new Option<string>("--k") { Description = "Cut-offs, comma-separated.", DefaultValueFactory = _ => "5,10,20" };
         var seed = new Option<int>("--seed") { Description = "Seed of the split and of model training.", DefaultValueFactory = _ => 42 };
@@ -76,7 +79,7 @@ public static class EvaluateCommand
         var report = new Option<string?>("--report") { Description = "Also write a report folder: index.html with bar charts per metric and K, metrics of light/medium/heavy users, report.md and report.json." };
 
         var command = new Command("evaluate", "Train models on a split and compare HR, NDCG, recall, precision, MAP, MRR, AUC and coverage side by side.");
-        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown, report })
+        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, paramsFiles, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown, report })
             command.Options.Add(o);
         dataOptions.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() =>
@@ -87,7 +90,7 @@ public static class EvaluateCommand
                 Protocol = r.GetValue(protocol),
                 Train = r.GetValue(train), Test = r.GetValue(test), Negatives = r.GetValue(negatives), Data = r.GetValue(dataOptions.Data) ?? r.GetValue(dataOptions.Db),
                 LoadOptions = dataOptions.LoadOptions(r),
-                Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [],
+                Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [], ParamsFiles = r.GetValue(paramsFiles) ?? [],
                 Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
                 Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
                 Global = r.GetValue(global), Cut = r.GetValue(cut), SampledNegatives = r.GetValue(sampled), Threads = r.GetValue(threads),
@@ -102,7 +105,8 @@ public static class EvaluateCommand
     public static int Run(Settings s, TextWriter output, IProgressReporter progress, Func<Dataset>? loadData = null)
     {
         if (s.Threads <= 0) throw new TroveException($"--threads must be positive, got {s.Threads}.");
-        var specs = ModelSpecs(s.Models, s.Params, BuiltInAlgorithms.Registry);
+        var (models, parameters) = WithParamsFiles(s.Models, s.Params, s.ParamsFiles);
+        var specs = ModelSpecs(models, parameters, BuiltInAlgorithms.Registry);
         s = s with { Protocol = ResolveProtocol(s) };
         var split = BuildSplit(s, loadData ?? (() => LoadData(RequireData(s), s.LoadOptions, progress)), progress);
         progress.Info($"{split.Protocol}: {split.Description}");
@@ -174,6 +178,30 @@ public static class EvaluateCommand
     {
         progress.Info($"reading {path}");
         return DatasetLoader.Load(path, options, progress);
+    }
+
+    /// <summary>Lays --params files under --param: each file's algorithm joins the models, its values become "algorithm.key=value" before the explicit ones.</summary>
+    public static (List<string> Models, List<string> Params) WithParamsFiles(IReadOnlyList<string> models, IReadOnlyList<string> parameters, IReadOnlyList<string> files)
+    {
+        var allModels = models.ToList();
+        var allParams = new List<string>();
+        foreach (var file in files)
+        {
+            var (algorithm, settings) = Evaluation.Tuning.TuneResult.ReadParameters(file);
+            if (!allModels.Contains(algorithm, StringComparer.OrdinalIgnoreCase)) allModels.Add(algorithm);
+            allParams.AddRange(settings.Select(kv => $"{algorithm}.{kv.Key}={kv.Value}"));
+        }
+        if (files.Count > 0 && allModels.Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1)
+        {
+            // Unprefixed --param values were meant for the only model; with file models added they need a prefix.
+            foreach (var p in parameters)
+                if (p.IndexOf('=') is var eq and > 0 && !p[..eq].Contains('.'))
+                    throw new TroveException($"--param '{p}' needs a model prefix when several models are evaluated, e.g. {allModels[0]}.{p}.");
+        }
+        else if (files.Count > 0)
+            parameters = parameters.Select(p => p.IndexOf('=') is var eq and > 0 && !p[..eq].Contains('.') ? $"{allModels[0]}.{p}" : p).ToList();
+        allParams.AddRange(parameters);
+        return (allModels, allParams);
     }
 
     /// <summary>

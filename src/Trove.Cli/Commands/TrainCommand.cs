@@ -17,6 +17,7 @@ public static class TrainCommand
         var config = new Option<string?>("--config", "-c") { Description = "A JSON training config (model, features and encoders, samples, hybrid weights); see docs/content.md." };
         var output = new Option<string>("--out", "-o") { Description = "Model file to write.", Required = true };
         var parameters = new Option<string[]>("--param", "-p") { Description = "Hyper-parameter override key=value (repeatable), e.g. --param neighbours=50.", AllowMultipleArgumentsPerToken = true };
+        var paramsFile = new Option<string?>("--params") { Description = "Parameters from a JSON file written by `trove tune --out` (its algorithm and best parameters); --param overrides single values." };
         var seed = new Option<int>("--seed") { Description = "Random seed (same seed, same model).", DefaultValueFactory = _ => 42 };
         var threads = new Option<int>("--threads") { Description = "Worker threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
         var vectorIndex = new Option<bool>("--vector-index") { Description = "Also build the HNSW graphs over item vectors (embedding models) and save them as OUT.index, so `trove serve` loads them instead of building them at start." };
@@ -25,7 +26,7 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest valid checkpoint in --checkpoint-dir (refused when it is from other data or parameters)." };
         var command = new Command("train", "Train a model on --data or --db and write the model file (--out).")
         {
-            model, config, output, parameters, seed, threads, checkpointDir, checkpointEvery, resume, vectorIndex,
+            model, config, output, parameters, paramsFile, seed, threads, checkpointDir, checkpointEvery, resume, vectorIndex,
         };
         data.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() =>
@@ -42,7 +43,7 @@ public static class TrainCommand
             {
                 if (checkpoints is not null) throw new Core.Errors.TroveException("--checkpoint-dir works with --model NAME, not with --config.");
                 // Config-driven training (the universal JSON workflow); --model and --param come from the config.
-                if (r.GetValue(model) is not null || (r.GetValue(parameters) ?? []).Length > 0)
+                if (r.GetValue(model) is not null || (r.GetValue(parameters) ?? []).Length > 0 || r.GetValue(paramsFile) is not null)
                     throw new Core.Errors.TroveException("Give either --config or --model/--param, not both: the config names the model and its parameters.");
                 var cfg = Models.Workflow.TrainingConfig.Load(configPath);
                 if (r.GetValue(threads) != Environment.ProcessorCount) cfg = cfg with { Threads = Math.Max(1, r.GetValue(threads)) };
@@ -56,7 +57,17 @@ public static class TrainCommand
                 return 0;
             }
             var settings = ParameterBinder.ParseSettings(r.GetValue(parameters) ?? []);
-            var algorithm = r.GetValue(model) ?? throw new Core.Errors.TroveException("Give --model NAME (see `trove models`) or --config CONFIG.json.");
+            var algorithm = r.GetValue(model);
+            if (r.GetValue(paramsFile) is { } file)
+            {
+                var (tunedAlgorithm, tuned) = Evaluation.Tuning.TuneResult.ReadParameters(file);
+                if (algorithm is not null && !string.Equals(algorithm, tunedAlgorithm, StringComparison.OrdinalIgnoreCase))
+                    throw new Core.Errors.TroveException($"--params {file} holds {tunedAlgorithm} parameters, but --model is {algorithm}.");
+                algorithm = tunedAlgorithm;
+                foreach (var (key, value) in settings) tuned[key] = value; // --param wins
+                settings = tuned;
+            }
+            if (algorithm is null) throw new Core.Errors.TroveException("Give --model NAME (see `trove models`), --params TUNED.json or --config CONFIG.json.");
             // Validate the algorithm and parameters before the (possibly long) data load.
             var untrained = BuiltInAlgorithms.Registry.Create(algorithm, settings);
             if (r.GetValue(vectorIndex) && untrained is not Core.Recommending.IEmbeddingModel)

@@ -24,6 +24,22 @@ public sealed class ModelRegistry
     public IEnumerable<(string Name, string Description)> Algorithms => _entries.Values.Select(e => (e.Name, e.Description));
     public bool Contains(string name) => _entries.ContainsKey(name);
 
+    /// <summary>A parameters record as JSON, the way model files store it (snake_case names, enums by name).</summary>
+    public static JsonElement ParametersJson(object parameters) =>
+        JsonSerializer.SerializeToElement(parameters, parameters.GetType(), ModelJson.Options);
+
+    /// <summary>The parameters record type of an algorithm (its defaults and <see cref="SearchSpace"/>).</summary>
+    public Type ParametersType(string name) => Get(name).ParametersType;
+
+    /// <summary>A model from a parameters record of the algorithm's own type.</summary>
+    public IRecommender Create(string name, object parameters)
+    {
+        var e = Get(name);
+        if (parameters.GetType() != e.ParametersType)
+            throw new TroveException($"Parameters of type {parameters.GetType().Name} do not belong to {name} ({e.ParametersType.Name}).");
+        return e.Create(parameters);
+    }
+
     /// <summary>Default parameters of an algorithm as JSON (for help output and configs).</summary>
     public JsonElement DefaultParameters(string name)
     {

@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using Trove.Core.Data;
@@ -22,12 +23,16 @@ public enum AlsSolver
 public sealed record AlsParameters
 {
     /// <summary>Latent dimensions.</summary>
+    [TuneRange(16, 256, Log = true)]
     public int Factors { get; init; } = 64;
     /// <summary>Alternating passes (each solves all users, then all items).</summary>
+    [TuneRange(5, 30)]
     public int Iterations { get; init; } = 15;
     /// <summary>Confidence of an observed pair is 1 + alpha * weight (Hu, Koren, Volinsky 2008).</summary>
+    [TuneRange(0.5, 50, Log = true)]
     public float Alpha { get; init; } = 8f;
     /// <summary>L2 regularisation lambda.</summary>
+    [TuneRange(0.01, 500, Log = true)]
     public float Regularization { get; init; } = 40f;
     /// <summary>
     /// Frequency scaling of the regularisation (Rendle et al. 2022): a row with n observations uses

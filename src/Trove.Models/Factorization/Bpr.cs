@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -23,13 +24,16 @@ public enum NegativeSampling
 
 public sealed record BprParameters
 {
+    [TuneRange(16, 256, Log = true)]
     public int Factors { get; init; } = 64;
     /// <summary>Passes over the data; each draws SamplesPerEpoch x interactions (user, positive, negative) triples.</summary>
     public int Epochs { get; init; } = 50;
+    [TuneRange(0.005, 0.3, Log = true)]
     public float LearningRate { get; init; } = 0.1f;
     /// <summary>Per-epoch multiplicative decay of the learning rate: lr_e = lr * decay^e.</summary>
     public float LearningRateDecay { get; init; } = 0.98f;
     /// <summary>L2 regularisation of user factors, item factors and item biases.</summary>
+    [TuneRange(0.0001, 0.1, Log = true)]
     public float Regularization { get; init; } = 0.01f;
     /// <summary>Learn a per-item bias (exposed as an extra embedding dimension whose user component is 1).</summary>
     public bool ItemBias { get; init; } = true;

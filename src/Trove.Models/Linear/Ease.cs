@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 using System.Diagnostics;
 using System.Numerics.Tensors;
 using Trove.Core.Data;
@@ -13,6 +14,7 @@ namespace Trove.Models.Linear;
 public sealed record EaseParameters
 {
     /// <summary>L2 regularisation added to the diagonal of X^T X (Steck 2019 uses hundreds on MovieLens-sized data).</summary>
+    [TuneRange(10, 5000, Log = true)]
     public float Lambda { get; init; } = 500f;
     /// <summary>Treat every stored weight as 1.</summary>
     public bool BinaryWeights { get; init; } = true;

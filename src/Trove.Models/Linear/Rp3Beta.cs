@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 using System.Numerics.Tensors;
 using Trove.Core.Data;
 using Trove.Core.Errors;
@@ -13,16 +14,20 @@ namespace Trove.Models.Linear;
 public sealed record Rp3BetaParameters
 {
     /// <summary>Exponent on the transition probabilities (1 = plain random walk, P3).</summary>
+    [TuneRange(0.3, 1.5)]
     public float Alpha { get; init; } = 1f;
     /// <summary>
     /// Popularity penalty: the similarity to item j is divided by popularity(j)^beta. 0.3 ranks well in
     /// full ranking (lastfm-2k, Gowalla, ml-100k: bench/RESULTS.md "Full ranking"); 0.7 is best on the
     /// sampled NCF protocol (0.559 vs 0.514 HR@10) but pushes long-tail items to the top of real lists.
     /// </summary>
+    [TuneRange(0, 0.8)]
     public float Beta { get; init; } = 0.3f;
     /// <summary>Neighbours kept per item.</summary>
+    [TuneRange(20, 1000, Log = true)]
     public int Neighbours { get; init; } = 100;
     /// <summary>Rescale each item's kept similarities to sum to 1.</summary>
+    [TuneChoice(false, true)]
     public bool NormalizeSimilarity { get; init; } = false;
     /// <summary>Treat every stored weight as 1.</summary>
     public bool BinaryWeights { get; init; } = true;

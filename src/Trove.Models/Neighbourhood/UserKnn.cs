@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 using Trove.Core.Data;
 using Trove.Core.Persistence;
 using Trove.Core.Recommending;
@@ -9,8 +10,11 @@ namespace Trove.Models.Neighbourhood;
 public sealed record UserKnnParameters : INeighbourhoodSettings
 {
     /// <summary>Neighbours kept per user.</summary>
+    [TuneRange(10, 500, Log = true)]
     public int Neighbours { get; init; } = 30;
+    [TuneChoice("cosine", "jaccard", "pearson")]
     public SimilarityMetric Similarity { get; init; } = SimilarityMetric.Cosine;
+    [TuneRange(0, 200)]
     public float Shrink { get; init; } = 10f;
     public float Threshold { get; init; } = 0f;
     /// <summary>Minimum number of items two users must share to be neighbours.</summary>

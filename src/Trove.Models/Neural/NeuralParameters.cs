@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 namespace Trove.Models.Neural;
 
 public enum OptimizerKind { Adam, Adagrad }
@@ -9,6 +10,7 @@ public abstract record NeuralParameters
     /// <summary>Maximum passes over the training data.</summary>
     public int Epochs { get; init; } = 20;
     public int BatchSize { get; init; } = 256;
+    [TuneRange(1e-4, 1e-2, Log = true)]
     public float LearningRate { get; init; } = 1e-3f;
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Adam;
     /// <summary>L2 penalty (decoupled from the loss; on embedding rows only when they are used).</summary>

@@ -72,6 +72,22 @@ public static unsafe class Lapack
         Symmetric.CopyUpperToLower(a, n);
     }
 
+    /// <summary>
+    /// Eigenvalues (ascending, into <paramref name="w"/>) and eigenvectors (columns of <paramref name="a"/>, row-major,
+    /// overwritten) of a symmetric matrix by LAPACK's divide and conquer (dsyevd) on the native backend; false
+    /// when LAPACKE is not in use (then <see cref="SymmetricEigen"/> runs its managed Jacobi).
+    /// </summary>
+    public static bool TrySymmetricEigen(Span<double> a, int n, Span<double> w)
+    {
+        if (!UseNative || n == 0) return false;
+        if (a.Length < (long)n * n || w.Length < n) throw new ArgumentException($"dsyevd: needs {(long)n * n} + {n} doubles.");
+        int info;
+        fixed (double* pa = a) fixed (double* pw = w) info = LapackeImports.Dsyevd(LapackeImports.RowMajor, (byte)'V', (byte)'U', n, pa, n, pw);
+        if (info > 0) throw new LinearAlgebraException($"dsyevd: the eigenvalues of the {n} x {n} matrix did not converge ({info} off-diagonal elements left).");
+        if (info < 0) throw new LinearAlgebraException($"dsyevd: argument {-info} had an illegal value.");
+        return true;
+    }
+
     /// <summary>LAPACKE when the backend is native and it loads; OpenBLAS without LAPACKE still gets the managed Cholesky.</summary>
     private static bool UseNative => MathBackend.IsNative && NativeLibraries.LapackAvailable;
 

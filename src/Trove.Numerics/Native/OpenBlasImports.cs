@@ -43,4 +43,7 @@ internal static unsafe partial class LapackeImports
 
     [LibraryImport(NativeLibraries.Lapacke, EntryPoint = "LAPACKE_spotri")]
     internal static partial int Spotri(int layout, byte uplo, int n, float* a, int lda);
+
+    [LibraryImport(NativeLibraries.Lapacke, EntryPoint = "LAPACKE_dsyevd")]
+    internal static partial int Dsyevd(int layout, byte jobz, byte uplo, int n, double* a, int lda, double* w);
 }

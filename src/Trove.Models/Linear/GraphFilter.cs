@@ -1,0 +1,310 @@
+using System.Numerics.Tensors;
+using Trove.Core.Algorithms;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+using Trove.Core.Training;
+using Trove.Models.Factorization;
+using Trove.Numerics.Dense;
+using Trove.Numerics.Sparse;
+
+namespace Trove.Models.Linear;
+
+public sealed record GraphFilterParameters
+{
+    /// <summary>Rank k of the ideal low-pass filter: the top right singular vectors of the normalised matrix (GF-CF: 256). 0: linear filter only.</summary>
+    [TuneRange(64, 768, Log = true)]
+    public int Factors { get; init; } = 256;
+    /// <summary>Weight of the ideal low-pass term against the linear filter (GF-CF: 0.3).</summary>
+    [TuneRange(0, 1.5)]
+    public float Alpha { get; init; } = 0.3f;
+    /// <summary>Exponent a of the user-degree normalisation D_u^-a (GF-CF: 0.5).</summary>
+    [TuneRange(0.2, 0.8)]
+    public float UserExponent { get; init; } = 0.5f;
+    /// <summary>Exponent b of the item-degree normalisation D_i^-b, and of the low-pass term's D_i^-b ... D_i^b (GF-CF: 0.5).</summary>
+    [TuneRange(0.2, 0.8)]
+    public float ItemExponent { get; init; } = 0.5f;
+    /// <summary>
+    /// Sharpening time T_s (BSPM, Choi et al. 2023): one Euler step of the reverse heat equation dS/dt = -S P~ applied to
+    /// the blurred (GF-CF) scores, s <- s - T_s s P~. 0: plain GF-CF.
+    /// </summary>
+    [TuneRange(0, 0.6)]
+    public float Sharpen { get; init; } = 0f;
+    /// <summary>Extra random directions of the randomised SVD beyond <see cref="Factors"/> (Halko et al.: 5-20).</summary>
+    public int Oversampling { get; init; } = 16;
+    /// <summary>Subspace (power) iterations of the randomised SVD; more: closer to the exact singular vectors.</summary>
+    public int PowerIterations { get; init; } = 4;
+    /// <summary>Treat every stored weight as 1.</summary>
+    public bool BinaryWeights { get; init; } = true;
+}
+
+/// <summary>
+/// Graph filtering for collaborative filtering, GF-CF (Shen et al. 2021, "How Powerful is Graph Convolution
+/// for Recommendation?"). No training loop: scores are a fixed function of the user's row r_u.
+/// <code>
+///   R~ = D_u^-a R D_i^-b                         (a = b = 1/2: the symmetric normalisation of the bipartite graph)
+///   P~ = R~^T R~                                 (normalised item-item graph; never formed)
+///   s_u = r_u P~  +  alpha * r_u D_i^-b V_k V_k^T D_i^b
+/// </code>
+/// The first term is a linear low-pass filter on the item graph; the second the ideal low-pass filter that
+/// keeps the k smoothest graph frequencies, V_k the top-k right singular vectors of R~ (eigenvectors of P~),
+/// computed by a randomised truncated SVD over the sparse matrix (<see cref="RandomizedSvd"/>).
+/// r_u P~ is two sparse hops, item -> users -> items (cost: the users who share an item with u and their
+/// rows), so memory stays O(nnz + n k). The low-pass term is a k-dimensional user vector p = r_u D_i^-b V_k
+/// dotted with every item's D_i^b V_k: one mat-vec per user, or one sgemm per batch of users
+/// (<see cref="IBatchScorer"/>). Because scores depend only on r_u, any history can be scored (fold-in).
+/// <para>
+/// With <c>sharpen</c> = T_s &gt; 0 the GF-CF scores are then sharpened as in BSPM (Choi et al. 2023, "Blurring-Sharpening
+/// Process Models for Collaborative Filtering"): blurring (here: the GF-CF filters) smooths r_u over the item graph, and
+/// one Euler step of the reverse heat equation dS/dt = -S P~ over time T_s gives s_u &lt;- s_u - T_s s_u P~, which
+/// takes back some of the smoothing towards popular, well-connected items. s_u is dense, so s_u P~ = (s_u R~^T) R~ costs
+/// two passes over the non-zeros of R~ per user; for a batch it is two sparse x (items x batch) products.
+/// </para>
+/// </summary>
+public sealed class GraphFilter(GraphFilterParameters? parameters = null)
+    : RecommenderBase<GraphFilterParameters>(parameters), IHistoryScorer, IBatchScorer
+{
+    public const string Name = "gfcf";
+
+    private CsrMatrix _norm = new(0, 0, [0], [], []);      // R~, users x items
+    private CsrMatrix _normT = new(0, 0, [0], [], []);     // R~^T, items x users
+    private float[] _left = [];   // D_i^-b V_k, items x k
+    private float[] _right = [];  // D_i^b V_k, items x k
+    private float[] _sigma = [];
+    private float[] _v = [];      // V_k, items x k
+    private int _rank;
+
+    public override string Algorithm => Name;
+    /// <summary>Rank of the ideal low-pass term actually used (Factors capped by the matrix size).</summary>
+    public int Rank => _rank;
+    /// <summary>The top singular values of R~, descending.</summary>
+    public ReadOnlySpan<float> SingularValues => _sigma;
+
+    protected override void FitCore(Dataset data, FitContext context)
+    {
+        var p = Params;
+        if (p.Factors < 0) throw new TroveException("gfcf: factors must be 0 or more.");
+        if (!float.IsFinite(p.Alpha) || !float.IsFinite(p.UserExponent) || !float.IsFinite(p.ItemExponent))
+            throw new TroveException("gfcf: alpha, user_exponent and item_exponent must be finite numbers.");
+        if (!float.IsFinite(p.Sharpen) || p.Sharpen < 0) throw new TroveException("gfcf: sharpen must be a finite number, 0 or more.");
+        if (p.Oversampling < 0 || p.PowerIterations < 0) throw new TroveException("gfcf: oversampling and power_iterations must be 0 or more.");
+        using var task = context.Progress.Start("gfcf", 2);
+        Normalise();
+        task.Advance();
+        _rank = 0; _v = []; _left = []; _right = []; _sigma = [];
+        if (p.Factors > 0)
+        {
+            var svd = TrainingSupport.Native(Name, () =>
+            {
+                int before = Blas.Threads;
+                Blas.Threads = context.Threads;
+                try { return RandomizedSvd.RightSingularVectors(_norm, p.Factors, p.Oversampling, p.PowerIterations, context.Seed, context.Threads, _normT); }
+                finally { Blas.Threads = before; }
+            });
+            SetLowPass(svd.Vectors, svd.Rank);
+            _sigma = svd.Values;
+        }
+        task.Advance();
+    }
+
+    /// <summary>R~ = D_u^-a R D_i^-b from the training matrix (degrees with zero stay zero rows/columns).</summary>
+    private void Normalise()
+    {
+        var r = UserItems;
+        bool binary = Params.BinaryWeights;
+        var itemDegree = new double[r.Columns];
+        for (int u = 0; u < r.Rows; u++)
+        {
+            var idx = r.RowIndices(u); var val = r.RowValues(u);
+            for (int t = 0; t < idx.Length; t++) itemDegree[idx[t]] += binary ? 1 : val[t];
+        }
+        var itemScale = new float[r.Columns];
+        for (int i = 0; i < r.Columns; i++) itemScale[i] = itemDegree[i] > 0 ? (float)Math.Pow(itemDegree[i], -Params.ItemExponent) : 0f;
+        var values = new float[r.NonZeros];
+        for (int u = 0; u < r.Rows; u++)
+        {
+            int start = r.RowPointers[u], end = r.RowPointers[u + 1];
+            double degree = 0;
+            for (int t = start; t < end; t++) degree += binary ? 1 : r.Values[t];
+            float userScale = degree > 0 ? (float)Math.Pow(degree, -Params.UserExponent) : 0f;
+            for (int t = start; t < end; t++) values[t] = (binary ? 1f : r.Values[t]) * userScale * itemScale[r.ColumnIndices[t]];
+        }
+        _norm = new CsrMatrix(r.Rows, r.Columns, r.RowPointers, r.ColumnIndices, values);
+        _normT = _norm.Transpose();
+        _itemDegree = itemDegree;
+    }
+
+    private double[] _itemDegree = [];
+
+    /// <summary>left = D_i^-b V_k and right = D_i^b V_k (items never seen in training get zero rows).</summary>
+    private void SetLowPass(float[] v, int rank)
+    {
+        int n = ItemCount;
+        _rank = rank;
+        _v = v;
+        _left = new float[(long)n * rank];
+        _right = new float[(long)n * rank];
+        for (int i = 0; i < n; i++)
+        {
+            if (_itemDegree[i] <= 0) continue;
+            float down = (float)Math.Pow(_itemDegree[i], -Params.ItemExponent), up = (float)Math.Pow(_itemDegree[i], Params.ItemExponent);
+            var row = v.AsSpan(i * rank, rank);
+            TensorPrimitives.Multiply(row, down, _left.AsSpan(i * rank, rank));
+            TensorPrimitives.Multiply(row, up, _right.AsSpan(i * rank, rank));
+        }
+    }
+
+    public override void ScoreAllItems(int user, Span<float> scores)
+    {
+        CheckUser(user);
+        ScoreHistory(UserItems.RowIndices(user), UserItems.RowValues(user), scores);
+    }
+
+    /// <summary>Scores of every item for an arbitrary history (new users, fresh events), no retraining.</summary>
+    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
+    {
+        int n = ItemCount;
+        scores = scores[..n];
+        Linear(items, weights, scores);
+        if (_rank > 0)
+        {
+            var q = new float[_rank];
+            UserVector(items, weights, q);
+            Blas.Gemv(false, n, _rank, Params.Alpha, _right, _rank, q, 1f, scores);
+        }
+        if (Params.Sharpen > 0) Sharpen(scores, 1);
+    }
+
+    /// <summary>S &lt;- S - T_s S P~ for the row-major batch x items block S: S^T is gathered so both sparse products run over contiguous batch-wide rows.</summary>
+    private void Sharpen(Span<float> scores, int batch)
+    {
+        int n = ItemCount, m = UserCount;
+        var s = Scratch.For(UserCount);
+        s.EnsureDense(n * batch, m * batch);
+        var st = s.ItemsByBatch; var t = s.UsersByBatch;
+        for (int j = 0; j < batch; j++)
+        {
+            var row = scores.Slice(j * n, n);
+            for (int i = 0; i < n; i++) st[i * batch + j] = row[i];
+        }
+        SparseDense.Multiply(_norm, st, batch, t);      // T = R~ S^T       (users x batch)
+        SparseDense.Multiply(_normT, t, batch, st);     // S^T P~ = R~^T T  (items x batch)
+        float ts = Params.Sharpen;
+        for (int j = 0; j < batch; j++)
+        {
+            var row = scores.Slice(j * n, n);
+            for (int i = 0; i < n; i++) row[i] -= ts * st[i * batch + j];
+        }
+    }
+
+    public void ScoreAllItems(ReadOnlySpan<int> users, Span<float> scores)
+    {
+        int n = ItemCount, b = users.Length;
+        if (scores.Length < (long)b * n) throw new ArgumentException($"scores has {scores.Length} floats, needs {(long)b * n}.");
+        var q = _rank > 0 ? new float[b * _rank] : [];
+        for (int j = 0; j < b; j++)
+        {
+            int u = CheckUser(users[j]);
+            Linear(UserItems.RowIndices(u), UserItems.RowValues(u), scores.Slice(j * n, n));
+            if (_rank > 0) UserVector(UserItems.RowIndices(u), UserItems.RowValues(u), q.AsSpan(j * _rank, _rank));
+        }
+        // scores (b x n) += alpha * Q (b x k) * right^T (k x n)
+        if (_rank > 0) Blas.Gemm(false, true, b, n, _rank, Params.Alpha, q, _rank, _right, _rank, 1f, scores, n);
+        if (Params.Sharpen > 0 && b > 0) Sharpen(scores[..(b * n)], b);
+    }
+
+    /// <summary>scores = r P~ = (r R~^T) R~: scatter r over the items' users, then those users' rows over the items.</summary>
+    private void Linear(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
+    {
+        scores.Clear();
+        var s = Scratch.For(UserCount);
+        for (int k = 0; k < items.Length; k++)
+        {
+            int i = CheckItem(items[k]);
+            float w = Params.BinaryWeights ? 1f : weights[k];
+            var us = _normT.RowIndices(i); var vs = _normT.RowValues(i);
+            for (int t = 0; t < us.Length; t++) s.Add(us[t], w * vs[t]);
+        }
+        for (int t = 0; t < s.Count; t++)
+        {
+            int v = s.Touched[t];
+            float c = s.Values[v];
+            var idx = _norm.RowIndices(v); var val = _norm.RowValues(v);
+            for (int j = 0; j < idx.Length; j++) scores[idx[j]] += c * val[j];
+        }
+        s.Clear();
+    }
+
+    /// <summary>p = r D_i^-b V_k.</summary>
+    private void UserVector(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> p)
+    {
+        p.Clear();
+        for (int k = 0; k < items.Length; k++)
+            TensorPrimitives.MultiplyAdd(_left.AsSpan(CheckItem(items[k]) * _rank, _rank), Params.BinaryWeights ? 1f : weights[k], p, p);
+    }
+
+    /// <summary>The items item i's filter row scores highest: the history {i} scored, i itself left out.</summary>
+    public override IReadOnlyList<Scored> SimilarItems(int item, int k)
+    {
+        CheckItem(item);
+        var scores = new float[ItemCount];
+        ScoreHistory([item], [1f], scores);
+        scores[item] = float.NegativeInfinity;
+        return SelectTop(scores, k);
+    }
+
+    /// <summary>Per-thread dense accumulator over users with the list of touched entries, cleared in O(touched).</summary>
+    private sealed class Scratch
+    {
+        [ThreadStatic] private static Scratch? _current;
+        public float[] Values = [];
+        public int[] Touched = [];
+        private bool[] _seen = [];
+        public int Count;
+        public float[] ItemsByBatch = [];
+        public float[] UsersByBatch = [];
+
+        /// <summary>Dense blocks for sharpening, grown as needed (the sparse products read only the leading part).</summary>
+        public void EnsureDense(int items, int users)
+        {
+            if (ItemsByBatch.Length < items) ItemsByBatch = new float[items];
+            if (UsersByBatch.Length < users) UsersByBatch = new float[users];
+        }
+
+        public static Scratch For(int size)
+        {
+            var s = _current ??= new Scratch();
+            if (s.Values.Length < size) { s.Values = new float[size]; s.Touched = new int[size]; s._seen = new bool[size]; }
+            return s;
+        }
+
+        public void Add(int j, float v)
+        {
+            if (!_seen[j]) { _seen[j] = true; Touched[Count++] = j; }
+            Values[j] += v;
+        }
+
+        public void Clear()
+        {
+            for (int t = 0; t < Count; t++) { int j = Touched[t]; Values[j] = 0; _seen[j] = false; }
+            Count = 0;
+        }
+    }
+
+    protected override void SaveModelState(ModelArchiveWriter writer)
+    {
+        writer.WriteArray("singular_vectors", _v, ItemCount, _rank);
+        writer.WriteArray("singular_values", _sigma);
+    }
+
+    protected override void LoadModelState(ModelArchiveReader reader)
+    {
+        Normalise();
+        var v = reader.ReadFloats("singular_vectors");
+        _sigma = reader.ReadFloats("singular_values");
+        int rank = _sigma.Length;
+        if (v.Length != (long)ItemCount * rank) throw new TroveException($"gfcf: the model file's singular vectors do not match {ItemCount} items x {rank}.");
+        SetLowPass(v, rank);
+    }
+}

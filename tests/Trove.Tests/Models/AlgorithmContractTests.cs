@@ -1,0 +1,121 @@
+using Trove.Core.Algorithms;
+using Trove.Core.Data;
+using Trove.Core.Persistence;
+using Trove.Core.Recommending;
+using Trove.Core.Training;
+using Trove.Models;
+using Trove.Tests.Support;
+
+namespace Trove.Tests.Models;
+
+/// <summary>
+/// The contract every registered algorithm must keep, run over the whole registry (a new model is tested by
+/// being registered): scores are finite, Recommend agrees with ScoreAllItems and Score and leaves seen items
+/// out, a saved model scores the same after loading, the optional capabilities (history scoring, batch
+/// scoring) agree with per-user scoring, and the declared search space binds to valid parameters.
+/// </summary>
+public class AlgorithmContractTests
+{
+    /// <summary>Small settings per algorithm so the suite stays fast; everything else is the default.</summary>
+    private static readonly Dictionary<string, Dictionary<string, string>> Fast = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["als"] = new() { ["iterations"] = "3", ["factors"] = "8" },
+        ["bpr"] = new() { ["epochs"] = "3", ["factors"] = "8" },
+        ["ncf"] = new() { ["epochs"] = "1", ["factors"] = "4", ["layers"] = "8,4", ["validation"] = "false" },
+        ["twotower"] = new() { ["epochs"] = "1", ["dimensions"] = "8", ["validation"] = "false" },
+        ["gfcf"] = new() { ["factors"] = "6", ["sharpen"] = "0.5" },
+    };
+
+    public static TheoryData<string> Algorithms()
+    {
+        var data = new TheoryData<string>();
+        foreach (var (name, _) in BuiltInAlgorithms.Registry.Algorithms) data.Add(name);
+        return data;
+    }
+
+    private static Dataset Data()
+    {
+        var baseData = ToyData.Random(50, 24, 8, seed: 11);
+        var features = new FeatureTable();
+        string[] cats = ["a", "b", "c"];
+        features.Categorical["category"] = Enumerable.Range(0, 24).Select(i => (string?)cats[i % 3]).ToArray();
+        features.Numeric["price"] = Enumerable.Range(0, 24).Select(i => (float)(i % 7)).ToArray();
+        return new Dataset(baseData.Users, baseData.Items, baseData.Interactions, null, features, "contract");
+    }
+
+    private static IRecommender Create(string name) =>
+        BuiltInAlgorithms.Registry.Create(name, Fast.TryGetValue(name, out var o) ? o : null);
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Scores_recommendations_and_model_files_agree(string algorithm)
+    {
+        var data = Data();
+        var model = Create(algorithm);
+        model.Fit(data, new FitContext { Seed = 3, Threads = 2 });
+        int n = data.ItemCount;
+        var all = new float[n];
+        for (int u = 0; u < 10; u++)
+        {
+            model.ScoreAllItems(u, all);
+            Assert.All(all, s => Assert.True(float.IsFinite(s), $"{algorithm}: non-finite score"));
+            var recs = model.Recommend(u, 5);
+            var seen = data.UserItems.RowIndices(u).ToArray();
+            Assert.All(recs, r => Assert.DoesNotContain(r.Index, seen));
+            for (int j = 1; j < recs.Count; j++) Assert.True(recs[j - 1].Score >= recs[j].Score);
+            float bestUnseen = Enumerable.Range(0, n).Where(i => !seen.Contains(i)).Max(i => all[i]);
+            Assert.Equal(bestUnseen, recs[0].Score, 4);
+            int[] some = [0, n / 2, n - 1];
+            var picked = new float[3];
+            model.Score(u, some, picked);
+            for (int t = 0; t < 3; t++) Assert.Equal(all[some[t]], picked[t], 4);
+        }
+
+        if (model is IHistoryScorer history)
+        {
+            var h = new float[n];
+            for (int u = 0; u < 5; u++)
+            {
+                model.ScoreAllItems(u, all);
+                history.ScoreHistory(data.UserItems.RowIndices(u), data.UserItems.RowValues(u), h);
+                for (int i = 0; i < n; i++) Assert.Equal(all[i], h[i], 4);
+            }
+        }
+
+        if (model is IBatchScorer batch)
+        {
+            int[] users = [4, 0, 9, 4];
+            var scores = new float[users.Length * n];
+            batch.ScoreAllItems(users, scores);
+            for (int b = 0; b < users.Length; b++)
+            {
+                model.ScoreAllItems(users[b], all);
+                for (int i = 0; i < n; i++) Assert.Equal(all[i], scores[b * n + i], 4);
+            }
+        }
+
+        var path = Path.Combine(TestPaths.NewTempDirectory(), algorithm + ".trove");
+        ModelFile.Save(path, model, data);
+        var loaded = ModelFile.Load(path, BuiltInAlgorithms.Registry).Model;
+        var again = new float[n];
+        for (int u = 0; u < 10; u++)
+        {
+            model.ScoreAllItems(u, all);
+            loaded.ScoreAllItems(u, again);
+            Assert.Equal(all, again);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Declared_search_space_binds_at_both_ends(string algorithm)
+    {
+        var type = BuiltInAlgorithms.Registry.ParametersType(algorithm);
+        foreach (var d in SearchSpace.Of(type))
+            foreach (double u in new[] { 0.0, 0.5, 0.999 })
+            {
+                var parameters = SearchSpace.With(type, new Dictionary<string, object> { [d.Name] = d.Draw(u) });
+                Assert.IsType(type, parameters);
+            }
+    }
+}
