@@ -30,7 +30,7 @@ public interface IEventStore
 /// Events in process memory, per user: the newest <see cref="MaxPerUser"/> of each user, and at most
 /// <see cref="MaxEvents"/> in all. Past that bound the users written to longest ago are evicted whole (down to 90% of
 /// the bound), so memory stays bounded however many users send events. Without a database evicted events are gone,
-/// as after a restart; <see cref="InteractionStoreEvents"/> reads them back from the database on demand.
+/// as after a restart; <see cref="InteractionStoreEvents"/> reads an evicted user's events from the database instead.
 /// </summary>
 public sealed class InMemoryEventStore(int maxPerUser = 10_000, long maxEvents = InMemoryEventStore.DefaultMaxEvents) : IEventStore
 {
@@ -72,21 +72,6 @@ public sealed class InMemoryEventStore(int maxPerUser = 10_000, long maxEvents =
         }
         if (Count > MaxEvents) EvictOldest();
         return ValueTask.CompletedTask;
-    }
-
-    /// <summary>Replaces a user's events (read back from a database after an eviction); no event counts as new.</summary>
-    public void Restore(string user, IReadOnlyList<UserEvent> events)
-    {
-        var entry = _byUser.GetOrAdd(user, _ => new UserEvents());
-        lock (entry)
-        {
-            Interlocked.Add(ref _count, -entry.Events.Count);
-            entry.Events.Clear();
-            entry.Events.AddRange(events.Count > MaxPerUser ? events.Skip(events.Count - MaxPerUser) : events);
-            Interlocked.Add(ref _count, entry.Events.Count);
-            entry.LastWrite = Interlocked.Increment(ref _writes);
-        }
-        if (Count > MaxEvents) EvictOldest();
     }
 
     private void Add(string user, UserEvent e)
@@ -140,9 +125,6 @@ public sealed class InMemoryEventStore(int maxPerUser = 10_000, long maxEvents =
         if (!_byUser.TryGetValue(user, out var entry)) return ValueTask.FromResult<IReadOnlyList<UserEvent>>([]);
         lock (entry) return ValueTask.FromResult<IReadOnlyList<UserEvent>>(entry.Events.ToArray());
     }
-
-    /// <summary>Whether the user has events in memory now.</summary>
-    public bool Holds(string user) => _byUser.ContainsKey(user);
 
     public IReadOnlyDictionary<string, long> CountsByEvent() => new Dictionary<string, long>(_byEvent);
 }

@@ -80,20 +80,19 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
 
     public async ValueTask<IReadOnlyList<UserEvent>> ForUserAsync(string user, CancellationToken cancel = default)
     {
-        if (_recent.Holds(user) || !_evictedUsers.MightContain(user)) return await _recent.ForUserAsync(user, cancel);
-        // Evicted from memory (or a false positive of the filter): the database has every acknowledged event.
+        if (!_evictedUsers.MightContain(user)) return await _recent.ForUserAsync(user, cancel);
+        // Some of this user's events were evicted from memory (or the filter gives a false positive): the database,
+        // which holds every acknowledged event, is the source for this user from now on.
         try
         {
             var rows = await UseAsync(store => store.InteractionsAfter(user, _mark), cancel) ?? [];
             // Every row after the mark arrived while this server ran: received no earlier than its start.
-            var events = rows.Select(r => new UserEvent(user, r.Item, r.Event ?? "", r.Weight,
+            return rows.Select(r => new UserEvent(user, r.Item, r.Event ?? "", r.Weight,
                 r.Timestamp > 0 ? DateTimeOffset.FromUnixTimeSeconds(r.Timestamp) : _startedUtc, _startedUtc)).ToList();
-            if (events.Count > 0) _recent.Restore(user, events);
-            return events;
         }
         catch (DatabaseUnavailableException)
         {
-            return await _recent.ForUserAsync(user, cancel); // served without the evicted events until the database is back
+            return await _recent.ForUserAsync(user, cancel); // what memory still holds, until the database is back
         }
     }
 
