@@ -242,6 +242,13 @@ internal static class UniversalRecordParser
         }
     }
 
+    /// <summary>A score or weight: a number within <see cref="Readers.ValueParsers.MaxAbsScore"/>.</summary>
+    private static float ReadScore(ref Utf8JsonReader r, ref Ctx c, string field)
+    {
+        float value = ReadNumber(ref r, ref c, field);
+        return Readers.ValueParsers.ScoreProblem(value) is { } problem ? throw c.Fail(ref r, field, problem + ".") : value;
+    }
+
     private static float ReadNumber(ref Utf8JsonReader r, ref Ctx c, string field)
     {
         if (r.TokenType == JsonTokenType.String)
@@ -318,12 +325,12 @@ internal static class UniversalRecordParser
                     break;
                 case "score" or "rating" or "value":
                     Read(ref r, ref c, key);
-                    if (r.TokenType != JsonTokenType.Null) score = ReadNumber(ref r, ref c, key);
+                    if (r.TokenType != JsonTokenType.Null) score = ReadScore(ref r, ref c, key);
                     break;
                 case "weight":
                     Read(ref r, ref c, key);
                     if (r.TokenType == JsonTokenType.Null) break;
-                    weight = ReadNumber(ref r, ref c, key);
+                    weight = ReadScore(ref r, ref c, key);
                     if (weight < 0) throw c.Fail(ref r, key, "the weight is negative.");
                     break;
                 default:

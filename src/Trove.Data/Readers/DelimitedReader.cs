@@ -24,6 +24,7 @@ public sealed class DelimitedReader : IDisposable
     private char _delimiter;
     private SearchValues<char> _stops;
     private (int Start, int Length)[] _fields = new (int, int)[16];
+    private bool[] _quoted = new bool[16];
     private long _nextLine = 1;
 
     /// <summary>
@@ -75,6 +76,15 @@ public sealed class DelimitedReader : IDisposable
     public ReadOnlySpan<char> this[int field] => _buf.AsSpan(_fields[field].Start, _fields[field].Length);
 
     public string GetString(int field) => new(this[field]);
+
+    /// <summary>
+    /// A field of the current record as data: a quoted field exactly as written between its quotes, an unquoted one
+    /// without surrounding spaces (the spaces after a delimiter in "u1, i2" are layout, the ones in "\" u1 \"" are data).
+    /// </summary>
+    public ReadOnlySpan<char> Value(int field) => _quoted[field] ? this[field] : this[field].Trim();
+
+    /// <summary>Whether the field was quoted in the input.</summary>
+    public bool IsQuoted(int field) => _quoted[field];
 
     /// <summary>All fields of the current record as strings (for headers and small files).</summary>
     public string[] GetStrings()
@@ -184,7 +194,7 @@ public sealed class DelimitedReader : IDisposable
                 }
                 line += CountLineBreaks(buf.AsSpan(p + 1, contentEnd - p - 1));
                 if (hasEscapes) { if (escaped < _escaped.Length) _escaped[escaped] = field; escaped++; }
-                AddField(field++, p + 1, contentEnd - p - 1);
+                AddField(field++, p + 1, contentEnd - p - 1, quoted: true);
                 p = q;
                 // Junk after the closing quote up to the delimiter or line end is dropped (lenient).
                 if (p < end && buf[p] != _delimiter && buf[p] != '\n' && buf[p] != '\r')
@@ -275,10 +285,15 @@ public sealed class DelimitedReader : IDisposable
         return n;
     }
 
-    private void AddField(int index, int start, int length)
+    private void AddField(int index, int start, int length, bool quoted = false)
     {
-        if (index >= _fields.Length) Array.Resize(ref _fields, _fields.Length * 2);
+        if (index >= _fields.Length)
+        {
+            Array.Resize(ref _fields, _fields.Length * 2);
+            Array.Resize(ref _quoted, _fields.Length);
+        }
         _fields[index] = (start, length);
+        _quoted[index] = quoted;
     }
 
     /// <summary>Moves unconsumed data to the front (growing the buffer when one record fills it) and reads more.</summary>

@@ -153,9 +153,9 @@ public sealed class InteractionCsvParser : IDisposable
     public bool HasTimestampColumn => _time >= 0;
     public bool HasEventColumn => _event >= 0;
 
-    /// <summary>The current row's user id (trimmed).</summary>
-    public ReadOnlySpan<char> User => _reader[_user].Trim();
-    public ReadOnlySpan<char> Item => _reader[_item].Trim();
+    /// <summary>The current row's user id (an unquoted id trimmed, a quoted one exactly as written).</summary>
+    public ReadOnlySpan<char> User => _reader.Value(_user);
+    public ReadOnlySpan<char> Item => _reader.Value(_item);
     /// <summary>The current row's event type; empty when none.</summary>
     public ReadOnlySpan<char> Event => _event >= 0 ? _reader[_event].Trim() : default;
     public float Weight { get; private set; }
@@ -181,10 +181,12 @@ public sealed class InteractionCsvParser : IDisposable
             string missing = _header[r.FieldCount];
             throw Error(missing, $"too few fields: expected {_minFields}, found {r.FieldCount}.");
         }
-        var user = r[_user].Trim();
-        if (user.IsEmpty) throw Error(_header[_user], "empty user id.");
-        var item = r[_item].Trim();
-        if (item.IsEmpty) throw Error(_header[_item], "empty item id.");
+        var user = r.Value(_user);
+        if (user.Trim().IsEmpty) throw Error(_header[_user], "empty user id.");
+        if (user.Length > ValueParsers.MaxIdLength) throw Error(_header[_user], $"a user id has at most {ValueParsers.MaxIdLength} characters; this one has {user.Length}.");
+        var item = r.Value(_item);
+        if (item.Trim().IsEmpty) throw Error(_header[_item], "empty item id.");
+        if (item.Length > ValueParsers.MaxIdLength) throw Error(_header[_item], $"an item id has at most {ValueParsers.MaxIdLength} characters; this one has {item.Length}.");
 
         float score = 1f;
         HasScore = false;
@@ -194,7 +196,7 @@ public sealed class InteractionCsvParser : IDisposable
             if (!s.IsEmpty)
             {
                 if (!ValueParsers.TryParseFloat(s, out score)) throw Error(_header[_score], $"not a number: '{s}'.");
-                if (!float.IsFinite(score)) throw Error(_header[_score], $"must be a finite number, got '{s}'.");
+                if (ValueParsers.ScoreProblem(score) is { } problem) throw Error(_header[_score], $"{problem}, got '{s}'.");
                 HasScore = true;
             }
         }

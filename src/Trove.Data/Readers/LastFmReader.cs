@@ -96,6 +96,7 @@ public static class LastFmReader
             if (user.IsEmpty) throw new DataFormatException(path, r.LineNumber, "userID", "empty user id.");
             if (item.IsEmpty) throw new DataFormatException(path, r.LineNumber, "artistID", "empty item id.");
             if (!ValueParsers.TryParseFloat(weight, out var plays) || !float.IsFinite(plays)) throw new DataFormatException(path, r.LineNumber, "weight", $"not a finite number: '{weight.ToString()}'.");
+            if (ValueParsers.ScoreProblem(plays) is { } problem) throw new DataFormatException(path, r.LineNumber, "weight", $"{problem}.");
             if (plays < 0) throw new DataFormatException(path, r.LineNumber, "weight", $"negative weight {plays}.");
             b.Interactions.Add(b.Users.GetOrAdd(user), b.Items.GetOrAdd(item), plays, 0, ev, plays);
             if ((r.RecordCount & 0xFFFF) == 0 && task is not null) { task.Advance(r.BytesRead - last); last = r.BytesRead; }

@@ -17,6 +17,34 @@ public static class ValueParsers
     public static bool IsUnixSecondsInRange(long seconds) => seconds is >= MinUnixSeconds and <= MaxUnixSeconds;
 
     /// <summary>
+    /// Longest user or item id (characters): the HTTP API serves ids up to this length, so an import refuses longer
+    /// ones instead of storing ids no request could ask for.
+    /// </summary>
+    public const int MaxIdLength = 256;
+
+    /// <summary>Integers above this are Unix milliseconds (as seconds they would be past the year 5138).</summary>
+    public const long MillisecondsAbove = 100_000_000_000;
+
+    /// <summary>
+    /// One rule for integer timestamps everywhere (files and POST /events): above <see cref="MillisecondsAbove"/> the
+    /// value is Unix milliseconds (JavaScript's Date.now()), else Unix seconds. Returns Unix seconds.
+    /// </summary>
+    public static long FromSecondsOrMilliseconds(long value) => value > MillisecondsAbove ? Math.DivRem(value, 1000).Quotient : value;
+
+    /// <summary>
+    /// Largest magnitude of an interaction score or weight (1e9): similarities and Gram matrices multiply and sum
+    /// weights in single precision, and beyond this bound their sums could overflow float (3.4e38) and silently turn
+    /// every recommendation into zeros. Ratings, counts and play counts are far below it.
+    /// </summary>
+    public const float MaxAbsScore = 1e9f;
+
+    /// <summary>Null when <paramref name="value"/> is a usable score or weight, else the problem in words.</summary>
+    public static string? ScoreProblem(float value) =>
+        !float.IsFinite(value) ? "must be a finite number"
+        : Math.Abs(value) > MaxAbsScore ? $"is {value.ToString("G4", CultureInfo.InvariantCulture)}, beyond the supported magnitude of 1e9 (scale the values down)"
+        : null;
+
+    /// <summary>
     /// Parses a timestamp as Unix seconds (an integer or decimal number) or ISO-8601 / RFC 3339
     /// ("2024-03-01", "2024-03-01T12:00:00Z", "2024-03-01 12:00:00+02:00"; no offset means UTC).
     /// Returns Unix seconds UTC.
@@ -27,7 +55,11 @@ public static class ValueParsers
         if (s.IsEmpty) return false;
         if (IsNumber(s))
         {
-            if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out unixSeconds)) return IsUnixSecondsInRange(unixSeconds);
+            if (long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out unixSeconds))
+            {
+                unixSeconds = FromSecondsOrMilliseconds(unixSeconds);
+                return IsUnixSecondsInRange(unixSeconds);
+            }
             if (double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && Math.Abs(d) < 1e15)
             {
                 unixSeconds = (long)Math.Floor(d);

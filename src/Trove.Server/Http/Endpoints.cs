@@ -400,7 +400,7 @@ public static class Endpoints
         if (t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out long n))
         {
             if (n < 0 || n > 253402300799999) return false;
-            value = n > 100_000_000_000 ? DateTimeOffset.FromUnixTimeMilliseconds(n) : DateTimeOffset.FromUnixTimeSeconds(n);
+            value = n > Trove.Data.Readers.ValueParsers.MillisecondsAbove ? DateTimeOffset.FromUnixTimeMilliseconds(n) : DateTimeOffset.FromUnixTimeSeconds(n); // the files' rule
             return true;
         }
         return t.ValueKind == JsonValueKind.String

@@ -176,7 +176,8 @@ public static class Hardening
 /// <summary>What a user, item or model id may be: 1 to <see cref="MaxLength"/> characters, not blank, no control characters.</summary>
 public static class IdRules
 {
-    public const int MaxLength = 256;
+    /// <summary>The same bound as imports (<see cref="Trove.Data.Readers.ValueParsers.MaxIdLength"/>): every stored id can be served.</summary>
+    public const int MaxLength = Trove.Data.Readers.ValueParsers.MaxIdLength;
 
     /// <summary>Why <paramref name="id"/> is not acceptable as a <paramref name="what"/> id, or null when it is.</summary>
     public static string? Problem(string? id, string what)

@@ -81,7 +81,7 @@ public class CsvReaderTests
     {
         var path = CsvTestFiles.Write("user,item,score\n\"Smith, J.\",\"The \"\"Best\"\" Book\",2\r\n\" u2 \",plain,1\r\n");
         var data = InteractionCsvReader.Read(path);
-        Assert.Equal(["Smith, J.", "u2"], data.Users.Ids);
+        Assert.Equal(["Smith, J.", " u2 "], data.Users.Ids); // quoted: exact content, spaces included
         Assert.Equal("The \"Best\" Book", data.Items[0]);
     }
 

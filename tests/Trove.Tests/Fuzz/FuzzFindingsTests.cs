@@ -46,8 +46,8 @@ public class FuzzFindingsTests
     {
         var e = Fails("data.json", Utf8("{\"interactions\": [{\"user_id\": 1, \"item_id\": 1, \"timestamp\": -792392730382845969}]}"), path => UniversalJsonReader.ReadWithSchema(path));
         Assert.Equal("interactions[0].timestamp", e.Field);
-        Assert.Equal("timestamp", Fails("i.csv", Utf8("user,item,timestamp\na,b,99999999999999\n"), path => InteractionCsvReader.Read(path)).Field);
-        Assert.Equal("timestamp", Fails("ml.train.rating", Utf8("1\t2\t5\t99999999999999\n"), path => NcfSplitReader.ReadInteractions(path)).Field);
+        Assert.Equal("timestamp", Fails("i.csv", Utf8("user,item,timestamp\na,b,99999999999999999\n"), path => InteractionCsvReader.Read(path)).Field);
+        Assert.Equal("timestamp", Fails("ml.train.rating", Utf8("1\t2\t5\t99999999999999999\n"), path => NcfSplitReader.ReadInteractions(path)).Field);
     }
 
     [Fact]

@@ -119,11 +119,45 @@ public class ParserPropertyTests
         }
     }
 
-    /// <summary>Ids the CSV reader keeps as they are: not blank, no surrounding spaces, valid UTF-16.</summary>
-    private static string? Id(string s)
+    /// <summary>Ids the CSV reader keeps as they are when quoted: not blank, valid UTF-16 (surrounding spaces included).</summary>
+    private static string? Id(string s) =>
+        string.IsNullOrWhiteSpace(s) || s.Length > ValueParsers.MaxIdLength || s.Any(char.IsSurrogate) || s.Contains('\0') ? null : s;
+
+    /// <summary>Regressions (issue 14): scores near the float limit, millisecond timestamps and over-long ids get the API's rules.</summary>
+    [Fact]
+    public void Huge_scores_and_long_ids_are_refused_and_millisecond_timestamps_read_as_in_the_api()
     {
-        var id = s.Trim();
-        return id.Length == 0 || id.Any(char.IsSurrogate) || id.Contains('\0') ? null : id;
+        var dir = TestPaths.NewTempDirectory();
+        var huge = Path.Combine(dir, "huge.csv");
+        File.WriteAllText(huge, "user,item,score\nu1,i1,3\nu2,i1,3e38\n");
+        var e = Assert.Throws<DataFormatException>(() => InteractionCsvReader.Read(huge));
+        Assert.Equal((3L, "score"), (e.Line, e.Field));
+        Assert.Contains("1e9", e.Message);
+
+        var json = Path.Combine(dir, "huge.json");
+        File.WriteAllText(json, """{"interactions": [{"user_id": "u1", "item_id": "i1", "score": 1e37}]}""");
+        Assert.Contains("1e9", Assert.Throws<DataFormatException>(() => UniversalJsonReader.Read(json)).Message);
+
+        var longId = Path.Combine(dir, "long.csv");
+        File.WriteAllText(longId, $"user,item\n{new string('u', 257)},i1\n");
+        Assert.Contains("at most 256 characters", Assert.Throws<DataFormatException>(() => InteractionCsvReader.Read(longId)).Message);
+
+        var millis = Path.Combine(dir, "millis.csv");
+        File.WriteAllText(millis, "user,item,score,timestamp\nu1,i1,1,1700000000123\nu1,i2,1,1700000000\n");
+        var records = InteractionCsvReader.ReadRecords(millis).ToArray();
+        Assert.Equal([1700000000L, 1700000000L], records.Select(r => r.Timestamp).ToArray());
+    }
+
+    /// <summary>Regression (issue 14): spaces inside quotes are data, spaces around an unquoted field are layout.</summary>
+    [Fact]
+    public void Quoted_ids_keep_their_spaces_and_unquoted_ids_are_trimmed()
+    {
+        var path = Path.Combine(TestPaths.NewTempDirectory(), "interactions.csv");
+        File.WriteAllText(path, "user,item\n\" u0 \",i1\nu0,i1\n  u0  , i2 \n");
+        var records = InteractionCsvReader.ReadRecords(path).ToArray();
+        Assert.Equal([" u0 ", "u0", "u0"], records.Select(r => r.User).ToArray());
+        Assert.Equal(["i1", "i1", "i2"], records.Select(r => r.Item).ToArray());
+        Assert.Equal(2, InteractionCsvReader.Read(path).UserCount);
     }
 
     private static string Quote(string s) => "\"" + s.Replace("\"", "\"\"") + "\"";
