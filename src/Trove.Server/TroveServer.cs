@@ -23,6 +23,9 @@ namespace Trove.Server;
 /// </summary>
 public static class TroveServer
 {
+    /// <summary>Name of the API-key security scheme in the OpenAPI document.</summary>
+    public const string ApiKeyScheme = "ApiKey";
+
     /// <param name="configure">Last say over the builder (tests switch to the in-memory test server here).</param>
     /// <param name="events">The event store; in memory when null.</param>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null, IEventStore? events = null)
@@ -45,16 +48,41 @@ public static class TroveServer
         builder.Services.AddSingleton<ServerMetrics>();
         builder.Services.AddProblemDetails();
         Hardening.AddServices(builder.Services, options);
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        builder.Services.AddOpenApi(o =>
         {
-            doc.Info.Title = "Trove recommendations API";
-            doc.Info.Description = "Recommendations, similar items and users, scores, embeddings and live events from trained Trove models.";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info.Title = "Trove recommendations API";
+                doc.Info.Description = "Recommendations, similar items and users, scores, embeddings and live events from trained Trove models.";
+                doc.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+                doc.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+                doc.Components.SecuritySchemes[ApiKeyScheme] = new Microsoft.OpenApi.OpenApiSecurityScheme
+                {
+                    Type = Microsoft.OpenApi.SecuritySchemeType.ApiKey,
+                    In = Microsoft.OpenApi.ParameterLocation.Header,
+                    Name = Endpoints.ApiKeyHeader,
+                    Description = "The key given with --api-key (or generated at start); required by the write operations.",
+                };
+                return Task.CompletedTask;
+            });
+            // The write operations (those behind the API-key filter) declare the scheme.
+            o.AddOperationTransformer((operation, context, _) =>
+            {
+                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<ApiKeyRequired>().Any())
+                    (operation.Security ??= []).Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
+                    {
+                        [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [],
+                    });
+                return Task.CompletedTask;
+            });
+        });
         builder.Services.ConfigureHttpJsonOptions(j =>
         {
             j.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
-            j.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            // Scores are plain JSON numbers: strict handling makes the OpenAPI document say "type: number" (the web
+            // default also reads numbers from strings, documented as number-or-string, which breaks generated clients).
+            // Every score served is finite.
+            j.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         configure?.Invoke(builder);
 

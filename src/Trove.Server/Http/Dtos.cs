@@ -55,3 +55,7 @@ public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList
 public sealed record DatabaseHealth(string Status, DateTime? Since, string? Error);
 
 public sealed record ReloadResponse(long Generation, IReadOnlyList<ModelDescription> Models);
+
+/// <summary>Liveness.</summary>
+/// <param name="Status">"ok" while the process answers.</param>
+public sealed record HealthResponse(string Status);

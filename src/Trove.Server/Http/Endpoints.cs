@@ -47,44 +47,49 @@ public static class Endpoints
 {
     public const string ApiKeyHeader = "X-Api-Key";
 
+    /// <summary>The endpoint needs the API key: checked by <see cref="ApiKeyFilter"/>, declared in the OpenAPI document.</summary>
+    public static RouteHandlerBuilder RequireApiKey(this RouteHandlerBuilder endpoint) =>
+        endpoint.AddEndpointFilter<ApiKeyFilter>().WithMetadata(new ApiKeyRequired());
+
     public static void Map(WebApplication app)
     {
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" })).WithTags("operations").WithSummary("Liveness: the process answers.");
-        app.MapGet("/ready", Ready).WithTags("operations").Produces<ReadyResponse>().Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable).WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
+        app.MapGet("/health", () => Results.Ok(new HealthResponse("ok"))).WithName("Health").Produces<HealthResponse>().WithTags("operations").WithSummary("Liveness: the process answers.");
+        app.MapGet("/ready", Ready).WithName("Ready").WithTags("operations").Produces<ReadyResponse>().Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable).WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
         app.MapGet("/metrics", (ServerMetrics metrics, ModelCatalog catalog, IEventStore events) =>
-                Results.Text(metrics.Render(catalog, events), "text/plain; version=0.0.4; charset=utf-8"))
+                Results.Text(metrics.Render(catalog, events), "text/plain; version=0.0.4; charset=utf-8")).WithName("Metrics").Produces<string>(StatusCodes.Status200OK, "text/plain")
             .WithTags("operations").WithSummary("Prometheus metrics: requests, latency histograms, model versions, events.");
-        app.MapGet("/models", (ModelCatalog catalog) => Results.Ok(catalog.Current.Models.Select(Describe)))
+        app.MapGet("/models", (ModelCatalog catalog) => Results.Ok(catalog.Current.Models.Select(Describe))).WithName("ListModels").Produces<IReadOnlyList<ModelDescription>>()
             .WithTags("models").WithSummary("The loaded models.");
-        app.MapPost("/admin/reload", Reload).AddEndpointFilter<ApiKeyFilter>()
+        app.MapPost("/admin/reload", Reload).WithName("ReloadModels").RequireApiKey()
             .Produces<ReloadResponse>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .WithTags("models").WithSummary("Reload model files without restart (atomic swap; in-flight requests finish on the old model). Needs X-Api-Key.");
 
-        app.MapGet("/users/{user}/recommendations", Recommend).WithTags("recommendations")
+        app.MapGet("/users/{user}/recommendations", Recommend).WithName("RecommendForUser").WithTags("recommendations")
             .Produces<RecommendationsResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Top-k items for a user, with paging, filters, new events taken into account, and optional explanations.");
-        app.MapGet("/users/{user}/similar", SimilarUsers).WithTags("recommendations")
+        app.MapGet("/users/{user}/similar", SimilarUsers).WithName("SimilarUsers").WithTags("recommendations")
             .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Users most similar to a user.");
-        app.MapGet("/users/{user}/history", History).WithTags("users")
+        app.MapGet("/users/{user}/history", History).WithName("UserHistory").WithTags("users")
             .Produces<HistoryResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's training interactions and events received since.");
-        app.MapGet("/users/{user}/embedding", UserEmbedding).WithTags("embeddings")
+        app.MapGet("/users/{user}/embedding", UserEmbedding).WithName("UserEmbedding").WithTags("embeddings")
             .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's vector (embedding models only).");
-        app.MapGet("/items/{item}", Item).WithTags("items")
+        app.MapGet("/items/{item}", Item).WithName("GetItem").WithTags("items")
             .Produces<ItemResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's features and popularity.");
-        app.MapGet("/items/{item}/similar", SimilarItems).WithTags("recommendations")
+        app.MapGet("/items/{item}/similar", SimilarItems).WithName("SimilarItems").WithTags("recommendations")
             .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Items most similar to an item.");
-        app.MapGet("/items/{item}/embedding", ItemEmbedding).WithTags("embeddings")
+        app.MapGet("/items/{item}/embedding", ItemEmbedding).WithName("ItemEmbedding").WithTags("embeddings")
             .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's vector (embedding models only).");
-        app.MapPost("/scores", Scores).WithTags("recommendations")
+        app.MapPost("/scores", Scores).WithName("ScorePairs").WithTags("recommendations")
             .Produces<ScoresResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Scores of user-item pairs.");
-        app.MapPost("/events", PostEvents).AddEndpointFilter<ApiKeyFilter>()
+        app.MapPost("/events", PostEvents).WithName("PostEvents").RequireApiKey()
             .Accepts<EventRequest[]>("application/json")
             .Produces<EventsAccepted>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .WithTags("events").WithSummary("Record one event or a JSON array of events; they count for the user's next request. Needs X-Api-Key.");
 
-        app.MapGet("/api/stats", Stats).WithTags("dashboard").WithSummary("Statistics of the data the model was trained on.");
-        app.MapGet("/api/evaluation", Evaluation).WithTags("dashboard").WithSummary("The latest evaluation report (JSON), when configured.");
-        app.MapGet("/api/figures", Figures).WithTags("dashboard").WithSummary("Figure files served under /figures/.");
+        // The dashboard's own data (free-form JSON shaped for its pages): not part of the client API document.
+        app.MapGet("/api/stats", Stats).ExcludeFromDescription();
+        app.MapGet("/api/evaluation", Evaluation).ExcludeFromDescription();
+        app.MapGet("/api/figures", Figures).ExcludeFromDescription();
         app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
         app.MapGet("/dashboard/{**file}", Dashboard).ExcludeFromDescription();
     }
@@ -572,6 +577,9 @@ public static class Endpoints
 }
 
 /// <summary>Rejects a request without the configured key in the X-Api-Key header (401 problem details).</summary>
+/// <summary>Endpoint metadata of a write operation that needs the API key (the filter checks it; the OpenAPI document declares it).</summary>
+public sealed class ApiKeyRequired;
+
 public sealed class ApiKeyFilter(ApiKey key) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
