@@ -38,16 +38,7 @@ public static class TroveServer
             k.AddServerHeader = false;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        var apiKey = options.ApiKey is { Length: > 0 } given ? given : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
-        builder.Services.AddSingleton(options);
-        builder.Services.AddSingleton(new ApiKey(apiKey));
-        builder.Services.AddSingleton<ModelCatalog>();
-        builder.Services.AddSingleton(services => events ?? OpenEvents(options, services.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton(ItemTitles.From(LoadData(options)));
-        builder.Services.AddSingleton<ServingEngine>();
-        builder.Services.AddSingleton<ServerMetrics>();
-        builder.Services.AddProblemDetails();
-        Hardening.AddServices(builder.Services, options);
+        string apiKey = AddServices(builder.Services, options, events);
         builder.Services.AddOpenApi(o =>
         {
             o.AddDocumentTransformer((doc, _, _) =>
@@ -76,22 +67,15 @@ public static class TroveServer
                 return Task.CompletedTask;
             });
         });
-        builder.Services.ConfigureHttpJsonOptions(j =>
-        {
-            j.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
-            // Scores are plain JSON numbers: strict handling makes the OpenAPI document say "type: number" (the web
-            // default also reads numbers from strings, documented as number-or-string, which breaks generated clients).
-            // Every score served is finite.
-            j.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
-        });
         configure?.Invoke(builder);
 
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server");
         app.Services.GetRequiredService<ModelCatalog>().LoadInitial();
         app.Services.GetRequiredService<IEventStore>(); // opens the database now: a wrong --db fails at start, not at the first event
+        // The generated key goes to the console once, never into a log that may be shipped elsewhere.
         if (options.ApiKey is not { Length: > 0 })
-            log.LogWarning("no --api-key given: write endpoints (POST /events, /admin/reload) need this generated key in the X-Api-Key header: {Key}", apiKey);
+            Console.Error.WriteLine($"no --api-key given: write endpoints (POST /events, /admin/reload) need this generated key in the X-Api-Key header: {apiKey}");
 
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         app.Use(async (context, next) =>
@@ -114,19 +98,50 @@ public static class TroveServer
         return app;
     }
 
+    /// <summary>
+    /// Registers what the endpoints need (options, key, model catalog, event store, titles, scoring engine, metrics,
+    /// problem details, rate limits, JSON settings): shared by `trove serve` and by <c>AddTrove</c> in a host app.
+    /// Returns the API key in force (the given one, or a generated one).
+    /// </summary>
+    internal static string AddServices(IServiceCollection services, ServerOptions options, IEventStore? events = null)
+    {
+        var apiKey = options.ApiKey is { Length: > 0 } given ? given : Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        services.AddSingleton(options);
+        services.AddSingleton(new ApiKey(apiKey));
+        services.AddSingleton<ModelCatalog>();
+        services.AddSingleton(provider => events ?? OpenEvents(options, provider.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(_ => ItemTitles.From(LoadData(options)));
+        services.AddSingleton<ServingEngine>();
+        services.AddSingleton<ServerMetrics>();
+        services.AddProblemDetails();
+        Hardening.AddServices(services, options);
+        services.ConfigureHttpJsonOptions(j =>
+        {
+            j.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            // Scores are plain JSON numbers: strict handling makes the OpenAPI document say "type: number" (the web
+            // default also reads numbers from strings, documented as number-or-string, which breaks generated clients).
+            // Every score served is finite.
+            j.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
+        return apiKey;
+    }
+
+    /// <summary>The problem details for an exception: user errors 4xx with their message, the rest a 500 without internals.</summary>
+    internal static (int Status, string Title, string Detail) ProblemFor(Exception? error) => error switch
+    {
+        UnknownIdException e => (StatusCodes.Status404NotFound, $"Unknown {e.Kind}", e.Message),
+        TroveException e => (StatusCodes.Status400BadRequest, "Request cannot be served", e.Message),
+        BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message),
+        System.Text.Json.JsonException e => (StatusCodes.Status400BadRequest, "Invalid JSON", e.Message),
+        OperationCanceledException => (499, "Cancelled", "The request was cancelled."),
+        _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed to handle the request; see its log."),
+    };
+
     /// <summary>Every exception becomes RFC 7807 problem details: user errors 4xx with their message, the rest a 500 without internals.</summary>
     private static async Task WriteProblem(HttpContext context)
     {
         var error = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var (status, title, detail) = error switch
-        {
-            UnknownIdException e => (StatusCodes.Status404NotFound, $"Unknown {e.Kind}", e.Message),
-            TroveException e => (StatusCodes.Status400BadRequest, "Request cannot be served", e.Message),
-            BadHttpRequestException e => (e.StatusCode, "Bad request", e.Message),
-            System.Text.Json.JsonException e => (StatusCodes.Status400BadRequest, "Invalid JSON", e.Message),
-            OperationCanceledException => (499, "Cancelled", "The request was cancelled."),
-            _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed to handle the request; see its log."),
-        };
+        var (status, title, detail) = ProblemFor(error);
         if (status >= 500)
             context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server").LogError(error, "request failed");
         await Results.Problem(detail, statusCode: status, title: title).ExecuteAsync(context);

@@ -22,9 +22,12 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
+// The API lives next to the dashboard: "/dashboard/" at the root, "/PREFIX/dashboard/" when a host app mounts Trove.
+const base = location.pathname.slice(0, location.pathname.lastIndexOf("/dashboard/"));
+
 async function api(path) {
   const sep = path.includes("?") ? "&" : "?";
-  const url = state.model ? `${path}${sep}model=${encodeURIComponent(state.model)}` : path;
+  const url = base + (state.model ? `${path}${sep}model=${encodeURIComponent(state.model)}` : path);
   const response = await fetch(url, { headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => null);
   if (!response.ok) {
@@ -91,9 +94,9 @@ async function loadStats() {
   lineChart($("chart-tail"), d.longTail);
   $("top-items").tBodies[0].replaceChildren(...d.topItems.map((t, i) =>
     el("tr", {}, el("td", { class: "num" }, String(i + 1)), el("td", {}, itemLink(t.item)), el("td", {}, t.title ?? ""), el("td", { class: "num" }, fmt(t.users)))));
-  const figures = await fetch("/api/figures").then((r) => (r.ok ? r.json() : [])).catch(() => []);
+  const figures = await fetch(base + "/api/figures").then((r) => (r.ok ? r.json() : [])).catch(() => []);
   $("figures").replaceChildren(...figures.map((f) =>
-    f.endsWith(".html") ? el("p", {}, el("a", { href: f, target: "_blank" }, decodeURIComponent(f.split("/").pop()))) : el("img", { src: f, alt: f, loading: "lazy" })));
+    f.endsWith(".html") ? el("p", {}, el("a", { href: base + f, target: "_blank" }, decodeURIComponent(f.split("/").pop()))) : el("img", { src: base + f, alt: f, loading: "lazy" })));
 }
 
 // ---- evaluation -----------------------------------------------------------------------------

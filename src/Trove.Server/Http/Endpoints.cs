@@ -51,7 +51,11 @@ public static class Endpoints
     public static RouteHandlerBuilder RequireApiKey(this RouteHandlerBuilder endpoint) =>
         endpoint.AddEndpointFilter<ApiKeyFilter>().WithMetadata(new ApiKeyRequired());
 
-    public static void Map(WebApplication app)
+    /// <summary>
+    /// Maps the API and the dashboard on <paramref name="app"/>: the application itself (`trove serve`), or a route group
+    /// under <paramref name="prefix"/> in a host application (<see cref="Hosting.TroveHostingExtensions.MapTrove"/>).
+    /// </summary>
+    public static void Map(IEndpointRouteBuilder app, string prefix = "")
     {
         app.MapGet("/health", () => Results.Ok(new HealthResponse("ok"))).WithName("Health").Produces<HealthResponse>().WithTags("operations").WithSummary("Liveness: the process answers.");
         app.MapGet("/ready", Ready).WithName("Ready").WithTags("operations").Produces<ReadyResponse>().Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable).WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
@@ -90,7 +94,7 @@ public static class Endpoints
         app.MapGet("/api/stats", Stats).ExcludeFromDescription();
         app.MapGet("/api/evaluation", Evaluation).ExcludeFromDescription();
         app.MapGet("/api/figures", Figures).ExcludeFromDescription();
-        app.MapGet("/", () => Results.Redirect("/dashboard/")).ExcludeFromDescription();
+        app.MapGet("/", (HttpContext context) => Results.Redirect($"{context.Request.PathBase}{prefix.TrimEnd('/')}/dashboard/")).ExcludeFromDescription();
         app.MapGet("/dashboard/{**file}", Dashboard).ExcludeFromDescription();
     }
 

@@ -76,21 +76,31 @@ public static class Hardening
     /// </summary>
     private static Task DecodeIds(HttpContext context, RequestDelegate next)
     {
+        foreach (var (name, value) in RawIds(context)) context.Request.RouteValues[name] = value;
+        return next(context);
+    }
+
+    /// <summary>The {user} and {item} route values of the request, each decoded once from the raw request target (empty when the server keeps no raw target).</summary>
+    internal static Dictionary<string, string> RawIds(HttpContext context)
+    {
+        var ids = new Dictionary<string, string>(2);
         if (context.GetEndpoint() is Microsoft.AspNetCore.Routing.RouteEndpoint endpoint && endpoint.RoutePattern.Parameters.Any(p => p.Name is "user" or "item")
             && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw)
         {
             int query = raw.IndexOf('?');
             var segments = (query >= 0 ? raw[..query] : raw).Split('/', StringSplitOptions.RemoveEmptyEntries);
             var pattern = endpoint.RoutePattern.PathSegments;
-            if (segments.Length == pattern.Count)
+            // A path base (the host's) comes before the pattern's segments: align on the end.
+            int offset = segments.Length - pattern.Count;
+            if (offset >= 0)
                 for (int i = 0; i < pattern.Count; i++)
                     if (pattern[i].Parts is [Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart { Name: "user" or "item" } part])
                     {
-                        try { context.Request.RouteValues[part.Name] = Uri.UnescapeDataString(segments[i]); }
-                        catch (UriFormatException) { } // left as routed; CheckIds judges it
+                        try { ids[part.Name] = Uri.UnescapeDataString(segments[offset + i]); }
+                        catch (UriFormatException) { } // left as routed; the id check judges it
                     }
         }
-        return next(context);
+        return ids;
     }
 
     /// <summary>Whole seconds for a Retry-After header (at least 1).</summary>
