@@ -218,7 +218,7 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
     private void Linear(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
     {
         scores.Clear();
-        var s = Scratch.For(UserCount);
+        var s = Scratch.For(UserCount).Users;
         for (int k = 0; k < items.Length; k++)
         {
             int i = CheckItem(items[k]);
@@ -254,14 +254,11 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         return SelectTop(scores, k);
     }
 
-    /// <summary>Per-thread dense accumulator over users with the list of touched entries, cleared in O(touched).</summary>
+    /// <summary>Per-thread scratch: a sparse accumulator over users and the dense blocks of the sharpening step.</summary>
     private sealed class Scratch
     {
         [ThreadStatic] private static Scratch? _current;
-        public float[] Values = [];
-        public int[] Touched = [];
-        private bool[] _seen = [];
-        public int Count;
+        public readonly SparseAccumulator Users = new();
         public float[] ItemsByBatch = [];
         public float[] UsersByBatch = [];
 
@@ -275,20 +272,8 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         public static Scratch For(int size)
         {
             var s = _current ??= new Scratch();
-            if (s.Values.Length < size) { s.Values = new float[size]; s.Touched = new int[size]; s._seen = new bool[size]; }
+            s.Users.EnsureSize(size);
             return s;
-        }
-
-        public void Add(int j, float v)
-        {
-            if (!_seen[j]) { _seen[j] = true; Touched[Count++] = j; }
-            Values[j] += v;
-        }
-
-        public void Clear()
-        {
-            for (int t = 0; t < Count; t++) { int j = Touched[t]; Values[j] = 0; _seen[j] = false; }
-            Count = 0;
         }
     }
 

@@ -65,8 +65,9 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
         using var task = context.Progress.Start("rp3beta", n);
         // Sparse accumulation per item: only the items reachable in two steps are touched, so the cost
         // is the number of walks, not items^2.
-        Parallel.For(0, n, TrainingSupport.Parallel(context), () => new Accumulator(n), (i, _, acc) =>
+        Parallel.For(0, n, TrainingSupport.Parallel(context), () => (Sum: new SparseAccumulator(n), Compact: new float[n]), (i, _, local) =>
         {
+            var acc = local.Sum;
             var users = iu.RowIndices(i); var wi = iu.RowValues(i);
             float itemSum = popularity[i];
             for (int a = 0; a < users.Length; a++)
@@ -80,7 +81,7 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
             }
             int count = acc.Count;
             var cand = acc.Touched.AsSpan(0, count);
-            var vals = acc.Compact.AsSpan(0, count);
+            var vals = local.Compact.AsSpan(0, count);
             for (int t = 0; t < count; t++)
             {
                 int j = cand[t];
@@ -98,7 +99,7 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
             Array.Sort(idx, sc);
             rowIdx[i] = idx; rowVal[i] = sc;
             acc.Clear();
-            return acc;
+            return local;
         }, _ => { });
         task.Advance(n);
         var ptr = new int[n + 1];
@@ -108,27 +109,6 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
         _w = new CsrMatrix(n, n, ptr, cols, vals);
     }
 
-    /// <summary>Dense values with a list of touched indices, cleared in O(touched).</summary>
-    private sealed class Accumulator(int n)
-    {
-        public readonly float[] Values = new float[n];
-        public readonly int[] Touched = new int[n];
-        public readonly float[] Compact = new float[n];
-        private readonly bool[] _seen = new bool[n];
-        public int Count;
-
-        public void Add(int j, float v)
-        {
-            if (!_seen[j]) { _seen[j] = true; Touched[Count++] = j; }
-            Values[j] += v;
-        }
-
-        public void Clear()
-        {
-            for (int t = 0; t < Count; t++) { int j = Touched[t]; Values[j] = 0; _seen[j] = false; }
-            Count = 0;
-        }
-    }
 
     private static float Pow(float x, float a) => a == 1f ? x : MathF.Pow(x, a);
 
