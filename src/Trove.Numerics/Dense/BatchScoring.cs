@@ -1,5 +1,4 @@
 using System.Buffers;
-
 using Trove.Numerics.Vectors;
 
 namespace Trove.Numerics.Dense;

@@ -61,7 +61,7 @@ public static unsafe class Blas
         if (m == 0 || n == 0)
         {
             // op(A) x is empty or zero: y = beta * y, as BLAS defines it.
-            if (yLen > 0 && m + n > 0) Scale(beta, y[..yLen]);
+            if (yLen > 0 && m + n > 0) ManagedBlas.ScaleByBeta(beta, y[..yLen]);
             return;
         }
         bool native = MathBackend.IsNative;
@@ -94,12 +94,6 @@ public static unsafe class Blas
     {
         Syrk(true, true, n, rows, 1f, a, n, 0f, g, n);
         Symmetric.CopyUpperToLower(g, n);
-    }
-
-    private static void Scale(float beta, Span<float> y)
-    {
-        if (beta == 0f) y.Clear();
-        else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(y, beta, y);
     }
 
     internal static void CheckMatrix(string name, int length, int rows, int cols, int ld)

@@ -18,7 +18,7 @@ public static unsafe class Lapack
         if (n == 0) return;
         int info;
         if (UseNative) fixed (float* pa = a) info = LapackeImports.Spotrf(LapackeImports.RowMajor, Uplo(upper), n, pa, n);
-        else info = OnUpperTriangle(a, n, upper, writeBack: true, static (p, n) => ManagedLapack.FactorUpper(p, n, n));
+        else info = OnUpperTriangle(a, n, upper, static (p, n) => ManagedLapack.FactorUpper(p, n, n));
         Check(info, "spotrf", n);
     }
 
@@ -57,7 +57,7 @@ public static unsafe class Lapack
             if (factor[i * n + i] == 0f) throw new LinearAlgebraException($"spotri: the {n} x {n} factor is singular (diagonal entry {i + 1} is zero).");
         int info = 0;
         if (UseNative) fixed (float* pa = factor) info = LapackeImports.Spotri(LapackeImports.RowMajor, Uplo(upper), n, pa, n);
-        else OnUpperTriangle(factor, n, upper, writeBack: true, static (p, n) => { ManagedLapack.InverseFromUpper(p, n, n); return 0; });
+        else OnUpperTriangle(factor, n, upper, static (p, n) => { ManagedLapack.InverseFromUpper(p, n, n); return 0; });
         Check(info, "spotri", n);
     }
 
@@ -98,15 +98,14 @@ public static unsafe class Lapack
     /// U = L^T, so a lower triangle is transposed into a scratch copy, processed, and transposed back; the other
     /// triangle of <paramref name="a"/> is never touched, as in LAPACK.
     /// </summary>
-    private static int OnUpperTriangle(Span<float> a, int n, bool upper, bool writeBack, UpperRoutine routine)
+    private static int OnUpperTriangle(Span<float> a, int n, bool upper, UpperRoutine routine)
     {
         if (upper) { fixed (float* p = a) return routine(p, n); }
         var u = TransposedLower(a, n);
         int info;
         fixed (float* p = u) info = routine(p, n);
-        if (writeBack)
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j <= i; j++) a[i * n + j] = u[j * n + i];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) a[i * n + j] = u[j * n + i];
         return info;
     }
 

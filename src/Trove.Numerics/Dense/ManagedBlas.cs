@@ -22,6 +22,13 @@ internal static unsafe class ManagedBlas
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
         ManagedGemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, _threads);
 
+    /// <summary>y = beta * y as BLAS defines it: beta = 0 overwrites y without reading it (NaN in y does not propagate).</summary>
+    public static void ScaleByBeta(float beta, Span<float> y)
+    {
+        if (beta == 0f) y.Clear();
+        else if (beta != 1f) TensorPrimitives.Multiply(y, beta, y);
+    }
+
     /// <summary>Below this many multiply-adds a mat-vec stays on one thread.</summary>
     private const long ParallelGemv = 1L << 20;
 
@@ -48,7 +55,7 @@ internal static unsafe class ManagedBlas
         void Columns(int from, int to)
         {
             var ys = new Span<float>(y + from, to - from);
-            if (beta == 0f) ys.Clear(); else if (beta != 1f) TensorPrimitives.Multiply(ys, beta, ys);
+            ScaleByBeta(beta, ys);
             for (int i = 0; i < m; i++)
             {
                 float s = alpha * x[i];

@@ -109,12 +109,7 @@ internal static unsafe class ManagedGemm
     private static void ScaleC(int m, int n, float beta, float* c, int ldc)
     {
         if (beta == 1f) return;
-        for (int i = 0; i < m; i++)
-        {
-            var row = new Span<float>(c + (long)i * ldc, n);
-            if (beta == 0f) row.Clear();
-            else System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
-        }
+        for (int i = 0; i < m; i++) ManagedBlas.ScaleByBeta(beta, new Span<float>(c + (long)i * ldc, n));
     }
 
     /// <summary>op(A)[ic.., pc..] (mc x kc) into panels of mr rows: panel p holds, for each k, mr consecutive values; rows past m are zero.</summary>
