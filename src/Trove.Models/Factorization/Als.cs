@@ -130,26 +130,11 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         return f;
     }
 
-    /// <summary>Test seam: use the managed Gram matrix even when OpenBLAS is present.</summary>
-    internal static bool ForceManagedGram { get; set; }
-
+    /// <summary>G = X^T X of the rows x k factors: syrk on whichever dense backend is in use (OpenBLAS or the managed kernels).</summary>
     private static void ComputeGram(float[] factors, int rows, int k, float[] gram)
     {
         if (rows == 0) { Array.Clear(gram); return; }
-        if (Trove.Numerics.Dense.MathBackend.IsNative && !ForceManagedGram)
-        {
-            TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
-            return;
-        }
-        // Without OpenBLAS: the same Gram matrix by managed rank-4 updates (ALS needs no other native code).
-        Array.Clear(gram);
-        var ones = new float[Math.Min(rows, 4096)];
-        Array.Fill(ones, 1f);
-        for (int start = 0; start < rows; start += ones.Length)
-        {
-            int count = Math.Min(ones.Length, rows - start);
-            VectorKernels.AddWeightedOuterProducts(gram, k, factors.AsSpan(start * k, count * k), ones, count);
-        }
+        TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
     }
 
     private float Confidence(float w) => 1f + Params.Alpha * (Params.BinaryWeights ? 1f : w);

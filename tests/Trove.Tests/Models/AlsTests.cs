@@ -78,12 +78,12 @@ public class AlsTests
     [Fact]
     public void Managed_gram_fallback_gives_the_same_model()
     {
+        if (!Trove.Tests.Numerics.NativeBlas.Required()) return;
         var p = new AlsParameters { Factors = 8, Iterations = 3, Solver = AlsSolver.Cholesky };
-        var blas = new Als(p); blas.Fit(Data, new FitContext { Seed = 2 });
+        var blas = new Als(p);
+        using (Trove.Numerics.Dense.MathBackend.Use(Trove.Numerics.Dense.DenseBackend.OpenBlas)) blas.Fit(Data, new FitContext { Seed = 2 });
         var managed = new Als(p);
-        Als.ForceManagedGram = true;
-        try { managed.Fit(Data, new FitContext { Seed = 2 }); }
-        finally { Als.ForceManagedGram = false; }
+        using (Trove.Numerics.Dense.MathBackend.Use(Trove.Numerics.Dense.DenseBackend.Managed)) managed.Fit(Data, new FitContext { Seed = 2 });
         var a = blas.ItemFactors.ToArray(); var b = managed.ItemFactors.ToArray();
         for (int i = 0; i < a.Length; i++) Assert.Equal(a[i], b[i], 3);
     }
