@@ -221,12 +221,7 @@ public sealed class Recommender
         var weights = items.Select(i => weightsByItem[i]).ToArray();
         var scores = new float[_items!.Count];
         scorer.ScoreHistory(items, weights, scores);
-        options ??= new RecommendOptions();
-        var excluded = new HashSet<int>(Indices(options.Exclude));
-        if (options.ExcludeSeen) excluded.UnionWith(items);
-        var allowed = options.AllowOnly is null ? null : new HashSet<int>(Indices(options.AllowOnly));
-        for (int i = 0; i < scores.Length; i++)
-            if (excluded.Contains(i) || (allowed is not null && !allowed.Contains(i))) scores[i] = float.NegativeInfinity;
+        Filter(options).Apply(scores, items); // the history's own items count as seen
         int k = Math.Min(CheckCount(count), scores.Length);
         var topItems = new int[k]; var topScores = new float[k];
         int found = Trove.Numerics.Selection.TopK.Select(scores, k, topItems, topScores); // never selects -inf (filtered out)

@@ -85,22 +85,9 @@ public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInte
     protected abstract void SaveModelState(ModelArchiveWriter writer);
     protected abstract void LoadModelState(ModelArchiveReader reader);
 
-    /// <summary>Sets the scores of filtered-out items to -infinity (top-K never selects them).</summary>
-    protected void ApplyFilter(int user, Span<float> scores, ItemFilter filter)
-    {
-        if (filter.ExcludeSeen && user < UserItems.Rows)
-            foreach (int i in UserItems.RowIndices(user)) scores[i] = float.NegativeInfinity;
-        if (filter.Exclude is { } exclude)
-            foreach (int i in exclude) if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
-        if (filter.AllowOnly is { } allow)
-        {
-            var keep = new bool[scores.Length];
-            foreach (int i in allow) if ((uint)i < (uint)keep.Length) keep[i] = true;
-            for (int i = 0; i < scores.Length; i++) if (!keep[i]) scores[i] = float.NegativeInfinity;
-        }
-        if (filter.Predicate is { } test)
-            for (int i = 0; i < scores.Length; i++) if (scores[i] > float.NegativeInfinity && !test(i)) scores[i] = float.NegativeInfinity;
-    }
+    /// <summary>Sets the scores of filtered-out items to -infinity (top-K never selects them); seen = the user's training items.</summary>
+    protected void ApplyFilter(int user, Span<float> scores, ItemFilter filter) =>
+        filter.Apply(scores, user >= 0 && user < UserItems.Rows ? UserItems.RowIndices(user) : default);
 
     protected static IReadOnlyList<Scored> SelectTop(ReadOnlySpan<float> scores, int k)
     {
