@@ -82,11 +82,7 @@ public static class TroveServer
         {
             var clock = Stopwatch.StartNew();
             try { await next(context); }
-            finally
-            {
-                var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-                metrics.Record(context.Request.Method, route, context.Response.StatusCode, clock.Elapsed.TotalSeconds);
-            }
+            finally { metrics.Record(context, clock.Elapsed.TotalSeconds); }
         });
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteProblem });
         app.UseStatusCodePages();

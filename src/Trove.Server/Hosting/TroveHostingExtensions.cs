@@ -79,11 +79,7 @@ public static class TroveHostingExtensions
                     var (status, title, detail) = TroveServer.ProblemFor(e);
                     return Results.Problem(detail, statusCode: status, title: title);
                 }
-                finally
-                {
-                    var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
-                    metrics.Record(http.Request.Method, route, http.Response.StatusCode, clock.Elapsed.TotalSeconds);
-                }
+                finally { metrics.Record(http, clock.Elapsed.TotalSeconds); }
             };
         });
         Endpoints.Map(group, prefix);

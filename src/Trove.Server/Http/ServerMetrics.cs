@@ -19,6 +19,11 @@ public sealed class ServerMetrics
     private long _eventsAccepted;
     private long _eventsRejected;
 
+    /// <summary>Counts a finished request: its method, its route template ("unmatched" when no route took it) and its status.</summary>
+    public void Record(Microsoft.AspNetCore.Http.HttpContext context, double seconds) =>
+        Record(context.Request.Method, (Microsoft.AspNetCore.Http.EndpointHttpContextExtensions.GetEndpoint(context) as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? "unmatched",
+            context.Response.StatusCode, seconds);
+
     /// <summary>HTTP methods kept as label values; any other method is counted as "OTHER".</summary>
     private static readonly HashSet<string> KnownMethods = new(StringComparer.OrdinalIgnoreCase)
         { "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH" };
