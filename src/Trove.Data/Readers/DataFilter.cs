@@ -7,7 +7,7 @@ namespace Trove.Data.Readers;
 
 /// <summary>
 /// The data filters every recommender library has, applied to a loaded dataset before anything else sees it
-/// (import, train, evaluate, tune, stats all load through <see cref="DatasetLoader"/> or <see cref="Apply"/>):
+/// (import, train, evaluate, tune, stats all load through <see cref="DatasetLoader"/> or <see cref="Apply(Dataset, IProgressReporter?, bool)"/>):
 /// <list type="number">
 /// <item><see cref="MinScore"/>: keep only interactions whose score is at least X (e.g. ratings &gt;= 3.5 as the
 /// positives). The score is the row's raw score (a rating, a play count) when the input has one, else its weight.

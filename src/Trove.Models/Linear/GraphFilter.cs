@@ -27,7 +27,7 @@ public sealed record GraphFilterParameters
     public float ItemExponent { get; init; } = 0.5f;
     /// <summary>
     /// Sharpening time T_s (BSPM, Choi et al. 2023): one Euler step of the reverse heat equation dS/dt = -S P~ applied to
-    /// the blurred (GF-CF) scores, s <- s - T_s s P~. 0: plain GF-CF.
+    /// the blurred (GF-CF) scores, s &lt;- s - T_s s P~. 0: plain GF-CF.
     /// </summary>
     [TuneRange(0, 0.6)]
     public float Sharpen { get; init; } = 0f;
