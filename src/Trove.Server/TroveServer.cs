@@ -43,8 +43,10 @@ public static class TroveServer
     /// <param name="events">The event store; in memory when null.</param>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null, IEventStore? events = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.ContentRoot ?? AppContext.BaseDirectory });
+        // The address: the options' host and port, unless they were not chosen and ASP.NET Core's settings name one.
+        if (options.AddressFromOptions || string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
+            builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
