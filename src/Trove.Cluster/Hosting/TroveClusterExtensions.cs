@@ -63,7 +63,8 @@ public static class TroveClusterExtensions
             services.AddSingleton<IEventStore>(provider => provider.GetRequiredService<ClusterEventStore>());
             services.AddHostedService(provider => new ClusterModelWatcher(provider.GetRequiredService<ClusterDatabase>(), provider.GetRequiredService<ModelCatalog>(),
                 cluster, options.Models[0].Name, provider.GetRequiredService<ILogger<ClusterModelWatcher>>()));
-            services.AddLogging(l => l.AddFilter("Orleans", LogLevel.Warning));
+            // Orleans and its retry pipelines (Polly) log every placement and connection at Information.
+            services.AddLogging(l => l.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
             services.AddOrleans(silo =>
             {
                 silo.Configure<ClusterOptions>(o => { o.ClusterId = cluster.ClusterId; o.ServiceId = "trove"; });
