@@ -64,6 +64,8 @@ public static class TroveClusterExtensions
             services.AddHostedService(provider => new ClusterModelWatcher(provider.GetRequiredService<ClusterDatabase>(), provider.GetRequiredService<ModelCatalog>(),
                 cluster, options.Models[0].Name, provider.GetRequiredService<ILogger<ClusterModelWatcher>>()));
             // Orleans and its retry pipelines (Polly) log every placement and connection at Information.
+            services.AddHostedService(provider => new Batch.ClusterBatchWorker(provider.GetRequiredService<ClusterDatabase>(), provider.GetRequiredService<ModelCatalog>(),
+                cluster, provider.GetRequiredService<ILogger<Batch.ClusterBatchWorker>>()));
             services.AddLogging(l => l.AddFilter("Orleans", LogLevel.Warning).AddFilter("Polly", LogLevel.Warning));
             services.AddOrleans(silo =>
             {

@@ -165,6 +165,64 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
         }
     }
 
+    [PostgresFact]
+    public async Task Recommend_all_in_cluster_writes_every_user_once_when_a_replica_dies_holding_a_block()
+    {
+        if (!server.Require(output)) return;
+        var total = Stopwatch.StartNew();
+        var db = server.NewSchema();
+        var dir = Directory.CreateTempSubdirectory("trove-cluster-batch-").FullName;
+        var replicas = new List<ChildCli>();
+        try
+        {
+            Cli(dir, "simulate", "--users", "20000", "--items", "1500", "--seed", "3", "--mean-interactions", "8", "--out", "data");
+            Cli(dir, "import", "--data", "data", "--db", db);
+            Cli(dir, "train", "--db", db, "--model", "als", "--out", "als.trove");
+            var ports = Enumerable.Range(0, 2).Select(_ => (Http: FreePort(), Silo: FreePort())).ToList();
+            foreach (var (http, silo) in ports)
+                replicas.Add(ChildCli.Start(dir, "serve", "--cluster", "--db", db, "--port", http.ToString(), "--silo-port", silo.ToString(), "--api-key", ApiKey));
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            for (int i = 0; i < 2; i++) await WaitReady(client, $"http://127.0.0.1:{ports[i].Http}", replicas[i]);
+
+            using var connection = new NpgsqlConnection(ClusterSchema.ConnectionString(db));
+            connection.Open();
+            string victim = $"silo{ports[0].Silo}";
+            using var job = ChildCli.Start(dir, "recommend", "--all", "--cluster", "--db", db, "--model", "als.trove", "--block-size", "100", "--lease", "2");
+            // Kill replica 0 the moment it holds a lease on a block it has not finished.
+            List<string> held = [];
+            var clock = Stopwatch.StartNew();
+            while (held.Count == 0 && !job.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                held = Strings(connection, $"SELECT block::text FROM batch_blocks WHERE lease_owner LIKE '%:{victim}' AND NOT done AND lease_expires > now()");
+                if (held.Count == 0) await Task.Delay(5);
+            }
+            Assert.True(held.Count > 0, $"replica 0 never held a block:\n{job.Output}\n{replicas[0].Output}");
+            Assert.True(replicas[0].Kill(), "replica 0 had exited before the kill");
+            var unfinished = Strings(connection, $"SELECT block::text FROM batch_blocks WHERE lease_owner LIKE '%:{victim}' AND NOT done");
+            Assert.Equal(0, job.WaitForExit(TimeSpan.FromMinutes(2)));
+            output.WriteLine(job.Output);
+
+            int users = int.Parse(Strings(connection, "SELECT count(DISTINCT user_id)::text FROM interactions").Single());
+            Assert.Equal("0", Strings(connection, "SELECT count(*)::text FROM batch_blocks WHERE NOT done").Single());
+            Assert.Equal(users.ToString(), Strings(connection, "SELECT count(DISTINCT \"user\")::text FROM recommendations").Single());
+            // Exactly once: every user's ranks are 1..10 with no gap and no repeat (the key forbids repeats; a block written twice would fail).
+            Assert.Equal("0", Strings(connection, "SELECT count(*)::text FROM (SELECT \"user\" FROM recommendations GROUP BY 1 HAVING count(*) <> 10 OR max(rank) <> 10) x").Single());
+            // The block(s) the dead replica held were redone by another worker after the lease expired.
+            foreach (var block in unfinished)
+            {
+                var row = Strings(connection, $"SELECT done_by || ' ' || attempts FROM batch_blocks WHERE block = {block}").Single();
+                Assert.DoesNotContain(victim, row);
+                Assert.True(int.Parse(row.Split(' ')[1]) >= 2, $"block {block}: {row}");
+            }
+            output.WriteLine($"{users} users, {unfinished.Count} block(s) held by the killed replica redone elsewhere; total {total.Elapsed.TotalSeconds:F1} s");
+        }
+        finally
+        {
+            foreach (var r in replicas) r.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
     private string Cli(string dir, params string[] args)
     {
         var (code, text) = ChildCli.Run(dir, args);
