@@ -2,7 +2,8 @@
 # Cluster serving benchmark: throughput and p99 of 1, 2 and 3 `trove serve --cluster` replicas on this machine behind
 # a round-robin client (bench/cluster/client.py), reads (GET recommendations, ALS) and writes (POST /events, each
 # committed to PostgreSQL before it is acknowledged); then a write load on 3 replicas with one SIGKILLed in the middle,
-# and the database checked against every acknowledgement ("lost acknowledged events: 0" or exit 1).
+# and the database checked against every acknowledgement ("lost acknowledged events: 0" or exit 1). With each replica
+# count it also times `trove recommend --all --cluster` (the CLI and the replicas lease blocks of users).
 # On one machine the replicas share the cores: this measures the cluster's overhead, not a speed-up.
 #
 #   bench/cluster/run.sh                       # PostgreSQL at 127.0.0.1:5433 (user postgres), as in CI
@@ -52,6 +53,8 @@ for n in 1 2 3; do
   echo "== $n replica(s), $WORKERS client threads, ${SECS} s each"
   $CLIENT reads --urls "$URLS" --users "$WORK/users.txt" --seconds "$SECS" --workers "$WORKERS"
   $CLIENT writes --urls "$URLS" --seconds "$SECS" --workers "$WORKERS" --tag "w$n"
+  # Batch scoring: every user's top-10 into the recommendations table, blocks leased by this CLI and the replicas.
+  $TROVE recommend --all --cluster --db "$DB" --model "$WORK/als.trove" --block-size 250 | sed 's/^/batch: /'
   stop
 done
 
