@@ -47,6 +47,16 @@ stop() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; for p in
 trap stop EXIT
 
 echo "== $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load $(cut -d' ' -f1-3 /proc/loadavg)"
+# Baseline: one plain `trove serve --db` (events in its own memory, written through to the same database): what the
+# cluster's grain calls cost against it.
+$TROVE serve --db "$DB" --model "$WORK/als.trove" --port 18100 --api-key k > "$WORK/plain.log" 2>&1 &
+PIDS=($!)
+for _ in $(seq 1 240); do curl -sf http://127.0.0.1:18100/ready > /dev/null && break; sleep 0.5; done
+$CLIENT reads --urls http://127.0.0.1:18100 --users "$WORK/users.txt" --seconds 3 --workers "$WORKERS" > /dev/null
+echo "== plain trove serve (no cluster), $WORKERS client threads, ${SECS} s each"
+$CLIENT reads --urls http://127.0.0.1:18100 --users "$WORK/users.txt" --seconds "$SECS" --workers "$WORKERS"
+$CLIENT writes --urls http://127.0.0.1:18100 --seconds "$SECS" --workers "$WORKERS" --tag w0
+stop
 for n in 1 2 3; do
   start "$n" "bench$n"
   $CLIENT reads --urls "$URLS" --users "$WORK/users.txt" --seconds 3 --workers "$WORKERS" > /dev/null   # warm-up (JIT, grains)
