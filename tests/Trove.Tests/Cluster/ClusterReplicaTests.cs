@@ -175,7 +175,7 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
         var replicas = new List<ChildCli>();
         try
         {
-            Cli(dir, "simulate", "--users", "20000", "--items", "1500", "--seed", "3", "--mean-interactions", "8", "--out", "data");
+            Cli(dir, "simulate", "--users", "10000", "--items", "1500", "--seed", "3", "--mean-interactions", "8", "--out", "data");
             Cli(dir, "import", "--data", "data", "--db", db);
             Cli(dir, "train", "--db", db, "--model", "als", "--out", "als.trove");
             var ports = Enumerable.Range(0, 2).Select(_ => (Http: FreePort(), Silo: FreePort())).ToList();
@@ -221,6 +221,25 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
             foreach (var r in replicas) r.Dispose();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
+    }
+
+    [Theory]
+    [InlineData("--cluster needs --db", "serve", "--cluster")]
+    [InlineData("--cluster needs --db", "serve", "--cluster", "--db", "shop.db")]
+    [InlineData("--cluster works with --all", "recommend", "--model", "m.trove", "--cluster", "--db", "postgres://postgres@127.0.0.1:1/x")]
+    [InlineData("--cluster needs --db", "recommend", "--model", "m.trove", "--all", "--cluster")]
+    [InlineData("--block-size must be positive", "recommend", "--model", "m.trove", "--all", "--cluster", "--db", "postgres://postgres@127.0.0.1:1/x", "--block-size", "0")]
+    public void Bad_cluster_options_fail_with_one_line_and_a_non_zero_exit(string message, params string[] args)
+    {
+        var dir = Directory.CreateTempSubdirectory("trove-cluster-args-").FullName;
+        try
+        {
+            var (code, text) = ChildCli.Run(dir, args);
+            Assert.NotEqual(0, code);
+            var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(lines.Length == 1 && lines[0].Contains(message), $"expected one line with '{message}', got:\n{text}");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
     }
 
     private string Cli(string dir, params string[] args)
