@@ -4,8 +4,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.TestHost;
 using Npgsql;
+using Trove.Cluster;
+using Trove.Cluster.Hosting;
 using Trove.Cluster.Schema;
+using Trove.Server.Hosting;
 using Trove.Tests.Crash;
 using Trove.Tests.Postgres;
 using Xunit.Abstractions;
@@ -219,6 +224,56 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
         finally
         {
             foreach (var r in replicas) r.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [PostgresFact]
+    public async Task A_host_app_with_UseCluster_joins_the_replicas_of_trove_serve()
+    {
+        if (!server.Require(output)) return;
+        var db = server.NewSchema();
+        var dir = Directory.CreateTempSubdirectory("trove-cluster-host-").FullName;
+        ChildCli? replica = null;
+        try
+        {
+            Cli(dir, "simulate", "--users", "200", "--items", "120", "--seed", "5", "--out", "data");
+            Cli(dir, "import", "--data", "data", "--db", db);
+            Cli(dir, "train", "--db", db, "--model", "als", "--out", "als.trove");
+            var (http, silo) = (FreePort(), FreePort());
+            replica = ChildCli.Start(dir, "serve", "--cluster", "--db", db, "--port", http.ToString(), "--silo-port", silo.ToString(), "--api-key", ApiKey);
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            string url = $"http://127.0.0.1:{http}";
+            await WaitReady(client, url, replica);
+
+            // The host: its own route, Trove under /recs, and a silo of the same cluster in its process.
+            var builder = WebApplication.CreateBuilder();
+            builder.WebHost.UseTestServer();
+            builder.Services.AddTrove(o => (o with { ApiKey = ApiKey }).UseCluster(new TroveClusterOptions { Database = db, SiloPort = FreePort() }));
+            await using var app = builder.Build();
+            app.MapGet("/", () => "our shop");
+            app.MapTrove("/recs");
+            await app.StartAsync();
+            var host = app.GetTestClient();
+            host.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
+            Assert.Equal("our shop", await host.GetStringAsync("/"));
+
+            string user = File.ReadLines(Path.Combine(dir, "data", "interactions.csv")).Skip(1).First().Split(',')[0];
+            string top = (await Recommend(client, url, user))[0];
+            var post = await host.PostAsJsonAsync("/recs/events", new { user, item = top, @event = "purchase" });
+            Assert.Equal(HttpStatusCode.OK, post.StatusCode);
+            Assert.Contains("cluster", await post.Content.ReadAsStringAsync());
+            var clock = Stopwatch.StartNew();
+            while ((await Recommend(client, url, user)).Contains(top))
+            {
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"the trove serve replica still recommends {top} 1 s after the host app acknowledged the purchase");
+                await Task.Delay(50);
+            }
+            await app.StopAsync();
+        }
+        finally
+        {
+            replica?.Dispose();
             try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
         }
     }
