@@ -127,11 +127,15 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
                     catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { Interlocked.Increment(ref failed); }
                 }
             })).ToList();
-            await Task.Delay(3000);
+            // The kill lands once the load is running (at least 3 s and 20 acknowledgements: a loaded CI machine may be
+            // slow to start it), and the load goes on until the survivors have acknowledged 10 more (or 30 s passed).
+            var loadClock = Stopwatch.StartNew();
+            while ((loadClock.Elapsed < TimeSpan.FromSeconds(3) || acked.Count < 20) && loadClock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
             Assert.True(replicas[2].Kill(), "replica 2 had exited before the kill:\n" + replicas[2].Output);
             Volatile.Write(ref killed, true);
             int beforeKill = acked.Count;
-            await Task.Delay(4000);
+            var afterClock = Stopwatch.StartNew();
+            while ((afterClock.Elapsed < TimeSpan.FromSeconds(4) || Interlocked.Read(ref ackedAfterKill) < 10) && afterClock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(100);
             stop.Cancel();
             await Task.WhenAll(writers);
             output.WriteLine($"write load: {acked.Count} acknowledged ({beforeKill} before the kill, {ackedAfterKill} after), {failed} refused or failed");
