@@ -22,7 +22,14 @@ public sealed class ConsoleProgress : IProgressReporter
     }
 
     public IProgressTask Start(string description, long total) => new Task(this, description, total);
-    public void Info(string message) => _out.WriteLine(message);
+    public void Info(string message)
+    {
+        _out.WriteLine(message);
+        _lastInfo = message;
+    }
+
+    // The last line logged: a status that repeats it (a neural epoch's line is both) is not printed again on a plain line.
+    private volatile string? _lastInfo;
 
     private sealed class Task(ConsoleProgress owner, string description, long total) : IProgressTask
     {
@@ -53,7 +60,7 @@ public sealed class ConsoleProgress : IProgressReporter
                 long done = Math.Min(Interlocked.Read(ref _done), total > 0 ? total : long.MaxValue);
                 double fraction = total > 0 ? (double)done / total : 0;
                 string counts = total > 0 ? $"{done:N0}/{total:N0}" : $"{done:N0}";
-                string status = _status.Length > 0 ? "  " + _status : "";
+                string status = _status.Length > 0 && (owner._interactive || owner._lastInfo?.EndsWith(_status, StringComparison.Ordinal) != true) ? "  " + _status : "";
                 if (owner._interactive)
                 {
                     const int width = 30;
