@@ -3,10 +3,13 @@ using Trove.Core.Data;
 using Trove.Core.Persistence;
 using Trove.Models.Features;
 using Trove.Semantic;
+using Trove.Tests.Support;
 
 namespace Trove.Tests.Search;
 
 /// <summary>The pretrained "minilm" encoder: registered by name, paraphrases close, every distinct text encoded once.</summary>
+// Not in parallel with other classes: one test counts the process-wide cache misses, which another class encoding at the same time would change.
+[Collection(AloneCollection.Name)]
 public class MiniLmEncoderTests
 {
     private static EncoderInput Input(params string?[] titles)
