@@ -28,6 +28,8 @@ public static class Program
             TrainCommand.Create(),
             RecommendCommand.Create(),
             SimilarCommand.Create(),
+            SearchCommand.Create(),
+            IndexCommand.Create(),
             EmbeddingsCommand.Create(),
             ModelsCommand.Create(),
             ImportCommand.Create(),
