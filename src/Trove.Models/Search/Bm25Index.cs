@@ -11,7 +11,8 @@ namespace Trove.Models.Search;
 /// idf(t)      = ln(1 + (N - df(t) + 0.5) / (df(t) + 0.5))     (Lucene's form: never negative, so a very common term still helps a little)
 /// </code>
 /// N documents, df(t) documents containing t, avgdl the mean document length. Tokens are lower-cased runs of letters
-/// and digits (the tfidf encoder's built-in tokenizer), so "Toy Story (1995)" gives toy, story, 1995.
+/// and digits (the tfidf encoder's built-in tokenizer), so "Toy Story (1995)" gives toy, story, 1995; Lucene's English
+/// stop words (the, of, a...) are left out of documents and queries.
 /// </summary>
 public sealed class Bm25Index
 {
@@ -21,6 +22,19 @@ public sealed class Bm25Index
     private readonly float[] _postingTf;
     private readonly float[] _lengthNorm;
     private static readonly TextTokenizer Tokenizer = new("builtin");
+
+    /// <summary>
+    /// Lucene's English stop set. Their idf is low but not zero, so without this a query such as "the man from the
+    /// past" lists every title with "the" or "from": harmless to BM25's own order, but in reciprocal-rank fusion
+    /// each such list position is a vote, and those votes push the embedding's good candidates down.
+    /// </summary>
+    public static readonly IReadOnlySet<string> StopWords = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+        "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
+    };
+
+    private static List<string> Terms(string text) => Tokenizer.Tokens(text).Where(t => !StopWords.Contains(t)).ToList();
 
     /// <summary>Term-frequency saturation (1.2, as in Lucene and Elasticsearch).</summary>
     public float K1 { get; }
@@ -43,7 +57,7 @@ public sealed class Bm25Index
         for (int d = 0; d < Count; d++)
         {
             if (string.IsNullOrWhiteSpace(documents[d])) continue;
-            var tokens = Tokenizer.Tokens(documents[d]!);
+            var tokens = Terms(documents[d]!);
             lengths[d] = tokens.Count;
             foreach (var group in tokens.GroupBy(t => t, StringComparer.Ordinal))
             {
@@ -64,7 +78,7 @@ public sealed class Bm25Index
     }
 
     /// <summary>The query's distinct tokens, as the index splits text.</summary>
-    public static IReadOnlyList<string> QueryTerms(string query) => Tokenizer.Tokens(query).Distinct(StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<string> QueryTerms(string query) => Terms(query).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>How many documents hold <paramref name="term"/> (already lower-cased).</summary>
     public int DocumentFrequency(string term) => _terms.TryGetValue(term, out int t) ? _postingStart[t + 1] - _postingStart[t] : 0;
