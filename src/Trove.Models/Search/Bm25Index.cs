@@ -34,7 +34,7 @@ public sealed class Bm25Index
         "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
     };
 
-    private static List<string> Terms(string text) => Tokenizer.Tokens(text).Where(t => !StopWords.Contains(t)).ToList();
+    private static List<string> Tokenize(string text) => Tokenizer.Tokens(text).Where(t => !StopWords.Contains(t)).ToList();
 
     /// <summary>Term-frequency saturation (1.2, as in Lucene and Elasticsearch).</summary>
     public float K1 { get; }
@@ -57,7 +57,7 @@ public sealed class Bm25Index
         for (int d = 0; d < Count; d++)
         {
             if (string.IsNullOrWhiteSpace(documents[d])) continue;
-            var tokens = Terms(documents[d]!);
+            var tokens = Tokenize(documents[d]!);
             lengths[d] = tokens.Count;
             foreach (var group in tokens.GroupBy(t => t, StringComparer.Ordinal))
             {
@@ -78,7 +78,7 @@ public sealed class Bm25Index
     }
 
     /// <summary>The query's distinct tokens, as the index splits text.</summary>
-    public static IReadOnlyList<string> QueryTerms(string query) => Terms(query).Distinct(StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<string> QueryTerms(string query) => Tokenize(query).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>How many documents hold <paramref name="term"/> (already lower-cased).</summary>
     public int DocumentFrequency(string term) => _terms.TryGetValue(term, out int t) ? _postingStart[t + 1] - _postingStart[t] : 0;

@@ -42,6 +42,7 @@ public class SearchTests
         // ln 1.6 * (2 * 2.2 / (2 + 1.2 * (0.25 + 0.75 * 3 / (8/3))) + 2.2 / (1 + 1.3125)) = 0.4700036 * 2.2796530 = 1.0714452
         Assert.Equal(1.0714452, hits[0].Score, 5);
         Assert.Empty(index.Search("bicycle", 10));
+        Assert.Empty(new Bm25Index(["The Lord of the Rings"]).Search("the of", 10)); // stop words never match
         Assert.Equal([2], index.Search("car", 10, filter: i => i != 1).Select(h => h.Index));
     }
 
