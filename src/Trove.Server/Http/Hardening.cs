@@ -125,15 +125,22 @@ public static class Hardening
     // ---- rate limits --------------------------------------------------------------------------
 
     /// <summary>Writes (POST /events, /admin/...) and reads have separate buckets per client IP; health, readiness and metrics are never limited.</summary>
+    /// <summary>Health, readiness and metrics requests allowed per second and client when rate limits are on.</summary>
+    public const int ProbesPerSecond = 100;
+
     private static RateLimitPartition<(string, string)> Partition(HttpContext context, ServerOptions options)
     {
         var path = context.Request.Path;
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        // Probes and scrapes have a bucket of their own, so they never compete with a client's reads, and a generous
+        // one (ProbesPerSecond), so a flood of them is bounded too.
+        if (path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics"))
+            return RateLimitPartition.GetTokenBucketLimiter(("probe", client), _ => Bucket(ProbesPerSecond));
         bool write = HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments("/events") || path.StartsWithSegments("/admin"));
         double? perSecond = write ? options.WriteRateLimit : options.RateLimit;
         // Partitions are cached by key: unlimited requests need keys of their own, or they would find a client's bucket.
-        if (perSecond is not > 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics"))
-            return RateLimitPartition.GetNoLimiter(("free", ""));
-        return RateLimitPartition.GetTokenBucketLimiter((write ? "write" : "read", context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), _ => Bucket(perSecond.Value));
+        if (perSecond is not > 0) return RateLimitPartition.GetNoLimiter(("free", ""));
+        return RateLimitPartition.GetTokenBucketLimiter((write ? "write" : "read", client), _ => Bucket(perSecond.Value));
     }
 
     /// <summary>

@@ -88,10 +88,16 @@ public class HardeningTests
         var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single());
         Assert.InRange(retryAfter, 1, 10);
 
-        // Another client has its own bucket; health, readiness and metrics are never limited.
+        // Another client has its own bucket; health, readiness and metrics have a bucket of their own, not the exhausted one.
         Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/users/alice/recommendations")).StatusCode);
         foreach (var url in new[] { "/health", "/ready", "/metrics", "/health" })
             Assert.Equal(HttpStatusCode.OK, (await a.GetAsync(url)).StatusCode);
+        // ...which is generous but bounded: a flood of probes from one client is refused once it is spent.
+        int answered = 0;
+        HttpStatusCode last = HttpStatusCode.OK;
+        while (answered < 20 * Hardening.ProbesPerSecond && (last = (await b.GetAsync("/health")).StatusCode) == HttpStatusCode.OK) answered++;
+        Assert.Equal(HttpStatusCode.TooManyRequests, last);
+        Assert.True(answered >= Hardening.ProbesPerSecond, $"{answered} probes answered before the first refusal");
 
         // Writes have their own bucket: the exhausted read bucket does not block the first write, the second write is refused.
         Assert.Equal(HttpStatusCode.OK, (await a.SendAsync(host.Post("/events", """{"user":"alice","item":"c","event":"view"}"""))).StatusCode);
