@@ -49,7 +49,7 @@ public static class IndexCommand
                 path = r.GetValue(output) ?? throw new TroveException("Give --out FILE for the search-only model (e.g. --out catalogue.trove).");
                 var dataset = LoadCatalogue(dataPath);
                 if (dataset.ItemCount == 0) throw new TroveException($"'{dataPath}' has no items.");
-                var context = new FitContext { Progress = new ConsoleProgress() };
+                var context = new FitContext { Progress = new ConsoleProgress(), CatalogueOnly = true };
                 trained = ModelTrainer.Train(dataset, "popularity", null, context, path);
                 Console.WriteLine($"wrote {Path.GetFullPath(path)}: a search-only model of {dataset.ItemCount:N0} items ({dataset.Interactions.Count:N0} interactions, popularity)");
             }

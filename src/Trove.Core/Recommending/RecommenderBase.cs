@@ -28,7 +28,7 @@ public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInte
 
     public void Fit(Dataset data, FitContext context)
     {
-        if (data.Interactions.Count == 0 && !CanFitWithoutInteractions) throw new TroveException($"Cannot train {Algorithm}: the data set has no interactions.");
+        if (data.Interactions.Count == 0 && !(context.CatalogueOnly && CanFitWithoutInteractions)) throw new TroveException($"Cannot train {Algorithm}: the data set has no interactions.");
         UserItems = data.UserItems;
         FitCore(data, context);
     }
@@ -37,7 +37,8 @@ public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInte
 
     /// <summary>
     /// True for a model that means something over a bare catalogue (popularity: every item equal), so `trove index`
-    /// can make a search-only model from items alone; the learned models keep refusing empty data.
+    /// can make a search-only model from items alone (with <see cref="FitContext.CatalogueOnly"/>); the learned models
+    /// keep refusing empty data.
     /// </summary>
     protected virtual bool CanFitWithoutInteractions => false;
 
