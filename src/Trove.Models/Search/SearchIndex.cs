@@ -87,11 +87,13 @@ public sealed class SearchIndex
         new() { Encoder = encoder ?? DefaultEncoder(), Group = "text", Columns = [DocumentColumn], Options = options };
 
     /// <summary>Embeds every document and builds the BM25 index and the HNSW graph.</summary>
-    public static SearchIndex Build(FeatureTable features, IdMap items, EncoderSpec? spec = null, IProgress<string>? log = null, CancellationToken cancellationToken = default)
+    public static SearchIndex Build(FeatureTable features, IdMap items, EncoderSpec? spec = null, IProgress<string>? log = null, CancellationToken cancellationToken = default,
+        FeatureEncoderRegistry? registry = null)
     {
-        spec ??= Spec();
+        registry ??= FeatureEncoderRegistry.Default;
+        spec ??= Spec(DefaultEncoder(registry));
         var documents = BuildDocuments(features, items.Count);
-        var encoder = FeatureEncoderRegistry.Default.Create(spec);
+        var encoder = registry.Create(spec);
         var input = DocumentInput(documents, items);
         encoder.Fit(input);
         var clock = System.Diagnostics.Stopwatch.StartNew();
@@ -151,15 +153,25 @@ public sealed class SearchIndex
     /// Reads an index saved by <see cref="Save"/> for these features; null (with the reason) when it was built from
     /// other documents or by another format, so the caller rebuilds it.
     /// </summary>
-    public static SearchIndex? TryLoad(Stream stream, string path, FeatureTable features, IdMap items, out string? stale)
+    /// <param name="unavailableEncoder">Set when the file is fine but names an encoder this process has not registered (e.g. a
+    /// host without Trove.Semantic): the caller should not overwrite it.</param>
+    public static SearchIndex? TryLoad(Stream stream, string path, FeatureTable features, IdMap items, out string? stale, out bool unavailableEncoder,
+        FeatureEncoderRegistry? registry = null)
     {
+        registry ??= FeatureEncoderRegistry.Default;
         using var r = new ModelArchiveReader(stream, path);
         var header = r.ReadJson<Header>("search");
         stale = null;
+        unavailableEncoder = false;
         if (header.FormatVersion != FormatVersion) { stale = $"format {header.FormatVersion}, expected {FormatVersion}"; return null; }
+        if (!registry.Contains(header.Encoder.Encoder))
+        {
+            (stale, unavailableEncoder) = (registry.UnknownEncoder(header.Encoder.Encoder), true);
+            return null;
+        }
         var documents = BuildDocuments(features, items.Count);
         if (ComputeFingerprint(documents, header.Encoder) != header.Fingerprint) { stale = "it was built from other item texts or another encoder"; return null; }
-        var encoder = FeatureEncoderRegistry.Default.Create(header.Encoder);
+        var encoder = registry.Create(header.Encoder);
         encoder.Load(r.Scoped("encoder"));
         var vectors = r.ReadFloats("vectors");
         var graph = HnswIndex.Load(new MemoryStream(r.ReadBytes("graph.hnsw")));

@@ -19,9 +19,11 @@ public static class SearchIndexFile
     /// which ("loaded", "built", "rebuilt: why"). Throws a one-line error when the model holds no item text or labels.
     /// </summary>
     /// <param name="encoder">The dense encoder's name; null accepts whatever the saved index used (else the default).</param>
+    /// <param name="registry">Where encoders come from (default: <see cref="Models.Features.FeatureEncoderRegistry.Default"/>).</param>
     public static SearchIndex LoadOrBuild(string modelPath, TrainedModel trained, string? encoder, bool persist, IProgress<string>? log, out string source,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, Models.Features.FeatureEncoderRegistry? registry = null)
     {
+        registry ??= Models.Features.FeatureEncoderRegistry.Default;
         var file = PathFor(modelPath);
         string? problem = null;
         if (File.Exists(file))
@@ -29,7 +31,10 @@ public static class SearchIndexFile
             try
             {
                 using var stream = File.OpenRead(file);
-                var loaded = SearchIndex.TryLoad(stream, file, trained.ItemFeatures, trained.Items, out problem);
+                var loaded = SearchIndex.TryLoad(stream, file, trained.ItemFeatures, trained.Items, out problem, out bool unavailable, registry);
+                // Built by a host that has an encoder this one lacks (minilm without Trove.Semantic): serve from a
+                // rebuilt index in memory, but leave the file for the hosts that can read it.
+                if (unavailable) persist = false;
                 if (loaded is not null && (encoder is null || string.Equals(loaded.Encoder.Encoder, encoder, StringComparison.OrdinalIgnoreCase)))
                 {
                     source = "loaded";
@@ -43,7 +48,7 @@ public static class SearchIndexFile
             }
             log?.Report($"search index {file} not used ({problem}); rebuilding it");
         }
-        var index = SearchIndex.Build(trained.ItemFeatures, trained.Items, SearchIndex.Spec(encoder), log, cancellationToken);
+        var index = SearchIndex.Build(trained.ItemFeatures, trained.Items, SearchIndex.Spec(encoder ?? SearchIndex.DefaultEncoder(registry)), log, cancellationToken, registry);
         if (!index.HasText)
             throw new TroveException($"Model '{modelPath}' holds no item text or labels to search: train it on data with item titles, descriptions or categories, or build a catalogue with `trove index --data items.csv --out catalogue.trove`.");
         source = problem is null ? "built" : $"rebuilt ({problem})";

@@ -67,7 +67,7 @@ public class SearchTests
         using var ms = new MemoryStream();
         index.Save(ms);
         ms.Position = 0;
-        var loaded = SearchIndex.TryLoad(ms, "mem", features, items, out var stale);
+        var loaded = SearchIndex.TryLoad(ms, "mem", features, items, out var stale, out _);
         Assert.NotNull(loaded);
         Assert.Null(stale);
         var request = new SearchRequest { Query = "keyboard", K = 2 };
@@ -76,8 +76,37 @@ public class SearchTests
 
         features.Text["title"][2] = "hdmi cable";
         ms.Position = 0;
-        Assert.Null(SearchIndex.TryLoad(ms, "mem", features, items, out stale));
+        Assert.Null(SearchIndex.TryLoad(ms, "mem", features, items, out stale, out _));
         Assert.Contains("other item texts", stale);
+    }
+
+    [Fact]
+    public void A_host_without_the_index_encoder_searches_from_memory_and_leaves_the_file_alone()
+    {
+        var dir = Trove.Tests.Support.TestPaths.NewTempDirectory();
+        var data = Trove.Tests.Server.ServerHost.Toy();
+        var path = Path.Combine(dir, "pop.trove");
+        var trained = Trove.Core.Persistence.ModelFile.Save(path, FitPopularity(data), data);
+        SearchIndexFile.LoadOrBuild(path, trained, "minilm", persist: true, null, out var first);
+        Assert.Equal("built", first);
+        var saved = File.ReadAllBytes(SearchIndexFile.PathFor(path));
+
+        // A host that registered only the built-in encoders (no Trove.Semantic).
+        var builtIn = new Trove.Models.Features.FeatureEncoderRegistry()
+            .Register("tfidf", "test", s => new Trove.Models.Features.TfidfEncoder(s), "text");
+        var index = SearchIndexFile.LoadOrBuild(path, trained, null, persist: true, null, out var source, registry: builtIn);
+        Assert.Equal("tfidf", index.Encoder.Encoder);
+        Assert.StartsWith("rebuilt", source);
+        Assert.Contains("Trove.Semantic", source);
+        Assert.Equal(saved, File.ReadAllBytes(SearchIndexFile.PathFor(path)));
+        Assert.Equal(2, new ItemSearch(index).Search(new SearchRequest { Query = "Cosmos", K = 1 })[0].Item);
+    }
+
+    private static Trove.Models.Baselines.Popularity FitPopularity(Trove.Core.Data.Dataset data)
+    {
+        var model = new Trove.Models.Baselines.Popularity();
+        model.Fit(data, Trove.Core.Training.FitContext.Default);
+        return model;
     }
 
     [Fact]
