@@ -51,6 +51,9 @@ public static class TroveServer
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            // Twice the limits Hardening enforces, so those refusals carry problem details (Kestrel's own answers have no body).
+            k.Limits.MaxRequestLineSize = 2 * Hardening.MaxRequestTarget + 64;
+            k.Limits.MaxRequestHeadersTotalSize = 2 * Hardening.MaxRequestHeaders;
             k.AddServerHeader = false;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

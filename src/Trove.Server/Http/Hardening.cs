@@ -62,6 +62,7 @@ public static class Hardening
     public static void Use(WebApplication app, ServerOptions options)
     {
         app.Use(SecurityHeaders);
+        app.Use(LimitRequestSize);
         if (options.CorsOrigins.Count > 0) app.UseCors();
         if (options.RateLimit is not null || options.WriteRateLimit is not null) app.UseRateLimiter();
         app.Use(DecodeIds);
@@ -103,6 +104,30 @@ public static class Hardening
         return ids;
     }
 
+    /// <summary>Longest request target (path and query) answered; longer ones get 414 problem details.</summary>
+    public const int MaxRequestTarget = 8 * 1024;
+
+    /// <summary>Largest total size of the request headers answered; larger ones get 431 problem details.</summary>
+    public const int MaxRequestHeaders = 32 * 1024;
+
+    /// <summary>
+    /// Kestrel is given twice these limits (see <see cref="TroveServer"/>), so that a target or header block between the
+    /// two is refused here, as RFC 7807 problem details like every other refusal, instead of by Kestrel's bare 414/431.
+    /// </summary>
+    private static Task LimitRequestSize(HttpContext context, RequestDelegate next)
+    {
+        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path + context.Request.QueryString;
+        if (target.Length > MaxRequestTarget)
+            return Results.Problem($"The request target is {target.Length} characters; at most {MaxRequestTarget} are answered. Send long lists in a POST body.",
+                statusCode: StatusCodes.Status414RequestUriTooLong, title: "Request target too long").ExecuteAsync(context);
+        long headers = 0;
+        foreach (var (name, values) in context.Request.Headers) headers += name.Length + values.ToString().Length + 4;
+        if (headers > MaxRequestHeaders)
+            return Results.Problem($"The request headers take {headers} bytes; at most {MaxRequestHeaders} are answered.",
+                statusCode: StatusCodes.Status431RequestHeaderFieldsTooLarge, title: "Request headers too large").ExecuteAsync(context);
+        return next(context);
+    }
+
     /// <summary>Whole seconds for a Retry-After header (at least 1).</summary>
     public static string RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
@@ -124,7 +149,6 @@ public static class Hardening
 
     // ---- rate limits --------------------------------------------------------------------------
 
-    /// <summary>Writes (POST /events, /admin/...) and reads have separate buckets per client IP; health, readiness and metrics are never limited.</summary>
     /// <summary>Health, readiness and metrics requests allowed per second and client when rate limits are on.</summary>
     public const int ProbesPerSecond = 100;
 

@@ -192,6 +192,23 @@ public class HardeningTests
     }
 
     [Fact]
+    public async Task Over_long_targets_and_header_blocks_are_problem_details_on_a_real_socket()
+    {
+        await using var host = await ServerHost.StartAsync(realPort: true);
+        var longQuery = "/users/alice/recommendations?exclude=" + string.Join(",", Enumerable.Repeat("item", Hardening.MaxRequestTarget / 4));
+        var problem = await Problem(await host.Client.GetAsync(longQuery), HttpStatusCode.RequestUriTooLong, "long target");
+        Assert.Equal("Request target too long", problem.GetProperty("title").GetString());
+
+        using var heavy = new HttpRequestMessage(HttpMethod.Get, "/users/alice/recommendations");
+        for (int i = 0; i < 5; i++) heavy.Headers.Add($"X-Padding-{i}", new string('p', Hardening.MaxRequestHeaders / 4));
+        problem = await Problem(await host.Client.SendAsync(heavy), HttpStatusCode.RequestHeaderFieldsTooLarge, "large headers");
+        Assert.Equal("Request headers too large", problem.GetProperty("title").GetString());
+
+        // Just under the limits the request is served.
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/users/alice/recommendations?exclude=" + new string('x', Hardening.MaxRequestTarget - 100))).StatusCode);
+    }
+
+    [Fact]
     public async Task Control_characters_in_the_path_are_refused_by_the_real_server()
     {
         await using var host = await ServerHost.StartAsync(realPort: true);
