@@ -6,12 +6,14 @@ namespace Trove.Cli;
 public static class Program
 {
     /// <summary>
-    /// Plugs the optional packages into the model layer: the "onnx" feature encoder (Trove.Onnx) and the
-    /// training-curves drawer (Trove.Reports). Both are idempotent; a host that embeds Trove calls the same two.
+    /// Plugs the optional packages into the model layer: the "onnx" feature encoder (Trove.Onnx), the pretrained
+    /// "minilm" text encoder (Trove.Semantic) and the training-curves drawer (Trove.Reports). All are idempotent;
+    /// a host that embeds Trove calls the same ones.
     /// </summary>
     public static void RegisterComponents()
     {
         Trove.Onnx.OnnxEncoders.Register();
+        Trove.Semantic.SemanticEncoders.Register();
         Trove.Reports.Plotting.TrainingCurvesPanels.Register();
     }
 
@@ -26,6 +28,8 @@ public static class Program
             TrainCommand.Create(),
             RecommendCommand.Create(),
             SimilarCommand.Create(),
+            SearchCommand.Create(),
+            IndexCommand.Create(),
             EmbeddingsCommand.Create(),
             ModelsCommand.Create(),
             ImportCommand.Create(),

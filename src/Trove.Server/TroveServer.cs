@@ -37,6 +37,7 @@ public static class TroveServer
         ["items"] = "What the server knows of an item.",
         ["embeddings"] = "User and item vectors of embedding models.",
         ["events"] = "Live events that count for the next request.",
+        ["search"] = "Items found by a text query: embeddings, BM25 keywords or both, optionally personalised.",
     };
 
     /// <param name="configure">Last say over the builder (tests switch to the in-memory test server here).</param>

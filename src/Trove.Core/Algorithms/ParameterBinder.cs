@@ -56,6 +56,10 @@ public static class ParameterBinder
             case JsonValueKind.True or JsonValueKind.False:
                 if (!bool.TryParse(raw, out var b)) throw Bad("true or false");
                 return JsonValue.Create(b);
+            case JsonValueKind.Array when raw.StartsWith('['):
+                // A list of objects (e.g. content's item_features=[{"group": "text", "encoder": "minilm"}]) is JSON.
+                try { return JsonNode.Parse(raw); }
+                catch (JsonException e) { throw Bad($"a JSON array such as [{{\"group\": \"text\", \"encoder\": \"minilm\"}}] ({e.Message.Split(" LineNumber:")[0].TrimEnd('.')})"); }
             case JsonValueKind.Array:
                 var arr = new JsonArray();
                 foreach (var part in raw.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))

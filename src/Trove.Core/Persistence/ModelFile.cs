@@ -49,6 +49,8 @@ public static class ModelFile
                 w.WriteJson("users", trainedOn.Users.Ids);
                 w.WriteJson("items", trainedOn.Items.Ids);
                 w.WriteJson("item_categorical", trainedOn.ItemFeatures.Categorical);
+                // Titles and descriptions too: search (BM25 and embeddings) works on any model trained with item text.
+                if (trainedOn.ItemFeatures.Text.Count > 0) w.WriteJson("item_text", trainedOn.ItemFeatures.Text);
                 model.SaveState(w);
                 manifest = w.WriteManifest(manifest);
             }
@@ -89,6 +91,8 @@ public static class ModelFile
         var features = new FeatureTable();
         if (r.Has("item_categorical"))
             foreach (var (k, v) in r.ReadJson<Dictionary<string, string?[]>>("item_categorical")) features.Categorical[k] = v;
+        if (r.Has("item_text"))
+            foreach (var (k, v) in r.ReadJson<Dictionary<string, string?[]>>("item_text")) features.Text[k] = v;
         return new TrainedModel(manifest, model, users, items, features);
     }
 

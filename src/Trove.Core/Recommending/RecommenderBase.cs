@@ -34,12 +34,19 @@ public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInte
 
     public void Fit(Dataset data, FitContext context)
     {
-        if (data.Interactions.Count == 0) throw new TroveException($"Cannot train {Algorithm}: the data set has no interactions.");
+        if (data.Interactions.Count == 0 && !(context.CatalogueOnly && CanFitWithoutInteractions)) throw new TroveException($"Cannot train {Algorithm}: the data set has no interactions.");
         UserItems = data.UserItems;
         FitCore(data, context);
     }
 
     protected abstract void FitCore(Dataset data, FitContext context);
+
+    /// <summary>
+    /// True for a model that means something over a bare catalogue (popularity: every item equal), so `trove index`
+    /// can make a search-only model from items alone (with <see cref="FitContext.CatalogueOnly"/>); the learned models
+    /// keep refusing empty data.
+    /// </summary>
+    protected virtual bool CanFitWithoutInteractions => false;
 
     public abstract void ScoreAllItems(int user, Span<float> scores);
 

@@ -21,6 +21,12 @@ public sealed record FitContext
     public string ValidationMetricName { get; init; } = "ndcg@10";
     /// <summary>Where iterative models save and resume their training state; null: no checkpoints.</summary>
     public TrainingCheckpoints? Checkpoints { get; init; }
+    /// <summary>
+    /// A bare catalogue is expected (`trove index --data items.csv`): a model that means something without
+    /// interactions (popularity: every item equal) fits on it. Off by default, so empty training data (e.g. test
+    /// files given without their training file) stays an error rather than a model of zeros.
+    /// </summary>
+    public bool CatalogueOnly { get; init; }
 }
 
 /// <summary>Progress of long steps. The CLI draws a bar on a terminal and plain lines when redirected.</summary>

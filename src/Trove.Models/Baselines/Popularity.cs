@@ -23,6 +23,9 @@ public sealed class Popularity(PopularityParameters? parameters = null) : Recomm
     public override string Algorithm => Name;
     public ReadOnlySpan<float> ItemPopularity => _popularity;
 
+    /// <summary>A catalogue without interactions gives every item popularity 0: the search-only model of `trove index`.</summary>
+    protected override bool CanFitWithoutInteractions => true;
+
     protected override void FitCore(Dataset data, FitContext context)
     {
         var itemUsers = data.ItemUsers;

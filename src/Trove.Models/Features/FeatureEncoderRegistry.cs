@@ -32,6 +32,7 @@ public sealed class FeatureEncoderRegistry
     private static readonly Dictionary<string, string> PackagedElsewhere = new(StringComparer.OrdinalIgnoreCase)
     {
         ["onnx"] = "the 'onnx' encoder is in the Trove.Onnx package: reference it and call Trove.Onnx.OnnxEncoders.Register() at startup (the trove command does)",
+        ["minilm"] = "the 'minilm' encoder (pretrained all-MiniLM-L6-v2) is in the Trove.Semantic package: reference it and call Trove.Semantic.SemanticEncoders.Register() at startup (the trove command does)",
     };
 
     /// <param name="defaultFor">Feature groups for which this becomes the default encoder.</param>

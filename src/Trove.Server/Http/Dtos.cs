@@ -59,3 +59,16 @@ public sealed record ReloadResponse(long Generation, IReadOnlyList<ModelDescript
 /// <summary>Liveness.</summary>
 /// <param name="Status">"ok" while the process answers.</param>
 public sealed record HealthResponse(string Status);
+
+/// <summary>One item found by GET /items/search.</summary>
+/// <param name="Score">What orders the list: the cosine (dense), BM25 score (sparse), fused reciprocal-rank score (hybrid), or the personalised blend with a user.</param>
+/// <param name="DenseRank">Rank in the embedding list (null when not among its candidates).</param>
+/// <param name="SparseRank">Rank in the BM25 list (null when no query word occurs in the item's text).</param>
+/// <param name="UserScore">The model's score for the searching user (null without a user).</param>
+public sealed record SearchResultItem(int Rank, string Item, float Score, string? Title, string Text, IReadOnlyDictionary<string, string?> Features,
+    int? DenseRank, float? DenseScore, int? SparseRank, float? SparseScore, float? UserScore);
+
+/// <summary>The answer of GET /items/search.</summary>
+/// <param name="Mode">dense, sparse or hybrid.</param>
+/// <param name="Encoder">The text encoder of the dense index (minilm, tfidf).</param>
+public sealed record SearchResponse(string Query, string Mode, string? User, string Model, string ModelVersion, string Encoder, int K, IReadOnlyList<SearchResultItem> Items);

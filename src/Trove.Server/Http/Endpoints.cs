@@ -10,6 +10,7 @@ using OpenTelemetry.Metrics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Trove.Core.Recommending;
 using Trove.Data.Stores;
+using Trove.Models.Search;
 using Trove.Server.Events;
 using Trove.Server.Models;
 
@@ -42,6 +43,31 @@ public sealed class RecommendQuery
     public string? Fallback { get; init; }
     /// <summary>"exact" (score every item), "hnsw" (the maximum-inner-product graph, when the model has one) or "auto"; default: the server's --retrieval.</summary>
     public string? Retrieval { get; init; }
+}
+
+/// <summary>Query parameters of GET /items/search.</summary>
+public sealed class SearchQuery
+{
+    /// <summary>The text to look for (required, at most 1000 characters).</summary>
+    public string? Q { get; init; }
+    /// <summary>Re-rank the found items with the model's score for this user (new events included).</summary>
+    public string? User { get; init; }
+    /// <summary>How many items (1..max-k, default 10).</summary>
+    public int? K { get; init; }
+    /// <summary>dense (embeddings), sparse (BM25 keywords) or hybrid (both by reciprocal-rank fusion; the default).</summary>
+    public string? Mode { get; init; }
+    /// <summary>Which loaded model (its name or algorithm); the first one by default.</summary>
+    public string? Model { get; init; }
+    /// <summary>Only items whose "category" feature has this label.</summary>
+    public string? Category { get; init; }
+    /// <summary>Feature filters "column:value" (repeatable), e.g. genre:Comedy.</summary>
+    public string[]? Filter { get; init; }
+    /// <summary>Weight of the dense list in the fusion (default 1).</summary>
+    public float? DenseWeight { get; init; }
+    /// <summary>Weight of the BM25 list in the fusion (default 1).</summary>
+    public float? SparseWeight { get; init; }
+    /// <summary>With a user: share of the user's score in the final order, 0..1 (default 0.3).</summary>
+    public float? PersonalWeight { get; init; }
 }
 
 /// <summary>The HTTP surface of `trove serve`.</summary>
@@ -78,6 +104,9 @@ public static class Endpoints
             .Produces<HistoryResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's training interactions and events received since.");
         app.MapGet("/users/{user}/embedding", UserEmbedding).WithName("UserEmbedding").WithTags("embeddings")
             .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("A user's vector (embedding models only).");
+        app.MapGet("/items/search", SearchItems).WithName("SearchItems").WithTags("search")
+            .Produces<SearchResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .WithSummary("Items matching a text query: embeddings (dense), BM25 keywords (sparse) or both fused (hybrid), optionally re-ranked for a user.");
         app.MapGet("/items/{item}", Item).WithName("GetItem").WithTags("items")
             .Produces<ItemResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's features and popularity.");
         app.MapGet("/items/{item}/similar", SimilarItems).WithName("SimilarItems").WithTags("recommendations")
@@ -281,6 +310,47 @@ public static class Endpoints
             ArrayPool<float>.Shared.Return(buffer);
         }
         return Results.Ok(new ScoresResponse(model.Name, model.Version, result));
+    }
+
+    // ---- search ------------------------------------------------------------------------------
+
+    private static async Task<IResult> SearchItems([AsParameters] SearchQuery q, ModelCatalog catalog, ServingEngine engine, ServerOptions options, CancellationToken cancel)
+    {
+        if (FindModel(catalog, q.Model, out var model) is { } missing) return missing;
+        if (string.IsNullOrWhiteSpace(q.Q)) return Invalid("q", "Give the text to search for: q=...");
+        if (q.Q.Length > SearchRequest.MaxQueryLength) return Invalid("q", $"The query has {q.Q.Length} characters; at most {SearchRequest.MaxQueryLength}.");
+        int k = q.K ?? 10;
+        if (CheckK(k, 0, options) is { } bad) return bad;
+        if (!SearchModes.TryParse(q.Mode ?? "hybrid", out var mode)) return Invalid("mode", $"mode must be {SearchModes.Names}; got '{q.Mode}'.");
+        if (BuildFilter(model, new RecommendQuery { Category = q.Category, Filter = q.Filter, ExcludeSeen = false }, out var filter) is { } invalid) return invalid;
+        var masks = filter.Features.Select(f => model.FeatureMask(f.Column, f.Value).Passes).ToArray();
+        var request = new SearchRequest
+        {
+            Query = q.Q, K = k, Mode = mode, DenseWeight = q.DenseWeight ?? 1f, SparseWeight = q.SparseWeight ?? 1f, PersonalWeight = q.PersonalWeight ?? 0.3f,
+            Filter = masks.Length == 0 ? null : i => masks.All(m => m[i]),
+        };
+        try { request.Validate(); }
+        catch (Core.Errors.TroveException e) { return Invalid("query", e.Message); }
+
+        ItemSearch search;
+        try { search = model.Search; }
+        catch (Core.Errors.TroveException e) { return Results.Problem(e.Message, statusCode: StatusCodes.Status400BadRequest, title: "Model not searchable"); }
+
+        float[]? userScores = null;
+        if (q.User is { } user)
+        {
+            if (IdRules.Problem(user, "user") is { } badUser) return Invalid("user", badUser);
+            // Every item's score for the user, new events included (the same path as recommendations); the search reads its candidates' scores.
+            var state = await engine.UserAsync(model, user, cancel);
+            userScores = new float[model.Trained.Items.Count];
+            if (!engine.TryScores(model, state, userScores)) return UnknownUser(model, user);
+            var all = userScores;
+            request = request with { UserScores = items => items.Select(i => all[i]).ToArray() };
+        }
+        var hits = search.Search(request);
+        var items = hits.Select((h, r) => new SearchResultItem(r + 1, model.Trained.Items[h.Item], h.Score, ServingEngine.Title(model, h.Item), search.Index.Documents[h.Item],
+            ServingEngine.Features(model, h.Item), h.DenseRank, h.DenseScore, h.SparseRank, h.SparseScore, h.UserScore)).ToList();
+        return Results.Ok(new SearchResponse(q.Q, SearchModes.Name(mode), q.User, model.Name, model.Version, search.Index.Encoder.Encoder, k, items));
     }
 
     // ---- users, items, embeddings -----------------------------------------------------------

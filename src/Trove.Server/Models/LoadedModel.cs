@@ -1,5 +1,6 @@
 using Trove.Core.Persistence;
 using Trove.Core.Recommending;
+using Trove.Models.Search;
 using Trove.Numerics.Index;
 using Trove.Numerics.Sparse;
 using Microsoft.Extensions.Logging;
@@ -57,6 +58,15 @@ public sealed class LoadedModel
             for (int i = 0; i < Math.Min(counts.Length, ItemUserCounts.Length); i++) ItemUserCounts[i] = counts[i];
         }
         _configuredRetrieval = indexes.Retrieval;
+        var searchLog = log ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        // Built (or read from MODEL.search) on the first search only: embedding a catalogue costs minutes, and most
+        // served models are never searched. `trove index --model MODEL` builds the file ahead of time.
+        _search = new Lazy<ItemSearch>(() =>
+        {
+            var index = SearchIndexFile.LoadOrBuild(path, trained, encoder: null, indexes.Persist, new LogLines(searchLog), out var source);
+            searchLog.LogInformation("model {Name}: search index {Source} ({Items} items, encoder {Encoder})", name, source, index.Count, index.Encoder.Encoder);
+            return new ItemSearch(index);
+        }, LazyThreadSafetyMode.ExecutionAndPublication);
         EfSearch = indexes.Graph.EfSearch;
         if (trained.Model is IEmbeddingModel embedding && trained.Items.Count > 0)
         {
@@ -89,6 +99,18 @@ public sealed class LoadedModel
     }
 
     private readonly CancellationTokenSource _retired = new();
+    private readonly Lazy<ItemSearch> _search;
+
+    /// <summary>
+    /// Text search over this model's items (BM25, embeddings, fusion), created on first use. Throws a
+    /// <see cref="Core.Errors.TroveException"/> when the model holds no item text or labels.
+    /// </summary>
+    public ItemSearch Search => _search.Value;
+
+    private sealed class LogLines(ILogger log) : IProgress<string>
+    {
+        public void Report(string value) => log.LogInformation("{Line}", value);
+    }
 
     /// <summary>True once a reload replaced this model: its background work has been told to stop.</summary>
     public bool IsRetired => _retired.IsCancellationRequested;

@@ -252,8 +252,12 @@ public sealed class ServingEngine(IEventStore events)
     public static string? Title(LoadedModel model, int item)
     {
         var c = model.Trained.ItemFeatures.Categorical;
+        var text = model.Trained.ItemFeatures.Text;
         foreach (var column in (string[])["title", "name"])
+        {
             if (c.TryGetValue(column, out var values) && item < values.Length && values[item] is { } v) return v;
+            if (text.TryGetValue(column, out values) && item < values.Length && values[item] is { } t) return t;
+        }
         return model.Titles is { } titles && titles.TryGetValue(model.Trained.Items[item], out var title) ? title : null;
     }
 

@@ -19,12 +19,13 @@ public class DependencyTests
         ["Trove.Data"] = ["Trove.Numerics", "Trove.Core"],
         ["Trove.Models"] = ["Trove.Numerics", "Trove.Core", "Trove.Data"],
         ["Trove.Onnx"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
+        ["Trove.Semantic"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Evaluation"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Library"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Evaluation"],
         ["Trove.Reports"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Evaluation"],
         ["Trove.Server"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Cluster"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Server"],
-        ["Trove.Cli"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Onnx", "Trove.Evaluation", "Trove.Reports", "Trove.Server", "Trove.Cluster"],
+        ["Trove.Cli"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Onnx", "Trove.Semantic", "Trove.Evaluation", "Trove.Reports", "Trove.Server", "Trove.Cluster"],
     };
 
     /// <summary>The packages a console app gets when it trains and recommends: they must stay small.</summary>
@@ -37,6 +38,7 @@ public class DependencyTests
         ("SkiaSharp", "Trove.Reports"),
         ("HarfBuzzSharp", "Trove.Reports"),
         ("Microsoft.ML.OnnxRuntime", "Trove.Onnx"),
+        ("SentenceTransformers", "Trove.Semantic"),
     ];
 
     private static string Src => Path.Combine(TestPaths.RepositoryRoot, "src");
@@ -106,13 +108,22 @@ public class DependencyTests
         Assert.Equal(["Trove.Cli"], dependants);
     }
 
+    /// <summary>The pretrained encoders (a 91 MB model assembly) reach only the tool, never a core package or the server.</summary>
+    [Fact]
+    public void The_semantic_package_sits_on_the_models_and_nothing_below_it_knows_it()
+    {
+        Assert.Contains("Trove.Models", ProjectReferences("Trove.Semantic"));
+        var dependants = Projects().Where(p => ProjectReferences(p).Contains("Trove.Semantic")).ToList();
+        Assert.Equal(["Trove.Cli"], dependants);
+    }
+
     [Theory]
     [MemberData(nameof(CorePackages))]
     public void Core_packages_do_not_reference_plotting_or_onnx(string project)
     {
         var packages = Items(project, "PackageReference").ToList();
         var heavy = packages.Where(p => Heavy.Any(h => p.StartsWith(h.Prefix, StringComparison.OrdinalIgnoreCase))).ToList();
-        Assert.True(heavy.Count == 0, $"{project} references {string.Join(", ", heavy)}: plotting belongs in Trove.Reports, ONNX Runtime in Trove.Onnx.");
+        Assert.True(heavy.Count == 0, $"{project} references {string.Join(", ", heavy)}: plotting belongs in Trove.Reports, ONNX Runtime in Trove.Onnx, pretrained encoders in Trove.Semantic.");
 
         // Transitively too, when the project has been restored (the test run builds it first).
         var assets = Path.Combine(Src, project, "obj", "project.assets.json");
