@@ -31,6 +31,13 @@ public sealed partial class PostgresStore
         return session.Commit();
     }
 
+    /// <summary>
+    /// One import transaction: ids resolve through the id maps (one query for a few, the whole id table once for a
+    /// bulk import) and interactions stream by binary COPY straight into interactions. Into an empty table the keys
+    /// and indexes are dropped first and rebuilt at commit. (A COPY into an UNLOGGED staging table merged by
+    /// INSERT ... SELECT was measured and is slower here: the merge writes every row a second time, with WAL, and
+    /// still fires the same key checks; see bench/RESULTS.md, "Store import speed".)
+    /// </summary>
     private sealed class ImportSession : IImportSession
     {
         private const string CopyInteractions = "COPY interactions(user_id, item_id, weight, score, \"timestamp\", event) FROM STDIN (FORMAT BINARY)";
@@ -41,7 +48,7 @@ public sealed partial class PostgresStore
         private readonly HashSet<long> _touchedUsers = new();
         private NpgsqlBinaryImporter? _copy;
         private long _interactions;
-        private bool _done, _rebuildIndexes;
+        private bool _done, _rebuildIndexes, _rebuildKey;
         private IProgressReporter? _progress;
 
         public ImportSession(PostgresStore store)
@@ -66,12 +73,16 @@ public sealed partial class PostgresStore
 
         private void DropIndexes()
         {
-            // Into an empty table, COPY without the secondary indexes and foreign keys, then build the indexes and
-            // re-add (= validate in one join) the foreign keys at commit: per-row FK triggers cost ~20x the COPY itself.
-            // DDL is transactional, so a rollback restores them.
+            // Into an empty table, write without the indexes, the primary key and the foreign keys, then build the
+            // indexes and re-add (= validate in one join each) the keys at commit: per-row FK triggers cost ~20x the COPY
+            // itself, and maintaining three b-trees row by row about doubles the insert. DDL is transactional, so a
+            // rollback restores them. The primary key stays when another table's foreign key depends on it.
+            bool keyReferenced = Convert.ToInt64(_store.Scalar("SELECT count(*) FROM pg_constraint WHERE confrelid = 'interactions'::regclass", _tx), CultureInfo.InvariantCulture) > 0;
             _store.Exec("DROP INDEX IF EXISTS ix_interactions_user; DROP INDEX IF EXISTS ix_interactions_item; " +
-                        "ALTER TABLE interactions DROP CONSTRAINT IF EXISTS interactions_user_id_fkey, DROP CONSTRAINT IF EXISTS interactions_item_id_fkey", _tx);
+                        "ALTER TABLE interactions DROP CONSTRAINT IF EXISTS interactions_user_id_fkey, DROP CONSTRAINT IF EXISTS interactions_item_id_fkey" +
+                        (keyReferenced ? "" : ", DROP CONSTRAINT IF EXISTS interactions_pkey"), _tx);
             _rebuildIndexes = true;
+            _rebuildKey |= !keyReferenced;
         }
 
         public void AddDataset(Dataset data, IProgressReporter? progress = null)
@@ -109,7 +120,8 @@ public sealed partial class PostgresStore
             if (score is float s) copy.Write(s, NpgsqlDbType.Real); else copy.WriteNull();
             if (timestamp != 0) copy.Write(timestamp, NpgsqlDbType.Bigint); else copy.WriteNull();
             if (ev is not null) copy.Write(ev, NpgsqlDbType.Text); else copy.WriteNull();
-            _touchedUsers.Add(user);
+            // Users created in this session are written with the time already.
+            if (!_users.IsNew(user)) _touchedUsers.Add(user);
             _interactions++;
         }
 
@@ -165,8 +177,11 @@ public sealed partial class PostgresStore
                 if (_rebuildIndexes)
                 {
                     if (_interactions >= ProgressExtensions.MinRows)
-                        _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"copied {_interactions:N0} interactions in {copied:F1}s ({_interactions / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
-                    _store.Exec("CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id); " +
+                        _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {_interactions:N0} interactions in {copied:F1}s ({_interactions / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
+                    // The sorts of the index builds fit in memory instead of spilling (the default is 64 MB; local to this transaction).
+                    _store.Exec("SET LOCAL maintenance_work_mem = '256MB'", _tx);
+                    _store.Exec((_rebuildKey ? "ALTER TABLE interactions ADD CONSTRAINT interactions_pkey PRIMARY KEY (id); " : "") +
+                                "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id); " +
                                 "ALTER TABLE interactions ADD CONSTRAINT interactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) DEFERRABLE INITIALLY DEFERRED, " +
                                 "ADD CONSTRAINT interactions_item_id_fkey FOREIGN KEY (item_id) REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED", _tx);
                 }
@@ -184,9 +199,9 @@ public sealed partial class PostgresStore
 
         public void Dispose()
         {
+            // Disposing an unfinished COPY cancels it; the rollback below then discards everything.
             if (_copy is not null)
             {
-                // Disposing an unfinished COPY cancels it; the rollback below then discards everything.
                 try { _copy.Dispose(); } catch (NpgsqlException) { } catch (InvalidOperationException) { }
                 _copy = null;
             }
@@ -209,17 +224,32 @@ public sealed partial class PostgresStore
         private readonly Dictionary<long, int> _newAt = new();
         private readonly Dictionary<long, (string? Features, string? Kind)> _updates = new();
         private readonly Dictionary<string, FeatureKind> _columns = new(StringComparer.Ordinal);
-        public long Added => _new.Count;
-        public IEnumerable<long> Touched => _new.Select(n => n.Id).Concat(_updates.Keys);
+        private readonly HashSet<long> _updated = new();
+        private long _baseline = -1;
+
+        /// <summary>Rows this id map created.</summary>
+        public long Added { get; private set; }
+
+        /// <summary>Existing rows whose features or kind this session changed.</summary>
+        public IEnumerable<long> Touched => _updated;
 
         private sealed class NewRow(long id, string externalId) { public long Id = id; public string ExternalId = externalId; public string? Features; public string? Kind; }
 
         public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity)
         {
             _store = store; _tx = tx; _table = table; _entity = entity;
-            _rows = new RowIds(FindMany, ReadAll,
-                () => Convert.ToInt64(store.Scalar($"SELECT coalesce(max(id), 0) FROM {table}", tx), CultureInfo.InvariantCulture));
+            _rows = NewRowIds();
         }
+
+        private RowIds NewRowIds() => new(FindMany, ReadAll, () =>
+        {
+            long max = Convert.ToInt64(_store.Scalar($"SELECT coalesce(max(id), 0) FROM {_table}", _tx), CultureInfo.InvariantCulture);
+            if (_baseline < 0) _baseline = max;
+            return max;
+        });
+
+        /// <summary>Whether the row was created in this session (ids only grow, and the session holds the table lock).</summary>
+        public bool IsNew(long id) => _baseline >= 0 && id > _baseline;
 
         private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
         {
@@ -256,6 +286,7 @@ public sealed partial class PostgresStore
                     {
                         var old = _updates.GetValueOrDefault(id);
                         _updates[id] = (StoreFeatures.Merge(old.Features, featuresJson), kind ?? old.Kind);
+                        _updated.Add(id);
                     }
                 }
                 return id;
@@ -264,6 +295,7 @@ public sealed partial class PostgresStore
             id = _rows.Add(externalId);
             _newAt[id] = _new.Count;
             _new.Add(new NewRow(id, externalId) { Features = featuresJson, Kind = kind });
+            Added++;
             return id;
         }
 
@@ -280,7 +312,7 @@ public sealed partial class PostgresStore
             return rows;
         }
 
-        /// <summary>Writes the buffered new rows (binary COPY), feature merges and feature columns.</summary>
+        /// <summary>Writes the buffered new rows (binary COPY), feature merges and feature columns, and forgets them.</summary>
         public void Flush()
         {
             if (_columns.Count > 0)
@@ -297,7 +329,8 @@ public sealed partial class PostgresStore
             if (_new.Count > 0)
             {
                 bool items = _entity == "item";
-                var now = DateTime.UtcNow;
+                // The transaction's time, as the touch of existing users at commit writes it.
+                var now = (DateTime)_store.Scalar("SELECT now()", _tx)!;
                 using var copy = _store._db.BeginBinaryImport(items
                     ? "COPY items(id, external_id, features, kind) FROM STDIN (FORMAT BINARY)"
                     : "COPY users(id, external_id, features, updated_utc) FROM STDIN (FORMAT BINARY)");
@@ -327,6 +360,10 @@ public sealed partial class PostgresStore
                     cmd.ExecuteNonQuery();
                 }
             }
+            _columns.Clear();
+            _new.Clear();
+            _newAt.Clear();
+            _updates.Clear();
         }
     }
 }
