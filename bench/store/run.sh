@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rows=${1:-5000000}
 pg=${2:-${TROVE_BENCH_POSTGRES:-Host=127.0.0.1;Port=5433;Username=postgres;Database=postgres}}
-dotnet build bench/Trove.Benchmarks -c Release -v quiet -nologo >/dev/null
+log=$(mktemp /tmp/trove-store-bench-build.XXXX)
+dotnet build bench/Trove.Benchmarks -c Release -v quiet -nologo > "$log" 2>&1 || { cat "$log"; echo "build failed" >&2; exit 1; }
 echo "machine: $(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -1), $(nproc) cores"
 dotnet bench/Trove.Benchmarks/bin/Release/net10.0/Trove.Benchmarks.dll store-import --rows "$rows" --pg "$pg" \
   --sqlite "${TMPDIR:-/tmp}/trove-store-bench.db"

@@ -322,7 +322,7 @@ public sealed partial class PostgresStore
                 foreach (var (name, kind) in _columns)
                 {
                     pn.Value = name;
-                    pk.Value = kind switch { FeatureKind.Numeric => "numeric", FeatureKind.Text => "text", _ => "categorical" };
+                    pk.Value = StoreFeatures.KindName(kind);
                     cmd.ExecuteNonQuery();
                 }
             }
