@@ -13,6 +13,13 @@ public sealed record ServerOptions
     public string Host { get; init; } = "127.0.0.1";
     /// <summary>Port; 0 picks a free one (tests).</summary>
     public int Port { get; init; } = 8080;
+    /// <summary>
+    /// When false, ASP.NET Core's own address settings (ASPNETCORE_URLS, <c>--urls</c>, "Urls" in appsettings.json) win
+    /// over <see cref="Host"/> and <see cref="Port"/> if present: `trove serve` sets it when neither --host nor --port is given.
+    /// </summary>
+    public bool AddressFromOptions { get; init; } = true;
+    /// <summary>Folder whose appsettings.json (and appsettings.{Environment}.json) the web host reads; null: the application's folder.</summary>
+    public string? ContentRoot { get; init; }
     /// <summary>Key required in the X-Api-Key header by write endpoints (events, reload). Null: a random key is generated and logged.</summary>
     public string? ApiKey { get; init; }
     /// <summary>Largest k (plus offset) a caller may ask for.</summary>

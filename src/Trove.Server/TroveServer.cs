@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Data.Stores;
@@ -26,15 +27,32 @@ public static class TroveServer
     /// <summary>Name of the API-key security scheme in the OpenAPI document.</summary>
     public const string ApiKeyScheme = "ApiKey";
 
+    /// <summary>What each tag of the OpenAPI document groups.</summary>
+    private static readonly Dictionary<string, string> TagDescriptions = new()
+    {
+        ["operations"] = "Liveness and readiness of the server.",
+        ["models"] = "The models served, and their reload without restart.",
+        ["recommendations"] = "Top-k items, similar items and users, and pair scores.",
+        ["users"] = "What the server knows of a user.",
+        ["items"] = "What the server knows of an item.",
+        ["embeddings"] = "User and item vectors of embedding models.",
+        ["events"] = "Live events that count for the next request.",
+    };
+
     /// <param name="configure">Last say over the builder (tests switch to the in-memory test server here).</param>
     /// <param name="events">The event store; in memory when null.</param>
     public static WebApplication Build(ServerOptions options, Action<WebApplicationBuilder>? configure = null, IEventStore? events = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [], ContentRootPath = options.ContentRoot ?? AppContext.BaseDirectory });
+        // The address: the options' host and port, unless they were not chosen and ASP.NET Core's settings name one.
+        if (options.AddressFromOptions || string.IsNullOrWhiteSpace(builder.Configuration["urls"]))
+            builder.WebHost.UseUrls($"http://{(options.Host.Contains(':') ? $"[{options.Host}]" : options.Host)}:{options.Port}");
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+            // Twice the limits Hardening enforces, so those refusals carry problem details (Kestrel's own answers have no body).
+            k.Limits.MaxRequestLineSize = 2 * Hardening.MaxRequestTarget + 64;
+            k.Limits.MaxRequestHeadersTotalSize = 2 * Hardening.MaxRequestHeaders;
             k.AddServerHeader = false;
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -45,6 +63,11 @@ public static class TroveServer
             {
                 doc.Info.Title = "Trove recommendations API";
                 doc.Info.Description = "Recommendations, similar items and users, scores, embeddings and live events from trained Trove models.";
+                doc.Info.License = new Microsoft.OpenApi.OpenApiLicense { Name = "MIT", Identifier = "MIT" };
+                // Relative to the document's own address, so the document holds for any host, port or path base.
+                doc.Servers = [new Microsoft.OpenApi.OpenApiServer { Url = "/", Description = "The server that serves this document." }];
+                foreach (var tag in doc.Tags ?? (IEnumerable<Microsoft.OpenApi.OpenApiTag>)[])
+                    if (tag.Name is { } name && TagDescriptions.TryGetValue(name, out var text)) tag.Description = text;
                 doc.Components ??= new Microsoft.OpenApi.OpenApiComponents();
                 doc.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
                 doc.Components.SecuritySchemes[ApiKeyScheme] = new Microsoft.OpenApi.OpenApiSecurityScheme
@@ -56,14 +79,14 @@ public static class TroveServer
                 };
                 return Task.CompletedTask;
             });
-            // The write operations (those behind the API-key filter) declare the scheme.
+            // The write operations (those behind the API-key filter) declare the scheme; the others say explicitly
+            // that they need nothing (an empty requirement), so a linter and a client generator need not guess.
             o.AddOperationTransformer((operation, context, _) =>
             {
-                if (context.Description.ActionDescriptor.EndpointMetadata.OfType<ApiKeyRequired>().Any())
-                    (operation.Security ??= []).Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
-                    {
-                        [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [],
-                    });
+                operation.Security ??= [];
+                operation.Security.Add(context.Description.ActionDescriptor.EndpointMetadata.OfType<ApiKeyRequired>().Any()
+                    ? new Microsoft.OpenApi.OpenApiSecurityRequirement { [new Microsoft.OpenApi.OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }
+                    : new Microsoft.OpenApi.OpenApiSecurityRequirement());
                 return Task.CompletedTask;
             });
         });
@@ -108,7 +131,22 @@ public static class TroveServer
         services.AddSingleton(provider => events ?? OpenEvents(options, provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(_ => ItemTitles.From(LoadData(options)));
         services.AddSingleton<ServingEngine>();
+        services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(ServerMetrics.MeterName)
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        // Meters are process-wide: take Trove's instruments from this application's meter factory only, so two Trove
+        // hosts in one process (or tests) never mix their series.
+        services.ConfigureOpenTelemetryMeterProvider((provider, builder) =>
+        {
+            var own = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+            builder.AddView(instrument => instrument.Meter.Name == ServerMetrics.MeterName && !ReferenceEquals(instrument.Meter.Scope, own)
+                ? MetricStreamConfiguration.Drop : null);
+        });
+        services.AddHealthChecks()
+            .AddCheck<Health.ModelsHealthCheck>(Health.TroveHealthChecks.Models, tags: [Health.TroveHealthChecks.Tag])
+            .AddCheck<Health.EventStoreHealthCheck>(Health.TroveHealthChecks.EventStore, tags: [Health.TroveHealthChecks.Tag]);
         services.AddProblemDetails();
         Hardening.AddServices(services, options);
         services.ConfigureHttpJsonOptions(j =>

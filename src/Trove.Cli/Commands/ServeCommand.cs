@@ -3,8 +3,10 @@ using Trove.Cli.Infrastructure;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Data.LastFm;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Trove.Server;
+using Trove.Server.Hosting;
 using Trove.Server.Models;
 
 namespace Trove.Cli.Commands;
@@ -16,8 +18,8 @@ public static class ServeCommand
     {
         var model = new Option<string[]>("--model", "-m")
         {
-            Description = "Model file written by `trove train`; repeat for several, optionally NAME=PATH (the first is the default).",
-            Required = true, AllowMultipleArgumentsPerToken = true,
+            Description = "Model file written by `trove train`; repeat for several, optionally NAME=PATH (the first is the default). Default: \"Trove\": { \"Models\": {...} } in appsettings.json.",
+            AllowMultipleArgumentsPerToken = true,
         };
         var db = new Option<string?>("--db") { Description = "Trove database (SQLite file or PostgreSQL connection string): events are written there (for the next `trove train --db`), item titles and evaluated models are read from it." };
         var data = new Option<string?>("--data") { Description = "Data set the model was trained on (CSV file or folder, MovieLens...): item titles for responses and the dashboard." };
@@ -52,23 +54,33 @@ public static class ServeCommand
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
+            // Flags win over configuration (appsettings.json and appsettings.{Environment}.json in the current folder,
+            // then environment variables such as Trove__ApiKey), which wins over the flags' defaults.
+            bool Given(Option option) => r.GetResult(option) is { Implicit: false };
+            var configured = ServerConfiguration.Read(Configuration().GetSection("Trove"), new ServerOptions
+            {
+                Retrieval = RetrievalMode.Auto, MaxK = r.GetValue(maxK), MaxEventsInMemory = r.GetValue(maxEventsInMemory), MaxRequestBytes = r.GetValue(maxBody),
+                HnswMinItems = r.GetValue(hnswMinItems), ApiKey = Environment.GetEnvironmentVariable("TROVE_API_KEY"),
+            });
             var specs = (r.GetValue(model) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
-            var sources = specs.Select(ModelSource.Parse).ToList();
+            var sources = specs.Length > 0 ? specs.Select(ModelSource.Parse).ToList() : configured.Models.ToList();
+            if (sources.Count == 0) throw new TroveException("No model to serve: give --model FILE, or \"Trove\": { \"Models\": { \"NAME\": \"FILE\" } } in appsettings.json.");
             var duplicate = sources.GroupBy(s => s.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null) throw new TroveException($"Two models are named '{duplicate.Key}': name them, e.g. --model knn={duplicate.First().Path}.");
             int p = r.GetValue(port);
             if (p is < 0 or > 65535) throw new TroveException($"--port must be between 0 and 65535, got {p}.");
-            int k = r.GetValue(maxK);
+            int k = Given(maxK) ? r.GetValue(maxK) : configured.MaxK;
             if (k < 1) throw new TroveException($"--max-k must be positive, got {k}.");
-            long eventsInMemory = r.GetValue(maxEventsInMemory);
+            long eventsInMemory = Given(maxEventsInMemory) ? r.GetValue(maxEventsInMemory) : configured.MaxEventsInMemory;
             if (eventsInMemory < 1) throw new TroveException($"--max-events-in-memory must be positive, got {eventsInMemory}.");
-            if (!RetrievalModes.TryParse(r.GetValue(retrieval), out var retrievalMode))
+            var retrievalMode = configured.Retrieval;
+            if (Given(retrieval) && !RetrievalModes.TryParse(r.GetValue(retrieval), out retrievalMode))
                 throw new TroveException($"--retrieval must be {RetrievalModes.Names}, got '{r.GetValue(retrieval)}'.");
-            int minItems = r.GetValue(hnswMinItems);
+            int minItems = Given(hnswMinItems) ? r.GetValue(hnswMinItems) : configured.HnswMinItems;
             if (minItems < 1) throw new TroveException($"--hnsw-min-items must be positive, got {minItems}.");
             int ef = r.GetValue(efSearch);
             if (ef < 1) throw new TroveException($"--ef-search must be positive, got {ef}.");
-            bool batching = r.GetValue(exactBatching)?.Trim().ToLowerInvariant() switch
+            bool batching = !Given(exactBatching) ? configured.ExactBatching : r.GetValue(exactBatching)?.Trim().ToLowerInvariant() switch
             {
                 "on" => true,
                 "off" => false,
@@ -77,7 +89,7 @@ public static class ServeCommand
             // Requests are the parallelism: a multi-threaded BLAS call inside one request (two-tower scoring,
             // ALS fold-in) would spin threads that compete with Kestrel's for the same cores.
             Trove.Numerics.Dense.Blas.Threads = 1;
-            var options = new ServerOptions
+            var options = configured with
             {
                 Retrieval = retrievalMode,
                 HnswMinItems = minItems,
@@ -86,19 +98,22 @@ public static class ServeCommand
                 Models = sources,
                 Host = r.GetValue(host)!,
                 Port = p,
-                ApiKey = r.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("TROVE_API_KEY"),
+                // Without --host or --port, ASPNETCORE_URLS, --urls or "Urls" in appsettings.json choose the address.
+                AddressFromOptions = Given(host) || Given(port),
+                ContentRoot = Directory.GetCurrentDirectory(),
+                ApiKey = r.GetValue(apiKey) ?? configured.ApiKey,
                 MaxK = k,
                 MaxEventsInMemory = eventsInMemory,
-                MaxRequestBytes = r.GetValue(maxBody),
-                WatchModelFiles = r.GetValue(watch),
-                EvaluationPath = r.GetValue(evaluation),
-                FiguresPath = r.GetValue(figures),
-                DataPath = r.GetValue(data),
-                DatabasePath = r.GetValue(db),
-                EventWeights = r.GetValue(weights) is { } w ? EventWeights.Parse(w) : EventWeights.Default,
-                RateLimit = Rate(r.GetValue(rateLimit)),
-                WriteRateLimit = Rate(r.GetValue(writeRateLimit)),
-                CorsOrigins = (r.GetValue(cors) ?? []).Select(Origin).ToList(),
+                MaxRequestBytes = Given(maxBody) ? r.GetValue(maxBody) : configured.MaxRequestBytes,
+                WatchModelFiles = r.GetValue(watch) || configured.WatchModelFiles,
+                EvaluationPath = r.GetValue(evaluation) ?? configured.EvaluationPath,
+                FiguresPath = r.GetValue(figures) ?? configured.FiguresPath,
+                DataPath = r.GetValue(data) ?? configured.DataPath,
+                DatabasePath = r.GetValue(db) ?? configured.DatabasePath,
+                EventWeights = r.GetValue(weights) is { } w ? EventWeights.Parse(w) : configured.EventWeights,
+                RateLimit = r.GetValue(rateLimit) is { } read ? Rate(read) : configured.RateLimit,
+                WriteRateLimit = r.GetValue(writeRateLimit) is { } write ? Rate(write) : configured.WriteRateLimit,
+                CorsOrigins = (r.GetValue(cors) is { Length: > 0 } given ? given : [.. configured.CorsOrigins]).Select(Origin).ToList(),
             };
             var app = TroveServer.Build(options);
             app.Start();
@@ -107,6 +122,18 @@ public static class ServeCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>What an ASP.NET Core app in the current folder would read: appsettings.json, appsettings.{Environment}.json, environment variables.</summary>
+    private static IConfiguration Configuration()
+    {
+        var environment = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? "Production";
+        return new ConfigurationBuilder()
+            .SetBasePath(Directory.GetCurrentDirectory())
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddJsonFile($"appsettings.{environment}.json", optional: true)
+            .AddEnvironmentVariables()
+            .Build();
     }
 
     /// <summary>"100/s", "600/min"... as requests per second; null (unlimited) when absent or 0.</summary>

@@ -26,18 +26,12 @@ public static class TroveHostingExtensions
 
     /// <summary>
     /// Registers Trove from a configuration section, e.g. appsettings.json <c>"Trove": { "Models": { "als": "als.trove" },
-    /// "ApiKey": "...", "Database": "trove.db", "Retrieval": "auto" }</c>; <paramref name="configure"/> adjusts the result.
+    /// "ApiKey": "...", "Database": "trove.db", "Retrieval": "auto" }</c> (all keys: <see cref="ServerConfiguration.Read"/>;
+    /// an unknown key is an error); <paramref name="configure"/> adjusts the result.
     /// </summary>
     public static IServiceCollection AddTrove(this IServiceCollection services, IConfiguration section, Func<ServerOptions, ServerOptions>? configure = null)
     {
-        var models = section.GetSection("Models").GetChildren().Select(m => new ModelSource(m.Key, m.Value ?? "")).ToList();
-        var options = new ServerOptions
-        {
-            Models = models,
-            ApiKey = section["ApiKey"],
-            DatabasePath = section["Database"],
-            Retrieval = section["Retrieval"] is { Length: > 0 } r && RetrievalModes.TryParse(r, out var mode) ? mode : RetrievalMode.Auto,
-        };
+        var options = ServerConfiguration.Read(section);
         return services.AddTrove(configure?.Invoke(options) ?? options);
     }
 

@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Metrics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Trove.Core.Recommending;
 using Trove.Data.Stores;
 using Trove.Server.Events;
@@ -57,12 +59,11 @@ public static class Endpoints
     /// </summary>
     public static void Map(IEndpointRouteBuilder app, string prefix = "")
     {
-        app.MapGet("/health", () => Results.Ok(new HealthResponse("ok"))).WithName("Health").Produces<HealthResponse>().WithTags("operations").WithSummary("Liveness: the process answers.");
-        app.MapGet("/ready", Ready).WithName("Ready").WithTags("operations").Produces<ReadyResponse>().Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable).WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
-        app.MapGet("/metrics", (ServerMetrics metrics, ModelCatalog catalog, IEventStore events) =>
-                Results.Text(metrics.Render(catalog, events), "text/plain; version=0.0.4; charset=utf-8")).WithName("Metrics").Produces<string>(StatusCodes.Status200OK, "text/plain")
-            .WithTags("operations").WithSummary("Prometheus metrics: requests, latency histograms, model versions, events.");
-        app.MapGet("/models", (ModelCatalog catalog) => Results.Ok(catalog.Current.Models.Select(Describe))).WithName("ListModels").Produces<IReadOnlyList<ModelDescription>>()
+        app.MapGet("/health", () => Results.Ok(new HealthResponse("ok"))).WithName("Health").Produces<HealthResponse>().ProducesProblem(StatusCodes.Status429TooManyRequests).WithTags("operations").WithSummary("Liveness: the process answers.");
+        app.MapGet("/ready", Ready).WithName("Ready").WithTags("operations").Produces<ReadyResponse>().ProducesProblem(StatusCodes.Status429TooManyRequests).Produces<ReadyResponse>(StatusCodes.Status503ServiceUnavailable).WithSummary("Readiness: models loaded (503 when none), with their versions and the last reload error.");
+        // Prometheus text from OpenTelemetry's exporter over the meter of ServerMetrics (for scrapers, not in the client document).
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/models", (ModelCatalog catalog) => Results.Ok(catalog.Current.Models.Select(Describe))).WithName("ListModels").Produces<IReadOnlyList<ModelDescription>>().ProducesProblem(StatusCodes.Status429TooManyRequests)
             .WithTags("models").WithSummary("The loaded models.");
         app.MapPost("/admin/reload", Reload).WithName("ReloadModels").RequireApiKey()
             .Produces<ReloadResponse>().ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
@@ -100,19 +101,20 @@ public static class Endpoints
 
     // ---- operations -------------------------------------------------------------------------
 
-    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, CancellationToken cancel)
+    /// <summary>Runs Trove's health checks (<see cref="Health.TroveHealthChecks.Tag"/>) and reports them with the served versions.</summary>
+    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, HealthCheckService health, CancellationToken cancel)
     {
+        var report = await health.CheckHealthAsync(c => c.Tags.Contains(Health.TroveHealthChecks.Tag), cancel);
         var set = catalog.Current;
         DatabaseHealth? database = null;
-        if (events is InteractionStoreEvents store)
-        {
-            var state = await store.ProbeAsync(cancel);
-            database = new DatabaseHealth(state.Available ? "available" : "unavailable", state.SinceUtc, state.Error);
-        }
-        var status = set.Models.Count == 0 ? "loading" : database is { Status: "unavailable" } ? "degraded" : "ready";
+        if (events is InteractionStoreEvents && report.Entries.TryGetValue(Health.TroveHealthChecks.EventStore, out var store))
+            database = new DatabaseHealth(store.Status == HealthStatus.Healthy ? "available" : "unavailable",
+                store.Data.TryGetValue("since", out var since) ? (DateTime)since : null, store.Data.TryGetValue("error", out var error) ? (string)error : null);
+        bool loaded = report.Entries.TryGetValue(Health.TroveHealthChecks.Models, out var models) && models.Status == HealthStatus.Healthy;
+        var status = !loaded ? "loading" : report.Status == HealthStatus.Healthy ? "ready" : "degraded";
         var body = new ReadyResponse(status, set.Generation, set.Models.Select(Describe).ToList(),
             events.Description, events.Count, events.MaxEventsInMemory, events.EvictedEvents, catalog.LastReloadUtc, catalog.LastError, database);
-        return set.Models.Count > 0 ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+        return loaded ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
     private static IResult Reload(ModelCatalog catalog, ServerOptions options, string? model)
@@ -231,9 +233,10 @@ public static class Endpoints
     /// request are capped, and with a rate limit each distinct user beyond the first costs one more permit.
     /// </summary>
     private static async Task<IResult> Scores(ScoresRequest? request, ModelCatalog catalog, ServingEngine engine, ServerOptions options,
-        HttpContext context, CancellationToken cancel)
+        ServerMetrics metrics, HttpContext context, CancellationToken cancel)
     {
         if (request?.Pairs is not { Count: > 0 } pairs) return Invalid("pairs", "Give a non-empty array of {\"user\", \"item\"} pairs.");
+        metrics.ScorePairs(pairs.Count);
         if (pairs.Count > options.MaxScorePairs) return Invalid("pairs", $"At most {options.MaxScorePairs} pairs per request.");
         if (FindModel(catalog, request.Model, out var model) is { } missing) return missing;
         var errors = new Dictionary<string, string[]>();

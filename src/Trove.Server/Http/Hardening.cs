@@ -62,6 +62,7 @@ public static class Hardening
     public static void Use(WebApplication app, ServerOptions options)
     {
         app.Use(SecurityHeaders);
+        app.Use(LimitRequestSize);
         if (options.CorsOrigins.Count > 0) app.UseCors();
         if (options.RateLimit is not null || options.WriteRateLimit is not null) app.UseRateLimiter();
         app.Use(DecodeIds);
@@ -103,6 +104,30 @@ public static class Hardening
         return ids;
     }
 
+    /// <summary>Longest request target (path and query) answered; longer ones get 414 problem details.</summary>
+    public const int MaxRequestTarget = 8 * 1024;
+
+    /// <summary>Largest total size of the request headers answered; larger ones get 431 problem details.</summary>
+    public const int MaxRequestHeaders = 32 * 1024;
+
+    /// <summary>
+    /// Kestrel is given twice these limits (see <see cref="TroveServer"/>), so that a target or header block between the
+    /// two is refused here, as RFC 7807 problem details like every other refusal, instead of by Kestrel's bare 414/431.
+    /// </summary>
+    private static Task LimitRequestSize(HttpContext context, RequestDelegate next)
+    {
+        var target = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget ?? context.Request.Path + context.Request.QueryString;
+        if (target.Length > MaxRequestTarget)
+            return Results.Problem($"The request target is {target.Length} characters; at most {MaxRequestTarget} are answered. Send long lists in a POST body.",
+                statusCode: StatusCodes.Status414RequestUriTooLong, title: "Request target too long").ExecuteAsync(context);
+        long headers = 0;
+        foreach (var (name, values) in context.Request.Headers) headers += name.Length + values.ToString().Length + 4;
+        if (headers > MaxRequestHeaders)
+            return Results.Problem($"The request headers take {headers} bytes; at most {MaxRequestHeaders} are answered.",
+                statusCode: StatusCodes.Status431RequestHeaderFieldsTooLarge, title: "Request headers too large").ExecuteAsync(context);
+        return next(context);
+    }
+
     /// <summary>Whole seconds for a Retry-After header (at least 1).</summary>
     public static string RetryAfterSeconds(TimeSpan wait) => Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
@@ -124,16 +149,22 @@ public static class Hardening
 
     // ---- rate limits --------------------------------------------------------------------------
 
-    /// <summary>Writes (POST /events, /admin/...) and reads have separate buckets per client IP; health, readiness and metrics are never limited.</summary>
+    /// <summary>Health, readiness and metrics requests allowed per second and client when rate limits are on.</summary>
+    public const int ProbesPerSecond = 100;
+
     private static RateLimitPartition<(string, string)> Partition(HttpContext context, ServerOptions options)
     {
         var path = context.Request.Path;
+        var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        // Probes and scrapes have a bucket of their own, so they never compete with a client's reads, and a generous
+        // one (ProbesPerSecond), so a flood of them is bounded too.
+        if (path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics"))
+            return RateLimitPartition.GetTokenBucketLimiter(("probe", client), _ => Bucket(ProbesPerSecond));
         bool write = HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments("/events") || path.StartsWithSegments("/admin"));
         double? perSecond = write ? options.WriteRateLimit : options.RateLimit;
         // Partitions are cached by key: unlimited requests need keys of their own, or they would find a client's bucket.
-        if (perSecond is not > 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics"))
-            return RateLimitPartition.GetNoLimiter(("free", ""));
-        return RateLimitPartition.GetTokenBucketLimiter((write ? "write" : "read", context.Connection.RemoteIpAddress?.ToString() ?? "unknown"), _ => Bucket(perSecond.Value));
+        if (perSecond is not > 0) return RateLimitPartition.GetNoLimiter(("free", ""));
+        return RateLimitPartition.GetTokenBucketLimiter((write ? "write" : "read", client), _ => Bucket(perSecond.Value));
     }
 
     /// <summary>

@@ -1,146 +1,110 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Trove.Server.Events;
 using Trove.Server.Models;
 
 namespace Trove.Server.Http;
 
 /// <summary>
-/// Request counters and latency histograms in the Prometheus text format (version 0.0.4), without
-/// a client library: counts per method, route template and status; latency buckets per route;
-/// which model versions are served; events stored; reloads.
+/// Trove's serving metrics as <see cref="System.Diagnostics.Metrics"/> instruments on the meter
+/// <see cref="MeterName"/>, so any listener sees them: OpenTelemetry (<c>AddMeter("Trove.Server")</c>), dotnet-counters,
+/// or the Prometheus endpoint `trove serve` and <c>MapTrove</c> expose at /metrics. Request latency per route,
+/// events accepted and rejected, batch sizes, and the state of the served models and of the event store.
 /// </summary>
 public sealed class ServerMetrics
 {
-    private static readonly double[] Buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-    private readonly ConcurrentDictionary<(string Method, string Route, int Status), long> _requests = new();
-    private readonly ConcurrentDictionary<string, Histogram> _latency = new();
-    private long _eventsAccepted;
-    private long _eventsRejected;
+    /// <summary>The meter's name, for <c>MeterProviderBuilder.AddMeter</c>.</summary>
+    public const string MeterName = "Trove.Server";
 
-    /// <summary>Counts a finished request: its method, its route template ("unmatched" when no route took it) and its status.</summary>
-    public void Record(Microsoft.AspNetCore.Http.HttpContext context, double seconds) =>
-        Record(context.Request.Method, (Microsoft.AspNetCore.Http.EndpointHttpContextExtensions.GetEndpoint(context) as Microsoft.AspNetCore.Routing.RouteEndpoint)?.RoutePattern.RawText ?? "unmatched",
-            context.Response.StatusCode, seconds);
+    /// <summary>Latency buckets in seconds: from 0.5 ms (an HNSW answer) to 10 s (a cold exact pass over a large model).</summary>
+    private static readonly double[] LatencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-    /// <summary>HTTP methods kept as label values; any other method is counted as "OTHER".</summary>
+    /// <summary>Batch-size buckets: 1 to the request caps (10,000 score pairs, 10,000 events).</summary>
+    private static readonly long[] BatchBuckets = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
+    /// <summary>HTTP methods kept as tag values; any other method is counted as "OTHER".</summary>
     private static readonly HashSet<string> KnownMethods = new(StringComparer.OrdinalIgnoreCase)
         { "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH" };
 
+    private readonly Histogram<double> _duration;
+    private readonly Counter<long> _events;
+    private readonly Histogram<long> _eventBatch;
+    private readonly Histogram<long> _scorePairs;
+
+    /// <param name="meters">The host's meter factory (meters are then per service provider, as ASP.NET Core's own).</param>
+    /// <param name="services">Resolves the model catalog and event store when an observer reads them, not at construction.</param>
+    public ServerMetrics(IMeterFactory meters, IServiceProvider services)
+    {
+        var meter = meters.Create(MeterName);
+        _duration = meter.CreateHistogram<double>("trove.http.request.duration", "s",
+            "Request latency by method, route template and status code.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets });
+        _events = meter.CreateCounter<long>("trove.events", "{event}", "Events received by POST /events, by result (accepted, rejected).");
+        _eventBatch = meter.CreateHistogram<long>("trove.events.batch.size", "{event}", "Events per POST /events request.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = BatchBuckets });
+        _scorePairs = meter.CreateHistogram<long>("trove.scores.batch.size", "{pair}", "User-item pairs per POST /scores request.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = BatchBuckets });
+
+        ModelSet Models() => services.GetRequiredService<ModelCatalog>().Current;
+        IEventStore Events() => services.GetRequiredService<IEventStore>();
+        meter.CreateObservableGauge("trove.model.info", () => Models().Models.Select(m => new Measurement<int>(1,
+            new("name", m.Name), new("algorithm", m.Manifest.Algorithm), new("version", m.Version))),
+            description: "The models being served (value 1), with their algorithm and version.");
+        meter.CreateObservableGauge("trove.model.loaded", () => Models().Models.Select(m => new Measurement<long>(
+            new DateTimeOffset(m.LoadedUtc).ToUnixTimeSeconds(), new KeyValuePair<string, object?>("name", m.Name))), "s",
+            "When each served model was loaded (Unix seconds).");
+        meter.CreateObservableGauge("trove.model.users", () => Models().Models.Select(m => new Measurement<int>(m.Trained.Users.Count,
+            new KeyValuePair<string, object?>("name", m.Name))), "{user}", "Users known to each served model.");
+        meter.CreateObservableGauge("trove.model.items", () => Models().Models.Select(m => new Measurement<int>(m.Trained.Items.Count,
+            new KeyValuePair<string, object?>("name", m.Name))), "{item}", "Items known to each served model.");
+        meter.CreateObservableGauge("trove.model.generation", () => Models().Generation, description: "Incremented by every model reload.");
+        meter.CreateObservableCounter("trove.model.reloads", () =>
+        {
+            var catalog = services.GetRequiredService<ModelCatalog>();
+            return new[]
+            {
+                new Measurement<long>(catalog.ReloadCount - catalog.ReloadFailures, new KeyValuePair<string, object?>("result", "ok")),
+                new Measurement<long>(catalog.ReloadFailures, new KeyValuePair<string, object?>("result", "failed")),
+            };
+        }, "{reload}", "Model reloads by result (a failed one keeps the previous model).");
+        meter.CreateObservableCounter("trove.exact.batch.passes", () => Models().Models.Where(m => m.ExactScorer is not null)
+            .Select(m => new Measurement<long>(m.ExactScorer!.Passes, new KeyValuePair<string, object?>("name", m.Name))), "{pass}",
+            "Batched exact scoring passes per model (--exact-batching); queries over passes is the mean batch size.");
+        meter.CreateObservableCounter("trove.exact.batch.queries", () => Models().Models.Where(m => m.ExactScorer is not null)
+            .Select(m => new Measurement<long>(m.ExactScorer!.Queries, new KeyValuePair<string, object?>("name", m.Name))), "{query}",
+            "Queries scored by batched exact passes per model.");
+        meter.CreateObservableUpDownCounter("trove.events.stored", () => Events().Count, "{event}", "Events held by the event store.");
+        meter.CreateObservableGauge("trove.events.memory.limit", () => Events().MaxEventsInMemory, "{event}", "Bound on live events held in memory.");
+        meter.CreateObservableCounter("trove.events.evicted", () => Events().EvictedEvents, "{event}", "Live events evicted from memory to respect the bound.");
+    }
+
+    /// <summary>Records a finished request: its method, its route template ("unmatched" when no route took it) and its status.</summary>
+    public void Record(HttpContext context, double seconds) =>
+        Record(context.Request.Method, (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched", context.Response.StatusCode, seconds);
+
     /// <summary>
-    /// Counts a request. Every label comes from a closed set, so made-up methods or paths cannot grow the series:
-    /// unknown methods become "OTHER", the route is a template of the app (or "unmatched"), the status is 100-599.
+    /// Records a request. Every tag comes from a closed set, so made-up methods or paths cannot grow the series:
+    /// unknown methods become "OTHER", the route is a template of the app (or "unmatched"), the status is 100-599 (else 0).
     /// </summary>
     public void Record(string method, string route, int status, double seconds)
     {
         method = KnownMethods.TryGetValue(method, out var known) ? known : "OTHER";
         if (status is < 100 or > 599) status = 0;
-        _requests.AddOrUpdate((method, route, status), 1, (_, n) => n + 1);
-        _latency.GetOrAdd(route, _ => new Histogram()).Observe(seconds);
+        _duration.Record(seconds, new("method", method), new("route", route), new("status", status));
     }
 
-    public void EventsAccepted(int n) => Interlocked.Add(ref _eventsAccepted, n);
-    public void EventsRejected(int n) => Interlocked.Add(ref _eventsRejected, n);
-
-    public string Render(ModelCatalog catalog, IEventStore events)
+    /// <summary>Counts a request's events as stored.</summary>
+    public void EventsAccepted(int n)
     {
-        var s = new StringBuilder();
-        var inv = CultureInfo.InvariantCulture;
-        s.AppendLine("# HELP trove_http_requests_total HTTP requests by method, route template and status code.");
-        s.AppendLine("# TYPE trove_http_requests_total counter");
-        foreach (var ((method, route, status), n) in _requests.OrderBy(p => p.Key.Route).ThenBy(p => p.Key.Status))
-            s.Append(inv, $"trove_http_requests_total{{method=\"{method}\",route=\"{Escape(route)}\",status=\"{status}\"}} {n}\n");
-        s.AppendLine("# HELP trove_http_request_duration_seconds Request latency by route template.");
-        s.AppendLine("# TYPE trove_http_request_duration_seconds histogram");
-        foreach (var (route, h) in _latency.OrderBy(p => p.Key))
-        {
-            var (counts, sum, total) = h.Snapshot();
-            long cumulative = 0;
-            for (int b = 0; b < Buckets.Length; b++)
-            {
-                cumulative += counts[b];
-                s.Append(inv, $"trove_http_request_duration_seconds_bucket{{route=\"{Escape(route)}\",le=\"{Buckets[b]}\"}} {cumulative}\n");
-            }
-            s.Append(inv, $"trove_http_request_duration_seconds_bucket{{route=\"{Escape(route)}\",le=\"+Inf\"}} {total}\n");
-            s.Append(inv, $"trove_http_request_duration_seconds_sum{{route=\"{Escape(route)}\"}} {sum:G9}\n");
-            s.Append(inv, $"trove_http_request_duration_seconds_count{{route=\"{Escape(route)}\"}} {total}\n");
-        }
-        s.AppendLine("# HELP trove_model_info The models being served (value 1), with their version.");
-        s.AppendLine("# TYPE trove_model_info gauge");
-        var set = catalog.Current;
-        foreach (var m in set.Models)
-            s.Append(inv, $"trove_model_info{{name=\"{Escape(m.Name)}\",algorithm=\"{Escape(m.Manifest.Algorithm)}\",version=\"{Escape(m.Version)}\"}} 1\n");
-        s.AppendLine("# HELP trove_model_loaded_timestamp_seconds When each served model was loaded (Unix seconds).");
-        s.AppendLine("# TYPE trove_model_loaded_timestamp_seconds gauge");
-        foreach (var m in set.Models)
-            s.Append(inv, $"trove_model_loaded_timestamp_seconds{{name=\"{Escape(m.Name)}\"}} {new DateTimeOffset(m.LoadedUtc).ToUnixTimeSeconds()}\n");
-        s.AppendLine("# HELP trove_model_users Users known to each served model.");
-        s.AppendLine("# TYPE trove_model_users gauge");
-        foreach (var m in set.Models) s.Append(inv, $"trove_model_users{{name=\"{Escape(m.Name)}\"}} {m.Trained.Users.Count}\n");
-        s.AppendLine("# HELP trove_model_items Items known to each served model.");
-        s.AppendLine("# TYPE trove_model_items gauge");
-        foreach (var m in set.Models) s.Append(inv, $"trove_model_items{{name=\"{Escape(m.Name)}\"}} {m.Trained.Items.Count}\n");
-        s.AppendLine("# HELP trove_exact_batch_passes_total Batched exact scoring passes per model (--exact-batching); queries over passes is the mean batch size.");
-        s.AppendLine("# TYPE trove_exact_batch_passes_total counter");
-        foreach (var m in set.Models)
-            if (m.ExactScorer is { } scorer) s.Append(inv, $"trove_exact_batch_passes_total{{name=\"{Escape(m.Name)}\"}} {scorer.Passes}\n");
-        s.AppendLine("# HELP trove_exact_batch_queries_total Queries scored by batched exact passes per model.");
-        s.AppendLine("# TYPE trove_exact_batch_queries_total counter");
-        foreach (var m in set.Models)
-            if (m.ExactScorer is { } scorer) s.Append(inv, $"trove_exact_batch_queries_total{{name=\"{Escape(m.Name)}\"}} {scorer.Queries}\n");
-        s.AppendLine("# HELP trove_model_generation Incremented by every model reload.");
-        s.AppendLine("# TYPE trove_model_generation gauge");
-        s.Append(inv, $"trove_model_generation {set.Generation}\n");
-        s.AppendLine("# HELP trove_model_reloads_total Model reloads (failed ones keep the previous model).");
-        s.AppendLine("# TYPE trove_model_reloads_total counter");
-        s.Append(inv, $"trove_model_reloads_total{{result=\"ok\"}} {catalog.ReloadCount - catalog.ReloadFailures}\n");
-        s.Append(inv, $"trove_model_reloads_total{{result=\"failed\"}} {catalog.ReloadFailures}\n");
-        s.AppendLine("# HELP trove_events_total Events received by POST /events.");
-        s.AppendLine("# TYPE trove_events_total counter");
-        s.Append(inv, $"trove_events_total{{result=\"accepted\"}} {Interlocked.Read(ref _eventsAccepted)}\n");
-        s.Append(inv, $"trove_events_total{{result=\"rejected\"}} {Interlocked.Read(ref _eventsRejected)}\n");
-        s.AppendLine("# HELP trove_events_stored Events held by the event store.");
-        s.AppendLine("# TYPE trove_events_stored gauge");
-        s.Append(inv, $"trove_events_stored {events.Count}\n");
-        s.AppendLine("# HELP trove_events_in_memory_limit Bound on live events held in memory.");
-        s.AppendLine("# TYPE trove_events_in_memory_limit gauge");
-        s.Append(inv, $"trove_events_in_memory_limit {events.MaxEventsInMemory}\n");
-        s.AppendLine("# HELP trove_events_evicted_total Live events evicted from memory to respect the bound.");
-        s.AppendLine("# TYPE trove_events_evicted_total counter");
-        s.Append(inv, $"trove_events_evicted_total {events.EvictedEvents}\n");
-        return s.ToString();
+        _events.Add(n, new KeyValuePair<string, object?>("result", "accepted"));
+        _eventBatch.Record(n);
     }
 
-    private static string Escape(string value) => value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+    /// <summary>Counts a refused request's events (none of them was stored).</summary>
+    public void EventsRejected(int n) => _events.Add(n, new KeyValuePair<string, object?>("result", "rejected"));
 
-    /// <summary>Latency buckets updated with interlocked adds: every request of a route records here, so a lock would serialise them.</summary>
-    private sealed class Histogram
-    {
-        private readonly long[] _counts = new long[Buckets.Length];
-        private long _total;
-        private double _sum;
-
-        public void Observe(double seconds)
-        {
-            int b = Array.FindIndex(Buckets, le => seconds <= le);
-            if (b >= 0) Interlocked.Increment(ref _counts[b]);
-            Interlocked.Increment(ref _total);
-            double seen = Volatile.Read(ref _sum);
-            while (true)
-            {
-                double found = Interlocked.CompareExchange(ref _sum, seen + seconds, seen);
-                if (found.Equals(seen)) break;
-                seen = found;
-            }
-        }
-
-        /// <summary>The counters as of now; the total is never below the buckets' sum (a request recorded meanwhile may show in its bucket first).</summary>
-        public (long[] Counts, double Sum, long Total) Snapshot()
-        {
-            var counts = new long[_counts.Length];
-            for (int b = 0; b < counts.Length; b++) counts[b] = Interlocked.Read(ref _counts[b]);
-            return (counts, Volatile.Read(ref _sum), Math.Max(Interlocked.Read(ref _total), counts.Sum()));
-        }
-    }
+    /// <summary>Records the number of pairs a POST /scores request asked for.</summary>
+    public void ScorePairs(int n) => _scorePairs.Record(n);
 }

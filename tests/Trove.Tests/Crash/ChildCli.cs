@@ -45,6 +45,9 @@ internal sealed class ChildCli : IDisposable
 
     public static ChildCli Start(string workDir, params string[] args) => new(workDir, args);
 
+    /// <summary>Like <see cref="Start"/> with extra environment variables for the child.</summary>
+    public static ChildCli StartWith(IReadOnlyDictionary<string, string> environment, string workDir, params string[] args) => new(workDir, args, environment);
+
     /// <summary>Like <see cref="Run(string, string[])"/> with extra environment variables for the child.</summary>
     public static (int Code, string Output) RunWith(IReadOnlyDictionary<string, string> environment, string workDir, params string[] args)
     {

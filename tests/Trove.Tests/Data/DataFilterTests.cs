@@ -27,7 +27,7 @@ public class DataFilterTests
         Assert.Equal(["A", "B"], data.Users.Ids);
         Assert.Equal(["x", "y"], data.Items.Ids);
         Assert.Equal(5, data.Interactions.Count);           // B's repeated y counts as one distinct item, both rows kept
-        Assert.Equal(["a", "b"], data.ItemFeatures.Categorical["category"]);
+        Assert.Equal<IEnumerable<string?>>(["a", "b"], data.ItemFeatures.Categorical["category"]);
         Assert.Equal(3f, data.UserItems[data.Users.IndexOf("B"), data.Items.IndexOf("x")]);
     }
 

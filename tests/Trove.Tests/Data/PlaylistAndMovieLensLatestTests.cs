@@ -93,7 +93,7 @@ public class PlaylistAndMovieLensLatestTests
         Assert.Equal(["1", "2"], data.Users.Ids);
         Assert.Equal(["1", "3", "2", "4"], data.Items.Ids); // 4 appears only in movies.csv
         Assert.Equal([4f, 4.5f, 2.5f, 5f], data.Interactions.Weights);
-        Assert.Equal([4f, 4.5f, 2.5f, 5f], data.Interactions.Scores);
+        Assert.Equal([4f, 4.5f, 2.5f, 5f], data.Interactions.Scores!);
         Assert.Equal(1445714836, data.Interactions.Timestamps[3]);
         var f = data.ItemFeatures;
         int president = data.Items.IndexOf("2"), babylon = data.Items.IndexOf("3"), cats = data.Items.IndexOf("4"), toy = data.Items.IndexOf("1");

@@ -51,9 +51,12 @@ public class ApiTests
 
         await host.Client.GetAsync("/users/alice/recommendations");
         var metrics = await (await host.Client.GetAsync("/metrics")).Content.ReadAsStringAsync();
-        Assert.Contains("trove_http_requests_total{method=\"GET\",route=\"/users/{user}/recommendations\",status=\"200\"} 1", metrics);
-        Assert.Contains("trove_http_request_duration_seconds_bucket{route=\"/users/{user}/recommendations\",le=\"+Inf\"} 1", metrics);
-        Assert.Contains("trove_model_info{name=\"itemknn\",algorithm=\"itemknn\",version=\"itemknn-", metrics);
+        var recommendations = new[] { ("method", "GET"), ("route", "/users/{user}/recommendations"), ("status", "200") };
+        Assert.Equal(1, PrometheusText.Value(metrics, "trove_http_request_duration_seconds_count", recommendations));
+        Assert.Equal(1, PrometheusText.Value(metrics, "trove_http_request_duration_seconds_bucket", [.. recommendations, ("le", "+Inf")]));
+        Assert.Equal(1, PrometheusText.Value(metrics, "trove_model_info", ("name", "itemknn"), ("algorithm", "itemknn")));
+        Assert.Contains("version=\"itemknn-", metrics);
+        Assert.Contains("otel_scope_name=\"Trove.Server\"", metrics); // from OpenTelemetry's exporter, over the Trove.Server meter
     }
 
     [Fact]
@@ -293,7 +296,7 @@ public class ApiTests
         Assert.Equal("itemknn", (await Json(await host.Client.GetAsync("/users/alice/recommendations"))).GetProperty("algorithm").GetString());
         var ready = await Json(await host.Client.GetAsync("/ready"));
         Assert.Contains("not a Trove model file", ready.GetProperty("lastReloadError").GetString());
-        Assert.Contains("trove_model_reloads_total{result=\"failed\"} 1", await host.Client.GetStringAsync("/metrics"));
+        Assert.Equal(1, PrometheusText.Value(await host.Client.GetStringAsync("/metrics"), "trove_model_reloads_total", ("result", "failed")));
     }
 
     [Fact]

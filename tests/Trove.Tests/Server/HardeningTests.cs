@@ -88,10 +88,16 @@ public class HardeningTests
         var retryAfter = int.Parse(refused.Headers.GetValues("Retry-After").Single());
         Assert.InRange(retryAfter, 1, 10);
 
-        // Another client has its own bucket; health, readiness and metrics are never limited.
+        // Another client has its own bucket; health, readiness and metrics have a bucket of their own, not the exhausted one.
         Assert.Equal(HttpStatusCode.OK, (await b.GetAsync("/users/alice/recommendations")).StatusCode);
         foreach (var url in new[] { "/health", "/ready", "/metrics", "/health" })
             Assert.Equal(HttpStatusCode.OK, (await a.GetAsync(url)).StatusCode);
+        // ...which is generous but bounded: a flood of probes from one client is refused once it is spent.
+        int answered = 0;
+        HttpStatusCode last = HttpStatusCode.OK;
+        while (answered < 20 * Hardening.ProbesPerSecond && (last = (await b.GetAsync("/health")).StatusCode) == HttpStatusCode.OK) answered++;
+        Assert.Equal(HttpStatusCode.TooManyRequests, last);
+        Assert.True(answered >= Hardening.ProbesPerSecond, $"{answered} probes answered before the first refusal");
 
         // Writes have their own bucket: the exhausted read bucket does not block the first write, the second write is refused.
         Assert.Equal(HttpStatusCode.OK, (await a.SendAsync(host.Post("/events", """{"user":"alice","item":"c","event":"view"}"""))).StatusCode);
@@ -183,6 +189,23 @@ public class HardeningTests
         chunked.Headers.Add("X-Api-Key", ServerHost.Key);
         await Problem(await host.Client.SendAsync(chunked), HttpStatusCode.RequestEntityTooLarge, "POST /events chunked");
         Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/users/alice/recommendations")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Over_long_targets_and_header_blocks_are_problem_details_on_a_real_socket()
+    {
+        await using var host = await ServerHost.StartAsync(realPort: true);
+        var longQuery = "/users/alice/recommendations?exclude=" + string.Join(",", Enumerable.Repeat("item", Hardening.MaxRequestTarget / 4));
+        var problem = await Problem(await host.Client.GetAsync(longQuery), HttpStatusCode.RequestUriTooLong, "long target");
+        Assert.Equal("Request target too long", problem.GetProperty("title").GetString());
+
+        using var heavy = new HttpRequestMessage(HttpMethod.Get, "/users/alice/recommendations");
+        for (int i = 0; i < 5; i++) heavy.Headers.Add($"X-Padding-{i}", new string('p', Hardening.MaxRequestHeaders / 4));
+        problem = await Problem(await host.Client.SendAsync(heavy), HttpStatusCode.RequestHeaderFieldsTooLarge, "large headers");
+        Assert.Equal("Request headers too large", problem.GetProperty("title").GetString());
+
+        // Just under the limits the request is served.
+        Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/users/alice/recommendations?exclude=" + new string('x', Hardening.MaxRequestTarget - 100))).StatusCode);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Trove.Tests.Support;
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -50,7 +51,8 @@ public class HostingTests
         var redirect = await client.GetAsync("/recs/");
         Assert.Equal("/recs/dashboard/", redirect.Headers.Location?.OriginalString);
         Assert.Contains("app.js", await client.GetStringAsync("/recs/dashboard/"));
-        Assert.Contains("trove_http_requests_total", await client.GetStringAsync("/recs/metrics"));
+        Assert.Contains(PrometheusText.LabelValues(await client.GetStringAsync("/recs/metrics"), "trove_http_request_duration_seconds_count", "route"),
+            route => route.EndsWith("/dashboard/{**file}", StringComparison.Ordinal));
     }
 
     [Fact]
