@@ -15,7 +15,13 @@ namespace Trove.Core.Recommending;
 /// </summary>
 public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInteractions where TParameters : class, new()
 {
-    protected RecommenderBase(TParameters? parameters) => Params = parameters ?? new TParameters();
+    /// <exception cref="TroveException">A parameter outside its declared range (<see cref="Algorithms.ValidRangeAttribute"/>), named in the message.</exception>
+    protected RecommenderBase(TParameters? parameters)
+    {
+        Params = parameters ?? new TParameters();
+        // At creation, not at Fit: a bad value fails at once with its name. Algorithm is a constant name in every implementation.
+        Algorithms.ParameterRules.Validate(Params, Algorithm);
+    }
 
     public abstract string Algorithm { get; }
     public TParameters Params { get; }

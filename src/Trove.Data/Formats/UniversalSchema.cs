@@ -4,8 +4,9 @@ namespace Trove.Data.Formats;
 
 /// <summary>One feature found in user_data or item_data.</summary>
 /// <param name="Type">"path" (image), "string" (text), "label" or "labels" (categorical, several when any value had '|' or a list), "number" (continuous), "sequence" (temporal).</param>
-/// <param name="Distinct">Distinct values of a categorical feature (counted up to 100,000).</param>
-public sealed record FeatureSchema(FeatureGroup Group, string Name, string Type, long Present, long Missing, long Distinct, double Min, double Max, int MaxLength);
+/// <param name="Distinct">Distinct labels of a categorical feature: each label of a "labels" value counts once (counted up to 100,000).</param>
+/// <param name="Combinations">Distinct whole values of a "labels" feature (label combinations such as "Action|Comedy"); equals <paramref name="Distinct"/> for "label".</param>
+public sealed record FeatureSchema(FeatureGroup Group, string Name, string Type, long Present, long Missing, long Distinct, double Min, double Max, int MaxLength, long Combinations = 0);
 
 /// <summary>What a universal JSON file holds: feature names per group and their types, counts, event types.</summary>
 public sealed record UniversalSchema
@@ -35,7 +36,9 @@ public sealed record UniversalSchema
             foreach (var g in list.GroupBy(f => f.Group))
                 sb.AppendLine($"  {title}.{FeatureGroups.Key(g.Key)}: " + string.Join(", ", g.Select(f => f.Type == "number"
                     ? $"{f.Name} ({f.Type}, {f.Min:G4}..{f.Max:G4})"
-                    : f.Group == FeatureGroup.Categorical ? $"{f.Name} ({f.Type}, {f.Distinct} values)" : $"{f.Name} ({f.Type})")));
+                    : f.Group == FeatureGroup.Categorical
+                        ? f.Type == "labels" ? $"{f.Name} ({f.Type}, {f.Distinct} labels in {f.Combinations} combinations)" : $"{f.Name} ({f.Type}, {f.Distinct} values)"
+                        : $"{f.Name} ({f.Type})")));
         }
         Features("user", UserFeatures);
         Features("item", ItemFeatures);
@@ -55,7 +58,7 @@ public sealed class UniversalSchemaBuilder
         public FeatureGroup Group = group; public string Name = name;
         public long Present, Missing; public bool Multi;
         public double Min = double.PositiveInfinity, Max = double.NegativeInfinity; public int MaxLength;
-        public HashSet<string>? Distinct;
+        public HashSet<string>? Distinct, Combinations;
     }
 
     private readonly Dictionary<(FeatureGroup, string), Stats> _users = [], _items = [];
@@ -89,8 +92,16 @@ public sealed class UniversalSchemaBuilder
                 case FeatureGroup.Temporal: s.MaxLength = Math.Max(s.MaxLength, f.Sequence!.Length); break;
                 case FeatureGroup.Categorical:
                     s.Distinct ??= new HashSet<string>(StringComparer.Ordinal);
-                    if (f.Text!.Contains('|')) s.Multi = true;
-                    if (s.Distinct.Count < DistinctCap) s.Distinct.Add(f.Text);
+                    s.Combinations ??= new HashSet<string>(StringComparer.Ordinal);
+                    if (s.Combinations.Count < DistinctCap) s.Combinations.Add(f.Text!);
+                    if (f.Text!.Contains('|'))
+                    {
+                        // "Action|Comedy" is two labels: count labels, not the combinations they come in.
+                        s.Multi = true;
+                        foreach (var label in f.Text.Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                            if (s.Distinct.Count < DistinctCap) s.Distinct.Add(label);
+                    }
+                    else if (s.Distinct.Count < DistinctCap) s.Distinct.Add(f.Text);
                     break;
                 default: s.MaxLength = Math.Max(s.MaxLength, f.Text!.Length); break;
             }
@@ -111,7 +122,7 @@ public sealed class UniversalSchemaBuilder
             s.Present, s.Missing, s.Distinct?.Count ?? 0,
             s.Present > 0 && s.Group == FeatureGroup.Continuous ? s.Min : 0,
             s.Present > 0 && s.Group == FeatureGroup.Continuous ? s.Max : 0,
-            s.MaxLength)).ToList();
+            s.MaxLength, s.Combinations?.Count ?? 0)).ToList();
 
     public UniversalSchema Build() => new()
     {

@@ -24,15 +24,19 @@ public sealed record AlsParameters
 {
     /// <summary>Latent dimensions.</summary>
     [TuneRange(16, 256, Log = true)]
+    [ValidRange(1)]
     public int Factors { get; init; } = 64;
     /// <summary>Alternating passes (each solves all users, then all items).</summary>
     [TuneRange(5, 30)]
+    [ValidRange(0)]
     public int Iterations { get; init; } = 15;
     /// <summary>Confidence of an observed pair is 1 + alpha * weight (Hu, Koren, Volinsky 2008).</summary>
     [TuneRange(0.5, 50, Log = true)]
+    [ValidRange(0)]
     public float Alpha { get; init; } = 8f;
     /// <summary>L2 regularisation lambda.</summary>
     [TuneRange(0.01, 500, Log = true)]
+    [ValidRange(0)]
     public float Regularization { get; init; } = 40f;
     /// <summary>
     /// Frequency scaling of the regularisation (Rendle et al. 2022): a row with n observations uses
@@ -43,10 +47,13 @@ public sealed record AlsParameters
     public bool BinaryWeights { get; init; } = true;
     public AlsSolver Solver { get; init; } = AlsSolver.ConjugateGradient;
     /// <summary>Conjugate-gradient steps per row and iteration (Solver = conjugate_gradient).</summary>
+    [ValidRange(1)]
     public int CgSteps { get; init; } = 3;
     /// <summary>Standard deviation of the normal random initial factors.</summary>
+    [ValidRange(0)]
     public float InitScale { get; init; } = 0.01f;
     /// <summary>Stop after this many iterations without improving the validation score (0: never; needs a validation split).</summary>
+    [ValidRange(0)]
     public int EarlyStoppingPatience { get; init; } = 0;
     /// <summary>Compute the training objective each iteration (shown in progress and <see cref="Als.History"/>).</summary>
     public bool ComputeLoss { get; init; } = false;

@@ -25,28 +25,38 @@ public enum NegativeSampling
 public sealed record BprParameters
 {
     [TuneRange(16, 256, Log = true)]
+    [ValidRange(1)]
     public int Factors { get; init; } = 64;
     /// <summary>Passes over the data; each draws SamplesPerEpoch x interactions (user, positive, negative) triples.</summary>
+    [ValidRange(0)]
     public int Epochs { get; init; } = 50;
     [TuneRange(0.005, 0.3, Log = true)]
+    [ValidRange(0, MinExclusive = true)]
     public float LearningRate { get; init; } = 0.1f;
     /// <summary>Per-epoch multiplicative decay of the learning rate: lr_e = lr * decay^e.</summary>
+    [ValidRange(0, 1, MinExclusive = true)]
     public float LearningRateDecay { get; init; } = 0.98f;
     /// <summary>L2 regularisation of user factors, item factors and item biases.</summary>
     [TuneRange(0.0001, 0.1, Log = true)]
+    [ValidRange(0)]
     public float Regularization { get; init; } = 0.01f;
     /// <summary>Learn a per-item bias (exposed as an extra embedding dimension whose user component is 1).</summary>
     public bool ItemBias { get; init; } = true;
     public NegativeSampling Sampling { get; init; } = NegativeSampling.Uniform;
     /// <summary>Exponent on item counts for popularity sampling (0.75 as in word2vec).</summary>
+    [ValidRange(0)]
     public float PopularityExponent { get; init; } = 0.75f;
     /// <summary>Triples per epoch as a multiple of the number of interactions.</summary>
+    [ValidRange(0, MinExclusive = true)]
     public float SamplesPerEpoch { get; init; } = 1f;
     /// <summary>Initial factors are uniform in [-InitScale, InitScale] / sqrt(factors).</summary>
+    [ValidRange(0)]
     public float InitScale { get; init; } = 0.5f;
     /// <summary>Stop after this many epochs without improving the validation score (0: never; needs a validation split).</summary>
+    [ValidRange(0)]
     public int EarlyStoppingPatience { get; init; } = 0;
     /// <summary>Call the validation hook every this many epochs.</summary>
+    [ValidRange(1)]
     public int ValidateEvery { get; init; } = 10;
 }
 

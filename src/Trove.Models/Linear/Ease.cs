@@ -15,6 +15,7 @@ public sealed record EaseParameters
 {
     /// <summary>L2 regularisation added to the diagonal of X^T X (Steck 2019 uses hundreds on MovieLens-sized data).</summary>
     [TuneRange(10, 5000, Log = true)]
+    [ValidRange(0)]
     public float Lambda { get; init; } = 500f;
     /// <summary>Treat every stored weight as 1.</summary>
     public bool BinaryWeights { get; init; } = true;

@@ -15,6 +15,7 @@ public sealed record Rp3BetaParameters
 {
     /// <summary>Exponent on the transition probabilities (1 = plain random walk, P3).</summary>
     [TuneRange(0.3, 1.5)]
+    [ValidRange(0)]
     public float Alpha { get; init; } = 1f;
     /// <summary>
     /// Popularity penalty: the similarity to item j is divided by popularity(j)^beta. 0.3 ranks well in
@@ -22,9 +23,11 @@ public sealed record Rp3BetaParameters
     /// sampled NCF protocol (0.559 vs 0.514 HR@10) but pushes long-tail items to the top of real lists.
     /// </summary>
     [TuneRange(0, 0.8)]
+    [ValidRange(0)]
     public float Beta { get; init; } = 0.3f;
     /// <summary>Neighbours kept per item.</summary>
     [TuneRange(20, 1000, Log = true)]
+    [ValidRange(1)]
     public int Neighbours { get; init; } = 100;
     /// <summary>Rescale each item's kept similarities to sum to 1.</summary>
     [TuneChoice(false, true)]

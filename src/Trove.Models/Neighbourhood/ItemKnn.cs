@@ -11,19 +11,24 @@ public sealed record ItemKnnParameters : INeighbourhoodSettings
 {
     /// <summary>Neighbours kept per item.</summary>
     [TuneRange(10, 1000, Log = true)]
+    [ValidRange(1)]
     public int Neighbours { get; init; } = 50;
     [TuneChoice("cosine", "jaccard", "pearson")]
     public SimilarityMetric Similarity { get; init; } = SimilarityMetric.Cosine;
     /// <summary>Added to the similarity denominator: pairs with little overlap count less.</summary>
     [TuneRange(0, 200)]
+    [ValidRange(0)]
     public float Shrink { get; init; } = 10f;
     /// <summary>Similarities at or below this are dropped.</summary>
     public float Threshold { get; init; } = 0f;
     /// <summary>Minimum number of users two items must share to be neighbours.</summary>
+    [ValidRange(1)]
     public int MinShared { get; init; } = 1;
     [TuneChoice("binary", "tf_idf", "bm25")]
     public InteractionWeighting Weighting { get; init; } = InteractionWeighting.TfIdf;
+    [ValidRange(0)]
     public float Bm25K1 { get; init; } = 100f;
+    [ValidRange(0, 1)]
     public float Bm25B { get; init; } = 0.8f;
     /// <summary>
     /// Multiply each history item's similarities by its interaction weight. Off by default: on both

@@ -11,16 +11,21 @@ public sealed record UserKnnParameters : INeighbourhoodSettings
 {
     /// <summary>Neighbours kept per user.</summary>
     [TuneRange(10, 500, Log = true)]
+    [ValidRange(1)]
     public int Neighbours { get; init; } = 30;
     [TuneChoice("cosine", "jaccard", "pearson")]
     public SimilarityMetric Similarity { get; init; } = SimilarityMetric.Cosine;
     [TuneRange(0, 200)]
+    [ValidRange(0)]
     public float Shrink { get; init; } = 10f;
     public float Threshold { get; init; } = 0f;
     /// <summary>Minimum number of items two users must share to be neighbours.</summary>
+    [ValidRange(1)]
     public int MinShared { get; init; } = 1;
     public InteractionWeighting Weighting { get; init; } = InteractionWeighting.Binary;
+    [ValidRange(0)]
     public float Bm25K1 { get; init; } = 100f;
+    [ValidRange(0, 1)]
     public float Bm25B { get; init; } = 0.8f;
 }
 

@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Core.Persistence;
@@ -17,16 +18,19 @@ public sealed record NcfParameters : NeuralParameters
     /// <summary>gmf (generalised matrix factorisation), mlp, or neumf (both, fused; He et al. 2017).</summary>
     public NcfVariant Variant { get; init; } = NcfVariant.Neumf;
     /// <summary>GMF embedding size (predictive factors of the GMF part).</summary>
+    [ValidRange(0)]
     public int Factors { get; init; } = 64;
     /// <summary>MLP tower: layers[0] is the concatenated user+item embedding size, then the hidden layer sizes.</summary>
     public int[] Layers { get; init; } = [64, 32, 16, 8];
     /// <summary>Sampled negatives per positive, redrawn every epoch, never an item the user interacted with.</summary>
+    [ValidRange(1)]
     public int Negatives { get; init; } = 4;
     /// <summary>NeuMF only: first train GMF and MLP with the same settings and initialise NeuMF from them.</summary>
     public bool Pretrain { get; init; } = false;
     /// <summary>Pre-training: weight of the GMF output layer (1 - alpha for the MLP's).</summary>
     public float Alpha { get; init; } = 0.5f;
     /// <summary>Dropout after each MLP hidden layer.</summary>
+    [ValidRange(0, 1, MaxExclusive = true)]
     public float Dropout { get; init; } = 0.1f;
     /// <summary>Standard deviation of the normal initialisation of the embeddings.</summary>
     public float InitStd { get; init; } = 0.01f;

@@ -1,3 +1,4 @@
+using Trove.Core.Algorithms;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Core.Persistence;
@@ -19,8 +20,10 @@ public sealed record TwoTowerParameters : NeuralParameters
     public TwoTowerParameters() { LearningRate = 3e-3f; }
 
     /// <summary>Size of the final user and item vectors (the dot-product space).</summary>
+    [ValidRange(1)]
     public int Dimensions { get; init; } = 64;
     /// <summary>Size of the ID embedding and of each feature encoder's output.</summary>
+    [ValidRange(1)]
     public int EmbeddingDim { get; init; } = 32;
     /// <summary>concat: concatenation + MLP; attention: self-attention over the ID and feature embeddings, mean-pooled.</summary>
     public TowerFusion Fusion { get; init; } = TowerFusion.Concat;
@@ -31,20 +34,25 @@ public sealed record TwoTowerParameters : NeuralParameters
     /// <summary>Use the user and item feature tables (false: IDs only).</summary>
     public bool UseFeatures { get; init; } = true;
     /// <summary>Probability of dropping a row's ID embedding in training, so the towers also work from features alone (cold start). Only used with features.</summary>
+    [ValidRange(0, 1, MaxExclusive = true)]
     public float IdDropout { get; init; } = 0.1f;
     /// <summary>infonce: sampled softmax with in-batch negatives; bce: binary cross-entropy against sampled negatives.</summary>
     public TwoTowerLoss Loss { get; init; } = TwoTowerLoss.Infonce;
     /// <summary>Extra uniformly sampled negatives per batch shard (infonce) or per positive (bce).</summary>
+    [ValidRange(0)]
     public int Negatives { get; init; } = 0;
     /// <summary>Subtract log of the sampling probability from in-batch logits (popular items appear as negatives more often).</summary>
     public bool LogQ { get; init; } = true;
     /// <summary>L2-normalise the tower outputs (cosine affinity) and divide the logits by the temperature.</summary>
     public bool Normalize { get; init; } = true;
+    [ValidRange(0, MinExclusive = true)]
     public float Temperature { get; init; } = 0.1f;
     /// <summary>content: the content module's default encoders per feature group (one-hot tokens, standardised numbers, TF-IDF text...), each projected to embedding_dim; builtin: per-column embedders (categorical embeddings, numeric linear, hashed token/bigram text).</summary>
     public FeatureEncoding Encoders { get; init; } = FeatureEncoding.Content;
     /// <summary>Hash buckets of the built-in text embedders.</summary>
+    [ValidRange(1)]
     public int TextBuckets { get; init; } = 1 << 15;
+    [ValidRange(0, 1, MaxExclusive = true)]
     public float Dropout { get; init; } = 0f;
 }
 

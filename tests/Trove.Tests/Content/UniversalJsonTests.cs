@@ -178,6 +178,20 @@ public class UniversalJsonTests
         Assert.Contains("item.continuous: price", schema.ToString());
     }
 
+    [Fact]
+    public void Schema_counts_labels_not_the_combinations_they_come_in()
+    {
+        var items = string.Join(",", new[] { "Action|Comedy", "Comedy|Drama", "Action", "Drama|Action", "Action|Comedy" }
+            .Select((g, i) => $$$"""{"item_id": {{{i}}}, "categorical": {"genres": "{{{g}}}", "brand": "b{{{i % 2}}}"}}"""));
+        var schema = UniversalJsonReader.InferSchema(Write($$"""{"user_data": [], "item_data": [{{items}}], "interactions": []}"""));
+        var genres = schema.ItemFeatures.Single(f => f.Name == "genres");
+        Assert.Equal("labels", genres.Type);
+        Assert.Equal(3, genres.Distinct);      // Action, Comedy, Drama
+        Assert.Equal(4, genres.Combinations);  // four different values as written
+        Assert.Contains("genres (labels, 3 labels in 4 combinations)", schema.ToString());
+        Assert.Contains("brand (label, 2 values)", schema.ToString());
+    }
+
     /// <summary>Counts the bytes handed out, to see how far a reader has read.</summary>
     private sealed class CountingStream(Stream inner) : Stream
     {

@@ -124,6 +124,25 @@ public class AlgorithmContractTests
             {
                 var parameters = SearchSpace.With(type, new Dictionary<string, object> { [d.Name] = d.Draw(u) });
                 Assert.IsType(type, parameters);
+                ParameterRules.Validate(parameters, algorithm); // the tuner never proposes a value the model refuses
             }
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Out_of_range_parameters_fail_at_creation_with_their_name(string algorithm)
+    {
+        var type = BuiltInAlgorithms.Registry.ParametersType(algorithm);
+        ParameterRules.Validate(Activator.CreateInstance(type)!, algorithm); // the defaults are valid
+        foreach (var property in type.GetProperties())
+        {
+            if (property.GetCustomAttributes(typeof(ValidRangeAttribute), true).FirstOrDefault() is not ValidRangeAttribute range) continue;
+            string name = Trove.Core.Algorithms.ParameterBinder.Normalise(property.Name);
+            double below = range.MinExclusive ? range.Min : range.Min - 1;
+            var error = Assert.Throws<Trove.Core.Errors.TroveException>(() =>
+                BuiltInAlgorithms.Registry.Create(algorithm, new Dictionary<string, string> { [property.Name] = below.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+            Assert.Contains("must be", error.Message);
+            Assert.Contains(name, ParameterBinder.Normalise(error.Message));
+        }
     }
 }
