@@ -69,6 +69,18 @@ public sealed record ServerOptions
     public bool ExactBatching { get; init; } = true;
     /// <summary>Save built graphs next to each model file (MODEL.index) so the next start loads them.</summary>
     public bool PersistIndexes { get; init; } = true;
+    /// <summary>
+    /// Packages that plug into the server (cluster mode: <c>UseCluster</c> from Trove.Cluster), each given the services
+    /// after Trove's own are registered, so it may replace one (e.g. the event store) without the server knowing it.
+    /// </summary>
+    public IReadOnlyList<ITroveServerExtension> Extensions { get; init; } = [];
+}
+
+/// <summary>A package that adds to, or replaces, the services <c>AddTrove</c> and `trove serve` register.</summary>
+public interface ITroveServerExtension
+{
+    /// <summary>Called once, after Trove's services are registered.</summary>
+    void AddServices(Microsoft.Extensions.DependencyInjection.IServiceCollection services, ServerOptions options);
 }
 
 /// <summary>A model file and the name clients choose it by (?model=NAME).</summary>

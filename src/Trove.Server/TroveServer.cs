@@ -157,6 +157,7 @@ public static class TroveServer
             // Every score served is finite.
             j.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
+        foreach (var extension in options.Extensions) extension.AddServices(services, options);
         return apiKey;
     }
 

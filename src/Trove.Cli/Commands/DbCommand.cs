@@ -7,7 +7,8 @@ using Trove.Data.Stores;
 namespace Trove.Cli.Commands;
 
 /// <summary>
-/// `trove db migrate --db ...`: applies pending schema migrations (SQLite file or PostgreSQL) and prints the version;
+/// `trove db migrate --db ...`: applies pending schema migrations (SQLite file or PostgreSQL, where the cluster tables
+/// of Trove.Cluster come too) and prints the versions;
 /// `trove db stats --db ...`: the user_stats / item_popularity views and the latest ingest logs.
 /// </summary>
 public static class DbCommand
@@ -27,8 +28,16 @@ public static class DbCommand
         migrate.SetAction(r => CommandRunner.Run(() =>
         {
             var target = r.GetValue(db)!;
-            using var store = InteractionStores.Open(target);
-            Console.WriteLine($"{InteractionStores.Describe(target)}: schema version {store.SchemaVersion} ({(InteractionStores.IsPostgres(target) ? "postgresql" : "sqlite")})");
+            int version;
+            using (var store = InteractionStores.Open(target)) version = store.SchemaVersion;
+            if (!InteractionStores.IsPostgres(target))
+            {
+                Console.WriteLine($"{InteractionStores.Describe(target)}: schema version {version} (sqlite)");
+                return 0;
+            }
+            // A PostgreSQL database can host a cluster (trove serve --cluster): its tables come with every migrate.
+            int cluster = Trove.Cluster.Schema.ClusterSchema.Migrate(target);
+            Console.WriteLine($"{InteractionStores.Describe(target)}: schema version {version}, cluster schema version {cluster} (postgresql)");
             return 0;
         }));
         command.Subcommands.Add(migrate);

@@ -23,14 +23,24 @@ public static class RecommendCommand
         var filter = new Option<string[]>("--filter") { Description = "Only items whose categorical feature matches, e.g. category=books (repeatable)." };
         var json = new Option<bool>("--json") { Description = "Print the single-user result as JSON." };
         var db = new Option<string?>("--db") { Description = "With --all: also store the recommendations in this database (replacing this model version's rows)." };
+        var cluster = new Option<bool>("--cluster") { Description = "With --all and --db (PostgreSQL): split the users into blocks that this process and every live `trove serve --cluster` replica lease and write into the database's recommendations table, each user exactly once even when a replica dies mid-run." };
+        var blockSize = new Option<int>("--block-size") { Description = "With --cluster: users per leased block.", DefaultValueFactory = _ => 1000 };
+        var lease = new Option<int>("--lease") { Description = "With --cluster: seconds a worker holds a block; a block of a worker that died is redone after this.", DefaultValueFactory = _ => 30 };
         var command = new Command("recommend", "Top-K recommendations for a user (--user) or for all users (--all --out recommendations.json).")
         {
-            model, user, all, k, output, includeSeen, exclude, filter, json, db,
+            model, user, all, k, output, includeSeen, exclude, filter, json, db, cluster, blockSize, lease,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             int count = r.GetValue(k);
             if (count <= 0 || count > 10_000) throw new TroveException($"--k must be between 1 and 10000, got {count}.");
+            if (r.GetValue(cluster))
+            {
+                if (!r.GetValue(all)) throw new TroveException("--cluster works with --all: give --all --cluster --db postgres://....");
+                if (r.GetValue(includeSeen) || (r.GetValue(exclude) ?? []).Length > 0 || (r.GetValue(filter) ?? []).Length > 0)
+                    throw new TroveException("--cluster writes the default top-K (seen items excluded): drop --include-seen, --exclude and --filter.");
+                return ClusterRecommend.Run(r.GetValue(model)!, r.GetValue(db), count, r.GetValue(blockSize), r.GetValue(lease));
+            }
             var trained = ModelOptions.Load(r.GetValue(model)!);
             var itemFilter = ModelOptions.Filter(trained, r.GetValue(includeSeen), r.GetValue(exclude) ?? [], r.GetValue(filter) ?? []);
             if (r.GetValue(all))

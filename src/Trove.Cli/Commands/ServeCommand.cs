@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Trove.Cli.Infrastructure;
+using Trove.Cluster;
+using Trove.Cluster.Hosting;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Data.LastFm;
@@ -18,7 +20,7 @@ public static class ServeCommand
     {
         var model = new Option<string[]>("--model", "-m")
         {
-            Description = "Model file written by `trove train`; repeat for several, optionally NAME=PATH (the first is the default). Default: \"Trove\": { \"Models\": {...} } in appsettings.json.",
+            Description = "Model file written by `trove train`; repeat for several, optionally NAME=PATH (the first is the default). Default: \"Trove\": { \"Models\": {...} } in appsettings.json; with --cluster and neither, the newest model registered in --db, served as 'latest'.",
             AllowMultipleArgumentsPerToken = true,
         };
         var db = new Option<string?>("--db") { Description = "Trove database (SQLite file or PostgreSQL connection string): events are written there (for the next `trove train --db`), item titles and evaluated models are read from it." };
@@ -48,9 +50,14 @@ public static class ServeCommand
         var hnswMinItems = new Option<int>("--hnsw-min-items") { Description = "Catalogue size from which embedding models get HNSW graphs (similar items; recommendations with --retrieval auto).", DefaultValueFactory = _ => 20_000 };
         var efSearch = new Option<int>("--ef-search") { Description = "HNSW candidate list size per search (at least k + offset): larger finds more of the true top-K, slower.", DefaultValueFactory = _ => 100 };
         var exactBatching = new Option<string>("--exact-batching") { Description = "on: exact scoring of dot-product models (ALS, BPR, two-tower, content) scores the requests that arrive together in one pass over the item matrix (one sgemm); off: one mat-vec per request.", DefaultValueFactory = _ => "on" };
+        var cluster = new Option<bool>("--cluster") { Description = "Run as a replica of a cluster (Orleans, membership in the --db PostgreSQL database): live events are shared by every replica, and every model version registered in --db is loaded without restart." };
+        var siloPort = new Option<int>("--silo-port") { Description = "With --cluster: the port replicas talk to each other on (one per replica on a machine).", DefaultValueFactory = _ => 11111 };
+        var siloAddress = new Option<string>("--silo-address") { Description = "With --cluster: this machine's IP address as the other replicas reach it.", DefaultValueFactory = _ => "127.0.0.1" };
+        var clusterId = new Option<string>("--cluster-id") { Description = "With --cluster: replicas with the same id and database form one cluster.", DefaultValueFactory = _ => "trove" };
         var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
         {
             model, db, data, port, host, apiKey, maxK, maxEventsInMemory, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors, retrieval, hnswMinItems, efSearch, exactBatching,
+            cluster, siloPort, siloAddress, clusterId,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -64,7 +71,10 @@ public static class ServeCommand
             });
             var specs = (r.GetValue(model) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
             var sources = specs.Length > 0 ? specs.Select(ModelSource.Parse).ToList() : configured.Models.ToList();
-            if (sources.Count == 0) throw new TroveException("No model to serve: give --model FILE, or \"Trove\": { \"Models\": { \"NAME\": \"FILE\" } } in appsettings.json.");
+            bool clustered = r.GetValue(cluster);
+            if (sources.Count == 0 && !clustered) throw new TroveException("No model to serve: give --model FILE, or \"Trove\": { \"Models\": { \"NAME\": \"FILE\" } } in appsettings.json.");
+            if (clustered && !Trove.Data.Stores.InteractionStores.IsPostgres(r.GetValue(db) ?? configured.DatabasePath ?? ""))
+                throw new TroveException("--cluster needs --db with the cluster's PostgreSQL database, e.g. --db postgres://trove@127.0.0.1:5432/trove.");
             var duplicate = sources.GroupBy(s => s.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
             if (duplicate is not null) throw new TroveException($"Two models are named '{duplicate.Key}': name them, e.g. --model knn={duplicate.First().Path}.");
             int p = r.GetValue(port);
@@ -115,6 +125,14 @@ public static class ServeCommand
                 WriteRateLimit = r.GetValue(writeRateLimit) is { } write ? Rate(write) : configured.WriteRateLimit,
                 CorsOrigins = (r.GetValue(cors) is { Length: > 0 } given ? given : [.. configured.CorsOrigins]).Select(Origin).ToList(),
             };
+            if (clustered)
+                options = options.UseCluster(new TroveClusterOptions
+                {
+                    Database = options.DatabasePath!,
+                    SiloPort = r.GetValue(siloPort),
+                    SiloAddress = r.GetValue(siloAddress)!,
+                    ClusterId = r.GetValue(clusterId) is { Length: > 0 } id ? id : throw new TroveException("--cluster-id must not be empty."),
+                });
             var app = TroveServer.Build(options);
             app.Start();
             Console.WriteLine($"trove serve: listening on {TroveServer.Address(app)} (dashboard /dashboard/, API /openapi/v1.json); Ctrl+C stops");

@@ -1,3 +1,4 @@
+using Trove.Core.Recommending;
 using Trove.Core.Algorithms;
 using Trove.Core.Data;
 using Trove.Core.Errors;
@@ -41,13 +42,15 @@ public sealed record NcfParameters : NeuralParameters
 /// embeddings, weighted), MLP (concatenated embeddings through ReLU layers) or NeuMF (both, their last
 /// layers concatenated), trained on implicit feedback with sampled negatives, BCE loss and Adam.
 /// </summary>
-public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<NcfParameters>(parameters), ITrainable
+public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<NcfParameters>(parameters), ITrainable, IEmbeddingModel
 {
     public const string Name = "ncf";
     private int _users, _items;
     private Parameter? _gmfUser, _gmfItem, _mlpUser, _mlpItem;
     private readonly List<(Parameter W, Parameter B)> _layers = [];
     private Parameter _outW = null!, _outB = null!;
+    // GMF's and MLP's embeddings side by side, one row per user/item; built on first use after Fit or load.
+    private float[]? _userVectors, _itemVectors;
 
     // epoch samples
     private CsrMatrix _train = new(0, 0, [0], [], []);
@@ -65,9 +68,8 @@ public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<Nc
         if (HasMlp && (Params.Layers.Length < 1 || Params.Layers[0] % 2 != 0 || Params.Layers.Any(l => l <= 0)))
             throw new TroveException("ncf: layers must be positive and layers[0] (the concatenated embedding size) even, e.g. 64,32,16,8.");
         if (HasGmf && Params.Factors <= 0) throw new TroveException("ncf: factors must be positive.");
-        if (Params.Negatives < 1) throw new TroveException($"ncf: negatives must be at least 1 (sampled negatives per positive), got {Params.Negatives}.");
-        if (!(Params.Dropout >= 0 && Params.Dropout < 1)) throw new TroveException($"ncf: dropout must be in [0, 1), got {Params.Dropout}.");
         _users = users; _items = items;
+        _userVectors = _itemVectors = null;
         ClearParameters(); _layers.Clear();
         _gmfUser = _gmfItem = _mlpUser = _mlpItem = null;
         int outIn = 0;
@@ -88,6 +90,31 @@ public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<Nc
         }
         _outW = AddParameter("out_w", outIn, 1);
         _outB = AddParameter("out_b", 1, 1);
+    }
+
+    /// <summary>GMF factors plus MLP embedding width: the length of <see cref="UserVector"/> and <see cref="ItemVector"/>.</summary>
+    public int Dimensions => (HasGmf ? Params.Factors : 0) + (HasMlp ? Params.Layers[0] / 2 : 0);
+
+    /// <summary>Scores come out of the MLP tower and the output layer, not a dot product: no inner-product index serves NCF's top-K.</summary>
+    public bool ScoresAreDotProducts => false;
+
+    /// <summary>The user's GMF embedding followed by its MLP embedding (what `trove embeddings` exports; similar users compare them by cosine).</summary>
+    public ReadOnlySpan<float> UserVector(int user) => Side(ref _userVectors, _gmfUser, _mlpUser, _users).AsSpan(user * Dimensions, Dimensions);
+
+    /// <summary>The item's GMF embedding followed by its MLP embedding.</summary>
+    public ReadOnlySpan<float> ItemVector(int item) => Side(ref _itemVectors, _gmfItem, _mlpItem, _items).AsSpan(item * Dimensions, Dimensions);
+
+    private float[] Side(ref float[]? cache, Parameter? gmf, Parameter? mlp, int rows)
+    {
+        if (cache is { } built) return built;
+        int d = Dimensions, g = gmf?.Cols ?? 0;
+        var vectors = new float[(long)rows * d];
+        for (int r = 0; r < rows; r++)
+        {
+            if (gmf is not null) gmf.Value.AsSpan(r * g, g).CopyTo(vectors.AsSpan(r * d, g));
+            if (mlp is not null) mlp.Value.AsSpan(r * mlp.Cols, mlp.Cols).CopyTo(vectors.AsSpan(r * d + g, mlp.Cols));
+        }
+        return cache = vectors;
     }
 
     private void Initialise(int seed)
@@ -119,6 +146,7 @@ public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<Nc
         Train(this, Params, context, validate, metric, name);
         if (!(Params.Pretrain && Params.Variant == NcfVariant.Neumf))
             RefitOnAllData(holdout, this, context, name, () => { _train = data.UserItems; Initialise(context.Seed); });
+        _userVectors = _itemVectors = null; // the embeddings moved while training
     }
 
     private void CopyFromPretrained(Ncf gmf, Ncf mlp)

@@ -208,7 +208,7 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
     }
 
     /// <summary>Failures of the database rather than of the request: driver errors, I/O, timeouts, anywhere in the chain.</summary>
-    internal static bool IsOutage(Exception e)
+    public static bool IsOutage(Exception e)
     {
         for (var x = e; x is not null; x = x.InnerException)
             if (x is DbException or IOException or SocketException or TimeoutException) return true;

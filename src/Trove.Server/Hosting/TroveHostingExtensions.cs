@@ -24,6 +24,10 @@ public static class TroveHostingExtensions
         return services;
     }
 
+    /// <summary>Registers Trove with options built from the defaults, e.g. <c>AddTrove(o => o with { Models = ... }.UseCluster(...))</c>.</summary>
+    public static IServiceCollection AddTrove(this IServiceCollection services, Func<ServerOptions, ServerOptions> configure) =>
+        services.AddTrove(configure(new ServerOptions()));
+
     /// <summary>
     /// Registers Trove from a configuration section, e.g. appsettings.json <c>"Trove": { "Models": { "als": "als.trove" },
     /// "ApiKey": "...", "Database": "trove.db", "Retrieval": "auto" }</c> (all keys: <see cref="ServerConfiguration.Read"/>;

@@ -54,12 +54,15 @@ public sealed class ModelCatalog : IDisposable
     private readonly List<FileSystemWatcher> _watchers = new();
     private Timer? _debounce;
     private volatile ModelSet _current = new([], 0);
+    // The configured files, until Replace points a name at another file (cluster mode: a newly registered model version).
+    private volatile IReadOnlyList<ModelSource> _sources;
 
     private readonly ItemTitles _titles;
 
     public ModelCatalog(ServerOptions options, ILogger<ModelCatalog> log, ItemTitles titles)
     {
         _options = options; _log = log; _titles = titles;
+        _sources = options.Models;
     }
 
     public ModelSet Current => _current;
@@ -71,8 +74,8 @@ public sealed class ModelCatalog : IDisposable
     /// <summary>First load at start-up: any failure is fatal (a clear TroveException).</summary>
     public void LoadInitial()
     {
-        if (_options.Models.Count == 0) throw new TroveException("No model to serve: give --model PATH (a file written by `trove train`).");
-        var loaded = _options.Models.Select(s => Load(s)).ToList();
+        if (_sources.Count == 0) throw new TroveException("No model to serve: give --model PATH (a file written by `trove train`).");
+        var loaded = _sources.Select(s => Load(s)).ToList();
         _current = new ModelSet(loaded, 1);
         LastReloadUtc = DateTime.UtcNow;
         foreach (var m in loaded) _log.LogInformation("serving model {Name}: {Version} ({Users} users, {Items} items) from {Path}", m.Name, m.Version, m.Trained.Users.Count, m.Trained.Items.Count, m.Path);
@@ -87,7 +90,7 @@ public sealed class ModelCatalog : IDisposable
             var old = _current;
             var next = new List<LoadedModel>();
             var errors = new List<string>();
-            foreach (var source in _options.Models)
+            foreach (var source in _sources)
             {
                 var previous = old.Models.FirstOrDefault(m => m.Name == source.Name);
                 if (name is not null && !string.Equals(source.Name, name, StringComparison.OrdinalIgnoreCase) && previous is not null)
@@ -105,8 +108,8 @@ public sealed class ModelCatalog : IDisposable
                     if (previous is not null) next.Add(previous);
                 }
             }
-            if (name is not null && !_options.Models.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
-                throw new TroveException($"No model named '{name}' is configured. Configured: {string.Join(", ", _options.Models.Select(s => s.Name))}.");
+            if (name is not null && !_sources.Any(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase)))
+                throw new TroveException($"No model named '{name}' is configured. Configured: {string.Join(", ", _sources.Select(s => s.Name))}.");
             _current = new ModelSet(next, old.Generation + 1);
             foreach (var replaced in old.Models.Where(m => !next.Contains(m))) replaced.Retire();
             LastReloadUtc = DateTime.UtcNow;
@@ -120,6 +123,29 @@ public sealed class ModelCatalog : IDisposable
             }
             LastError = null;
             foreach (var m in next) _log.LogInformation("model {Name} now {Version}", m.Name, m.Version);
+            return _current;
+        }
+    }
+
+    /// <summary>
+    /// Serves another file under a configured name (cluster mode: a model version just registered in the database) and
+    /// publishes the new set as <see cref="Reload"/> does. Throws when the file fails to load; the old model stays.
+    /// </summary>
+    public ModelSet Replace(ModelSource source)
+    {
+        lock (_reloadLock)
+        {
+            if (!_sources.Any(s => s.Name == source.Name))
+                throw new TroveException($"No model named '{source.Name}' is configured. Configured: {string.Join(", ", _sources.Select(s => s.Name))}.");
+            var loaded = Load(source);
+            var old = _current;
+            _sources = _sources.Select(s => s.Name == source.Name ? source : s).ToList();
+            _current = new ModelSet(old.Models.Select(m => m.Name == source.Name ? loaded : m).ToList(), old.Generation + 1);
+            foreach (var replaced in old.Models.Where(m => m.Name == source.Name)) replaced.Retire();
+            LastReloadUtc = DateTime.UtcNow;
+            ReloadCount++;
+            LastError = null;
+            _log.LogInformation("model {Name} now {Version} from {Path}", loaded.Name, loaded.Version, loaded.Path);
             return _current;
         }
     }
@@ -143,9 +169,9 @@ public sealed class ModelCatalog : IDisposable
 
     private void Watch()
     {
-        foreach (var dir in _options.Models.Select(s => Path.GetDirectoryName(Path.GetFullPath(s.Path))!).Distinct())
+        foreach (var dir in _sources.Select(s => Path.GetDirectoryName(Path.GetFullPath(s.Path))!).Distinct())
         {
-            var names = _options.Models.Where(s => Path.GetDirectoryName(Path.GetFullPath(s.Path)) == dir).Select(s => Path.GetFileName(s.Path)).ToHashSet();
+            var names = _sources.Where(s => Path.GetDirectoryName(Path.GetFullPath(s.Path)) == dir).Select(s => Path.GetFileName(s.Path)).ToHashSet();
             var watcher = new FileSystemWatcher(dir) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
             void Changed(string? file) { if (file is not null && names.Contains(Path.GetFileName(file))) _debounce?.Change(TimeSpan.FromMilliseconds(500), Timeout.InfiniteTimeSpan); }
             watcher.Changed += (_, e) => Changed(e.FullPath);

@@ -23,7 +23,8 @@ public class DependencyTests
         ["Trove.Library"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Evaluation"],
         ["Trove.Reports"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Evaluation"],
         ["Trove.Server"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
-        ["Trove.Cli"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Onnx", "Trove.Evaluation", "Trove.Reports", "Trove.Server"],
+        ["Trove.Cluster"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Server"],
+        ["Trove.Cli"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Onnx", "Trove.Evaluation", "Trove.Reports", "Trove.Server", "Trove.Cluster"],
     };
 
     /// <summary>The packages a console app gets when it trains and recommends: they must stay small.</summary>

@@ -139,6 +139,40 @@ public class EmbeddingsTests
     }
 
     [Fact]
+    public void Ncf_exports_its_gmf_and_mlp_embeddings_side_by_side_and_answers_similar_items()
+    {
+        var (dir, modelPath) = Train("ncf", "factors=4", "layers=8,4", "epochs=1", "validation=false");
+        var outDir = Path.Combine(dir, "emb");
+        Assert.Equal(0, Run("embeddings", "--model", modelPath, "--out", outDir).Code);
+        var (rows, columns, data) = ReadNpy(Path.Combine(outDir, "item_embeddings.npy"));
+        Assert.Equal(25, rows);
+        Assert.Equal(4 + 8 / 2, columns); // GMF factors, then half of the first MLP layer
+
+        // Each row is the item's GMF embedding followed by its MLP embedding, as stored in the model file.
+        float[] Stored(string name)
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(modelPath);
+            var entry = zip.Entries.Single(e => e.FullName.EndsWith($"nn.{name}.npy", StringComparison.Ordinal));
+            var file = Path.Combine(dir, name + ".npy");
+            System.IO.Compression.ZipFileExtensions.ExtractToFile(entry, file, overwrite: true);
+            return ReadNpy(file).Data;
+        }
+        var (gmf, mlp) = (Stored("gmf_item"), Stored("mlp_item"));
+        for (int r = 0; r < rows; r++)
+        {
+            AssertRowsEqual(gmf.AsSpan(r * 4, 4), data.AsSpan(r * columns, 4));
+            AssertRowsEqual(mlp.AsSpan(r * 4, 4), data.AsSpan(r * columns + 4, 4));
+        }
+
+        var trained = ModelOptions.Load(modelPath);
+        Assert.False(Assert.IsAssignableFrom<IEmbeddingModel>(trained.Model).ScoresAreDotProducts); // no inner-product index for its top-K
+        var similar = trained.Model.SimilarItems(0, 5);
+        Assert.Equal(5, similar.Count);
+        Assert.DoesNotContain(similar, s => s.Index == 0);
+        Assert.Equal(similar.Select(s => s.Score).OrderByDescending(x => x), similar.Select(s => s.Score));
+    }
+
+    [Fact]
     public void A_model_without_embeddings_is_a_one_line_user_error_naming_the_models_that_have_them()
     {
         var (dir, modelPath) = Train("itemknn", "neighbours=5");

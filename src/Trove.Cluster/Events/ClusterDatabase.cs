@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using Npgsql;
+using Trove.Data.Stores;
+using Trove.Server.Events;
+
+namespace Trove.Cluster.Events;
+
+/// <summary>
+/// The silo's connections to the cluster database: a small pool of <see cref="IInteractionStore"/>s (the store is the
+/// one write path for interactions; each instance holds one connection, so grains writing at once take one each) and
+/// an Npgsql data source for the cluster's own reads.
+/// </summary>
+public sealed class ClusterDatabase : IDisposable
+{
+    private readonly ConcurrentBag<IInteractionStore> _idle = [];
+    private readonly SemaphoreSlim _slots;
+    private readonly string _database;
+    private readonly TimeSpan _waitLimit;
+
+    /// <param name="maxConnections">Most store connections open at once (writes beyond it wait their turn).</param>
+    public ClusterDatabase(string database, TimeSpan waitLimit, int maxConnections = 8)
+    {
+        _database = database;
+        _waitLimit = waitLimit;
+        _slots = new SemaphoreSlim(maxConnections, maxConnections);
+        var builder = new NpgsqlConnectionStringBuilder(Schema.ClusterSchema.ConnectionString(database))
+        {
+            Timeout = Math.Max(1, (int)Math.Ceiling(waitLimit.TotalSeconds)),
+            CommandTimeout = Math.Max(1, (int)Math.Ceiling(waitLimit.TotalSeconds)),
+        };
+        Source = NpgsqlDataSource.Create(builder.ConnectionString);
+    }
+
+    /// <summary>For the cluster's own queries (live events of a user, the newest model).</summary>
+    public NpgsqlDataSource Source { get; }
+
+    /// <summary>Where the database is, without a password (for messages).</summary>
+    public string Location => InteractionStores.Describe(_database);
+
+    /// <summary>Runs <paramref name="work"/> with a pooled store; a store whose call failed as an outage is closed, not reused.</summary>
+    public async Task<T> UseStoreAsync<T>(Func<IInteractionStore, T> work, CancellationToken cancel = default)
+    {
+        await _slots.WaitAsync(cancel);
+        IInteractionStore? store = null;
+        try
+        {
+            store = _idle.TryTake(out var pooled) ? pooled : await Task.Run(() => InteractionStores.Open(_database, createIfMissing: false, waitLimit: _waitLimit), cancel);
+            var open = store;
+            // The store's calls block: off the caller's thread (a grain's turn must not hold an Orleans scheduler thread on I/O).
+            var result = await Task.Run(() => work(open), cancel);
+            _idle.Add(store);
+            store = null;
+            return result;
+        }
+        finally
+        {
+            // Reached with a store only when the work threw: its connection may be dead, so it is not pooled again.
+            if (store is not null) try { store.Dispose(); } catch (Exception e) when (InteractionStoreEvents.IsOutage(e)) { }
+            _slots.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        while (_idle.TryTake(out var store)) store.Dispose();
+        Source.Dispose();
+        _slots.Dispose();
+    }
+}
