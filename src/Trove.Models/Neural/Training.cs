@@ -93,7 +93,7 @@ internal static class TrainingLoop
                 double metric = validate?.Invoke() ?? double.NaN;
                 history.Add(new EpochRecord(epoch, meanLoss, metric, optimizer.LearningRate, clock.Elapsed.TotalSeconds));
                 string line = $"epoch {epoch}/{p.Epochs} loss {meanLoss:F4}" + (double.IsNaN(metric) ? "" : $" {metricName} {metric:F4}") + $" lr {optimizer.LearningRate:G3} ({clock.Elapsed.TotalSeconds:F1}s)";
-                progress.Status(line);
+                // The epoch's line is logged once; repeating it as the bar's status printed it twice when stderr is a file.
                 progress.Advance();
                 context.Progress.Info($"{name} {line}");
 
