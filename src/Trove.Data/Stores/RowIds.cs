@@ -46,7 +46,8 @@ internal sealed class RowIds(
 
     public bool TryGet(string externalId, out long id)
     {
-        Resolve([externalId]);
+        // Once the whole table was read (every bulk import), a lookup is one dictionary probe: no array per row.
+        if (!_readAll && !_known.ContainsKey(externalId)) Resolve([externalId]);
         return _known.TryGetValue(externalId, out id);
     }
 

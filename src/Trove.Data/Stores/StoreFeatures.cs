@@ -90,6 +90,9 @@ internal static class StoreFeatures
         public FeatureTable Build(int count) => _features.Build(count);
     }
 
+    /// <summary>The name feature_columns.kind stores for a kind (both stores), and back.</summary>
+    public static string KindName(FeatureKind kind) => kind switch { FeatureKind.Numeric => "numeric", FeatureKind.Text => "text", _ => "categorical" };
+
     public static FeatureKind ParseKind(string kind) => kind switch
     {
         "numeric" => FeatureKind.Numeric,

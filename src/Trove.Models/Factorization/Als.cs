@@ -96,8 +96,8 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         var ui = data.UserItems; var iu = data.ItemUsers;
         _history.Clear();
         var rng = new Random(context.Seed);
-        _userFactors = RandomFactors(ui.Rows, k, p.InitScale, rng);
-        _itemFactors = RandomFactors(ui.Columns, k, p.InitScale, rng);
+        _userFactors = RandomFactors(ui.Rows, k, p.InitScale, rng, "user");
+        _itemFactors = RandomFactors(ui.Columns, k, p.InitScale, rng, "item");
         var run = new FactorTrainingRun(Name, "iteration", context, p.EarlyStoppingPatience, p.Iterations, _history);
         run.Resume(_userFactors, _itemFactors);
         var gram = new float[k * k];
@@ -125,9 +125,9 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         _itemGram = null;
     }
 
-    private static float[] RandomFactors(int rows, int k, float scale, Random rng)
+    private static float[] RandomFactors(int rows, int k, float scale, Random rng, string side)
     {
-        var f = new float[(long)rows * k];
+        var f = TrainingSupport.FactorArray("als", side, rows, k);
         for (int i = 0; i < f.Length; i++)
         {
             // Box-Muller normal

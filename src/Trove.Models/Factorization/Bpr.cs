@@ -92,8 +92,8 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         _history.Clear();
         var rng = new Random(context.Seed);
         float scale = p.InitScale / MathF.Sqrt(f);
-        _users = new float[(long)users * d];
-        _items = new float[(long)items * d];
+        _users = TrainingSupport.FactorArray("bpr", "user", users, d);
+        _items = TrainingSupport.FactorArray("bpr", "item", items, d);
         for (int u = 0; u < users; u++)
         {
             for (int k = 0; k < f; k++) _users[u * d + k] = (float)(rng.NextDouble() * 2 - 1) * scale;

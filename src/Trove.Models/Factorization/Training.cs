@@ -22,6 +22,20 @@ internal static class TrainingSupport
 
     public static void Native(string algorithm, Action action) => Native(algorithm, () => { action(); return 0; });
 
+    /// <summary>
+    /// A factor matrix of <paramref name="rows"/> x <paramref name="k"/> floats, sized in 64-bit. One .NET array holds at
+    /// most <see cref="Array.MaxLength"/> elements (e.g. about 33.5M users at 64 factors); past that the runtime's own
+    /// error ("Array dimensions exceeded supported range") says nothing of the cause, so this names it and the ways out.
+    /// </summary>
+    public static float[] FactorArray(string algorithm, string side, long rows, int k)
+    {
+        long length = rows * k;
+        if (rows < 0 || k < 1 || length > Array.MaxLength)
+            throw new TroveException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{algorithm}: {rows:N0} {side}s x {k} factors = {length:N0} values, more than one array holds ({Array.MaxLength:N0}); use fewer factors or fewer {side}s (e.g. --min-{side}-interactions)."));
+        return new float[length];
+    }
+
     public static ParallelOptions Parallel(FitContext context) => new()
     {
         MaxDegreeOfParallelism = Math.Max(1, context.Threads),

@@ -1,0 +1,369 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using Trove.Core.Data;
+using Trove.Core.Errors;
+using Trove.Core.Training;
+using Trove.Data.Readers;
+
+namespace Trove.Data.Stores;
+
+public sealed partial class PostgresStore
+{
+    // ---------------------------------------------------------------- import
+
+    public IImportSession BeginImport() => new ImportSession(this);
+
+    public ImportResult Import(Dataset data, IProgressReporter? progress = null)
+    {
+        using var session = BeginImport();
+        session.AddDataset(data, progress);
+        return session.Commit();
+    }
+
+    public ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows)
+    {
+        using var session = new ImportSession(this);
+        session.ClearUserInteractions(user, events);
+        session.AddItems(items, itemFeatures);
+        session.AddInteractions(rows.Select(r => r.User == user ? r : throw new TroveException($"ReplaceUserInteractions('{user}') got a row of user '{r.User}'.")));
+        return session.Commit();
+    }
+
+    /// <summary>
+    /// One import transaction: ids resolve through the id maps (one query for a few, the whole id table once for a
+    /// bulk import) and interactions stream by binary COPY straight into interactions. Into an empty table the keys
+    /// and indexes are dropped first and rebuilt at commit. (A COPY into an UNLOGGED staging table merged by
+    /// INSERT ... SELECT was measured and is slower here: the merge writes every row a second time, with WAL, and
+    /// still fires the same key checks; see bench/RESULTS.md, "Store import speed".)
+    /// </summary>
+    private sealed class ImportSession : IImportSession
+    {
+        private const string CopyInteractions = "COPY interactions(user_id, item_id, weight, score, \"timestamp\", event) FROM STDIN (FORMAT BINARY)";
+        private readonly PostgresStore _store;
+        private readonly NpgsqlTransaction _tx;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Entity _users, _items;
+        private readonly HashSet<long> _touchedUsers = new();
+        private NpgsqlBinaryImporter? _copy;
+        private long _interactions;
+        private bool _done, _rebuildIndexes, _rebuildKey;
+        private IProgressReporter? _progress;
+
+        public ImportSession(PostgresStore store)
+        {
+            _store = store;
+            _tx = store._db.BeginTransaction();
+            try
+            {
+                // One writer at a time: row ids are assigned here from max(id) + 1.
+                store.Exec("LOCK TABLE users, items, interactions, feature_columns IN SHARE ROW EXCLUSIVE MODE", _tx);
+                if (Convert.ToInt64(store.Scalar("SELECT count(*) FROM (SELECT 1 FROM interactions LIMIT 1) x", _tx), CultureInfo.InvariantCulture) == 0)
+                    DropIndexes();
+                _users = new Entity(store, _tx, "users", "user");
+                _items = new Entity(store, _tx, "items", "item");
+            }
+            catch
+            {
+                _tx.Dispose();
+                throw;
+            }
+        }
+
+        private void DropIndexes()
+        {
+            // Into an empty table, write without the indexes, the primary key and the foreign keys, then build the
+            // indexes and re-add (= validate in one join each) the keys at commit: per-row FK triggers cost ~20x the COPY
+            // itself, and maintaining three b-trees row by row about doubles the insert. DDL is transactional, so a
+            // rollback restores them. The primary key stays when another table's foreign key depends on it.
+            bool keyReferenced = Convert.ToInt64(_store.Scalar("SELECT count(*) FROM pg_constraint WHERE confrelid = 'interactions'::regclass", _tx), CultureInfo.InvariantCulture) > 0;
+            _store.Exec("DROP INDEX IF EXISTS ix_interactions_user; DROP INDEX IF EXISTS ix_interactions_item; " +
+                        "ALTER TABLE interactions DROP CONSTRAINT IF EXISTS interactions_user_id_fkey, DROP CONSTRAINT IF EXISTS interactions_item_id_fkey" +
+                        (keyReferenced ? "" : ", DROP CONSTRAINT IF EXISTS interactions_pkey"), _tx);
+            _rebuildIndexes = true;
+            _rebuildKey |= !keyReferenced;
+        }
+
+        public void AddDataset(Dataset data, IProgressReporter? progress = null)
+        {
+            _progress ??= progress;
+            FinishCopy(); // id lookups need the connection
+            var userRows = _users.Merge(data.Users, data.UserFeatures);
+            var itemRows = _items.Merge(data.Items, data.ItemFeatures);
+            ImportRows.FromLog(data.Interactions, userRows, itemRows, progress, Insert);
+        }
+
+        public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
+        {
+            _progress ??= progress;
+            return ImportRows.FromRecords(rows, ResolveBlock, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
+        }
+
+        /// <summary>Looks up a block's unknown ids; the connection is busy while a COPY is open, so that COPY ends first
+        /// (in a bulk import the first blocks read the whole id tables and later blocks need no lookup).</summary>
+        private void ResolveBlock(IReadOnlyList<InteractionRecord> block)
+        {
+            if (_users.AllResolved(block.Select(r => r.User)) && _items.AllResolved(block.Select(r => r.Item))) return;
+            FinishCopy();
+            _users.Resolve(block.Select(r => r.User));
+            _items.Resolve(block.Select(r => r.Item));
+        }
+
+        private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
+        {
+            var copy = _copy ??= _store._db.BeginBinaryImport(CopyInteractions);
+            copy.StartRow();
+            copy.Write(user, NpgsqlDbType.Bigint);
+            copy.Write(item, NpgsqlDbType.Bigint);
+            copy.Write(weight, NpgsqlDbType.Real);
+            if (score is float s) copy.Write(s, NpgsqlDbType.Real); else copy.WriteNull();
+            if (timestamp != 0) copy.Write(timestamp, NpgsqlDbType.Bigint); else copy.WriteNull();
+            if (ev is not null) copy.Write(ev, NpgsqlDbType.Text); else copy.WriteNull();
+            // Users created in this session are written with the time already.
+            if (!_users.IsNew(user)) _touchedUsers.Add(user);
+            _interactions++;
+        }
+
+        private void FinishCopy()
+        {
+            if (_copy is null) return;
+            try { _copy.Complete(); }
+            finally { _copy.Dispose(); _copy = null; }
+        }
+
+        public void ClearInteractions()
+        {
+            FinishCopy();
+            _store.Exec("DELETE FROM interactions", _tx);
+            DropIndexes();
+        }
+
+        /// <summary>Deletes one user's interactions (of the given events, or all).</summary>
+        public void ClearUserInteractions(string user, IReadOnlyCollection<string>? events)
+        {
+            FinishCopy();
+            if (!_users.TryGet(user, out long id)) return;
+            using var cmd = _store.Command(events is null
+                ? "DELETE FROM interactions WHERE user_id = @u"
+                : "DELETE FROM interactions WHERE user_id = @u AND event = ANY(@e)", _tx);
+            cmd.Parameters.AddWithValue("u", id);
+            if (events is not null) cmd.Parameters.AddWithValue("e", events.ToArray());
+            cmd.ExecuteNonQuery();
+            _touchedUsers.Add(id);
+        }
+
+        public void AddUsers(IdMap ids, FeatureTable features) { FinishCopy(); _users.Merge(ids, features); }
+        public void AddItems(IdMap ids, FeatureTable features) { FinishCopy(); _items.Merge(ids, features); }
+
+        public ImportResult Commit()
+        {
+            if (_done) throw new InvalidOperationException("The import was already committed.");
+            try
+            {
+                FinishCopy();
+                double copied = _clock.Elapsed.TotalSeconds;
+                _users.Flush();
+                _items.Flush();
+                foreach (var id in _users.Touched) _touchedUsers.Add(id);
+                if (_touchedUsers.Count > 0)
+                {
+                    using var cmd = _store.Command("UPDATE users SET updated_utc = now() WHERE id = ANY(@ids)", _tx);
+                    cmd.Parameters.AddWithValue("ids", _touchedUsers.ToArray());
+                    cmd.ExecuteNonQuery();
+                }
+                // Check the deferred foreign keys now (CREATE INDEX refuses to run with pending trigger events).
+                _store.Exec("SET CONSTRAINTS ALL IMMEDIATE", _tx);
+                if (_rebuildIndexes)
+                {
+                    if (_interactions >= ProgressExtensions.MinRows)
+                        _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {_interactions:N0} interactions in {copied:F1}s ({_interactions / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
+                    // The sorts of the index builds fit in memory instead of spilling (the default is 64 MB; local to this transaction).
+                    _store.Exec("SET LOCAL maintenance_work_mem = '256MB'", _tx);
+                    _store.Exec((_rebuildKey ? "ALTER TABLE interactions ADD CONSTRAINT interactions_pkey PRIMARY KEY (id); " : "") +
+                                "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id); " +
+                                "ALTER TABLE interactions ADD CONSTRAINT interactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) DEFERRABLE INITIALLY DEFERRED, " +
+                                "ADD CONSTRAINT interactions_item_id_fkey FOREIGN KEY (item_id) REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED", _tx);
+                }
+                _tx.Commit();
+            }
+            catch (PostgresException e)
+            {
+                throw new TroveException($"Import into '{_store.Location}' failed, nothing was imported: {e.SqlState}: {e.MessageText}", e);
+            }
+            _done = true;
+            // Fresh planner statistics after bulk loads (small appends, e.g. one Last.fm user, leave it to autovacuum).
+            if (_rebuildIndexes || _interactions >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
+            return new ImportResult(_users.Added, _items.Added, _interactions, _clock.Elapsed.TotalSeconds);
+        }
+
+        public void Dispose()
+        {
+            // Disposing an unfinished COPY cancels it; the rollback below then discards everything.
+            if (_copy is not null)
+            {
+                try { _copy.Dispose(); } catch (NpgsqlException) { } catch (InvalidOperationException) { }
+                _copy = null;
+            }
+            if (!_done) { try { _tx.Rollback(); } catch (NpgsqlException) { } catch (InvalidOperationException) { } }
+            _tx.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The users or items table within an import: external id -> row id. New rows and feature merges are
+    /// buffered and written at commit (new rows by binary COPY), so interactions can stream meanwhile.
+    /// </summary>
+    private sealed class Entity
+    {
+        private readonly PostgresStore _store;
+        private readonly NpgsqlTransaction _tx;
+        private readonly string _table, _entity;
+        private readonly RowIds _rows;
+        private readonly List<NewRow> _new = new();
+        private readonly Dictionary<long, int> _newAt = new();
+        private readonly Dictionary<long, (string? Features, string? Kind)> _updates = new();
+        private readonly Dictionary<string, FeatureKind> _columns = new(StringComparer.Ordinal);
+        private readonly HashSet<long> _updated = new();
+        private long _baseline = -1;
+
+        /// <summary>Rows this id map created.</summary>
+        public long Added { get; private set; }
+
+        /// <summary>Existing rows whose features or kind this session changed.</summary>
+        public IEnumerable<long> Touched => _updated;
+
+        private sealed class NewRow(long id, string externalId) { public long Id = id; public string ExternalId = externalId; public string? Features; public string? Kind; }
+
+        public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity)
+        {
+            _store = store; _tx = tx; _table = table; _entity = entity;
+            _rows = NewRowIds();
+        }
+
+        private RowIds NewRowIds() => new(FindMany, ReadAll, () =>
+        {
+            long max = Convert.ToInt64(_store.Scalar($"SELECT coalesce(max(id), 0) FROM {_table}", _tx), CultureInfo.InvariantCulture);
+            if (_baseline < 0) _baseline = max;
+            return max;
+        });
+
+        /// <summary>Whether the row was created in this session (ids only grow, and the session holds the table lock).</summary>
+        public bool IsNew(long id) => _baseline >= 0 && id > _baseline;
+
+        private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
+        {
+            using var cmd = _store.Command($"SELECT id, external_id FROM {_table} WHERE external_id = ANY(@ext)", _tx);
+            cmd.Parameters.AddWithValue("ext", externalIds.ToArray());
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
+        }
+
+        public bool AllResolved(IEnumerable<string> externalIds) => _rows.AllResolved(externalIds);
+        public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
+
+        private IEnumerable<(long, string)> ReadAll()
+        {
+            using var cmd = _store.Command($"SELECT id, external_id FROM {_table}", _tx);
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
+        }
+
+        public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
+
+        public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
+        {
+            if (_rows.TryGet(externalId, out long id))
+            {
+                if (featuresJson is not null || kind is not null)
+                {
+                    if (_newAt.TryGetValue(id, out int at))
+                    {
+                        _new[at].Features = StoreFeatures.Merge(_new[at].Features, featuresJson);
+                        _new[at].Kind = kind ?? _new[at].Kind;
+                    }
+                    else
+                    {
+                        var old = _updates.GetValueOrDefault(id);
+                        _updates[id] = (StoreFeatures.Merge(old.Features, featuresJson), kind ?? old.Kind);
+                        _updated.Add(id);
+                    }
+                }
+                return id;
+            }
+            if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
+            id = _rows.Add(externalId);
+            _newAt[id] = _new.Count;
+            _new.Add(new NewRow(id, externalId) { Features = featuresJson, Kind = kind });
+            Added++;
+            return id;
+        }
+
+        public long[] Merge(IdMap ids, FeatureTable features)
+        {
+            foreach (var name in features.Categorical.Keys) _columns.TryAdd(name, FeatureKind.Categorical);
+            foreach (var name in features.Numeric.Keys) _columns.TryAdd(name, FeatureKind.Numeric);
+            foreach (var name in features.Text.Keys) _columns.TryAdd(name, FeatureKind.Text);
+            _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
+            var rows = new long[ids.Count];
+            var json = new StoreFeatures.Writer(features);
+            bool items = _entity == "item";
+            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
+            return rows;
+        }
+
+        /// <summary>Writes the buffered new rows (binary COPY), feature merges and feature columns, and forgets them.</summary>
+        public void Flush()
+        {
+            if (_columns.Count > 0)
+            {
+                using var cmd = _store.Command("INSERT INTO feature_columns(entity, name, kind) VALUES (@e, @n, @k) ON CONFLICT DO NOTHING", _tx);
+                var pe = cmd.Parameters.AddWithValue("e", _entity); var pn = cmd.Parameters.Add("n", NpgsqlDbType.Text); var pk = cmd.Parameters.Add("k", NpgsqlDbType.Text);
+                foreach (var (name, kind) in _columns)
+                {
+                    pn.Value = name;
+                    pk.Value = StoreFeatures.KindName(kind);
+                    cmd.ExecuteNonQuery();
+                }
+            }
+            if (_new.Count > 0)
+            {
+                bool items = _entity == "item";
+                // The transaction's time, as the touch of existing users at commit writes it.
+                var now = (DateTime)_store.Scalar("SELECT now()", _tx)!;
+                using var copy = _store._db.BeginBinaryImport(items
+                    ? "COPY items(id, external_id, features, kind) FROM STDIN (FORMAT BINARY)"
+                    : "COPY users(id, external_id, features, updated_utc) FROM STDIN (FORMAT BINARY)");
+                foreach (var row in _new)
+                {
+                    copy.StartRow();
+                    copy.Write(row.Id, NpgsqlDbType.Bigint);
+                    copy.Write(row.ExternalId, NpgsqlDbType.Text);
+                    if (row.Features is null) copy.WriteNull(); else copy.Write(row.Features, NpgsqlDbType.Jsonb);
+                    if (items) { if (row.Kind is null) copy.WriteNull(); else copy.Write(row.Kind, NpgsqlDbType.Text); }
+                    else copy.Write(now, NpgsqlDbType.TimestampTz);
+                }
+                copy.Complete();
+            }
+            if (_updates.Count > 0)
+            {
+                using var cmd = _store.Command($"UPDATE {_table} SET features = CASE WHEN @f::jsonb IS NULL THEN features ELSE coalesce(features, '{{}}'::jsonb) || @f::jsonb END"
+                    + (_entity == "item" ? ", kind = coalesce(@k, kind)" : "") + " WHERE id = @id", _tx);
+                var pf = cmd.Parameters.Add("f", NpgsqlDbType.Jsonb); var pid = cmd.Parameters.Add("id", NpgsqlDbType.Bigint);
+                var pk = _entity == "item" ? cmd.Parameters.Add("k", NpgsqlDbType.Text) : null;
+                cmd.Prepare();
+                foreach (var (id, (features, kind)) in _updates)
+                {
+                    pf.Value = (object?)features ?? DBNull.Value;
+                    pid.Value = id;
+                    if (pk is not null) pk.Value = (object?)kind ?? DBNull.Value;
+                    cmd.ExecuteNonQuery();
+                }
+            }
+            _columns.Clear();
+            _new.Clear();
+            _newAt.Clear();
+            _updates.Clear();
+        }
+    }
+}
