@@ -70,7 +70,7 @@ public static class RecommendCommand
                 {
                     user = id,
                     model = trained.Manifest.ModelVersion,
-                    items = recs.Select(s => new { item = trained.Items[s.Index], score = s.Score }),
+                    items = recs.Select(s => new { item = trained.Items[s.Index], score = s.Score, features = ItemTable.Describe(trained, s.Index) }),
                 }, new JsonSerializerOptions { WriteIndented = true }));
                 return 0;
             }

@@ -83,4 +83,44 @@ public class RoughEdgeCliTests
         var hybrid = Assert.IsType<Trove.Models.Content.Hybrid>(trained.Model);
         Assert.Contains("\"neighbours\":3", System.Text.Json.JsonSerializer.Serialize(hybrid.Params));
     }
+
+    [Fact]
+    public void Recommend_and_similar_show_titles_and_similar_prints_json()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var model = Path.Combine(dir, "knn.trove");
+        Assert.Equal(0, CliRunner.Run("train", "--data", TestPaths.Dataset("ml-100k"), "--model", "itemknn", "--out", model).Code);
+
+        var table = CliRunner.Run("recommend", "--model", model, "--user", "1", "--k", "3");
+        Assert.Equal(0, table.Code);
+        Assert.Contains("title", table.Out.Split('\n')[1]); // the header names the title column, and the rows carry titles
+        Assert.Matches(@"\(\d{4}\)", table.Out);          // MovieLens titles end with their year
+
+        var similar = CliRunner.Run("similar", "--model", model, "--item", "1", "--k", "2", "--json");
+        Assert.Equal(0, similar.Code);
+        var doc = System.Text.Json.JsonDocument.Parse(similar.Out).RootElement;
+        Assert.Equal("1", doc.GetProperty("item").GetString());
+        var items = doc.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(2, items.Count);
+        Assert.DoesNotContain(items, i => i.GetProperty("item").GetString() == "1");
+        Assert.All(items, i => Assert.False(string.IsNullOrEmpty(i.GetProperty("features").GetProperty("title").GetString())));
+
+        var users = System.Text.Json.JsonDocument.Parse(CliRunner.Run("similar", "--model", model, "--user", "1", "--k", "2", "--json").Out).RootElement;
+        Assert.Equal(2, users.GetProperty("users").GetArrayLength());
+    }
+
+    [Fact]
+    public void Neural_training_prints_each_epoch_once_when_stderr_is_a_file()
+    {
+        var dir = TestPaths.NewTempDirectory();
+        var data = SmallCsv(dir);
+        var (code, output) = Trove.Tests.Crash.ChildCli.Run(dir, "train", "--data", data, "--model", "ncf", "--param", "epochs=2", "--param", "factors=4",
+            "--param", "layers=8,4", "--out", Path.Combine(dir, "ncf.trove"));
+        Assert.True(code == 0, output);
+        foreach (var epoch in new[] { "epoch 1/2 loss", "epoch 2/2 loss" })
+        {
+            int lines = output.Split('\n').Count(l => l.Contains(epoch, StringComparison.Ordinal) && !l.Contains("refit", StringComparison.Ordinal));
+            Assert.True(lines == 1, $"'{epoch}' printed {lines} times:\n{output}");
+        }
+    }
 }
