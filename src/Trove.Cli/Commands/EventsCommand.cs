@@ -5,7 +5,7 @@ using Trove.Cli.Infrastructure;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Core.Persistence;
-using Trove.Models.Workflow;
+using Trove.Workflows;
 
 namespace Trove.Cli.Commands;
 

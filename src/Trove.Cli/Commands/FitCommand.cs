@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Trove.Cli.Infrastructure;
-using Trove.Models.Workflow;
+using Trove.Workflows;
 
 namespace Trove.Cli.Commands;
 

@@ -45,12 +45,12 @@ public static class TrainCommand
                 // Config-driven training (the universal JSON workflow); --model and --param come from the config.
                 if (r.GetValue(model) is not null || (r.GetValue(parameters) ?? []).Length > 0 || r.GetValue(paramsFile) is not null)
                     throw new Core.Errors.TroveException("Give either --config or --model/--param, not both: the config names the model and its parameters.");
-                var cfg = Models.Workflow.TrainingConfig.Load(configPath);
+                var cfg = Trove.Workflows.TrainingConfig.Load(configPath);
                 if (r.GetValue(threads) != Environment.ProcessorCount) cfg = cfg with { Threads = Math.Max(1, r.GetValue(threads)) };
                 if (r.GetValue(seed) != 42) cfg = cfg with { Seed = r.GetValue(seed) };
                 var report = r.GetValue(data.Data) is { } dataPath && r.GetValue(data.Db) is null && Data.Formats.UniversalJsonReader.LooksLikeUniversalJson(dataPath)
-                    ? Models.Workflow.ConfigTraining.Run(cfg, dataPath, r.GetValue(output)!, progress)
-                    : Models.Workflow.ConfigTraining.Train(cfg, data.Load(r, progress), null, r.GetValue(output)!, progress);
+                    ? Trove.Workflows.ConfigTraining.Run(cfg, dataPath, r.GetValue(output)!, progress)
+                    : Trove.Workflows.ConfigTraining.Train(cfg, data.Load(r, progress), null, r.GetValue(output)!, progress);
                 Console.WriteLine($"trained {report.Model.Manifest.Algorithm} on {report.Model.Manifest.Data.Users:N0} users x {report.Model.Manifest.Data.Items:N0} items in {report.Seconds:F2}s; sampled AUC {report.SampledAuc:F4}");
                 Console.WriteLine($"model version {report.Model.Manifest.ModelVersion} written to {Path.GetFullPath(r.GetValue(output)!)}");
                 if (r.GetValue(vectorIndex)) WriteVectorIndex(report.Model, r.GetValue(output)!, cfg.Threads);

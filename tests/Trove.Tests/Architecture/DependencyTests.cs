@@ -17,7 +17,8 @@ public class DependencyTests
         ["Trove.Numerics"] = [],
         ["Trove.Core"] = ["Trove.Numerics"],
         ["Trove.Data"] = ["Trove.Numerics", "Trove.Core"],
-        ["Trove.Models"] = ["Trove.Numerics", "Trove.Core", "Trove.Data"],
+        ["Trove.Models"] = ["Trove.Numerics", "Trove.Core"],
+        ["Trove.Workflows"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Onnx"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Semantic"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Evaluation"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
@@ -25,7 +26,7 @@ public class DependencyTests
         ["Trove.Reports"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Evaluation"],
         ["Trove.Server"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models"],
         ["Trove.Cluster"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Server"],
-        ["Trove.Cli"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Onnx", "Trove.Semantic", "Trove.Evaluation", "Trove.Reports", "Trove.Server", "Trove.Cluster"],
+        ["Trove.Cli"] = ["Trove.Numerics", "Trove.Core", "Trove.Data", "Trove.Models", "Trove.Onnx", "Trove.Semantic", "Trove.Evaluation", "Trove.Reports", "Trove.Server", "Trove.Cluster", "Trove.Workflows"],
     };
 
     /// <summary>The packages a console app gets when it trains and recommends: they must stay small.</summary>

@@ -8,7 +8,7 @@ using Trove.Models;
 using Trove.Models.Baselines;
 using Trove.Models.Content;
 using Trove.Models.Features;
-using Trove.Models.Workflow;
+using Trove.Workflows;
 using Trove.Tests.Support;
 
 namespace Trove.Tests.Content;

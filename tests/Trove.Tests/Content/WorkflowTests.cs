@@ -4,7 +4,7 @@ using Trove.Core.Persistence;
 using Trove.Data.Formats;
 using Trove.Models;
 using Trove.Models.Content;
-using Trove.Models.Workflow;
+using Trove.Workflows;
 using Trove.Tests.Support;
 
 namespace Trove.Tests.Content;

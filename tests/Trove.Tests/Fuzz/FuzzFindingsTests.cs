@@ -1,7 +1,7 @@
 using Trove.Core.Errors;
 using Trove.Data.Formats;
 using Trove.Data.Readers;
-using Trove.Models.Workflow;
+using Trove.Workflows;
 using Trove.Tests.Support;
 
 namespace Trove.Tests.Fuzz;

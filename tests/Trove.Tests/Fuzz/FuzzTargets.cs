@@ -5,7 +5,7 @@ using Trove.Core.Training;
 using Trove.Data.Formats;
 using Trove.Data.Readers;
 using Trove.Models;
-using Trove.Models.Workflow;
+using Trove.Workflows;
 using Trove.Tests.Support;
 
 namespace Trove.Tests.Fuzz;

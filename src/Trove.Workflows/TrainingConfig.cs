@@ -1,3 +1,4 @@
+using Trove.Models;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -5,7 +6,7 @@ using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Models.Features;
 
-namespace Trove.Models.Workflow;
+namespace Trove.Workflows;
 
 /// <summary>How training pairs are generated from interactions (for models trained on labelled pairs, and for the sampled AUC check).</summary>
 public sealed record SampleSettings

@@ -1,8 +1,9 @@
+using Trove.Models;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Core.Recommending;
 
-namespace Trove.Models.Workflow;
+namespace Trove.Workflows;
 
 /// <summary>Labelled (user, item) pairs: label 1 for positives, 0 for sampled negatives.</summary>
 public sealed record TrainingSamples(int[] Users, int[] Items, float[] Labels)

@@ -1,3 +1,4 @@
+using Trove.Models;
 using System.Text.Json;
 using Trove.Core.Data;
 using Trove.Core.Errors;
@@ -9,7 +10,7 @@ using Trove.Models.Features;
 using Trove.Models.Neural;
 using Trove.Numerics.Selection;
 
-namespace Trove.Models.Workflow;
+namespace Trove.Workflows;
 
 /// <summary>What an inference run wrote.</summary>
 public sealed record InferenceReport(int Users, int UnknownUsers, int NewItems, int ScoredPairs, int Dimensions, string OutputPath);

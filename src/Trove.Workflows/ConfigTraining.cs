@@ -1,3 +1,4 @@
+using Trove.Models;
 using System.Diagnostics;
 using Trove.Core.Data;
 using Trove.Core.Errors;
@@ -6,7 +7,7 @@ using Trove.Core.Training;
 using Trove.Data.Formats;
 using Trove.Data.Readers;
 
-namespace Trove.Models.Workflow;
+namespace Trove.Workflows;
 
 /// <summary>What a config-driven training run did.</summary>
 public sealed record TrainingReport(TrainedModel Model, TrainingConfig Config, UniversalSchema? Schema, int Samples, int Positives, double SampledAuc, double Seconds, IReadOnlyList<string> Notes);
