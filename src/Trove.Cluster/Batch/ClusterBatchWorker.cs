@@ -20,28 +20,8 @@ internal sealed class ClusterBatchWorker(ClusterDatabase database, ModelCatalog 
     private readonly string _owner = $"{Environment.MachineName}:{Environment.ProcessId}:silo{options.SiloPort}";
     private TrainedModel? _loaded;
 
-    protected override async Task ExecuteAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await database.Source.OpenConnectionAsync(stop);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ClusterSchema.JobsChannel}", connection)) await listen.ExecuteNonQueryAsync(stop);
-                while (!stop.IsCancellationRequested)
-                {
-                    await WorkOnOpenJobsAsync(stop);
-                    await connection.WaitAsync(options.ModelPollInterval, stop);
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
-            {
-                log.LogWarning("batch worker: database unavailable, retrying: {Error}", e.Message);
-                try { await Task.Delay(TimeSpan.FromSeconds(2), stop); } catch (OperationCanceledException) { return; }
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stop) =>
+        database.FollowAsync(ClusterSchema.JobsChannel, options.ModelPollInterval, WorkOnOpenJobsAsync, log, "batch worker", stop);
 
     private async Task WorkOnOpenJobsAsync(CancellationToken stop)
     {

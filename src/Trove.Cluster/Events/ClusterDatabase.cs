@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Trove.Data.Stores;
 using Trove.Server.Events;
@@ -65,5 +66,34 @@ public sealed class ClusterDatabase : IDisposable
         while (_idle.TryTake(out var store)) store.Dispose();
         Source.Dispose();
         _slots.Dispose();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="check"/> at once, on every notification on <paramref name="channel"/> and at least every
+    /// <paramref name="poll"/> (notifications sent while the connection was down are lost, so the poll catches up),
+    /// until <paramref name="stop"/>. A database outage is logged and the LISTEN connection reopened 2 s later.
+    /// </summary>
+    public async Task FollowAsync(string channel, TimeSpan poll, Func<CancellationToken, Task> check, ILogger log, string what, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await Source.OpenConnectionAsync(stop);
+                await using (var listen = new NpgsqlCommand($"LISTEN {channel}", connection)) await listen.ExecuteNonQueryAsync(stop);
+                while (!stop.IsCancellationRequested)
+                {
+                    await check(stop);
+                    // True on a notification, false on the poll interval: either way the check reads the table.
+                    await connection.WaitAsync(poll, stop);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
+            {
+                log.LogWarning("{What}: database unavailable, retrying: {Error}", what, e.Message);
+                try { await Task.Delay(TimeSpan.FromSeconds(2), stop); } catch (OperationCanceledException) { return; }
+            }
+        }
     }
 }

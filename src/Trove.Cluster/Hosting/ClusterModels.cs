@@ -23,30 +23,8 @@ internal sealed class ClusterModelWatcher(ClusterDatabase database, ModelCatalog
 {
     private string? _failedVersion;
 
-    protected override async Task ExecuteAsync(CancellationToken stop)
-    {
-        while (!stop.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await database.Source.OpenConnectionAsync(stop);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ClusterSchema.ModelsChannel}", connection)) await listen.ExecuteNonQueryAsync(stop);
-                await CheckAsync(stop);
-                while (!stop.IsCancellationRequested)
-                {
-                    // True on a notification, false on the poll interval: either way the table says what is newest.
-                    await connection.WaitAsync(options.ModelPollInterval, stop);
-                    await CheckAsync(stop);
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or IOException)
-            {
-                log.LogWarning("cluster model watch: database unavailable, retrying: {Error}", e.Message);
-                try { await Task.Delay(TimeSpan.FromSeconds(2), stop); } catch (OperationCanceledException) { return; }
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stop) =>
+        database.FollowAsync(ClusterSchema.ModelsChannel, options.ModelPollInterval, CheckAsync, log, "cluster model watch", stop);
 
     private async Task CheckAsync(CancellationToken stop)
     {
