@@ -101,7 +101,7 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         }
         using (var store = Open(location, create: false))
         {
-            Assert.Equal(2, store.SchemaVersion);
+            Assert.Equal(3, store.SchemaVersion);
             var loaded = store.LoadDataset();
             Assert.Equal(original.Users.Ids, loaded.Users.Ids);
             Assert.Equal(original.Items.Ids, loaded.Items.Ids);
@@ -202,25 +202,63 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         for (int k = 0; k < 3; k++)
         {
             using var store = Open(location, create: false);
-            Assert.Equal(2, store.SchemaVersion);
+            Assert.Equal(3, store.SchemaVersion);
             Assert.Equal(1, store.Counts().Interactions);
         }
     }
 
     [Theory, Stores, PostgresData]
-    public void User_similarities_are_replaced_atomically(string kind)
+    public void User_similarities_of_each_metric_are_replaced_atomically_and_kept_side_by_side(string kind)
     {
         using var store = Open(NewLocation(kind));
         store.Import(DatasetLoader.Load(Folder("user,item\na,x\nb,x\nc,x\n")));
         var c = store.Collaborative();
         Assert.Equal(2, c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 2, "c", 0.5f, 2)]));
         Assert.Equal(1, c.SaveUserSimilarities("jaccard", [new("b", 1, "c", 0.25f, 1)]));
-        Assert.Equal([new UserSimilarityRow("b", 1, "c", 0.25f, 1, "jaccard")], c.GetUserSimilarities());
-        // A failing run (unknown user half way) keeps the previous run's rows.
+        UserSimilarityRow[] cosine = [new("a", 1, "b", 0.9f, 3, "cosine"), new("a", 2, "c", 0.5f, 2, "cosine")];
+        UserSimilarityRow[] jaccard = [new("b", 1, "c", 0.25f, 1, "jaccard")];
+        Assert.Equal([.. cosine, .. jaccard], c.GetUserSimilarities());
+        Assert.Equal(jaccard, c.GetUserSimilarities(metric: "jaccard"));
+        Assert.Equal(cosine, c.GetUserSimilarities("a", "cosine"));
+        // A failing run (unknown user half way, duplicate rank) keeps that metric's previous rows.
         Assert.Throws<TroveException>(() => c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 2, "nobody", 0.5f, 2)]));
         Assert.Throws<TroveException>(() => c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 1, "c", 0.5f, 2)]));
-        Assert.Equal([new UserSimilarityRow("b", 1, "c", 0.25f, 1, "jaccard")], c.GetUserSimilarities());
+        Assert.Equal([.. cosine, .. jaccard], c.GetUserSimilarities());
+        // A new run of one metric replaces only that metric's rows.
+        Assert.Equal(1, c.SaveUserSimilarities("cosine", [new("c", 1, "a", 0.4f, 1)]));
+        Assert.Equal([new UserSimilarityRow("c", 1, "a", 0.4f, 1, "cosine"), .. jaccard], c.GetUserSimilarities());
         Assert.Empty(c.GetUserSimilarities("a"));
+    }
+
+    [Theory, Stores, PostgresData]
+    public void Profiles_and_tags_are_written_with_the_users_interactions_and_replaced_with_them(string kind)
+    {
+        using var store = Open(NewLocation(kind));
+        var c = store.Collaborative();
+        var items = new IdMap(["t1", "t2"]);
+        var features = new FeatureTable();
+        features.Categorical["kind"] = ["track", "track"];
+        var registered = new DateTime(2010, 5, 1, 12, 0, 0, DateTimeKind.Utc);
+        c.ReplaceUserInteractions("ann", ["play", "tag"], items, features, [new("ann", "t1", 3, 3, 0, "play"), new("ann", "t2", 1, 1, 0, "tag")],
+            new LastFmUserProfile("ann", "Ann A", "Norway", 1234, registered, "https://www.last.fm/user/ann"),
+            [new UserItemTag("ann", "t2", "jazz"), new UserItemTag("ann", "t1", "rock"), new UserItemTag("ann", "t2", "bebop")]);
+        var p = Assert.Single(c.LastFmUsers());
+        Assert.Equal(new LastFmUserProfile("ann", "Ann A", "Norway", 1234, registered, "https://www.last.fm/user/ann") { FetchedUtc = p.FetchedUtc }, p);
+        Assert.NotNull(p.FetchedUtc);
+        Assert.Equal([new UserItemTag("ann", "t1", "rock"), new UserItemTag("ann", "t2", "bebop"), new UserItemTag("ann", "t2", "jazz")], c.UserItemTags());
+
+        // A tag on an item that is neither stored nor in the rows fails the whole write: interactions, profile and tags stay as they were.
+        Assert.Throws<TroveException>(() => c.ReplaceUserInteractions("ann", ["play", "tag"], new IdMap(), new FeatureTable(), [new("ann", "t1", 9, 9, 0, "play")],
+            new LastFmUserProfile("ann", null, null, null, null, null), [new UserItemTag("ann", "nowhere", "pop")]));
+        Assert.Equal("Norway", Assert.Single(c.LastFmUsers()).Country);
+        Assert.Equal(3, c.UserItemTags("ann").Count);
+        Assert.Equal(3.0, Assert.Single(c.UserStats()).TotalPlays);
+
+        // A new write replaces the profile and the tags (an empty list clears them).
+        c.ReplaceUserInteractions("ann", ["play", "tag"], new IdMap(), new FeatureTable(), [new("ann", "t1", 5, 5, 0, "play")],
+            new LastFmUserProfile("ann", "Ann B", null, 1300, null, null), []);
+        Assert.Equal(("Ann B", (string?)null, 1300L), (c.LastFmUsers()[0].RealName, c.LastFmUsers()[0].Country, c.LastFmUsers()[0].PlayCount));
+        Assert.Empty(c.UserItemTags());
     }
 
     [Theory, Stores, PostgresData]
