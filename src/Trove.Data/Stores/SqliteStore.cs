@@ -85,7 +85,7 @@ public sealed partial class SqliteStore : IInteractionStore
     // ---------------------------------------------------------------- migrations
 
     /// <summary>Each entry moves the schema from version i to i+1. Never edit a released entry; append a new one.</summary>
-    private static readonly string[] Migrations =
+    internal static readonly string[] Migrations =
     [
         """
         CREATE TABLE users (

@@ -334,3 +334,50 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         Assert.Equal(d.Interactions.Weights.Sum(w => (double)w), stats.Sum(s => s.TotalPlays), 0);
     }
 }
+
+/// <summary>Upgrading a version-2 database (the schema before the Last.fm guide's relations) keeps its similarities.</summary>
+public sealed class SchemaUpgradeTests(PostgresTestServer server) : IClassFixture<PostgresTestServer>
+{
+    private const string V2Rows = """
+        INSERT INTO users(id, external_id) VALUES (1, 'a'), (2, 'b');
+        INSERT INTO user_similarities(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) VALUES (1, 1, 2, 0.5, 3, 'cosine', '2026-01-01T00:00:00Z');
+        """;
+
+    [Theory, Stores, PostgresData]
+    public void A_version_2_database_migrates_to_3_with_its_similarities_kept(string kind)
+    {
+        string location;
+        if (kind == StoresAttribute.Sqlite)
+        {
+            location = Path.Combine(TestPaths.NewTempDirectory(), "v2.db");
+            using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={location};Pooling=False");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL);" +
+                              SqliteStore.Migrations[0] + ";" + SqliteStore.Migrations[1] + ";" +
+                              "INSERT INTO schema_version VALUES (1, 'x'), (2, 'x');" + V2Rows;
+            cmd.ExecuteNonQuery();
+        }
+        else
+        {
+            server.Require();
+            location = server.NewSchema();
+            var b = new Npgsql.NpgsqlConnectionStringBuilder(location);
+            using var c = new Npgsql.NpgsqlConnection(location);
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"CREATE SCHEMA {b.SearchPath}; SET search_path = {b.SearchPath};" +
+                              "CREATE TABLE schema_version (version integer PRIMARY KEY, applied_utc timestamptz NOT NULL);" +
+                              PostgresSchema.Migrations[0] + ";" + PostgresSchema.Migrations[1] + ";" +
+                              "INSERT INTO schema_version VALUES (1, now()), (2, now());" + V2Rows;
+            cmd.ExecuteNonQuery();
+        }
+        using var store = InteractionStores.Open(location, createIfMissing: false);
+        Assert.Equal(3, store.SchemaVersion);
+        var c2 = store.Collaborative();
+        Assert.Equal([new UserSimilarityRow("a", 1, "b", 0.5f, 3, "cosine")], c2.GetUserSimilarities());
+        // The new key lets another metric sit beside the kept rows.
+        c2.SaveUserSimilarities("jaccard", [new("a", 1, "b", 0.25f, 3)]);
+        Assert.Equal(2, c2.GetUserSimilarities("a").Count);
+    }
+}
