@@ -144,13 +144,6 @@ public sealed class LastFmFetcher(LastFmClient client, ICollaborativeStore store
         }
     }
 
-    /// <summary>Items (with features) and interactions of one user's responses (top lists and loved tracks only).</summary>
-    public static (IdMap Items, FeatureTable Features, List<InteractionRecord> Rows) ToRows(string user, IEnumerable<(LastFmMethod Method, List<LastFmEntry> Entries)> fetched)
-    {
-        var (items, features, rows, _) = ToRows(user, fetched, null);
-        return (items, features, rows);
-    }
-
     /// <summary>
     /// Items (with features), interactions and tags of one user's responses. Each tagged item gets one "tag" interaction
     /// whose weight and score are the number of the user's tags on it (a user who tagged a track "rock" and "90s" has
