@@ -106,5 +106,11 @@ internal static class PostgresSchema
         FROM items it JOIN interactions i ON i.item_id = it.id
         GROUP BY it.id, it.external_id, it.kind;
         """,
+        // 3: the catalogue (the server's PUT /items/{id}): hidden items, publication times, catalogue writes.
+        """
+        ALTER TABLE items ADD COLUMN hidden boolean NOT NULL DEFAULT false,
+            ADD COLUMN published_utc timestamptz, ADD COLUMN catalogue_utc timestamptz;
+        CREATE INDEX ix_items_catalogue ON items(catalogue_utc) WHERE catalogue_utc IS NOT NULL;
+        """,
     ];
 }
