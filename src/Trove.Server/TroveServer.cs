@@ -133,9 +133,10 @@ public static class TroveServer
         services.AddSingleton(provider => events ?? OpenEvents(options, provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(_ => ItemTitles.From(LoadData(options)));
         services.AddSingleton<ServingEngine>();
-        // Catalogue writes persist where events do when that store can hold them (the --db database), else in memory.
-        services.AddSingleton(provider => provider.GetRequiredService<IEventStore>() as Catalogue.ICatalogueStore ?? new Catalogue.MemoryCatalogueStore());
-        services.AddSingleton<Catalogue.ItemCatalogue>();
+        // Catalogue writes persist where events do when that store can hold them (the --db database), else in memory. The store
+        // is not registered as a service of its own: it is the event store, which the container already disposes once.
+        services.AddSingleton(provider => new Catalogue.ItemCatalogue(
+            provider.GetRequiredService<IEventStore>() as Catalogue.ICatalogueStore ?? new Catalogue.MemoryCatalogueStore()));
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

@@ -61,7 +61,7 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
             Assert.Equal((true, (DateTimeOffset?)null), (rows["x"].Hidden, rows["x"].Timestamp));
             var d = store.LoadDataset();
             var category = d.ItemFeatures.Categorical["category"];
-            var title = d.ItemFeatures.Categorical["title"];
+            var title = d.ItemFeatures.Text["title"]; // the import declared it a text column; catalogue writes keep the declared kind
             Assert.Equal(("toys", "Kite"), (category[d.Items.IndexOf("new")], title[d.Items.IndexOf("new")]));
             // PUT replaces an item's features: the category it no longer names is gone.
             Assert.Equal((null, "New title"), (category[d.Items.IndexOf("x")], title[d.Items.IndexOf("x")]));
@@ -75,7 +75,7 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
             rows = store.CatalogueItems().ToDictionary(r => r.Id);
             Assert.Equal((true, true), (rows["x"].Hidden, rows["new"].Hidden));
             Assert.Equal(published, rows["new"].Timestamp);
-            Assert.Equal("New title", store.LoadDataset().ItemFeatures.Categorical["title"][d.Items.IndexOf("x")]);
+            Assert.Equal("New title", store.LoadDataset().ItemFeatures.Text["title"][d.Items.IndexOf("x")]);
             using var unhide = store.BeginImport();
             unhide.PutItem(new CatalogueItemWrite("x", null, Hidden: false, null));
             unhide.Commit();
