@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
@@ -137,6 +138,13 @@ public static class TroveServer
         // is not registered as a service of its own: it is the event store, which the container already disposes once.
         services.AddSingleton(provider => new Catalogue.ItemCatalogue(
             provider.GetRequiredService<IEventStore>() as Catalogue.ICatalogueStore ?? new Catalogue.MemoryCatalogueStore()));
+        if (options.RetrainSchedule is not null)
+        {
+            Retraining.ScheduledRetraining.Check(options); // a bad schedule or a missing --db fails at start, in one line
+            services.TryAddSingleton(TimeProvider.System);
+            services.AddSingleton<Retraining.ScheduledRetraining>();
+            services.AddHostedService(provider => provider.GetRequiredService<Retraining.ScheduledRetraining>());
+        }
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

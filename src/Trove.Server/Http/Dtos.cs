@@ -53,8 +53,9 @@ public sealed record ModelDescription(string Name, string Algorithm, string Vers
 /// <param name="Events">Live events held in memory now.</param>
 /// <param name="MaxEventsInMemory">The bound on live events in memory (--max-events-in-memory).</param>
 /// <param name="EvictedEvents">Events evicted from memory since start (with --db they are read back when asked for).</param>
+/// <param name="Retraining">Scheduled retraining (--retrain): the schedule, the next time and the last run; null without a schedule.</param>
 public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList<ModelDescription> Models, string EventStore, long Events, long MaxEventsInMemory, long EvictedEvents,
-    DateTime? LastReloadUtc, string? LastReloadError, DatabaseHealth? Database);
+    DateTime? LastReloadUtc, string? LastReloadError, DatabaseHealth? Database, Retraining.RetrainingStatus? Retraining = null);
 
 /// <param name="Status">"available" or "unavailable".</param>
 /// <param name="Since">When the database became unavailable.</param>

@@ -133,7 +133,7 @@ public static class Endpoints
     // ---- operations -------------------------------------------------------------------------
 
     /// <summary>Runs Trove's health checks (<see cref="Health.TroveHealthChecks.Tag"/>) and reports them with the served versions.</summary>
-    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, HealthCheckService health, CancellationToken cancel)
+    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, HealthCheckService health, IServiceProvider services, CancellationToken cancel)
     {
         var report = await health.CheckHealthAsync(c => c.Tags.Contains(Health.TroveHealthChecks.Tag), cancel);
         var set = catalog.Current;
@@ -144,7 +144,8 @@ public static class Endpoints
         bool loaded = report.Entries.TryGetValue(Health.TroveHealthChecks.Models, out var models) && models.Status == HealthStatus.Healthy;
         var status = !loaded ? "loading" : report.Status == HealthStatus.Healthy ? "ready" : "degraded";
         var body = new ReadyResponse(status, set.Generation, set.Models.Select(Describe).ToList(),
-            events.Description, events.Count, events.MaxEventsInMemory, events.EvictedEvents, catalog.LastReloadUtc, catalog.LastError, database);
+            events.Description, events.Count, events.MaxEventsInMemory, events.EvictedEvents, catalog.LastReloadUtc, catalog.LastError, database,
+            services.GetService<Retraining.ScheduledRetraining>()?.Status);
         return loaded ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
