@@ -40,7 +40,7 @@ public static class ServeCommand
         var figures = new Option<string?>("--figures") { Description = "Folder of figures (PNG/SVG/HTML) to show on the dashboard." };
         var weights = new Option<string?>("--event-weights") { Description = "Event type weights, e.g. view=0.1,purchase=0.6 (on top of the defaults)." };
         var rateLimit = new Option<string?>("--rate-limit") { Description = "Requests per client IP to read endpoints, e.g. 100/s or 600/min (429 with Retry-After beyond it); default unlimited." };
-        var writeRateLimit = new Option<string?>("--write-rate-limit") { Description = "Requests per client IP to write endpoints (POST /events, /admin/reload), counted apart from reads, e.g. 20/s; default unlimited." };
+        var writeRateLimit = new Option<string?>("--write-rate-limit") { Description = "Requests per client IP to write endpoints (POST /events, /admin/reload, PUT /items, PUT /users), counted apart from reads, e.g. 20/s; default unlimited." };
         var cors = new Option<string[]>("--cors-origin")
         {
             Description = "Browser origin allowed to call the API cross-origin, e.g. https://shop.example.com (repeatable); default: none, CORS off.",

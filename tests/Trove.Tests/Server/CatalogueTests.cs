@@ -152,6 +152,15 @@ public class CatalogueTests
     }
 
     [Fact]
+    public async Task Catalogue_writes_count_against_the_write_rate_limit()
+    {
+        await using var host = await ServerHost.StartAsync(configure: o => o with { WriteRateLimit = 1, RateLimit = 100 });
+        await Ok(await host.Client.SendAsync(Put("/items/x", """{"hidden": true}""")));
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await host.Client.SendAsync(Put("/items/x", """{"hidden": false}"""))).StatusCode);
+        await Ok(await host.Client.GetAsync("/items/popular")); // reads have their own bucket
+    }
+
+    [Fact]
     public async Task Writes_persist_in_the_database_across_a_restart_and_a_reload()
     {
         var model = ServerHost.TrainModel("content");
