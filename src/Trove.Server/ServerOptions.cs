@@ -67,6 +67,13 @@ public sealed record ServerOptions
     public HnswParameters Graph { get; init; } = new() { EfConstruction = 100, EfSearch = 100, Threads = 1 };
     /// <summary>Score the exact requests of dot-product models that arrive together in one pass over the item matrix (--exact-batching on|off).</summary>
     public bool ExactBatching { get; init; } = true;
+    /// <summary>
+    /// Cron schedule of background retraining from the --db database (--retrain "0 3 * * *"; 6 fields: seconds first), in UTC;
+    /// null: no retraining. See <see cref="Retraining.ScheduledRetraining"/>.
+    /// </summary>
+    public string? RetrainSchedule { get; init; }
+    /// <summary>The served model that scheduled retraining retrains (--retrain-model NAME); null: the default (first) model.</summary>
+    public string? RetrainModel { get; init; }
     /// <summary>Save built graphs next to each model file (MODEL.index) so the next start loads them.</summary>
     public bool PersistIndexes { get; init; } = true;
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
@@ -33,8 +34,8 @@ public static class TroveServer
         ["operations"] = "Liveness and readiness of the server.",
         ["models"] = "The models served, and their reload without restart.",
         ["recommendations"] = "Top-k items, similar items and users, and pair scores.",
-        ["users"] = "What the server knows of a user.",
-        ["items"] = "What the server knows of an item.",
+        ["users"] = "What the server knows of a user, and users written with their features.",
+        ["items"] = "The catalogue: items with their features, hidden or shown, added without retraining; popular and latest items.",
         ["embeddings"] = "User and item vectors of embedding models.",
         ["events"] = "Live events that count for the next request.",
         ["search"] = "Items found by a text query: embeddings, BM25 keywords or both, optionally personalised.",
@@ -97,9 +98,10 @@ public static class TroveServer
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Trove.Server");
         app.Services.GetRequiredService<ModelCatalog>().LoadInitial();
         app.Services.GetRequiredService<IEventStore>(); // opens the database now: a wrong --db fails at start, not at the first event
+        app.Services.GetRequiredService<Catalogue.ItemCatalogue>().LoadAsync().GetAwaiter().GetResult(); // items hidden or added before this start
         // The generated key goes to the console once, never into a log that may be shipped elsewhere.
         if (options.ApiKey is not { Length: > 0 })
-            Console.Error.WriteLine($"no --api-key given: write endpoints (POST /events, /admin/reload) need this generated key in the X-Api-Key header: {apiKey}");
+            Console.Error.WriteLine($"no --api-key given: write endpoints (POST /events, /admin/reload, PUT /items, PUT /users) need this generated key in the X-Api-Key header: {apiKey}");
 
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         app.Use(async (context, next) =>
@@ -132,6 +134,17 @@ public static class TroveServer
         services.AddSingleton(provider => events ?? OpenEvents(options, provider.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(_ => ItemTitles.From(LoadData(options)));
         services.AddSingleton<ServingEngine>();
+        // Catalogue writes persist where events do when that store can hold them (the --db database), else in memory. The store
+        // is not registered as a service of its own: it is the event store, which the container already disposes once.
+        services.AddSingleton(provider => new Catalogue.ItemCatalogue(
+            provider.GetRequiredService<IEventStore>() as Catalogue.ICatalogueStore ?? new Catalogue.MemoryCatalogueStore()));
+        if (options.RetrainSchedule is not null)
+        {
+            Retraining.ScheduledRetraining.Check(options); // a bad schedule or a missing --db fails at start, in one line
+            services.TryAddSingleton(TimeProvider.System);
+            services.AddSingleton<Retraining.ScheduledRetraining>();
+            services.AddHostedService(provider => provider.GetRequiredService<Retraining.ScheduledRetraining>());
+        }
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics

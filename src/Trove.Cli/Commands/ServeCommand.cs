@@ -40,7 +40,7 @@ public static class ServeCommand
         var figures = new Option<string?>("--figures") { Description = "Folder of figures (PNG/SVG/HTML) to show on the dashboard." };
         var weights = new Option<string?>("--event-weights") { Description = "Event type weights, e.g. view=0.1,purchase=0.6 (on top of the defaults)." };
         var rateLimit = new Option<string?>("--rate-limit") { Description = "Requests per client IP to read endpoints, e.g. 100/s or 600/min (429 with Retry-After beyond it); default unlimited." };
-        var writeRateLimit = new Option<string?>("--write-rate-limit") { Description = "Requests per client IP to write endpoints (POST /events, /admin/reload), counted apart from reads, e.g. 20/s; default unlimited." };
+        var writeRateLimit = new Option<string?>("--write-rate-limit") { Description = "Requests per client IP to write endpoints (POST /events, /admin/reload, PUT /items, PUT /users), counted apart from reads, e.g. 20/s; default unlimited." };
         var cors = new Option<string[]>("--cors-origin")
         {
             Description = "Browser origin allowed to call the API cross-origin, e.g. https://shop.example.com (repeatable); default: none, CORS off.",
@@ -50,6 +50,8 @@ public static class ServeCommand
         var hnswMinItems = new Option<int>("--hnsw-min-items") { Description = "Catalogue size from which embedding models get HNSW graphs (similar items; recommendations with --retrieval auto).", DefaultValueFactory = _ => 20_000 };
         var efSearch = new Option<int>("--ef-search") { Description = "HNSW candidate list size per search (at least k + offset): larger finds more of the true top-K, slower.", DefaultValueFactory = _ => 100 };
         var exactBatching = new Option<string>("--exact-batching") { Description = "on: exact scoring of dot-product models (ALS, BPR, two-tower, content) scores the requests that arrive together in one pass over the item matrix (one sgemm); off: one mat-vec per request.", DefaultValueFactory = _ => "on" };
+        var retrain = new Option<string?>("--retrain") { Description = "Cron schedule (UTC) of background retraining from --db, e.g. \"0 3 * * *\" (6 fields: seconds first): the model is trained again on every interaction, written atomically over its file and hot-swapped; /ready shows the last run." };
+        var retrainModel = new Option<string?>("--retrain-model") { Description = "The served model --retrain retrains (its name; default: the first --model)." };
         var cluster = new Option<bool>("--cluster") { Description = "Run as a replica of a cluster (Orleans, membership in the --db PostgreSQL database): live events are shared by every replica, and every model version registered in --db is loaded without restart." };
         var siloPort = new Option<int>("--silo-port") { Description = "With --cluster: the port replicas talk to each other on (one per replica on a machine).", DefaultValueFactory = _ => 11111 };
         var siloAddress = new Option<string>("--silo-address") { Description = "With --cluster: this machine's IP address as the other replicas reach it.", DefaultValueFactory = _ => "127.0.0.1" };
@@ -57,7 +59,7 @@ public static class ServeCommand
         var command = new Command("serve", "Serve recommendations over HTTP: REST API (OpenAPI at /openapi/v1.json), live events, metrics and a dashboard at /dashboard/.")
         {
             model, db, data, port, host, apiKey, maxK, maxEventsInMemory, maxBody, watch, evaluation, figures, weights, rateLimit, writeRateLimit, cors, retrieval, hnswMinItems, efSearch, exactBatching,
-            cluster, siloPort, siloAddress, clusterId,
+            retrain, retrainModel, cluster, siloPort, siloAddress, clusterId,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
@@ -123,6 +125,8 @@ public static class ServeCommand
                 EventWeights = r.GetValue(weights) is { } w ? EventWeights.Parse(w) : configured.EventWeights,
                 RateLimit = r.GetValue(rateLimit) is { } read ? Rate(read) : configured.RateLimit,
                 WriteRateLimit = r.GetValue(writeRateLimit) is { } write ? Rate(write) : configured.WriteRateLimit,
+                RetrainSchedule = r.GetValue(retrain) ?? configured.RetrainSchedule,
+                RetrainModel = r.GetValue(retrainModel) ?? configured.RetrainModel,
                 CorsOrigins = (r.GetValue(cors) is { Length: > 0 } given ? given : [.. configured.CorsOrigins]).Select(Origin).ToList(),
             };
             if (clustered)

@@ -42,6 +42,9 @@ public interface IInteractionStore : IDisposable
     /// <summary>One user's interactions stored after the mark <paramref name="afterId"/>, oldest first (the server reloads evicted live events with it).</summary>
     IReadOnlyList<InteractionRecord> InteractionsAfter(string user, long afterId);
 
+    /// <summary>The items written through the catalogue (<see cref="IImportSession.PutItem"/>): features, hidden flag and timestamp, oldest write first.</summary>
+    IReadOnlyList<CatalogueItemRow> CatalogueItems();
+
     /// <summary>Adds a trained model, or updates the one with the same model version.</summary>
     void RegisterModel(ModelRecord model);
 
@@ -75,8 +78,30 @@ public interface IImportSession : IDisposable
     /// <summary>Adds items (new external ids) and merges their features into existing rows.</summary>
     void AddItems(IdMap ids, FeatureTable features);
 
+    /// <summary>
+    /// Creates or updates one catalogue item (the server's PUT /items/{id}): a new id becomes a new item; given features
+    /// replace the stored ones (null keeps them); <see cref="CatalogueItemWrite.Hidden"/> and
+    /// <see cref="CatalogueItemWrite.Timestamp"/> are kept when null. The item is then listed by <see cref="IInteractionStore.CatalogueItems"/>.
+    /// </summary>
+    void PutItem(CatalogueItemWrite item);
+
+    /// <summary>Creates a user or replaces its features (the server's PUT /users/{id}); <paramref name="features"/> has one row.</summary>
+    void PutUser(string id, FeatureTable features);
+
     ImportResult Commit();
 }
+
+/// <summary>One catalogue write: the item <paramref name="Id"/> with its features (one row; null keeps the stored ones), hidden or not, and its timestamp.</summary>
+/// <param name="Hidden">True hides the item from every list the server returns (out of stock); null keeps the stored flag.</param>
+/// <param name="Timestamp">When the item was published (orders GET /items/latest); null keeps the stored one.</param>
+public sealed record CatalogueItemWrite(string Id, FeatureTable? Features, bool? Hidden, DateTimeOffset? Timestamp);
+
+/// <summary>An item as the catalogue stored it.</summary>
+/// <param name="FeaturesJson">Its features as one JSON object (null when it has none).</param>
+/// <param name="Hidden">Hidden from every list the server returns.</param>
+/// <param name="Timestamp">When it was published, if known.</param>
+/// <param name="UpdatedUtc">Its last catalogue write.</param>
+public sealed record CatalogueItemRow(string Id, string? FeaturesJson, bool Hidden, DateTimeOffset? Timestamp, DateTimeOffset UpdatedUtc);
 
 public sealed record StoreCounts(long Users, long Items, long Interactions, long Models, long Recommendations);
 

@@ -212,6 +212,47 @@ public sealed partial class PostgresStore
         public void AddUsers(IdMap ids, FeatureTable features) { FinishCopy(); _users.Merge(ids, features); }
         public void AddItems(IdMap ids, FeatureTable features) { FinishCopy(); _items.Merge(ids, features); }
 
+        // Catalogue writes run at commit, after the buffered new rows exist.
+        private readonly List<CatalogueItemWrite> _catalogueItems = new();
+        private readonly List<(string Id, string? Features)> _catalogueUsers = new();
+
+        public void PutItem(CatalogueItemWrite item)
+        {
+            AddItems(new IdMap([item.Id]), item.Features ?? new FeatureTable());
+            _catalogueItems.Add(item);
+        }
+
+        public void PutUser(string id, FeatureTable features)
+        {
+            AddUsers(new IdMap([id]), features);
+            _catalogueUsers.Add((id, new StoreFeatures.Writer(features).Row(0)));
+        }
+
+        private void WriteCatalogue()
+        {
+            foreach (var item in _catalogueItems)
+            {
+                using var cmd = _store.Command("""
+                    UPDATE items SET features = CASE WHEN @replace THEN @f::jsonb ELSE features END, hidden = coalesce(@h, hidden),
+                        published_utc = coalesce(@p, published_utc), catalogue_utc = now()
+                    WHERE external_id = @ext
+                    """, _tx);
+                cmd.Parameters.AddWithValue("replace", item.Features is not null);
+                cmd.Parameters.Add("f", NpgsqlDbType.Jsonb).Value = item.Features is null ? DBNull.Value : (object?)new StoreFeatures.Writer(item.Features).Row(0) ?? DBNull.Value;
+                cmd.Parameters.Add("h", NpgsqlDbType.Boolean).Value = item.Hidden is bool h ? h : DBNull.Value;
+                cmd.Parameters.Add("p", NpgsqlDbType.TimestampTz).Value = item.Timestamp is { } t ? t.UtcDateTime : DBNull.Value;
+                cmd.Parameters.AddWithValue("ext", item.Id);
+                cmd.ExecuteNonQuery();
+            }
+            foreach (var (id, features) in _catalogueUsers)
+            {
+                using var cmd = _store.Command("UPDATE users SET features = @f::jsonb, updated_utc = now() WHERE external_id = @ext", _tx);
+                cmd.Parameters.Add("f", NpgsqlDbType.Jsonb).Value = (object?)features ?? DBNull.Value;
+                cmd.Parameters.AddWithValue("ext", id);
+                cmd.ExecuteNonQuery();
+            }
+        }
+
         public ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
@@ -221,6 +262,7 @@ public sealed partial class PostgresStore
                 double copied = _clock.Elapsed.TotalSeconds;
                 _users.Flush();
                 _items.Flush();
+                WriteCatalogue();
                 foreach (var id in _users.Touched) _touchedUsers.Add(id);
                 if (_touchedUsers.Count > 0)
                 {

@@ -300,6 +300,18 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
 
     // ---------------------------------------------------------------- models and recommendations
 
+    public IReadOnlyList<CatalogueItemRow> CatalogueItems()
+    {
+        using var cmd = Command("SELECT external_id, features::text, hidden, published_utc, catalogue_utc FROM items WHERE catalogue_utc IS NOT NULL ORDER BY catalogue_utc, id");
+        using var r = cmd.ExecuteReader();
+        var rows = new List<CatalogueItemRow>();
+        while (r.Read())
+            rows.Add(new CatalogueItemRow(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetBoolean(2),
+                r.IsDBNull(3) ? null : new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(3), DateTimeKind.Utc)),
+                new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc))));
+        return rows;
+    }
+
     public void RegisterModel(ModelRecord model)
     {
         using var cmd = Command("""

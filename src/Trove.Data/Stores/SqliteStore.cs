@@ -267,6 +267,13 @@ public sealed partial class SqliteStore : IInteractionStore
              LEFT JOIN user_item_summary s ON s.user_id = u.id LEFT JOIN items it ON it.id = s.item_id
         GROUP BY u.id;
         """,
+        // 4: the catalogue (the server's PUT /items/{id}): hidden items, publication times, catalogue writes. Equivalent to PostgresSchema version 4.
+        """
+        ALTER TABLE items ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE items ADD COLUMN published_utc TEXT;
+        ALTER TABLE items ADD COLUMN catalogue_utc TEXT;
+        CREATE INDEX ix_items_catalogue ON items(catalogue_utc) WHERE catalogue_utc IS NOT NULL;
+        """,
     ];
 
     /// <summary>Version 3's per-kind interaction view (released: never change what it returns; a later change is a new migration).</summary>
@@ -523,6 +530,34 @@ public sealed partial class SqliteStore : IInteractionStore
             _store.WriteUserExtras(_tx, id, user, profile, tags, item => _items.TryGet(item, out long row) ? row : null);
         }
 
+        public void PutItem(CatalogueItemWrite item)
+        {
+            // Merge creates the row and declares new feature columns; the UPDATE then replaces the features outright.
+            _items.Merge(new IdMap([item.Id]), item.Features ?? new FeatureTable());
+            using var cmd = _store.Command("""
+                UPDATE items SET features = CASE WHEN $replace THEN $f ELSE features END, hidden = coalesce($h, hidden),
+                    published_utc = coalesce($p, published_utc), catalogue_utc = $now
+                WHERE external_id = $ext
+                """, _tx);
+            cmd.Parameters.AddWithValue("$replace", item.Features is not null);
+            cmd.Parameters.AddWithValue("$f", item.Features is null ? DBNull.Value : (object?)new StoreFeatures.Writer(item.Features).Row(0) ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$h", item.Hidden is bool h ? (h ? 1 : 0) : DBNull.Value);
+            cmd.Parameters.AddWithValue("$p", item.Timestamp is { } t ? t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture) : DBNull.Value);
+            cmd.Parameters.AddWithValue("$now", Now());
+            cmd.Parameters.AddWithValue("$ext", item.Id);
+            cmd.ExecuteNonQuery();
+        }
+
+        public void PutUser(string id, FeatureTable features)
+        {
+            _users.Merge(new IdMap([id]), features);
+            using var cmd = _store.Command("UPDATE users SET features = $f, updated_utc = $now WHERE external_id = $ext", _tx);
+            cmd.Parameters.AddWithValue("$f", (object?)new StoreFeatures.Writer(features).Row(0) ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$now", Now());
+            cmd.Parameters.AddWithValue("$ext", id);
+            cmd.ExecuteNonQuery();
+        }
+
         public ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
@@ -713,6 +748,18 @@ public sealed partial class SqliteStore : IInteractionStore
                 MetricsJson = r.IsDBNull(6) ? null : r.GetString(6),
             });
         return list;
+    }
+
+    public IReadOnlyList<CatalogueItemRow> CatalogueItems()
+    {
+        using var cmd = Command("SELECT external_id, features, hidden, published_utc, catalogue_utc FROM items WHERE catalogue_utc IS NOT NULL ORDER BY catalogue_utc, id");
+        using var r = cmd.ExecuteReader();
+        var rows = new List<CatalogueItemRow>();
+        while (r.Read())
+            rows.Add(new CatalogueItemRow(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2) != 0,
+                r.IsDBNull(3) ? null : DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)));
+        return rows;
     }
 
     public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)

@@ -24,7 +24,7 @@ public sealed record ContentParameters
 /// interaction still have vectors, so cold-start items are recommended; similar items are the
 /// nearest by feature cosine.
 /// </summary>
-public sealed class ContentBased(ContentParameters? parameters = null) : RecommenderBase<ContentParameters>(parameters), IEmbeddingModel, IColdItemScorer
+public sealed class ContentBased(ContentParameters? parameters = null) : RecommenderBase<ContentParameters>(parameters), IEmbeddingModel, IColdItemScorer, INewItemEmbedder
 {
     public const string Name = "content";
     private FeaturePipeline _pipeline = new([]);
@@ -110,6 +110,12 @@ public sealed class ContentBased(ContentParameters? parameters = null) : Recomme
         NormaliseRows(v, Dimensions);
         return v;
     }
+
+    /// <summary>Every item vector comes from features: a new item is encoded like a trained one.</summary>
+    public bool CanEmbedNewItems => Dimensions > 0;
+
+    /// <summary>New items' unit feature vectors from the fitted encoders (cosine with a user's profile is their score).</summary>
+    public float[] EmbedNewItems(IdMap ids, FeatureTable features) => EncodeItems(new EncoderInput(features, ids, "item"));
 
     protected override void SaveModelState(ModelArchiveWriter writer)
     {

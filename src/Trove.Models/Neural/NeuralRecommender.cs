@@ -12,7 +12,7 @@ namespace Trove.Models.Neural;
 /// the validation set-up (caller's <see cref="FitContext.Validate"/>, else an internal hold-out with
 /// HR@10 over sampled negatives), and the training history.
 /// </summary>
-public abstract class NeuralRecommender<TParameters>(TParameters? parameters) : RecommenderBase<TParameters>(parameters)
+public abstract class NeuralRecommender<TParameters>(TParameters? parameters) : RecommenderBase<TParameters>(parameters), ITrainingHistory
     where TParameters : NeuralParameters, new()
 {
     private readonly List<Parameter> _parameters = [];
@@ -41,6 +41,19 @@ public abstract class NeuralRecommender<TParameters>(TParameters? parameters) : 
     /// else (when <see cref="NeuralParameters.Validation"/>) an internal leave-one-out hold-out.
     /// </summary>
     internal (CsrMatrix Train, Holdout? Holdout, Func<double>? Validate, string Metric) PrepareValidation(Dataset data, FitContext context)
+    {
+        var prepared = PrepareValidationCore(data, context);
+        _aucHoldout = prepared.Holdout;
+        return prepared;
+    }
+
+    // The internal hold-out whose AUC each epoch records (null when validation comes from the caller's hook or is off).
+    private Holdout? _aucHoldout;
+
+    /// <summary>The name of each epoch's validation metric.</summary>
+    public string ValidationMetric { get; private set; } = "hr@10";
+
+    private (CsrMatrix Train, Holdout? Holdout, Func<double>? Validate, string Metric) PrepareValidationCore(Dataset data, FitContext context)
     {
         if (_fixedSplit is { } fixedSplit)
         {
@@ -112,6 +125,8 @@ public abstract class NeuralRecommender<TParameters>(TParameters? parameters) : 
     /// <summary>Runs the shared training loop and keeps its history.</summary>
     internal void Train(ITrainable task, NeuralParameters p, FitContext context, Func<double>? validate, string metric, string name, int seedOffset = 0)
     {
-        _history = TrainingLoop.Run(task, p, context, validate, name, metric, seedOffset);
+        if (metric.Length > 0) ValidationMetric = metric;
+        var holdout = _aucHoldout;
+        _history = TrainingLoop.Run(task, p, context, validate, name, metric, seedOffset, holdout is null ? null : () => holdout.Auc(this, context.Threads));
     }
 }

@@ -1,9 +1,20 @@
 namespace Trove.Models.Neural;
 
-/// <summary>One epoch of training: mean loss, validation metric (NaN when none), learning rate, wall time.</summary>
+/// <summary>One epoch of training: mean loss, validation metric (NaN when none), learning rate, wall time, and the AUC on the internal hold-out.</summary>
+/// <param name="Auc">Share of (held-out item, sampled negative) pairs the model orders correctly, ties counting half, averaged over the
+/// hold-out users (NaN without the internal hold-out, and in model files written before it was recorded).</param>
 /// <remarks>NaN is written as "NaN" in the model file's history (plain JSON numbers cannot hold it).</remarks>
 [System.Text.Json.Serialization.JsonNumberHandling(System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
-public sealed record EpochRecord(int Epoch, double Loss, double Validation, double LearningRate, double Seconds);
+public sealed record EpochRecord(int Epoch, double Loss, double Validation, double LearningRate, double Seconds, double Auc = double.NaN);
+
+/// <summary>A model trained in epochs that keeps their history (loss, validation metric, AUC, learning rate per epoch), for training curves in reports.</summary>
+public interface ITrainingHistory
+{
+    /// <summary>One record per epoch of the last training (empty before training).</summary>
+    IReadOnlyList<EpochRecord> History { get; }
+    /// <summary>The name of <see cref="EpochRecord.Validation"/> (e.g. "hr@10" on the internal hold-out, or the evaluator's metric).</summary>
+    string ValidationMetric { get; }
+}
 
 /// <summary>
 /// Where the <c>curves</c> parameter's picture comes from. Training curves are data here (each model's

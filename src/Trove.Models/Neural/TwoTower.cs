@@ -64,7 +64,7 @@ public sealed record TwoTowerParameters : NeuralParameters
 /// dot product of the tower outputs, so item vectors go straight into a vector index; users and items
 /// without interactions are embedded from their features alone.
 /// </summary>
-public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralRecommender<TwoTowerParameters>(parameters), ITrainable, IEmbeddingModel, IColdItemScorer
+public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralRecommender<TwoTowerParameters>(parameters), ITrainable, IEmbeddingModel, IColdItemScorer, INewItemEmbedder
 {
     public const string Name = "twotower";
 
@@ -330,6 +330,12 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     /// named as in training. The ID embedding is left out, as for items without training interactions.
     /// </summary>
     public float[] ItemVectorsFromFeatures(FeatureTable features, int[] rows) => EmbedRows(_item, features, rows, null);
+
+    /// <summary>The item tower reads features: a new item gets a vector from them (its ID embedding left out).</summary>
+    public bool CanEmbedNewItems => CanScoreColdItems;
+
+    /// <summary>Item-tower vectors of new items from their features (see <see cref="ItemVectorsFromFeatures"/>).</summary>
+    public float[] EmbedNewItems(IdMap ids, FeatureTable features) => ItemVectorsFromFeatures(features, Enumerable.Range(0, ids.Count).ToArray());
 
     /// <summary>User-tower vectors (rows x <see cref="Dimensions"/>) of users described only by features (cold start).</summary>
     public float[] UserVectorsFromFeatures(FeatureTable features, int[] rows) => EmbedRows(_user, features, rows, null);

@@ -93,9 +93,15 @@ public static class EvaluationReportWriter
             }
         }
 
+        // The curves given, else those of the evaluated models that train in epochs (their per-epoch history).
         if (options.TrainingCurves is { } curves)
             foreach (var (label, history) in curves)
                 figures.AddRange(TrainingCurvesFigure.Write(directory, "training_" + Slug(label), $"Training of {label}", history, options.ValidationMetric, options.Width, options.Height));
+        else
+            foreach (var m in result.Models)
+                if (m.Model is Trove.Models.Neural.ITrainingHistory { History.Count: > 0 } trained)
+                    figures.AddRange(TrainingCurvesFigure.Write(directory, "training_" + Slug(m.Label), $"Training of {m.Label}", TrainingPoint.From(trained.History),
+                        trained.ValidationMetric, options.Width, options.Height));
 
         var json = Json(result, activity);
         var md = Markdown(result, activity, activityMetrics);

@@ -3,7 +3,15 @@ using ScottPlot;
 namespace Trove.Reports.Plotting;
 
 /// <summary>One epoch of an iterative model's training (NaN or null where not measured).</summary>
-public sealed record TrainingPoint(int Epoch, double Loss, double? Validation = null, double? LearningRate = null);
+/// <param name="Auc">AUC on the model's internal hold-out (drawn on the right axis beside the validation metric).</param>
+public sealed record TrainingPoint(int Epoch, double Loss, double? Validation = null, double? LearningRate = null, double? Auc = null)
+{
+    /// <summary>The epochs of a model's history (NaN measurements become null).</summary>
+    public static IReadOnlyList<TrainingPoint> From(IReadOnlyList<Trove.Models.Neural.EpochRecord> history) =>
+        history.Select(h => new TrainingPoint(h.Epoch, h.Loss, Finite(h.Validation), Finite(h.LearningRate), Finite(h.Auc))).ToList();
+
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
+}
 
 /// <summary>
 /// Training curves: loss per epoch (left axis) and the validation metric (right axis) with the best
@@ -41,6 +49,15 @@ public static class TrainingCurvesFigure
             var line = plot.Add.VerticalLine(best.Epoch, 1.5f, Colors.Gray);
             line.LegendText = $"best epoch {best.Epoch} ({best.Validation:0.0000})";
             caption += $" Best validation {validationMetric} {best.Validation:0.0000} at epoch {best.Epoch} of {history[^1].Epoch}.";
+        }
+        var auc = history.Where(h => h.Auc is double a && double.IsFinite(a)).ToArray();
+        if (auc.Length > 0)
+        {
+            var areaUnderCurve = plot.Add.Scatter(auc.Select(h => (double)h.Epoch).ToArray(), auc.Select(h => h.Auc!.Value).ToArray());
+            areaUnderCurve.Color = FigureWriter.SeriesColor(3); areaUnderCurve.LineWidth = 2.5f; areaUnderCurve.MarkerSize = history.Count <= 40 ? 6 : 0;
+            areaUnderCurve.LegendText = "hold-out AUC (right axis)";
+            areaUnderCurve.Axes.YAxis = plot.Axes.Right;
+            caption += $" Hold-out AUC {auc[^1].Auc:0.0000} at epoch {auc[^1].Epoch}.";
         }
         plot.ShowLegend(Edge.Bottom);
         plot.Axes.SetLimitsX(epochs.Min() - 0.5, epochs.Max() + 0.5);

@@ -19,7 +19,7 @@ public static class TrainingCurvesPanels
         double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
         var plots = new[] { new ScottPlot.Plot(), new ScottPlot.Plot(), new ScottPlot.Plot() };
 
-        void Panel(int index, double[] ys, string label, ScottPlot.Color color)
+        void Panel(int index, double[] ys, string label, ScottPlot.Color color, double[]? second = null, string? secondLabel = null)
         {
             var plot = plots[index];
             var finite = epochs.Zip(ys).Where(p => double.IsFinite(p.Second)).ToArray();
@@ -27,6 +27,17 @@ public static class TrainingCurvesPanels
             {
                 var s = plot.Add.Scatter(finite.Select(p => p.First).ToArray(), finite.Select(p => p.Second).ToArray(), color);
                 s.LineWidth = 2; s.MarkerSize = 6;
+                if (second is not null) s.LegendText = label;
+            }
+            // A second series on the same scale (the hold-out AUC beside the validation metric, both in 0..1).
+            var other = second is null ? [] : epochs.Zip(second).Where(p => double.IsFinite(p.Second)).ToArray();
+            if (other.Length > 0)
+            {
+                var s = plot.Add.Scatter(other.Select(p => p.First).ToArray(), other.Select(p => p.Second).ToArray(), ScottPlot.Colors.Purple);
+                s.LineWidth = 2; s.MarkerSize = 6; s.LegendText = secondLabel!;
+                plot.ShowLegend(ScottPlot.Edge.Bottom);
+                finite = finite.Concat(other).ToArray();
+                if (double.IsNaN(ys.FirstOrDefault(double.IsFinite, double.NaN))) label = secondLabel!;
             }
             if (finite.Length > 0)
             {
@@ -43,7 +54,7 @@ public static class TrainingCurvesPanels
         }
 
         Panel(0, history.Select(h => h.Loss).ToArray(), "training loss", ScottPlot.Colors.Blue);
-        Panel(1, history.Select(h => h.Validation).ToArray(), "validation " + metricName, ScottPlot.Colors.Green);
+        Panel(1, history.Select(h => h.Validation).ToArray(), "validation " + metricName, ScottPlot.Colors.Green, history.Select(h => h.Auc).ToArray(), "hold-out AUC");
         Panel(2, history.Select(h => h.LearningRate).ToArray(), "learning rate", ScottPlot.Colors.OrangeRed);
         int panel = height / 3;
         using var surface = SkiaSharp.SKSurface.Create(new SkiaSharp.SKImageInfo(width, panel * 3));

@@ -193,6 +193,21 @@ async function showItem(item) {
   panel.scrollIntoView({ block: "nearest" });
 }
 
+// Scheduled retraining (--retrain): the schedule, the next time and the last run's outcome, from /ready.
+async function loadRetraining() {
+  const ready = await api("/ready").catch(() => null);
+  const r = ready && ready.retraining;
+  const box = $("retraining");
+  if (!r) { box.hidden = true; return; }
+  const last = r.lastRun;
+  const lastText = !last ? "no run yet"
+    : last.outcome === "running" ? `running since ${last.startedUtc}`
+    : `last run ${last.outcome} at ${last.finishedUtc} in ${fmt(last.durationSeconds, 1)} s${last.error ? `: ${last.error}` : ""}`;
+  box.textContent = `retraining ${r.model} "${r.schedule}" (next ${r.nextRunUtc ?? "none"}); ${lastText}`;
+  box.dataset.outcome = last ? last.outcome : "none";
+  box.hidden = false;
+}
+
 function route() {
   const m = location.hash.match(/^#\/(user|item)\/(.+)$/);
   if (!m) return;
@@ -213,7 +228,8 @@ async function init() {
     if (location.hash === hash) showUser(user); else location.hash = hash;
   });
   window.addEventListener("hashchange", route);
-  await Promise.all([loadStats(), loadEvaluation()]);
+  await Promise.all([loadStats(), loadEvaluation(), loadRetraining()]);
+  setInterval(loadRetraining, 30000);
   route();
   document.body.dataset.ready = "true";
 }

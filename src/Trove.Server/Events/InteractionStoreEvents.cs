@@ -20,7 +20,7 @@ namespace Trove.Server.Events;
 /// needs no restart.
 /// </para>
 /// </summary>
-public sealed class InteractionStoreEvents : IEventStore, IDisposable
+public sealed class InteractionStoreEvents : IEventStore, Catalogue.ICatalogueStore, IDisposable
 {
     private readonly InMemoryEventStore _recent;
     private readonly EvictedUsers _evictedUsers = new();
@@ -143,6 +143,27 @@ public sealed class InteractionStoreEvents : IEventStore, IDisposable
 
     /// <summary>Readiness checks touch the database at most this often.</summary>
     public static readonly TimeSpan ProbeInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Items written through the catalogue API (read at start).</summary>
+    public async Task<IReadOnlyList<CatalogueItemRow>> LoadItemsAsync(CancellationToken cancel = default) => (await UseAsync(store => store.CatalogueItems(), cancel))!;
+
+    /// <summary>One catalogue item write, in one transaction on the event connection.</summary>
+    public Task PutItemAsync(CatalogueItemWrite item, CancellationToken cancel = default) => UseAsync(store =>
+    {
+        using var import = store.BeginImport();
+        import.PutItem(item);
+        import.Commit();
+        return true;
+    }, cancel);
+
+    /// <summary>One user's features, in one transaction on the event connection.</summary>
+    public Task PutUserAsync(string user, Trove.Core.Data.FeatureTable features, CancellationToken cancel = default) => UseAsync(store =>
+    {
+        using var import = store.BeginImport();
+        import.PutUser(user, features);
+        import.Commit();
+        return true;
+    }, cancel);
 
     /// <summary>Row counts of the database.</summary>
     public async Task<StoreCounts> CountsAsync(CancellationToken cancel = default) => (await UseAsync(store => store.Counts(), cancel))!;

@@ -18,6 +18,7 @@ public static class ServerConfiguration
     [
         "Models", "ApiKey", "Database", "Data", "Retrieval", "MaxK", "MaxEventsInMemory", "MaxRequestBytes", "RateLimit",
         "WriteRateLimit", "CorsOrigins", "Evaluation", "Figures", "EventWeights", "WatchModelFiles", "HnswMinItems", "ExactBatching",
+        "Retrain", "RetrainModel",
     ];
 
     /// <summary>
@@ -26,7 +27,8 @@ public static class ServerConfiguration
     /// <c>"Retrieval"</c> (exact, hnsw, auto), <c>"MaxK"</c>, <c>"MaxEventsInMemory"</c>, <c>"MaxRequestBytes"</c>,
     /// <c>"RateLimit"</c> / <c>"WriteRateLimit"</c> (requests per second per client), <c>"CorsOrigins"</c> (array),
     /// <c>"Evaluation"</c>, <c>"Figures"</c>, <c>"EventWeights"</c> ("view=0.1,purchase=0.6"), <c>"WatchModelFiles"</c>,
-    /// <c>"HnswMinItems"</c>, <c>"ExactBatching"</c>.
+    /// <c>"HnswMinItems"</c>, <c>"ExactBatching"</c>, <c>"Retrain"</c> (a cron schedule of background retraining from the
+    /// database, e.g. "0 3 * * *") and <c>"RetrainModel"</c> (the served model it retrains).
     /// </summary>
     /// <exception cref="TroveException">An unknown key or a value of the wrong form, named with its configuration path.</exception>
     public static ServerOptions Read(IConfiguration section, ServerOptions? defaults = null)
@@ -56,6 +58,8 @@ public static class ServerConfiguration
         if (Number(section, where, "WriteRateLimit", positive: false) is { } writeRate) options = options with { WriteRateLimit = writeRate > 0 ? writeRate : null };
         if (Flag(section, where, "WatchModelFiles") is { } watch) options = options with { WatchModelFiles = watch };
         if (Flag(section, where, "ExactBatching") is { } batching) options = options with { ExactBatching = batching };
+        if (section["Retrain"] is { Length: > 0 } retrain) options = options with { RetrainSchedule = retrain };
+        if (section["RetrainModel"] is { Length: > 0 } retrainModel) options = options with { RetrainModel = retrainModel };
         if (section["EventWeights"] is { Length: > 0 } weights) options = options with { EventWeights = EventWeights.Parse(weights) };
         var origins = section.GetSection("CorsOrigins").GetChildren().Select(o => o.Value ?? "").Where(o => o.Length > 0).ToList();
         if (origins.Count > 0) options = options with { CorsOrigins = origins };

@@ -49,6 +49,8 @@ public static class TroveHostingExtensions
         var catalog = services.GetRequiredService<ModelCatalog>();
         if (catalog.Current.Models.Count == 0) catalog.LoadInitial();
         services.GetRequiredService<Events.IEventStore>(); // opens the database now
+        var items = services.GetRequiredService<Catalogue.ItemCatalogue>();
+        if (items.Current.Version == 0) items.LoadAsync().GetAwaiter().GetResult(); // items hidden or added before this start
         var metrics = services.GetRequiredService<ServerMetrics>();
         var group = routes.MapGroup(prefix);
         group.AddEndpointFilterFactory((factory, next) =>

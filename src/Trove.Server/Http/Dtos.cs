@@ -1,5 +1,6 @@
 using Trove.Server.Models;
 
+
 namespace Trove.Server.Http;
 
 public sealed record RecommendedItem(int Rank, string Item, float Score, string? Title, IReadOnlyDictionary<string, string?> Features, IReadOnlyList<Contribution>? Because);
@@ -17,7 +18,8 @@ public sealed record ScorePair(string? User, string? Item);
 
 public sealed record ScoresRequest(string? Model, IReadOnlyList<ScorePair>? Pairs);
 
-public sealed record PairScore(string User, string Item, float Score);
+/// <param name="Hidden">The item is hidden in the catalogue (out of stock): no list returns it; its score is still given because the caller named it.</param>
+public sealed record PairScore(string User, string Item, float Score, bool Hidden = false);
 
 public sealed record ScoresResponse(string Model, string ModelVersion, IReadOnlyList<PairScore> Scores);
 
@@ -34,7 +36,12 @@ public sealed record HistoryEvent(string Item, string Event, float Weight, DateT
 
 public sealed record HistoryResponse(string User, bool Known, string Model, IReadOnlyList<HistoryItem> Training, int TrainingCount, IReadOnlyList<HistoryEvent> Events);
 
-public sealed record ItemResponse(string Item, string Model, int Users, string? Title, IReadOnlyDictionary<string, string?> Features);
+/// <param name="Users">Users per item in the model's training data (0 for an item added since).</param>
+/// <param name="Hidden">Hidden through the catalogue API: no list returns it.</param>
+/// <param name="Timestamp">When the item was published (catalogue items only).</param>
+/// <param name="InModel">Whether the model was trained on the item (false for a catalogue item added since).</param>
+public sealed record ItemResponse(string Item, string Model, int Users, string? Title, IReadOnlyDictionary<string, string?> Features, bool Hidden = false,
+    DateTimeOffset? Timestamp = null, bool InModel = true);
 
 /// <param name="Retrieval">What a recommendation request without retrieval= uses now: "hnsw" once the graph is ready (with --retrieval hnsw or auto), else "exact".</param>
 /// <param name="RecommendationIndex">The maximum-inner-product graph and where it came from (loaded from MODEL.index, built, rebuilt), or null.</param>
@@ -46,8 +53,9 @@ public sealed record ModelDescription(string Name, string Algorithm, string Vers
 /// <param name="Events">Live events held in memory now.</param>
 /// <param name="MaxEventsInMemory">The bound on live events in memory (--max-events-in-memory).</param>
 /// <param name="EvictedEvents">Events evicted from memory since start (with --db they are read back when asked for).</param>
+/// <param name="Retraining">Scheduled retraining (--retrain): the schedule, the next time and the last run; null without a schedule.</param>
 public sealed record ReadyResponse(string Status, long Generation, IReadOnlyList<ModelDescription> Models, string EventStore, long Events, long MaxEventsInMemory, long EvictedEvents,
-    DateTime? LastReloadUtc, string? LastReloadError, DatabaseHealth? Database);
+    DateTime? LastReloadUtc, string? LastReloadError, DatabaseHealth? Database, Retraining.RetrainingStatus? Retraining = null);
 
 /// <param name="Status">"available" or "unavailable".</param>
 /// <param name="Since">When the database became unavailable.</param>

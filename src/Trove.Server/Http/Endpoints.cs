@@ -11,6 +11,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Trove.Core.Recommending;
 using Trove.Data.Stores;
 using Trove.Models.Search;
+using Trove.Server.Catalogue;
 using Trove.Server.Events;
 using Trove.Server.Models;
 
@@ -107,8 +108,9 @@ public static class Endpoints
         app.MapGet("/items/search", SearchItems).WithName("SearchItems").WithTags("search")
             .Produces<SearchResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .WithSummary("Items matching a text query: embeddings (dense), BM25 keywords (sparse) or both fused (hybrid), optionally re-ranked for a user.");
+        CatalogueEndpoints.Map(app);
         app.MapGet("/items/{item}", Item).WithName("GetItem").WithTags("items")
-            .Produces<ItemResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's features and popularity.");
+            .Produces<ItemResponse>().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's features, popularity and catalogue state (hidden, timestamp; also for items added since training).");
         app.MapGet("/items/{item}/similar", SimilarItems).WithName("SimilarItems").WithTags("recommendations")
             .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Items most similar to an item.");
         app.MapGet("/items/{item}/embedding", ItemEmbedding).WithName("ItemEmbedding").WithTags("embeddings")
@@ -131,7 +133,7 @@ public static class Endpoints
     // ---- operations -------------------------------------------------------------------------
 
     /// <summary>Runs Trove's health checks (<see cref="Health.TroveHealthChecks.Tag"/>) and reports them with the served versions.</summary>
-    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, HealthCheckService health, CancellationToken cancel)
+    private static async Task<IResult> Ready(ModelCatalog catalog, IEventStore events, HealthCheckService health, IServiceProvider services, CancellationToken cancel)
     {
         var report = await health.CheckHealthAsync(c => c.Tags.Contains(Health.TroveHealthChecks.Tag), cancel);
         var set = catalog.Current;
@@ -142,7 +144,8 @@ public static class Endpoints
         bool loaded = report.Entries.TryGetValue(Health.TroveHealthChecks.Models, out var models) && models.Status == HealthStatus.Healthy;
         var status = !loaded ? "loading" : report.Status == HealthStatus.Healthy ? "ready" : "degraded";
         var body = new ReadyResponse(status, set.Generation, set.Models.Select(Describe).ToList(),
-            events.Description, events.Count, events.MaxEventsInMemory, events.EvictedEvents, catalog.LastReloadUtc, catalog.LastError, database);
+            events.Description, events.Count, events.MaxEventsInMemory, events.EvictedEvents, catalog.LastReloadUtc, catalog.LastError, database,
+            services.GetService<Retraining.ScheduledRetraining>()?.Status);
         return loaded ? Results.Ok(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
     }
 
@@ -171,17 +174,22 @@ public static class Endpoints
 
     // ---- recommendations --------------------------------------------------------------------
 
-    private static async Task<IResult> Recommend(string user, [AsParameters] RecommendQuery q, ModelCatalog catalog, ServingEngine engine, ServerOptions options, CancellationToken cancel)
+    private static async Task<IResult> Recommend(string user, [AsParameters] RecommendQuery q, ModelCatalog catalog, ServingEngine engine, ServerOptions options,
+        ItemCatalogue catalogue, CancellationToken cancel)
     {
         if (FindModel(catalog, q.Model, out var model) is { } missing) return missing;
         int k = q.K ?? 10, offset = q.Offset ?? 0;
         if (CheckK(k, offset, options) is { } bad) return bad;
-        if (BuildFilter(model, q, out var filter) is { } invalid) return invalid;
+        var view = catalogue.View(model);
+        if (BuildFilter(model, q, out var filter, view) is { } invalid) return invalid;
         if (ParseRetrieval(q.Retrieval, options.Retrieval, out var retrieval) is { } badRetrieval) return badRetrieval;
         var state = await engine.UserAsync(model, user, cancel);
         bool coldStart = false;
-        if (model.UsesGraph(retrieval) && ServingEngine.PageFromGraph(model, state, filter, k, offset) is { } fromGraph)
-            return Recommended(model, user, state, k, offset, fromGraph, coldStart, explain: q.Explain == true, RetrievalMode.Hnsw);
+        // With new catalogue items the model can score, the trained ranking is taken from rank 1 and merged with them.
+        bool merge = view.ScoresNewItems;
+        int want = merge ? k + offset : k, skip = merge ? 0 : offset;
+        if (model.UsesGraph(retrieval) && ServingEngine.PageFromGraph(model, state, filter, want, skip) is { } fromGraph)
+            return Recommended(model, user, state, k, offset, merge ? MergeNew(model, view, state, q, fromGraph, k, offset) : fromGraph, coldStart, explain: q.Explain == true, RetrievalMode.Hnsw, view);
         // Scores of every item live in a pooled buffer: a fresh 400 KB array per request (100k items)
         // would land on the large-object heap and dominate the request's cost. Dot-product models score
         // concurrent requests in one batch (--exact-batching), whose scorer lends its own score arrays.
@@ -200,28 +208,50 @@ public static class Endpoints
                 coldStart = true;
             }
             ServingEngine.ApplyFilter(model, state, filter, scores);
-            top = ServingEngine.Page(scores, k, offset);
+            top = ServingEngine.Page(scores, want, skip);
         }
         finally
         {
             if (batched is null) ArrayPool<float>.Shared.Return(buffer);
             else model.ExactScorer!.Return(buffer);
         }
-        return Recommended(model, user, state, k, offset, top, coldStart, explain: q.Explain == true, RetrievalMode.Exact);
+        if (merge) top = coldStart ? top.Skip(offset).ToList() : MergeNew(model, view, state, q, top, k, offset);
+        return Recommended(model, user, state, k, offset, top, coldStart, explain: q.Explain == true, RetrievalMode.Exact, view);
     }
 
-    private static IResult Recommended(LoadedModel model, string user, UserState state, int k, int offset, IReadOnlyList<Scored> top, bool coldStart, bool explain, RetrievalMode retrieval)
+    /// <summary>Ranks offset+1 .. offset+k of the trained ranking merged with the new catalogue items that pass the request's filter.</summary>
+    private static IReadOnlyList<Scored> MergeNew(LoadedModel model, CatalogueView view, UserState state, RecommendQuery q, IReadOnlyList<Scored> trainedTop, int k, int offset)
+    {
+        bool haveQuery = ServingEngine.TryQueryVector(model, state, out var query);
+        var exclude = IdSet(q.Exclude) ?? [];
+        if (q.ExcludeSeen ?? true) foreach (var e in state.Events) exclude.Add(e.Item);
+        return view.Merge(query, haveQuery, trainedTop, k, offset, FeatureFilters(q), exclude, IdSet(q.Allow));
+    }
+
+    private static HashSet<string>? IdSet(string? list) =>
+        string.IsNullOrWhiteSpace(list) ? null : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+
+    private static IResult Recommended(LoadedModel model, string user, UserState state, int k, int offset, IReadOnlyList<Scored> top, bool coldStart, bool explain, RetrievalMode retrieval,
+        CatalogueView view)
     {
         explain &= !coldStart;
         var items = new List<RecommendedItem>(top.Count);
         for (int r = 0; r < top.Count; r++)
         {
             var s = top[r];
+            if (view.NewItemAt(s.Index) is { } added)
+            {
+                items.Add(new RecommendedItem(offset + r + 1, added.Id, s.Score, CatalogueTitle(added), added.Features(), explain ? [] : null));
+                continue;
+            }
             items.Add(new RecommendedItem(offset + r + 1, model.Trained.Items[s.Index], s.Score, ServingEngine.Title(model, s.Index), ServingEngine.Features(model, s.Index),
                 explain ? ServingEngine.Explain(model, state, s.Index) : null));
         }
         return Results.Ok(new RecommendationsResponse(user, model.Name, model.Version, model.Manifest.Algorithm, k, offset, coldStart, state.NewEvents, items, RetrievalModes.Name(retrieval)));
     }
+
+    internal static string? CatalogueTitle(CatalogueItem item) =>
+        item.Labels.TryGetValue("title", out var t) ? t : item.Labels.TryGetValue("name", out var n) ? n : null;
 
     private static IResult? ParseRetrieval(string? given, RetrievalMode fallback, out RetrievalMode mode)
     {
@@ -241,17 +271,26 @@ public static class Endpoints
         return Results.Ok(new SimilarResponse(user, m.Name, m.Version, similar.Select(s => new Neighbour(m.Trained.Users[s.Index], s.Score, null)).ToList()));
     }
 
-    private static IResult SimilarItems(string item, int? k, string? model, ModelCatalog catalog, ServerOptions options)
+    private static IResult SimilarItems(string item, int? k, string? model, ModelCatalog catalog, ServerOptions options, ItemCatalogue catalogue)
     {
         if (FindModel(catalog, model, out var m) is { } missing) return missing;
         int count = k ?? 10;
         if (CheckK(count, 0, options) is { } bad) return bad;
-        if (!m.Trained.Items.TryGetIndex(item, out int i)) return UnknownItem(m, item);
+        var view = catalogue.View(m);
+        var hidden = view.HiddenIndices;
         IReadOnlyList<Scored> similar;
-        if (m.ItemIndex is { } index && m.Model is IEmbeddingModel e)
-            similar = index.Search(e.ItemVector(i), count, other => other != i).Select(v => new Scored(v.Index, v.Score)).ToList();
+        if (!m.Trained.Items.TryGetIndex(item, out int i))
+        {
+            // A new catalogue item: its neighbours by its vector, when the model gives new items one.
+            int j = view.NewIndexOf(item);
+            if (j < 0 || !view.ScoresNewItems || m.ItemIndex is not { } newIndex) return UnknownItem(m, item);
+            similar = newIndex.Search(view.NewVector(j), count, other => !hidden.Contains(other)).Select(v => new Scored(v.Index, v.Score)).ToList();
+        }
+        else if (m.ItemIndex is { } index && m.Model is IEmbeddingModel e)
+            similar = index.Search(e.ItemVector(i), count, other => other != i && !hidden.Contains(other)).Select(v => new Scored(v.Index, v.Score)).ToList();
         else
-            similar = m.Model.SimilarItems(i, count);
+            similar = hidden.Count == 0 ? m.Model.SimilarItems(i, count)
+                : m.Model.SimilarItems(i, Math.Min(m.Trained.Items.Count, count + hidden.Count)).Where(s => !hidden.Contains(s.Index)).Take(count).ToList();
         return Results.Ok(new SimilarResponse(item, m.Name, m.Version,
             similar.Select(s => new Neighbour(m.Trained.Items[s.Index], s.Score, ServingEngine.Title(m, s.Index))).ToList()));
     }
@@ -262,7 +301,7 @@ public static class Endpoints
     /// request are capped, and with a rate limit each distinct user beyond the first costs one more permit.
     /// </summary>
     private static async Task<IResult> Scores(ScoresRequest? request, ModelCatalog catalog, ServingEngine engine, ServerOptions options,
-        ServerMetrics metrics, HttpContext context, CancellationToken cancel)
+        ServerMetrics metrics, HttpContext context, ItemCatalogue catalogue, CancellationToken cancel)
     {
         if (request?.Pairs is not { Count: > 0 } pairs) return Invalid("pairs", "Give a non-empty array of {\"user\", \"item\"} pairs.");
         metrics.ScorePairs(pairs.Count);
@@ -278,11 +317,18 @@ public static class Endpoints
         if (errors.Count > 0) return Results.ValidationProblem(errors, title: "Invalid score request");
 
         // Pair positions per user, users in order of first appearance.
+        var view = catalogue.View(model);
         var positionsByUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         var itemIndices = new int[pairs.Count];
         for (int p = 0; p < pairs.Count; p++)
         {
-            if (!model.Trained.Items.TryGetIndex(pairs[p].Item!, out itemIndices[p])) return UnknownItem(model, pairs[p].Item!);
+            // A new catalogue item is scored with its vector (index -1 - j), when the model gives new items one.
+            if (!model.Trained.Items.TryGetIndex(pairs[p].Item!, out itemIndices[p]))
+            {
+                int j = view.ScoresNewItems ? view.NewIndexOf(pairs[p].Item!) : -1;
+                if (j < 0) return UnknownItem(model, pairs[p].Item!);
+                itemIndices[p] = -1 - j;
+            }
             if (!positionsByUser.TryGetValue(pairs[p].User!, out var positions)) positionsByUser[pairs[p].User!] = positions = [];
             positions.Add(p);
         }
@@ -302,10 +348,20 @@ public static class Endpoints
             {
                 cancel.ThrowIfCancellationRequested();
                 var state = await engine.UserAsync(model, userId, cancel);
-                for (int j = 0; j < positions.Count; j++) wanted[j] = itemIndices[positions[j]];
-                if (!engine.TryScoreItems(model, state, wanted.AsSpan(0, positions.Count), picked.AsSpan(0, positions.Count), buffer.AsSpan(0, model.Trained.Items.Count)))
+                int known = 0;
+                foreach (int p in positions) if (itemIndices[p] >= 0) wanted[known++] = itemIndices[p];
+                if (!engine.TryScoreItems(model, state, wanted.AsSpan(0, known), picked.AsSpan(0, known), buffer.AsSpan(0, model.Trained.Items.Count)))
                     return UnknownUser(model, userId);
-                for (int j = 0; j < positions.Count; j++) result[positions[j]] = new PairScore(userId, pairs[positions[j]].Item!, picked[j]);
+                // Items added through the catalogue since training (negative indices) score by the user's vector against theirs.
+                ReadOnlySpan<float> query = default;
+                bool haveQuery = positions.Any(p => itemIndices[p] < 0) && ServingEngine.TryQueryVector(model, state, out query);
+                int next = 0;
+                foreach (int p in positions)
+                {
+                    int at = itemIndices[p];
+                    float score = at >= 0 ? picked[next++] : haveQuery ? System.Numerics.Tensors.TensorPrimitives.Dot(query, view.NewVector(-1 - at)) : 0f;
+                    result[p] = new PairScore(userId, pairs[p].Item!, score, view.IsHidden(pairs[p].Item!));
+                }
             }
         }
         finally
@@ -317,7 +373,7 @@ public static class Endpoints
 
     // ---- search ------------------------------------------------------------------------------
 
-    private static async Task<IResult> SearchItems([AsParameters] SearchQuery q, ModelCatalog catalog, ServingEngine engine, ServerOptions options, CancellationToken cancel)
+    private static async Task<IResult> SearchItems([AsParameters] SearchQuery q, ModelCatalog catalog, ServingEngine engine, ServerOptions options, ItemCatalogue catalogue, CancellationToken cancel)
     {
         if (FindModel(catalog, q.Model, out var model) is { } missing) return missing;
         if (string.IsNullOrWhiteSpace(q.Q)) return Invalid("q", "Give the text to search for: q=...");
@@ -327,10 +383,11 @@ public static class Endpoints
         if (!SearchModes.TryParse(q.Mode ?? "hybrid", out var mode)) return Invalid("mode", $"mode must be {SearchModes.Names}; got '{q.Mode}'.");
         if (BuildFilter(model, new RecommendQuery { Category = q.Category, Filter = q.Filter, ExcludeSeen = false }, out var filter) is { } invalid) return invalid;
         var masks = filter.Features.Select(f => model.FeatureMask(f.Column, f.Value).Passes).ToArray();
+        var hidden = catalogue.View(model).HiddenIndices;
         var request = new SearchRequest
         {
             Query = q.Q, K = k, Mode = mode, DenseWeight = q.DenseWeight ?? 1f, SparseWeight = q.SparseWeight ?? 1f, PersonalWeight = q.PersonalWeight ?? 0.3f,
-            Filter = masks.Length == 0 ? null : i => masks.All(m => m[i]),
+            Filter = masks.Length == 0 && hidden.Count == 0 ? null : i => !hidden.Contains(i) && masks.All(m => m[i]),
         };
         try { request.Validate(); }
         catch (Core.Errors.TroveException e) { return Invalid("query", e.Message); }
@@ -377,11 +434,20 @@ public static class Endpoints
         return Results.Ok(new HistoryResponse(user, state.Known, m.Name, training, trainingCount, events));
     }
 
-    private static IResult Item(string item, string? model, ModelCatalog catalog)
+    private static IResult Item(string item, string? model, ModelCatalog catalog, ItemCatalogue catalogue)
     {
         if (FindModel(catalog, model, out var m) is { } missing) return missing;
-        if (!m.Trained.Items.TryGetIndex(item, out int i)) return UnknownItem(m, item);
-        return Results.Ok(new ItemResponse(item, m.Name, (int)m.ItemUserCounts[i], ServingEngine.Title(m, i), ServingEngine.Features(m, i)));
+        catalogue.Current.Items.TryGetValue(item, out var written);
+        if (!m.Trained.Items.TryGetIndex(item, out int i))
+        {
+            if (written is null) return UnknownItem(m, item);
+            return Results.Ok(new ItemResponse(item, m.Name, 0, CatalogueTitle(written), written.Features(), written.Hidden, written.Timestamp, InModel: false));
+        }
+        // Features written through the catalogue show over the training ones (they reach filters after the next retraining).
+        var features = ServingEngine.Features(m, i);
+        if (written is not null) foreach (var (key, value) in written.Features()) features[key] = value;
+        return Results.Ok(new ItemResponse(item, m.Name, (int)m.ItemUserCounts[i], written is null ? ServingEngine.Title(m, i) : CatalogueTitle(written) ?? ServingEngine.Title(m, i),
+            features, written?.Hidden ?? false, written?.Timestamp, InModel: true));
     }
 
     private static async Task<IResult> UserEmbedding(string user, string? model, ModelCatalog catalog, ServingEngine engine, CancellationToken cancel)
@@ -479,7 +545,7 @@ public static class Endpoints
         catch (InvalidOperationException) { return null; }
     }
 
-    private static bool TryTimestamp(JsonElement t, out DateTimeOffset value)
+    internal static bool TryTimestamp(JsonElement t, out DateTimeOffset value)
     {
         value = default;
         if (t.ValueKind == JsonValueKind.Number && t.TryGetInt64(out long n))
@@ -576,7 +642,7 @@ public static class Endpoints
 
     // ---- helpers ----------------------------------------------------------------------------
 
-    private static IResult? FindModel(ModelCatalog catalog, string? name, out LoadedModel model)
+    internal static IResult? FindModel(ModelCatalog catalog, string? name, out LoadedModel model)
     {
         var set = catalog.Current; // one snapshot per request: a reload never changes it under us
         model = set.Find(name)!;
@@ -585,7 +651,7 @@ public static class Endpoints
         return Results.Problem($"No model named '{name}'. Loaded: {string.Join(", ", set.Models.Select(m => m.Name))}.", statusCode: 404, title: "Unknown model");
     }
 
-    private static IResult? CheckK(int k, int offset, ServerOptions options)
+    internal static IResult? CheckK(int k, int offset, ServerOptions options)
     {
         if (k < 1 || k > options.MaxK) return Invalid("k", $"k must be between 1 and {options.MaxK}; got {k}.");
         if (offset < 0) return Invalid("offset", $"offset must be 0 or more; got {offset}.");
@@ -593,19 +659,33 @@ public static class Endpoints
         return null;
     }
 
-    private static IResult? BuildFilter(LoadedModel model, RecommendQuery q, out RequestFilter filter)
+    /// <summary>The request's feature filters (category, brand, filter=column:value), unchecked.</summary>
+    internal static List<(string Key, string Column, string Value)> RequestedFeatures(string? category, string? brand, string[]? filters, out string? badFilter)
+    {
+        badFilter = null;
+        var requested = new List<(string Key, string Column, string Value)>();
+        if (!string.IsNullOrWhiteSpace(category)) requested.Add(("category", "category", category.Trim()));
+        if (!string.IsNullOrWhiteSpace(brand)) requested.Add(("brand", "brand", brand.Trim()));
+        foreach (var f in filters ?? [])
+        {
+            int sep = f.IndexOfAny([':', '=']);
+            if (sep <= 0 || sep == f.Length - 1) { badFilter = f; return requested; }
+            requested.Add(("filter", f[..sep].Trim(), f[(sep + 1)..].Trim()));
+        }
+        return requested;
+    }
+
+    private static IReadOnlyList<(string Column, string Value)> FeatureFilters(RecommendQuery q) =>
+        RequestedFeatures(q.Category, q.Brand, q.Filter, out _).Select(r => (r.Column, r.Value)).ToList();
+
+    internal static IResult BadFilter(string f) => Invalid("filter", $"Bad filter '{f}': expected column:value, e.g. genre:Comedy.");
+
+    private static IResult? BuildFilter(LoadedModel model, RecommendQuery q, out RequestFilter filter, CatalogueView? view = null)
     {
         var features = new List<(string, string)>();
         var known = model.Trained.ItemFeatures.Categorical;
-        var requested = new List<(string Key, string Column, string Value)>();
-        if (!string.IsNullOrWhiteSpace(q.Category)) requested.Add(("category", "category", q.Category.Trim()));
-        if (!string.IsNullOrWhiteSpace(q.Brand)) requested.Add(("brand", "brand", q.Brand.Trim()));
-        foreach (var f in q.Filter ?? [])
-        {
-            int sep = f.IndexOfAny([':', '=']);
-            if (sep <= 0 || sep == f.Length - 1) { filter = null!; return Invalid("filter", $"Bad filter '{f}': expected column:value, e.g. genre:Comedy."); }
-            requested.Add(("filter", f[..sep].Trim(), f[(sep + 1)..].Trim()));
-        }
+        var requested = RequestedFeatures(q.Category, q.Brand, q.Filter, out var badFilter);
+        if (badFilter is not null) { filter = null!; return BadFilter(badFilter); }
         foreach (var (key, column, value) in requested)
         {
             if (!known.ContainsKey(column))
@@ -615,7 +695,10 @@ public static class Endpoints
             }
             features.Add((column, value));
         }
-        filter = new RequestFilter(q.ExcludeSeen ?? true, Ids(model, q.Exclude), q.Allow is null ? null : Ids(model, q.Allow) ?? [], features);
+        IReadOnlyCollection<int>? exclude = Ids(model, q.Exclude);
+        // Hidden items (out of stock) are excluded like the request's own exclude list, in both the exact and the graph path.
+        if (view is { HiddenIndices.Count: > 0 } v) exclude = exclude is null ? v.HiddenIndices : v.HiddenIndices.Concat(exclude).ToHashSet();
+        filter = new RequestFilter(q.ExcludeSeen ?? true, exclude, q.Allow is null ? null : Ids(model, q.Allow) ?? [], features);
         return null;
     }
 
@@ -631,7 +714,7 @@ public static class Endpoints
         Results.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] }, title: "Invalid request", detail: message);
 
     /// <summary>503 with Retry-After: the database cannot take the call now (an expected condition, so not logged per request).</summary>
-    private static IResult Unavailable(HttpContext context, DatabaseUnavailableException e)
+    internal static IResult Unavailable(HttpContext context, DatabaseUnavailableException e)
     {
         // The database's address and error stay in the server log and /ready, not in answers to clients.
         var seconds = Hardening.RetryAfterSeconds(e.RetryAfter);

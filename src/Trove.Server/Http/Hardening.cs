@@ -27,7 +27,7 @@ public static class Hardening
     {
         if (options.CorsOrigins.Count > 0)
             services.AddCors(cors => cors.AddDefaultPolicy(policy => policy.WithOrigins([.. options.CorsOrigins])
-                .WithMethods(HttpMethods.Get, HttpMethods.Post).WithHeaders("Content-Type", Endpoints.ApiKeyHeader).WithExposedHeaders("Retry-After")));
+                .WithMethods(HttpMethods.Get, HttpMethods.Post, HttpMethods.Put).WithHeaders("Content-Type", Endpoints.ApiKeyHeader).WithExposedHeaders("Retry-After")));
         if (options.RateLimit is not null || options.WriteRateLimit is not null)
         {
             // One limiter instance, also registered as a service, so a handler can charge expensive requests more than one permit.
@@ -160,7 +160,9 @@ public static class Hardening
         // one (ProbesPerSecond), so a flood of them is bounded too.
         if (path.StartsWithSegments("/health") || path.StartsWithSegments("/ready") || path.StartsWithSegments("/metrics"))
             return RateLimitPartition.GetTokenBucketLimiter(("probe", client), _ => Bucket(ProbesPerSecond));
-        bool write = HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments("/events") || path.StartsWithSegments("/admin"));
+        // Catalogue writes (PUT /items/{id}, PUT /users/{id}) are writes too.
+        bool write = HttpMethods.IsPut(context.Request.Method)
+            || HttpMethods.IsPost(context.Request.Method) && (path.StartsWithSegments("/events") || path.StartsWithSegments("/admin"));
         double? perSecond = write ? options.WriteRateLimit : options.RateLimit;
         // Partitions are cached by key: unlimited requests need keys of their own, or they would find a client's bucket.
         if (perSecond is not > 0) return RateLimitPartition.GetNoLimiter(("free", ""));

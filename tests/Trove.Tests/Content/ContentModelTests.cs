@@ -59,6 +59,28 @@ public class ContentModelTests
     }
 
     [Fact]
+    public void A_new_item_embedded_from_features_gets_the_vector_a_trained_item_with_those_features_has()
+    {
+        var data = Catalogue();
+        var model = new ContentBased();
+        model.Fit(data, FitContext.Default);
+        INewItemEmbedder embedder = model;
+        Assert.True(embedder.CanEmbedNewItems);
+        // Items i5 and i9 described again as new items: the fitted encoders give them their trained vectors.
+        var features = new FeatureTable();
+        features.Categorical["category"] = ["music", "games"];
+        features.Text["title"] = [data.ItemFeatures.Text["title"][5], data.ItemFeatures.Text["title"][9]];
+        features.Numeric["price"] = [data.ItemFeatures.Numeric["price"][5], data.ItemFeatures.Numeric["price"][9]];
+        var vectors = embedder.EmbedNewItems(new IdMap(["x5", "x9"]), features);
+        Assert.Equal(2 * model.Dimensions, vectors.Length);
+        for (int d = 0; d < model.Dimensions; d++)
+        {
+            Assert.Equal(model.ItemVector(5)[d], vectors[d], 5);
+            Assert.Equal(model.ItemVector(9)[d], vectors[model.Dimensions + d], 5);
+        }
+    }
+
+    [Fact]
     public void Content_scores_cold_start_items_with_features()
     {
         var data = Catalogue();

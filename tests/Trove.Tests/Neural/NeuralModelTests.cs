@@ -306,6 +306,31 @@ public class NeuralModelTests
     }
 
     [Fact]
+    public void The_internal_hold_out_records_a_per_epoch_auc_in_the_history_and_the_progress_lines()
+    {
+        var data = Toy();
+        var lines = new List<string>();
+        var model = new Ncf(new NcfParameters { Variant = NcfVariant.Gmf, Epochs = 3, Patience = 0, Refit = false });
+        model.Fit(data, Ctx() with { Progress = new ListProgress(lines) });
+        Assert.Equal(3, model.History.Count);
+        Assert.All(model.History, h => Assert.InRange(h.Auc, 0, 1));
+        Assert.Equal(3, lines.Count(l => l.Contains(" auc 0.") || l.Contains(" auc 1.")));
+        Assert.Equal("hr@10", ((ITrainingHistory)model).ValidationMetric);
+
+        // The hold-out's AUC is, per user, the share of negatives scored below the held-out item (ties half), averaged.
+        var holdout = Holdout.Create(data, 20, 3);
+        double reference = 0;
+        for (int c = 0; c < holdout.Users.Length; c++)
+        {
+            int[] candidates = [holdout.Items[c], .. holdout.Negatives[c]];
+            var scores = new float[candidates.Length];
+            model.Score(holdout.Users[c], candidates, scores);
+            reference += scores.Skip(1).Sum(s => s < scores[0] ? 1.0 : s == scores[0] ? 0.5 : 0) / (scores.Length - 1);
+        }
+        Assert.Equal(reference / holdout.Users.Length, holdout.Auc(model, threads: 2), 12);
+    }
+
+    [Fact]
     public void Parameters_bind_from_key_value_settings()
     {
         var ncf = (Ncf)BuiltInAlgorithms.Registry.Create("ncf", new Dictionary<string, string>
@@ -374,6 +399,7 @@ public class NeuralModelTests
         }
         Assert.True(Has(0, c => c.Blue > 200 && c.Red < 60 && c.Green < 60), "loss panel");
         Assert.True(Has(1, c => c.Green > 100 && c.Red < 60 && c.Blue < 60), "validation panel");
+        Assert.True(Has(1, c => c.Red > 100 && c.Blue > 100 && c.Green < 60), "hold-out AUC in the validation panel (purple)");
         Assert.True(Has(2, c => c.Red > 200 && c.Green is > 40 and < 120 && c.Blue < 60), "learning-rate panel");
     }
 

@@ -201,6 +201,6 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
         Task.WaitAll(opens);
         Assert.All(opens, t => Assert.Equal(PostgresStore.LatestSchemaVersion, t.Result));
         using var store = PostgresStore.Open(cs);
-        Assert.Equal([1, 2, 3], store.AppliedMigrations());
+        Assert.Equal(Enumerable.Range(1, PostgresStore.LatestSchemaVersion), store.AppliedMigrations());
     }
 }

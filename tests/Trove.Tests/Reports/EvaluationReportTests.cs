@@ -157,6 +157,21 @@ public class EvaluationReportTests
     }
 
     [Fact]
+    public void The_report_draws_the_training_curves_of_the_models_that_train_in_epochs()
+    {
+        var data = ReportFixtures.Random(users: 120, items: 80, seed: 5);
+        var split = HoldoutProtocol.Split(data, 0.2, 0, 42);
+        var result = Evaluator.Compare(split, [new ModelSpec("popularity"), new ModelSpec("ncf", new Dictionary<string, string> { ["variant"] = "gmf", ["epochs"] = "3" })],
+            BuiltInAlgorithms.Registry, new EvaluationOptions { Ks = [10], Threads = 1 });
+        var dir = TestPaths.NewTempDirectory();
+        var files = EvaluationReportWriter.Write(result, dir);
+        var training = Assert.Single(files.Figures, f => f.Name.StartsWith("training_"));
+        Assert.StartsWith("training_ncf", training.Name);
+        Assert.Contains("AUC", training.Caption);
+        Assert.Contains($"src=\"{training.Name}.png\"", File.ReadAllText(files.Html));
+    }
+
+    [Fact]
     public void ReportWithoutBreakdownHasNoActivitySection()
     {
         var (result, _) = Evaluated();

@@ -80,4 +80,22 @@ public class GeneratedClientTests
         Assert.DoesNotContain(recs.Items, r => r.Item == "h"); // the new event's item is now seen
         Assert.Contains("h", (await client.UserHistoryAsync("alice")).Events.Select(e => e.Item));
     }
+
+    [Fact]
+    public async Task The_catalogue_operations_work_through_the_generated_client()
+    {
+        var (host, client) = await Start();
+        await using var _ = host;
+        host.Client.DefaultRequestHeaders.Add("X-Api-Key", ServerHost.Key);
+
+        var written = await client.PutItemAsync("kite", new ItemWriteRequest { Features = new Dictionary<string, object> { ["title"] = "Kite", ["category"] = "toys", ["price"] = 12.5 } });
+        Assert.True(written.Created);
+        Assert.Equal("12.5", written.Features["price"]);
+        Assert.Equal("kite", Assert.Single((await client.LatestItemsAsync(k: 5)).Items).Item);
+        var hidden = await client.PutItemAsync("a", new ItemWriteRequest { Hidden = true });
+        Assert.True(hidden.Hidden);
+        var popular = await client.PopularItemsAsync(k: 8, category: "books");
+        Assert.Equal(["b", "c"], popular.Items.Select(i => i.Item).Order());
+        Assert.Equal("NO", (await client.PutUserAsync("newcomer", new UserWriteRequest { Features = new Dictionary<string, object> { ["country"] = "NO" } })).Features["country"]);
+    }
 }
