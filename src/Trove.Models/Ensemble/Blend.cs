@@ -10,27 +10,31 @@ using Trove.Core.Training;
 
 namespace Trove.Models.Ensemble;
 
-/// <summary>Parameters of <see cref="Blend"/>: up to three registered models, each with its own parameters, and the weights of the second and third.</summary>
+/// <summary>Parameters of <see cref="Blend"/>: up to three registered models, each with its own parameters and weight.</summary>
 public sealed record BlendParameters
 {
-    /// <summary>The first component: any registered model name (weight 1).</summary>
+    /// <summary>The first component: any registered model name.</summary>
     public string First { get; init; } = "ease";
+    /// <summary>Weight of the first component's normalised scores (only the ratios of the three weights matter for ranking).</summary>
+    [TuneRange(0, 1)]
+    [ValidRange(0)]
+    public float FirstWeight { get; init; } = 1f;
     /// <summary>Parameters of the first component (JSON object, e.g. the "parameters" of a `trove tune` result; defaults when absent).</summary>
     public JsonElement? FirstParameters { get; init; }
     /// <summary>The second component: a registered model name, or empty for none.</summary>
     public string Second { get; init; } = "rp3beta";
     /// <summary>Parameters of the second component (JSON object; defaults when absent).</summary>
     public JsonElement? SecondParameters { get; init; }
-    /// <summary>Weight of the second component's normalised scores against the first's (weight 1).</summary>
-    [TuneRange(0, 2)]
+    /// <summary>Weight of the second component's normalised scores.</summary>
+    [TuneRange(0, 1)]
     [ValidRange(0)]
     public float SecondWeight { get; init; } = 0.5f;
     /// <summary>The third component: a registered model name, or empty for none.</summary>
     public string Third { get; init; } = "";
     /// <summary>Parameters of the third component (JSON object; defaults when absent).</summary>
     public JsonElement? ThirdParameters { get; init; }
-    /// <summary>Weight of the third component's normalised scores against the first's (weight 1).</summary>
-    [TuneRange(0, 2)]
+    /// <summary>Weight of the third component's normalised scores.</summary>
+    [TuneRange(0, 1)]
     [ValidRange(0)]
     public float ThirdWeight { get; init; } = 0f;
     /// <summary>
@@ -45,7 +49,7 @@ public sealed record BlendParameters
 /// A score blend of up to three registered models (a linear ensemble, as in the "Blend" of the Netflix Prize solutions and
 /// the validation-tuned blends of graph filters and item-item models in the GF-CF/BSPM line of work):
 /// <code>
-///   s_u = n(s1_u) + w2 n(s2_u) + w3 n(s3_u)
+///   s_u = w1 n(s1_u) + w2 n(s2_u) + w3 n(s3_u)
 ///   n(x) = (x - mean_U(x)) / std_U(x)   ("zscore")   or   x / max_U |x|   ("max"),
 /// </code>
 /// U = the items the user has not interacted with (the candidates a ranking sees), so the scores a component gives
@@ -73,12 +77,13 @@ public sealed class Blend(BlendParameters? parameters = null)
     public IReadOnlyList<IRecommender> Components => _parts;
 
     private (string Model, JsonElement? Parameters, float Weight)[] Declared() =>
-        new[] { (Params.First, Params.FirstParameters, 1f), (Params.Second, Params.SecondParameters, Params.SecondWeight), (Params.Third, Params.ThirdParameters, Params.ThirdWeight) }
+        new[] { (Params.First, Params.FirstParameters, Params.FirstWeight), (Params.Second, Params.SecondParameters, Params.SecondWeight), (Params.Third, Params.ThirdParameters, Params.ThirdWeight) }
             .Where(c => !string.IsNullOrWhiteSpace(c.Item1) && c.Item3 > 0).ToArray();
 
     private void Validate()
     {
         if (string.IsNullOrWhiteSpace(Params.First)) throw new TroveException("blend: first must name a registered model.");
+        if (Declared().Length == 0) throw new TroveException("blend: at least one component needs a weight above 0.");
         if (Params.Normalization.ToLowerInvariant() is not ("zscore" or "max"))
             throw new TroveException($"blend: normalization must be zscore or max, got '{Params.Normalization}'.");
         foreach (var (model, given, _) in Declared())
@@ -198,7 +203,7 @@ public sealed class Blend(BlendParameters? parameters = null)
             else if (float.IsNegativeInfinity(part[i])) scores[i] = float.NegativeInfinity;
     }
 
-    /// <summary>The first component's similar items (a blend has no item-item weights of its own).</summary>
+    /// <summary>The first fitted component's similar items (a blend has no item-item weights of its own).</summary>
     public override IReadOnlyList<Scored> SimilarItems(int item, int k)
     {
         CheckItem(item);

@@ -22,7 +22,7 @@ public class BlendTests
         var blend = new Blend(new BlendParameters
         {
             First = "ease", FirstParameters = Json("""{"lambda": 20}"""), Second = "rp3beta", SecondParameters = Json("""{"beta": 0.2}"""),
-            SecondWeight = weight, Normalization = normalization,
+            FirstWeight = 0.8f, SecondWeight = weight, Normalization = normalization,
         });
         blend.Fit(data, fit);
         var ease = new Ease(new EaseParameters { Lambda = 20 }); ease.Fit(data, fit);
@@ -42,7 +42,7 @@ public class BlendTests
                 return x.Select(v => sd > 0 ? (v - mean) / sd : 0).ToArray();
             }
             var na = Norm(a); var nb = Norm(b);
-            foreach (int i in unseen) Assert.Equal(na[i] + weight * nb[i], got[i], 1e-3);
+            foreach (int i in unseen) Assert.Equal(0.8 * na[i] + weight * nb[i], got[i], 1e-3);
         }
         var batch = new float[3 * n];
         blend.ScoreAllItems([0, 1, 2], batch);
@@ -69,6 +69,7 @@ public class BlendTests
         Assert.Contains("unknown component model 'nope'", Assert.Throws<TroveException>(() => new Blend(new BlendParameters { Second = "nope" }).Fit(data, FitContext.Default)).Message);
         Assert.Contains("cannot be a blend", Assert.Throws<TroveException>(() => new Blend(new BlendParameters { First = "blend" }).Fit(data, FitContext.Default)).Message);
         Assert.Throws<TroveException>(() => new Blend(new BlendParameters { FirstParameters = Json("""{"no_such_key": 1}""") }).Fit(data, FitContext.Default));
+        Assert.Contains("weight above 0", Assert.Throws<TroveException>(() => new Blend(new BlendParameters { FirstWeight = 0, SecondWeight = 0 }).Fit(data, FitContext.Default)).Message);
         Assert.Contains("normalization", Assert.Throws<TroveException>(() => new Blend(new BlendParameters { Normalization = "rank" }).Fit(data, FitContext.Default)).Message);
     }
 }
