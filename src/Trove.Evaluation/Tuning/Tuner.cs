@@ -114,15 +114,17 @@ public sealed record TuneResult(string Algorithm, string Metric, string Validati
             throw new TroveException($"--params file '{path}' needs an \"algorithm\" string and a \"parameters\" object (as `trove tune --out` writes).");
         var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in p)
+        {
+            if (v is null) continue; // a null parameter (an unset optional one, e.g. a blend's absent third component's parameters) keeps its default
             settings[k] = v switch
             {
-                null => throw new TroveException($"--params file '{path}': parameter '{k}' is null."),
                 JsonArray a => string.Join(",", a.Select(x => x is JsonValue xv ? Scalar(xv) : x?.ToJsonString())),
                 JsonValue sv => Scalar(sv),
                 // A nested parameters object (a blend's or hybrid's component parameters) stays JSON; the binder parses it.
                 JsonObject nested => nested.ToJsonString(),
                 _ => throw new TroveException($"--params file '{path}': parameter '{k}' has an unsupported JSON kind."),
             };
+        }
         return (o["algorithm"]!.GetValue<string>(), settings);
     }
 
