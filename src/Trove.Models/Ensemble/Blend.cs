@@ -108,8 +108,10 @@ public sealed class Blend(BlendParameters? parameters = null)
         var cache = Fitted.GetValue(data, _ => new());
         _parts = new IRecommender[declared.Length];
         _weights = new float[declared.Length];
+        using var task = context.Progress.Start(Name, declared.Length);
         for (int c = 0; c < declared.Length; c++)
         {
+            context.Cancellation.ThrowIfCancellationRequested();
             var (model, given, weight) = declared[c];
             var key = $"{model.ToLowerInvariant()}|{ModelRegistry.ParametersJson(Create(model, given).Parameters).GetRawText()}|{context.Seed}";
             _parts[c] = cache.GetOrAdd(key, _ => new Lazy<IRecommender>(() =>
@@ -119,6 +121,7 @@ public sealed class Blend(BlendParameters? parameters = null)
                 return m;
             })).Value;
             _weights[c] = weight;
+            task.Advance();
         }
     }
 
