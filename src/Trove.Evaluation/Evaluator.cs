@@ -30,6 +30,11 @@ public sealed class EvaluationResult
     public int Cases { get; init; }
     public bool Sampled { get; init; }
     public double Seconds { get; init; }
+    /// <summary>
+    /// Each case's (user's) value of the per-user metrics (hr@k, ndcg@k, recall@k, precision@k, map@k, mrr), in case order:
+    /// what a paired significance test between two models on the same test set needs. Null when not recorded.
+    /// </summary>
+    public IReadOnlyDictionary<string, double[]>? PerCase { get; init; }
 
     public double this[string metric] => Metrics.TryGetValue(metric, out var v) ? v
         : throw new TroveException($"No metric '{metric}'. Available: {string.Join(", ", Metrics.Keys)}.");
@@ -125,13 +130,18 @@ public static partial class Evaluator
         for (int m = 0; m < names.Length; m++)
             for (int j = 0; j < nk; j++) metrics[MetricNames.At(names[m], ks[j])] = sums[m * nk + j] / cases;
         metrics[MetricNames.Mrr] = sums[5 * nk] / cases;
+        var perCaseValues = new Dictionary<string, double[]>();
+        double[] Column(int j) { var a = new double[cases]; for (int c = 0; c < cases; c++) a[c] = values[c * perCase + j]; return a; }
+        for (int m = 0; m < names.Length; m++)
+            for (int j = 0; j < nk; j++) perCaseValues[MetricNames.At(names[m], ks[j])] = Column(m * nk + j);
+        perCaseValues[MetricNames.Mrr] = Column(5 * nk);
         metrics[MetricNames.Auc] = aucCases > 0 ? sums[5 * nk + 1] / aucCases : double.NaN;
         // Coverage is the share of the items that could be recommended: the shared candidates when the ranking is restricted to them.
         int catalogue = test.Candidates?.Length ?? itemCount;
         foreach (int k in ks)
             metrics[MetricNames.At(MetricNames.Coverage, k)] = catalogue == 0 ? 0 : (double)bestRank.Count(r => r < k) / catalogue;
 
-        return new EvaluationResult { Ks = ks, Metrics = metrics, Cases = cases, Sampled = test.IsSampled, Seconds = clock.Elapsed.TotalSeconds };
+        return new EvaluationResult { Ks = ks, Metrics = metrics, Cases = cases, Sampled = test.IsSampled, Seconds = clock.Elapsed.TotalSeconds, PerCase = perCaseValues };
     }
 
     /// <summary>Per-thread buffers.</summary>

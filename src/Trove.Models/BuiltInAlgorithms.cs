@@ -1,6 +1,7 @@
 using Trove.Core.Algorithms;
 using Trove.Models.Baselines;
 using Trove.Models.Content;
+using Trove.Models.Ensemble;
 using Trove.Models.Factorization;
 using Trove.Models.Linear;
 using Trove.Models.Neighbourhood;
@@ -20,6 +21,8 @@ public static class BuiltInAlgorithms
         .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p))
         .Register<Rp3BetaParameters>(Rp3Beta.Name, "RP3beta random-walk item-item model (Paudel et al. 2017)", p => new Rp3Beta(p))
         .Register<GraphFilterParameters>(GraphFilter.Name, "GF-CF graph filter: linear + ideal low-pass (randomised SVD) filters on the normalised item graph (Shen et al. 2021)", p => new GraphFilter(p))
+        .Register<BspmParameters>(Bspm.Name, "BSPM blur-sharpen graph filter: GF-CF blur + ideal low-pass, then RK4 steps of the reverse heat equation (Choi et al. 2023)", p => new Bspm(p))
+        .Register<BlendParameters>(Blend.Name, "weighted blend of up to three models' per-user normalised scores (weights tuned on validation)", p => new Blend(p))
         .Register<NcfParameters>(Ncf.Name, "neural collaborative filtering: GMF, MLP or NeuMF (variant=gmf|mlp|neumf)", p => new Ncf(p))
         .Register<TwoTowerParameters>(TwoTower.Name, "two-tower retrieval: ID + feature encoders per side, InfoNCE with in-batch negatives (fusion=concat|attention)", p => new TwoTower(p))
         .Register<ContentParameters>(ContentBased.Name, "content-based: cosine between item feature vectors and the user's profile", p => new ContentBased(p))

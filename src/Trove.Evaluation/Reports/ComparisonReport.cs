@@ -36,7 +36,7 @@ public static class ComparisonReport
             sb.AppendLine();
             if (i == 0) sb.AppendLine(new string('-', first + widths.Sum(w => w + 2)));
         }
-        if (r.Models.Count > 1) sb.AppendLine().AppendLine("* best of the row");
+        if (r.Models.Count > 1) sb.AppendLine().AppendLine("* best of the row, and above every other model by a paired t-test over users (p < 0.05; coverage and AUC: plain best)");
         foreach (var line in NotApplicableLines(r)) sb.AppendLine(line);
         return sb.ToString();
     }
@@ -152,12 +152,14 @@ public static class ComparisonReport
         {
             var values = r.Models.Select(m => m.Test.Metrics.TryGetValue(name, out var v) ? v : double.NaN).ToArray();
             double best = values.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
+            int leader = Array.IndexOf(values, best);
+            bool significant = leader >= 0 && SignificantlyBest(r, name, leader);
             rows.Add(new[] { name }.Concat(values.Select(v =>
             {
                 if (!double.IsFinite(v)) return "-";
                 string text = v.ToString("0.0000", Inv);
                 if (!compare) return text;
-                bool isBest = v == best;
+                bool isBest = v == best && significant;
                 string m = mark(isBest);
                 return m == "**" ? $"**{text}**" : m == "" ? text : text + m;
             })).ToArray());
@@ -170,6 +172,41 @@ public static class ComparisonReport
         rows.Add(new[] { "train s" }.Concat(r.Models.Select(m => Seconds(m.TrainSeconds) + (compare && mark(false) == " " ? " " : ""))).ToArray());
         rows.Add(new[] { "eval s" }.Concat(r.Models.Select(m => Seconds(m.EvaluationSeconds) + (compare && mark(false) == " " ? " " : ""))).ToArray());
         return rows;
+    }
+
+    /// <summary>Two-sided significance level of <see cref="SignificantlyBest"/>.</summary>
+    public const double SignificanceLevel = 0.05;
+
+    /// <summary>
+    /// True when model <paramref name="leader"/> is above every other model on <paramref name="metric"/> by a paired t-test over
+    /// the test users (the same users for all models; normal approximation, two-sided p &lt; 0.05: t &gt; 1.96). Differences of
+    /// 0.01 on a few hundred users are often noise; a "best" mark should not claim them. Metrics without per-user values
+    /// (coverage, AUC) keep the plain best mark.
+    /// </summary>
+    public static bool SignificantlyBest(ComparisonResult r, string metric, int leader)
+    {
+        if (r.Models[leader].Test.PerCase?.TryGetValue(metric, out var lead) != true || lead is null) return true;
+        for (int o = 0; o < r.Models.Count; o++)
+        {
+            if (o == leader) continue;
+            if (r.Models[o].Test.PerCase?.TryGetValue(metric, out var other) != true || other is null || other.Length != lead.Length) return true;
+            if (PairedT(lead, other) <= 1.959964) return false;
+        }
+        return true;
+    }
+
+    /// <summary>t statistic of the mean of a[c] - b[c] (infinite when every difference is the same positive number, 0 when all are 0).</summary>
+    public static double PairedT(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        int n = a.Count;
+        if (n < 2) return 0;
+        double mean = 0;
+        for (int c = 0; c < n; c++) mean += a[c] - b[c];
+        mean /= n;
+        double ss = 0;
+        for (int c = 0; c < n; c++) { double d = a[c] - b[c] - mean; ss += d * d; }
+        double se = Math.Sqrt(ss / (n - 1) / n);
+        return se > 0 ? mean / se : mean > 0 ? double.PositiveInfinity : 0;
     }
 
     private static string Seconds(double s) => s.ToString(s < 10 ? "0.00" : "0.0", Inv);

@@ -24,10 +24,16 @@ public sealed record TuneOptions
     public int Seed { get; init; } = 42;
     /// <summary>Validation metric to maximise, e.g. "ndcg@20" or "recall@20".</summary>
     public string Metric { get; init; } = "ndcg@20";
-    /// <summary>"random" (per-user random holdout) or "temporal" (each user's latest items).</summary>
+    /// <summary>"random" (per-user random holdout), "temporal" (each user's latest items) or "ncf" (each user's latest item against 99 sampled negatives; the fraction is not used).</summary>
     public string Split { get; init; } = "random";
     /// <summary>Share of each user's training items held out for validation.</summary>
     public double ValidationFraction { get; init; } = 0.2;
+    /// <summary>
+    /// Above 0 (random split only): first split the data exactly as <c>evaluate --protocol holdout --test-fraction T
+    /// --validation-fraction V --seed S</c> does, drop its test part unseen, and tune on its train part against its
+    /// validation part, so the parameters chosen for that evaluation never saw its test items.
+    /// </summary>
+    public double HoldoutTestFraction { get; init; }
     /// <summary>
     /// Successive-halving factor: rung r evaluates on 1/eta^(R-r) of the validation users and keeps the best
     /// 1/eta of its configurations for the next rung (1: plain random search, every trial on all users).
@@ -108,13 +114,17 @@ public sealed record TuneResult(string Algorithm, string Metric, string Validati
             throw new TroveException($"--params file '{path}' needs an \"algorithm\" string and a \"parameters\" object (as `trove tune --out` writes).");
         var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (k, v) in p)
+        {
+            if (v is null) continue; // a null parameter (an unset optional one, e.g. a blend's absent third component's parameters) keeps its default
             settings[k] = v switch
             {
-                null => throw new TroveException($"--params file '{path}': parameter '{k}' is null."),
                 JsonArray a => string.Join(",", a.Select(x => x is JsonValue xv ? Scalar(xv) : x?.ToJsonString())),
                 JsonValue sv => Scalar(sv),
-                _ => throw new TroveException($"--params file '{path}': parameter '{k}' is an object; nested parameters are set with --config, not --params."),
+                // A nested parameters object (a blend's or hybrid's component parameters) stays JSON; the binder parses it.
+                JsonObject nested => nested.ToJsonString(),
+                _ => throw new TroveException($"--params file '{path}': parameter '{k}' has an unsupported JSON kind."),
             };
+        }
         return (o["algorithm"]!.GetValue<string>(), settings);
     }
 
@@ -148,14 +158,22 @@ public static class Tuner
         registry.Create(algorithm, options.Fixed); // bad fixed settings fail before any work
         var clock = Stopwatch.StartNew();
 
+        if (options.HoldoutTestFraction > 0 && !options.Split.Equals("random", StringComparison.OrdinalIgnoreCase))
+            throw new TroveException("--test-fraction (the evaluation's held-out test part) works with --validation random only.");
         var split = options.Split.ToLowerInvariant() switch
         {
+            "random" when options.HoldoutTestFraction > 0 => WithoutTest(HoldoutProtocol.Split(train, options.HoldoutTestFraction, options.ValidationFraction, options.Seed)),
             "random" => HoldoutProtocol.Split(train, options.ValidationFraction, 0, options.Seed),
             "temporal" => TemporalProtocol.PerUser(train, options.ValidationFraction),
-            _ => throw new TroveException($"Unknown validation split '{options.Split}': use random or temporal."),
+            // The NCF protocol's own construction on the training data: each user's latest training item against 99 sampled
+            // non-interacted items, so a search for `evaluate --protocol ncf` ranks exactly as that evaluation does.
+            "ncf" => NcfProtocol.FromDataset(train, options.Seed, NcfProtocol.DefaultNegatives),
+            _ => throw new TroveException($"Unknown validation split '{options.Split}': use random, temporal or ncf."),
         };
         var validation = split.Test;
-        string description = $"{split.Description.Replace("test", "validation")} of the training data only";
+        string description = options.HoldoutTestFraction > 0
+            ? $"the validation part of the evaluation split ({split.Description}); its test part dropped unseen, models fitted on its train part"
+            : $"{split.Description.Replace("test", "validation")} of the training data only";
         log($"validation: {description}; {validation.Count:N0} users, {validation.RelevantCount:N0} held-out interactions");
         log($"search space: {(space.Count == 0 ? "(none declared: only the defaults)" : string.Join("; ", space))}");
 
@@ -228,6 +246,14 @@ public static class Tuner
             best.Trial, results, space, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>The evaluation split's train part against its validation part; its test part is dropped, never read.</summary>
+    private static EvaluationSplit WithoutTest(EvaluationSplit outer) => new()
+    {
+        Protocol = outer.Protocol, Seed = outer.Seed, DatasetName = outer.DatasetName, Train = outer.Train,
+        Test = outer.Validation!, TestInteractions = outer.ValidationInteractions,
+        Description = outer.Description,
+    };
+
     /// <summary>Trial t's values: one uniform number per dimension from a generator seeded by (seed, t).</summary>
     public static Dictionary<string, string> Draw(IReadOnlyList<SearchDimension> space, int seed, int trial)
     {
@@ -248,7 +274,7 @@ public static class Tuner
     {
         var pick = order.Take(size).Order().ToArray();
         return new TestSet("validation", v.ItemCount, pick.Select(i => v.Users[i]).ToArray(), pick.Select(i => v.Relevant[i]).ToArray(),
-            null, v.Excluded is null ? null : pick.Select(i => v.Excluded[i]).ToArray());
+            v.Negatives is null ? null : pick.Select(i => v.Negatives[i]).ToArray(), v.Excluded is null ? null : pick.Select(i => v.Excluded[i]).ToArray());
     }
 
     private static (string Metric, int K) ParseMetric(string metric)

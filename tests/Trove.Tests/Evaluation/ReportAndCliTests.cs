@@ -67,12 +67,35 @@ public class ReportAndCliTests
     }
 
     [Fact]
-    public void MarkdownHasATableWithTheBestInBold()
+    public void MarkdownHasATableAndATieIsNotMarkedBest()
     {
         var md = ComparisonReport.ToMarkdown(SmallComparison());
         Assert.Contains("| metric | popularity | popularity(count_users=false) |", md);
         Assert.Contains("|---|---:|---:|", md);
-        Assert.Contains("| hr@10 | **0.3128** | **0.3128** |", md);
+        // The two variants tie on every user: neither is significantly best, so neither is marked.
+        Assert.Contains("| hr@10 | 0.3128 | 0.3128 |", md);
+    }
+
+    [Fact]
+    public void The_best_is_marked_when_a_paired_test_over_users_says_it_is_better()
+    {
+        var split = NcfProtocol.FromPrefix(Path.Combine(TestPaths.Dataset("ncf-ml-100k"), "ml-100k"));
+        var r = Evaluator.Compare(split, [new ModelSpec("popularity"), new ModelSpec("itemknn")], BuiltInAlgorithms.Registry, new EvaluationOptions { Ks = [10] });
+        Assert.Equal(943, r.Models[1].Test.PerCase!["hr@10"].Length);
+        Assert.Equal(r.Models[1].Test["hr@10"], r.Models[1].Test.PerCase!["hr@10"].Average(), 9);
+        var hr = ComparisonReport.ToMarkdown(r).Split('\n').Single(l => l.StartsWith("| hr@10 |"));
+        Assert.Matches(@"^\| hr@10 \| 0\.\d{4} \| \*\*0\.\d{4}\*\* \|", hr); // itemknn (0.53 vs 0.31 on 943 users)
+        Assert.True(ComparisonReport.SignificantlyBest(r, "hr@10", 1));
+        Assert.False(ComparisonReport.SignificantlyBest(r, "hr@10", 0));
+    }
+
+    [Fact]
+    public void Paired_t_matches_a_hand_computation()
+    {
+        // differences 1, 2, 3: mean 2, sample sd 1, se 1/sqrt(3): t = 2 sqrt(3)
+        Assert.Equal(2 * Math.Sqrt(3), ComparisonReport.PairedT([1, 2, 3], [0, 0, 0]), 12);
+        Assert.Equal(0, ComparisonReport.PairedT([1, 1], [1, 1]));
+        Assert.Equal(double.PositiveInfinity, ComparisonReport.PairedT([2, 2], [1, 1]));
     }
 
     [Fact]

@@ -41,6 +41,22 @@ public sealed class NoisyGroup(NoisyGroupParameters? p = null) : RecommenderBase
     protected override void LoadModelState(ModelArchiveReader reader) { }
 }
 
+/// <summary>Records the (user, item) pairs of every dataset it is fitted on.</summary>
+public sealed class FitSpy(NoisyGroupParameters? p = null) : RecommenderBase<NoisyGroupParameters>(p)
+{
+    public static readonly System.Collections.Concurrent.ConcurrentBag<HashSet<(string, string)>> Fitted = [];
+    public override string Algorithm => "spy";
+    protected override void FitCore(Dataset data, FitContext context)
+    {
+        var pairs = new HashSet<(string, string)>();
+        for (int u = 0; u < data.UserCount; u++) foreach (int i in data.UserItems.RowIndices(u)) pairs.Add((data.Users[u], data.Items[i]));
+        Fitted.Add(pairs);
+    }
+    public override void ScoreAllItems(int user, Span<float> scores) => scores[..ItemCount].Clear();
+    protected override void SaveModelState(ModelArchiveWriter writer) { }
+    protected override void LoadModelState(ModelArchiveReader reader) { }
+}
+
 public class TunerTests
 {
     private static readonly ModelRegistry Registry = new ModelRegistry()
@@ -91,10 +107,34 @@ public class TunerTests
     }
 
     [Fact]
+    public void With_a_test_fraction_the_evaluation_split_test_part_is_never_fitted_nor_scored()
+    {
+        // `tune --test-fraction 0.1 --validation-fraction 0.1` must tune for `evaluate --protocol holdout --test-fraction 0.1
+        // --validation-fraction 0.1` (same seed): fit on that split's train part, score on its validation part, and never
+        // fit on or score against its test part.
+        var data = Data();
+        var split = Trove.Evaluation.Protocols.HoldoutProtocol.Split(data, 0.1, 0.1, 5);
+        var registry = new ModelRegistry().Register<NoisyGroupParameters>("spy", "toy", p => new FitSpy(p));
+        FitSpy.Fitted.Clear();
+        var result = Tuner.Run(data, "spy", registry, new TuneOptions { Trials = 2, Eta = 1, Seed = 5, ValidationFraction = 0.1, HoldoutTestFraction = 0.1, Threads = 1 });
+        var test = new HashSet<(string, string)>();
+        for (int c = 0; c < split.Test.Count; c++)
+            foreach (int i in split.Test.Relevant[c]) test.Add((split.Train.Users[split.Test.Users[c]], split.Train.Items[i]));
+        var train = new HashSet<(string, string)>();
+        for (int u = 0; u < split.Train.UserCount; u++)
+            foreach (int i in split.Train.UserItems.RowIndices(u)) train.Add((split.Train.Users[u], split.Train.Items[i]));
+        Assert.NotEmpty(test);
+        Assert.All(FitSpy.Fitted, pairs => Assert.True(pairs.SetEquals(train)));
+        Assert.Equal(split.Validation!.Count, result.Trials[0].Rungs[0].Users);
+        Assert.Contains("validation part of the evaluation split", result.Validation);
+        Assert.Contains("test 10%, validation 10%, seed 5", result.Validation);
+    }
+
+    [Fact]
     public void Bad_metric_and_split_are_one_line_errors()
     {
         Assert.Contains("--metric", Assert.Throws<Trove.Core.Errors.TroveException>(() => Tuner.Run(Data(), "noisy", Registry, new TuneOptions { Metric = "auc" })).Message);
-        Assert.Contains("random or temporal", Assert.Throws<Trove.Core.Errors.TroveException>(() => Tuner.Run(Data(), "noisy", Registry, new TuneOptions { Split = "sideways" })).Message);
+        Assert.Contains("random, temporal or ncf", Assert.Throws<Trove.Core.Errors.TroveException>(() => Tuner.Run(Data(), "noisy", Registry, new TuneOptions { Split = "sideways" })).Message);
     }
 }
 
