@@ -10,6 +10,12 @@ using Trove.Core.Recommending;
 // Usage: dotnet run -c Release --project bench/Trove.IndexBench -- [--n 100000] [--dim 64] [--queries 1000]
 //        [--clusters 100] [--metric cosine|ip|mips|euclidean] [--m 16] [--ef-construction 200] [--ef 32,64,128] [--threads 2]
 //        [--model als.trove]   (item vectors of the model; queries: random users' vectors)
+//        [--exclude-seen true] (with --model: each query's own training items are filtered out during the graph walk,
+//                               exactly as `trove serve` answers GET /users/{id}/recommendations; recall against exact
+//                               search with the same items removed)
+//        [--graph-file true]   (with --model --metric ip: search the graph `trove serve` loads from MODEL.index
+//                               instead of building one here; parallel builds differ run to run)
+//        [--usearch true]      (the same vectors and queries through USearch, a native HNSW, one index per ef)
 // Metrics for maximum-inner-product search, both compared with exact inner-product search:
 // ip = HNSW graph built on the raw inner product (what `trove serve` uses for recommendations);
 // mips = the reduction of Bachrach et al. 2014: each item gets an extra coordinate sqrt(R² - |x|²)
@@ -27,6 +33,8 @@ var efs = Get("ef", "16,32,64,128").Split(',').Select(int.Parse).ToArray();
 var random = new Random(7);
 float[] data, query;
 string described;
+string? modelVersion = null;
+HashSet<int>[]? seenOf = null; // per query: the user's training items, when --exclude-seen
 if (opts.TryGetValue("model", out var modelPath))
 {
     var trained = ModelFile.Load(modelPath, Trove.Models.BuiltInAlgorithms.Registry);
@@ -38,6 +46,12 @@ if (opts.TryGetValue("model", out var modelPath))
     query = new float[queries * dim];
     var users = Enumerable.Range(0, trained.Users.Count).OrderBy(_ => random.Next()).Take(queries).ToArray();
     for (int q = 0; q < queries; q++) embedding.UserVector(users[q]).CopyTo(query.AsSpan(q * dim, dim));
+    if (Get("exclude-seen", "false") == "true")
+    {
+        if (trained.Model is not ITrainingInteractions training) throw new InvalidOperationException($"{modelPath} keeps no training interactions.");
+        seenOf = users.Select(u => training.UserItems.RowIndices(u).ToArray().ToHashSet()).ToArray();
+    }
+    modelVersion = trained.Manifest.ModelVersion;
     described = $"item vectors of {modelPath} ({trained.Manifest.ModelVersion}), queries: {queries:N0} random users' vectors";
 }
 else
@@ -65,11 +79,15 @@ Console.WriteLine($"# machine: {Environment.ProcessorCount} cores, {System.Runti
 var exact = new ExactIndex(data, dim, metric);
 var truth = new int[queries][];
 var clock = Stopwatch.StartNew();
-for (int q = 0; q < queries; q++) truth[q] = exact.Search(query.AsSpan(q * dim, dim), k).Select(m => m.Index).ToArray();
+for (int q = 0; q < queries; q++)
+{
+    var seen = seenOf?[q];
+    truth[q] = exact.Search(query.AsSpan(q * dim, dim), k, seen is null ? null : i => !seen.Contains(i)).Select(m => m.Index).ToArray();
+}
 double exactMs = clock.Elapsed.TotalMilliseconds / queries;
 
 clock.Restart();
-Func<ReadOnlySpan<float>, int, int, VectorMatch[]> search;
+Func<ReadOnlySpan<float>, int, int, Func<int, bool>?, VectorMatch[]> search;
 if (metricName == "mips")
 {
     float radius = 0;
@@ -83,19 +101,30 @@ if (metricName == "mips")
         augmented[i * (dim + 1) + dim] = MathF.Sqrt(Math.Max(0, radius * radius - norm * norm));
     }
     var reduced = HnswIndex.Build(augmented, dim + 1, VectorMetric.Cosine, parameters);
-    search = (q, kk, ef) =>
+    search = (q, kk, ef, filter) =>
     {
         var extended = new float[dim + 1];
         q.CopyTo(extended);
-        return reduced.Search(extended, kk, null, ef);
+        return reduced.Search(extended, kk, filter, ef);
     };
 }
 else
 {
-    var hnsw = HnswIndex.Build(data, dim, metric, parameters);
-    search = (q, kk, ef) => hnsw.Search(q, kk, null, ef);
+    HnswIndex hnsw;
+    if (Get("graph-file", "false") == "true")
+    {
+        if (modelPath is null || metric != VectorMetric.InnerProduct) throw new InvalidOperationException("--graph-file needs --model and --metric ip.");
+        var file = Trove.Models.Retrieval.ItemIndexFile.PathFor(Path.GetFullPath(modelPath));
+        var graphs = Trove.Models.Retrieval.ItemIndexFile.TryRead(file, Trove.Models.Retrieval.ItemIndexFile.Fingerprint(modelVersion!, data, dim), out var problem);
+        hnsw = graphs?.Recommend ?? throw new InvalidOperationException($"{file}: {problem ?? "no such file"} (start `trove serve --retrieval hnsw` once to build it).");
+        Console.WriteLine($"# graph loaded from {file} (the one the server searches)");
+    }
+    else hnsw = HnswIndex.Build(data, dim, metric, parameters);
+    search = (q, kk, ef, filter) => hnsw.Search(q, kk, filter, ef);
 }
 double buildSeconds = clock.Elapsed.TotalSeconds;
+Func<int, bool>? FilterOf(int q) { var seen = seenOf?[q]; return seen is null ? null : i => !seen.Contains(i); }
+if (seenOf is not null) Console.WriteLine($"# each query's training items are excluded during the search (mean {seenOf.Average(s => s.Count):F1} per user), as served");
 Console.WriteLine($"# HNSW build: {buildSeconds:F1} s; exact search: {exactMs:F3} ms/query ({1000 / exactMs:F0} queries/s, one thread)");
 Console.WriteLine();
 Console.WriteLine("| search | ef | recall@10 | ms/query | queries/s (one thread) | speed-up vs exact |");
@@ -104,12 +133,55 @@ Console.WriteLine($"| exact (TensorPrimitives) | - | 1.0000 | {exactMs:F3} | {10
 foreach (int ef in efs)
 {
     double hits = 0;
-    for (int q = 0; q < Math.Min(queries, 50); q++) search(query.AsSpan(q * dim, dim), k, ef); // warm-up
+    for (int q = 0; q < Math.Min(queries, 50); q++) search(query.AsSpan(q * dim, dim), k, ef, FilterOf(q)); // warm-up
+    var filters = Enumerable.Range(0, queries).Select(FilterOf).ToArray();
     clock.Restart();
     var found = new VectorMatch[queries][];
-    for (int q = 0; q < queries; q++) found[q] = search(query.AsSpan(q * dim, dim), k, ef);
+    for (int q = 0; q < queries; q++) found[q] = search(query.AsSpan(q * dim, dim), k, ef, filters[q]);
     double ms = clock.Elapsed.TotalMilliseconds / queries;
     for (int q = 0; q < queries; q++) hits += found[q].Count(m => truth[q].Contains(m.Index));
     double recall = hits / (queries * (double)k);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| HNSW | {ef} | {recall:F4} | {ms:F3} | {1000 / ms:F0} | {exactMs / ms:F1}x |"));
+}
+
+// The same vectors and queries through USearch (native HNSW, C++ with SIMD kernels), a peer implementation at
+// the same M and efConstruction: one index per ef, because the C# binding fixes expansion_search at creation.
+if (Get("usearch", "false") == "true")
+{
+    if (metricName == "mips") throw new InvalidOperationException("--usearch compares the ip, cosine and euclidean graphs only.");
+    if (seenOf is not null) throw new InvalidOperationException("--usearch runs without --exclude-seen (the C# binding has no filtered search).");
+    var kind = metric switch
+    {
+        VectorMetric.InnerProduct => Cloud.Unum.USearch.MetricKind.Ip,
+        VectorMetric.Euclidean => Cloud.Unum.USearch.MetricKind.L2sq,
+        _ => Cloud.Unum.USearch.MetricKind.Cos,
+    };
+    var keys = Enumerable.Range(0, n).Select(i => (ulong)i).ToArray();
+    var rows = Enumerable.Range(0, n).Select(i => data.AsSpan(i * dim, dim).ToArray()).ToArray();
+    var queryRows = Enumerable.Range(0, queries).Select(q => query.AsSpan(q * dim, dim).ToArray()).ToArray();
+    Console.WriteLine($"# USearch {Cloud.Unum.USearch.USearchCapabilities.Version()}, SIMD available: {Cloud.Unum.USearch.USearchCapabilities.HardwareAccelerationAvailable()}");
+    foreach (int ef in efs)
+    {
+        clock.Restart();
+        using var peer = new Cloud.Unum.USearch.USearchIndex(kind, Cloud.Unum.USearch.ScalarKind.Float32, (ulong)dim,
+            (ulong)parameters.M, (ulong)parameters.EfConstruction, (ulong)ef);
+        peer.Add(keys, rows);
+        double peerBuild = clock.Elapsed.TotalSeconds;
+        ulong[] foundKeys = new ulong[k];
+        float[] distances = new float[k];
+        for (int q = 0; q < Math.Min(queries, 50); q++) peer.Search(queryRows[q], k, out foundKeys, out distances); // warm-up
+        var found = new ulong[queries][];
+        clock.Restart();
+        for (int q = 0; q < queries; q++)
+        {
+            int count = peer.Search(queryRows[q], k, out foundKeys, out distances);
+            found[q] = foundKeys.AsSpan(0, count).ToArray();
+        }
+        double ms = clock.Elapsed.TotalMilliseconds / queries;
+        double hits = 0;
+        for (int q = 0; q < queries; q++) hits += found[q].Count(key => truth[q].Contains((int)key));
+        double recall = hits / (queries * (double)k);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| USearch {peer.HardwareAcceleration()} (build {peerBuild:F1} s) | {ef} | {recall:F4} | {ms:F3} | {1000 / ms:F0} | {exactMs / ms:F1}x |"));
+    }
 }

@@ -97,9 +97,9 @@ public static class TrainCommand
             throw new Core.Errors.TroveException($"--vector-index: {trained.Manifest.Algorithm} has no item vectors; only embedding models (als, bpr, two-tower, content) get a vector index.");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var graph = new Server.ServerOptions().Graph with { Threads = threads };
-        Server.Models.ItemIndexFile.LoadOrBuild(Path.GetFullPath(path), trained.Manifest.Algorithm, trained.Manifest.ModelVersion,
-            Server.Models.ItemIndexFile.ItemVectors(embedding, trained.Items.Count), embedding.Dimensions,
+        Trove.Models.Retrieval.ItemIndexFile.LoadOrBuild(Path.GetFullPath(path), trained.Manifest.Algorithm, trained.Manifest.ModelVersion,
+            Trove.Models.Retrieval.ItemIndexFile.ItemVectors(embedding, trained.Items.Count), embedding.Dimensions,
             similar: true, recommend: embedding.ScoresAreDotProducts, graph, persist: true, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
-        Console.WriteLine($"vector index ({trained.Items.Count:N0} items) built in {clock.Elapsed.TotalSeconds:F1}s and written to {Server.Models.ItemIndexFile.PathFor(Path.GetFullPath(path))}");
+        Console.WriteLine($"vector index ({trained.Items.Count:N0} items) built in {clock.Elapsed.TotalSeconds:F1}s and written to {Trove.Models.Retrieval.ItemIndexFile.PathFor(Path.GetFullPath(path))}");
     }
 }

@@ -35,8 +35,12 @@ public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInte
     public void Fit(Dataset data, FitContext context)
     {
         if (data.Interactions.Count == 0 && !(context.CatalogueOnly && CanFitWithoutInteractions)) throw new TroveException($"Cannot train {Algorithm}: the data set has no interactions.");
+        // Checked before and after the algorithm's own loops (which check between steps): a cancelled fit always ends
+        // in OperationCanceledException, never in a model that looks trained but stopped half-way.
+        context.Cancellation.ThrowIfCancellationRequested();
         UserItems = data.UserItems;
         FitCore(data, context);
+        context.Cancellation.ThrowIfCancellationRequested();
     }
 
     protected abstract void FitCore(Dataset data, FitContext context);

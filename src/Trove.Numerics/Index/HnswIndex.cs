@@ -99,7 +99,7 @@ public sealed class HnswIndex : IVectorIndex
         int entry = _entry, top = _maxLevel;
         float entryDistance = Distance(q, entry);
         for (int layer = top; layer > 0; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer, building: false);
-        var found = SearchLayer(q, entry, entryDistance, Math.Max(ef ?? Parameters.EfSearch, k), 0, filter, building: false);
+        var found = SearchLayer(q, [(entry, entryDistance)], Math.Max(ef ?? Parameters.EfSearch, k), 0, filter, building: false);
         int n = Math.Min(k, found.Count);
         var result = new VectorMatch[n];
         for (int j = 0; j < n; j++) result[j] = new VectorMatch(found[j].Id, VectorMath.ScoreOf(found[j].Distance));
@@ -136,14 +136,18 @@ public sealed class HnswIndex : IVectorIndex
         lock (_entryLock) { entry = _entry; top = _maxLevel; }
         float entryDistance = Distance(q, entry);
         for (int layer = top; layer > level; layer--) (entry, entryDistance) = Greedy(q, entry, entryDistance, layer, building: true);
+        List<(int Id, float Distance)> entries = [(entry, entryDistance)];
         for (int layer = Math.Min(level, top); layer >= 0; layer--)
         {
-            var candidates = SearchLayer(q, entry, entryDistance, Parameters.EfConstruction, layer, null, building: true);
+            var candidates = SearchLayer(q, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries), Parameters.EfConstruction, layer, null, building: true);
             var chosen = SelectNeighbours(candidates, M);
             lock (LockOf(node)) SetLinks(node, layer, chosen);
             int max = layer == 0 ? M0 : M;
             foreach (var (other, d) in chosen) Connect(other, node, d, layer, max);
-            (entry, entryDistance) = candidates[0];
+            // Every candidate enters the next layer (the paper's ep <- W), not only the closest: with parallel inserts the
+            // closest may be a node still being inserted, whose lower-layer links are not written yet. Started from that
+            // node alone, the next layer's search would find nothing else and the new node would get a single link.
+            entries = candidates;
         }
     }
 
@@ -221,7 +225,7 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     /// <summary>Best-first search of one layer (Algorithm 2); returns up to ef nodes passing the filter, closest first.</summary>
-    private List<(int Id, float Distance)> SearchLayer(ReadOnlySpan<float> q, int entry, float entryDistance, int ef, int layer, Func<int, bool>? filter, bool building)
+    private List<(int Id, float Distance)> SearchLayer(ReadOnlySpan<float> q, ReadOnlySpan<(int Id, float Distance)> entries, int ef, int layer, Func<int, bool>? filter, bool building)
     {
         var visited = _visited.Value!; // per-thread scratch: marks and both heaps, reused across searches
         visited.Reset();
@@ -229,10 +233,17 @@ public sealed class HnswIndex : IVectorIndex
         var results = visited.Results; // priority = -distance: the farthest result is dequeued first
         candidates.Clear();
         results.Clear();
-        visited.Add(entry);
-        candidates.Enqueue(entry, entryDistance);
-        if (filter is null || filter(entry)) results.Enqueue(entry, -entryDistance);
-        float bound = results.Count > 0 ? entryDistance : float.PositiveInfinity;
+        float bound = float.PositiveInfinity;
+        foreach (var (entry, entryDistance) in entries)
+        {
+            if (!visited.Add(entry)) continue;
+            candidates.Enqueue(entry, entryDistance);
+            if (filter is not null && !filter(entry)) continue;
+            results.Enqueue(entry, -entryDistance);
+            if (results.Count > ef) results.Dequeue();
+            results.TryPeek(out _, out float worst);
+            bound = -worst;
+        }
         Span<int> buffer = stackalloc int[M0];
         while (candidates.TryDequeue(out int current, out float currentDistance))
         {

@@ -1,3 +1,4 @@
+using Trove.Models.Retrieval;
 using Trove.Core.Persistence;
 using Trove.Core.Recommending;
 using Trove.Models.Search;

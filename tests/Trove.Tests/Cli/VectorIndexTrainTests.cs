@@ -1,3 +1,4 @@
+using Trove.Models.Retrieval;
 using Microsoft.Extensions.DependencyInjection;
 using Trove.Server.Models;
 using Trove.Tests.Server;

@@ -116,6 +116,90 @@ public class AlgorithmContractTests
 
     [Theory]
     [MemberData(nameof(Algorithms))]
+    public void Filters_hold_and_similar_lists_leave_out_their_subject(string algorithm)
+    {
+        var data = Data();
+        var model = Create(algorithm);
+        model.Fit(data, new FitContext { Seed = 3, Threads = 2 });
+        int n = data.ItemCount;
+        int[] allowed = [1, 5, 9, 14, 20];
+        int[] excluded = [5, 14];
+        for (int u = 0; u < 10; u++)
+        {
+            var seen = data.UserItems.RowIndices(u).ToArray();
+            // Out of stock (Exclude), a category page (AllowOnly) and a business rule (Predicate) together, seen items kept out.
+            var filter = new ItemFilter { AllowOnly = allowed, Exclude = excluded, Predicate = i => i != 9 };
+            var recs = model.Recommend(u, 10, filter);
+            var expected = allowed.Except(excluded).Where(i => i != 9 && !seen.Contains(i)).ToArray();
+            Assert.Equal(expected.OrderBy(i => i), recs.Select(r => r.Index).OrderBy(i => i));
+            Assert.All(recs, r => Assert.True(float.IsFinite(r.Score), $"{algorithm}: a filtered list carries a non-finite score"));
+
+            // Without the seen-item exclusion the user's own items may come back, and only then.
+            var everything = model.Recommend(u, n, ItemFilter.None);
+            Assert.Equal(n, everything.Select(r => r.Index).Distinct().Count());
+        }
+
+        foreach (int item in new[] { 0, 7, n - 1 })
+        {
+            IReadOnlyList<Scored> similar;
+            try { similar = model.SimilarItems(item, 5); }
+            catch (Trove.Core.Errors.TroveException) { continue; } // the model says plainly it has no item similarities
+            Assert.DoesNotContain(item, similar.Select(s => s.Index));
+            Assert.Equal(similar.Count, similar.Select(s => s.Index).Distinct().Count());
+            for (int j = 1; j < similar.Count; j++) Assert.True(similar[j - 1].Score >= similar[j].Score);
+        }
+        foreach (int user in new[] { 0, 13 })
+        {
+            IReadOnlyList<Scored> similar;
+            try { similar = model.SimilarUsers(user, 5); }
+            catch (Trove.Core.Errors.TroveException) { continue; }
+            Assert.DoesNotContain(user, similar.Select(s => s.Index));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public void Cancellation_stops_training(string algorithm)
+    {
+        var data = Data();
+        using (var cancelled = new CancellationTokenSource())
+        {
+            cancelled.Cancel();
+            Assert.ThrowsAny<OperationCanceledException>(() =>
+                Create(algorithm).Fit(data, new FitContext { Seed = 3, Threads = 2, Cancellation = cancelled.Token }));
+        }
+
+        // Cancelled while it runs: at the first progress report (every long step reports), the fit ends with
+        // OperationCanceledException, never with a model that looks trained.
+        using var midway = new CancellationTokenSource();
+        var progress = new CancelOnFirstReport(midway);
+        var model = Create(algorithm);
+        var fit = () => model.Fit(data, new FitContext { Seed = 3, Threads = 2, Cancellation = midway.Token, Progress = progress });
+        if (!WillReport(algorithm, data)) return;
+        Assert.ThrowsAny<OperationCanceledException>(fit);
+    }
+
+    /// <summary>True when a plain fit of this algorithm reports progress at least once (so cancelling at the first report is possible).</summary>
+    private static bool WillReport(string algorithm, Dataset data)
+    {
+        var counter = new CancelOnFirstReport(null);
+        Create(algorithm).Fit(data, new FitContext { Seed = 3, Threads = 2, Progress = counter });
+        return counter.Reports > 0;
+    }
+
+    private sealed class CancelOnFirstReport(CancellationTokenSource? source) : IProgressReporter, IProgressTask
+    {
+        public int Reports;
+        private void Report() { Interlocked.Increment(ref Reports); source?.Cancel(); }
+        public IProgressTask Start(string description, long total) { Report(); return this; }
+        public void Info(string message) => Report();
+        public void Advance(long amount = 1) => Report();
+        public void Status(string status) => Report();
+        public void Dispose() { }
+    }
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
     public void Declared_search_space_binds_at_both_ends(string algorithm)
     {
         var type = BuiltInAlgorithms.Registry.ParametersType(algorithm);

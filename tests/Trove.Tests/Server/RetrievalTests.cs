@@ -1,3 +1,4 @@
+using Trove.Models.Retrieval;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;

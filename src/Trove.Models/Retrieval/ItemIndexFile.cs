@@ -5,7 +5,7 @@ using Trove.Core.Persistence;
 using Trove.Core.Recommending;
 using Trove.Numerics.Index;
 
-namespace Trove.Server.Models;
+namespace Trove.Models.Retrieval;
 
 /// <summary>The HNSW graphs over one model's item vectors: cosine for similar items, inner product (maximum-inner-product search) for recommendations.</summary>
 public sealed record ItemGraphs(HnswIndex? Similar, HnswIndex? Recommend);
