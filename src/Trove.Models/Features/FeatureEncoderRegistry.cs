@@ -56,7 +56,7 @@ public sealed class FeatureEncoderRegistry
         lock (_lock)
             return _defaults.TryGetValue(group, out var name) ? name
                 : throw new TroveException($"No default encoder for feature group '{group}'. Groups: {string.Join(", ", _defaults.Keys)}; or name an encoder"
-                    + (group.Equals("image", StringComparison.OrdinalIgnoreCase) ? $" ({PackagedElsewhere["resnet18"]})." : "."));
+                    + (group.Equals("image", StringComparison.OrdinalIgnoreCase) ? $" ({PackagedElsewhere["resnet18"]}; or {PackagedElsewhere["onnx"]})." : "."));
     }
 
     /// <summary>The spec with its encoder name filled in (the group's default when empty).</summary>

@@ -205,8 +205,8 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
         // vector of the wrong length stops training at once.
         var userEmbedders = Embedders(_userFeatures, data.Users, "user", Params.UserFeatures);
         var itemEmbedders = Embedders(_itemFeatures, data.Items, "item", Params.ItemFeatures);
-        context.Progress.Info($"twotower: user tower {Describe(userEmbedders)}; item tower {Describe(itemEmbedders)}");
         Build(data.UserCount, data.ItemCount, userEmbedders, itemEmbedders);
+        context.Progress.Info($"twotower: user tower {Describe(userEmbedders)}; item tower {Describe(itemEmbedders)}");
         void Prepare(CsrMatrix matrix)
         {
             _train = matrix;
