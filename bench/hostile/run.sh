@@ -4,6 +4,7 @@
 #      100,000-item catalogue for DURATION seconds; the server's peak RSS is compared with its idle RSS;
 #  (b) 20,000 requests with made-up methods and random paths, then the size of /metrics.
 #   bash bench/hostile/run.sh [DURATION=60]
+# SERVE_ENV="NAME=value ..." starts the server with those environment variables (e.g. GC settings to compare).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-60}
@@ -13,7 +14,7 @@ trove="dotnet src/Trove.Cli/bin/Release/net10.0/trove.dll"
 $trove simulate --users 5000 --items 100000 --mean-interactions 40 --seed 1 --out "$work/data" >/dev/null 2>&1
 $trove train --data "$work/data" --model als --param factors=32 --param iterations=5 --out "$work/als.trove" >/dev/null 2>&1
 port=18500
-$trove serve --model "$work/als.trove" --port $port --api-key k --retrieval exact > "$work/serve.log" 2>&1 &
+env ${SERVE_ENV:-} $trove serve --model "$work/als.trove" --port $port --api-key k --retrieval exact > "$work/serve.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.5; done

@@ -9,7 +9,7 @@ namespace Trove.Cli.Commands;
 
 /// <summary>
 /// `trove lastfm fetch --users u1,u2 --db ... [--api-url URL] [--api-key KEY] [--rate 5/s] [--delay 1s]`: fetches each
-/// user's top tracks/albums/artists and loved tracks from the Last.fm API into the store (see <see cref="LastFmFetcher"/>).
+/// user's top tracks/albums/artists, loved tracks, profile and own tags from the Last.fm API into the store (see <see cref="LastFmFetcher"/>).
 /// The key may also come from env LASTFM_API_KEY, the URL from LASTFM_API_URL.
 /// </summary>
 public static class LastFmCommand
@@ -29,10 +29,13 @@ public static class LastFmCommand
         var albums = new Option<int>("--albums") { Description = "Top albums per user.", DefaultValueFactory = _ => 50 };
         var artists = new Option<int>("--artists") { Description = "Top artists per user.", DefaultValueFactory = _ => 30 };
         var loved = new Option<int>("--loved") { Description = "Loved tracks per user (most recent first).", DefaultValueFactory = _ => 1000 };
+        var tags = new Option<int>("--tags") { Description = "The user's top tags to follow (user.getTopTags, then the tracks and artists tagged with each); 0 = no tags.", DefaultValueFactory = _ => 10 };
+        var taggedItems = new Option<int>("--tagged-items") { Description = "Tracks and artists per tag (user.getPersonalTags).", DefaultValueFactory = _ => 50 };
+        var noProfile = new Option<bool>("--no-profile") { Description = "Skip user.getInfo (the profile kept in lastfm_users)." };
         var pageSize = new Option<int>("--page-size") { Description = "Items per API page (1-1000).", DefaultValueFactory = _ => 50 };
-        var fetch = new Command("fetch", "Fetch top tracks/albums/artists and loved tracks of --users into --db; every fetch is logged in ingest_logs.")
+        var fetch = new Command("fetch", "Fetch top tracks/albums/artists, loved tracks, profiles and tags of --users into --db; every fetch is logged in ingest_logs.")
         {
-            users, db, apiUrl, apiKey, rate, delay, retries, backoff, tracks, albums, artists, loved, pageSize,
+            users, db, apiUrl, apiKey, rate, delay, retries, backoff, tracks, albums, artists, loved, tags, taggedItems, noProfile, pageSize,
         };
         fetch.SetAction(r => CommandRunner.Run(() =>
         {
@@ -43,6 +46,7 @@ public static class LastFmCommand
             double delaySeconds = r.GetValue(delay), backoffSeconds = r.GetValue(backoff);
             if (delaySeconds < 0 || backoffSeconds < 0) throw new TroveException("--delay and --backoff must be >= 0.");
             if (r.GetValue(retries) < 0) throw new TroveException("--retries must be >= 0.");
+            if (r.GetValue(tags) < 0 || r.GetValue(taggedItems) < 0) throw new TroveException("--tags and --tagged-items must be >= 0.");
             var options = new LastFmOptions
             {
                 ApiUrl = r.GetValue(apiUrl) ?? Environment.GetEnvironmentVariable("LASTFM_API_URL") ?? LastFmOptions.DefaultApiUrl,
@@ -52,6 +56,7 @@ public static class LastFmCommand
                 MaxRetries = r.GetValue(retries),
                 InitialBackoff = TimeSpan.FromSeconds(backoffSeconds),
                 TopTracks = r.GetValue(tracks), TopAlbums = r.GetValue(albums), TopArtists = r.GetValue(artists), LovedTracks = r.GetValue(loved),
+                TopTags = r.GetValue(tags), TaggedItems = r.GetValue(taggedItems), UserInfo = !r.GetValue(noProfile),
                 PageSize = r.GetValue(pageSize),
             };
             var target = r.GetValue(db)!;

@@ -9,8 +9,8 @@ namespace Trove.Cli.Commands;
 
 /// <summary>
 /// `trove similarities --db ... --metric cosine|jaccard|pearson --threshold 0.1 --max-similar 50 --min-shared 5`:
-/// user-user similarities of the stored interactions, written into user_similarities (the previous run's rows are
-/// replaced in one transaction).
+/// user-user similarities of the stored interactions, written into user_similarities (the previous run's rows of the same metric are
+/// replaced in one transaction; other metrics' rows stay, side by side).
 /// </summary>
 public static class SimilaritiesCommand
 {
@@ -24,7 +24,7 @@ public static class SimilaritiesCommand
         var shrink = new Option<float>("--shrink") { Description = "Shrinkage added to the denominator (0 = plain metric).", DefaultValueFactory = _ => 0f };
         var weighting = new Option<string>("--weighting") { Description = "How weights (play counts) enter cosine/pearson: none, binary, tfidf, bm25.", DefaultValueFactory = _ => "none" };
         var threads = new Option<int>("--threads") { Description = "Worker threads.", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("similarities", "Compute user-user similarities into the user_similarities table (replaced atomically).")
+        var command = new Command("similarities", "Compute user-user similarities into user_similarities (this metric's rows replaced atomically; other metrics kept).")
         {
             db, metric, threshold, maxSimilar, minShared, shrink, weighting, threads,
         };

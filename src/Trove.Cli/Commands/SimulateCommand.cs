@@ -35,11 +35,15 @@ public static class SimulateCommand
         var perSession = new Option<int>("--events-per-session") { Description = "About one session per this many events of a user (0 = funnels spread uniformly over the window).", DefaultValueFactory = _ => d.EventsPerSession };
         var noDailyCycle = new Option<bool>("--no-daily-cycle") { Description = "Spread events uniformly over the hours of the day (default: busy evenings, quiet nights, UTC)." };
         var noDiagnostics = new Option<bool>("--no-diagnostics") { Description = "Skip the collaborative-filtering viability report." };
+        var itemsFrom = new Option<string?>("--items-from") { Description = "Simulate over an existing catalogue: an items CSV (item column + features) or a universal JSON file; its categories/genres and brands are the taste clusters (--items, --categories and --brands are then ignored)." };
+        var categoryColumn = new Option<string?>("--category-column") { Description = $"With --items-from: the column of the taste clusters (default: the first of {string.Join(", ", CatalogueInput.CategoryColumns)}; for '|' lists the first label)." };
+        var brandColumn = new Option<string?>("--brand-column") { Description = $"With --items-from: the brand column (default: the first of {string.Join(", ", CatalogueInput.BrandColumns)}, if any)." };
+        var rate = new Option<double?>("--interaction-rate") { Description = "Overall density: interaction rows per user-item cell, so the mean per user is rate x items (instead of --mean-interactions)." };
         var format = new Option<string>("--format") { Description = "csv (interactions.csv, items.csv, users.csv) or json (the universal JSON format: data.json, or --out FILE.json).", DefaultValueFactory = _ => "csv" };
         format.AcceptOnlyFromAmong("csv", "json");
 
         var command = new Command("simulate", "Write a realistic synthetic data set (interactions.csv, items.csv, users.csv) when no real data exists.");
-        foreach (var option in new Option[] { users, items, seed, output, exponent, min, max, mean, taste, brandShare, recency, days, endDate, categories, brands, negatives, eventMix, revisit, perSession, noDailyCycle, threads, noDiagnostics, format })
+        foreach (var option in new Option[] { users, items, seed, output, exponent, min, max, mean, taste, brandShare, recency, days, endDate, categories, brands, negatives, eventMix, revisit, perSession, noDailyCycle, threads, noDiagnostics, format, itemsFrom, categoryColumn, brandColumn, rate })
             command.Options.Add(option);
 
         command.SetAction(parse => CommandRunner.Run(() =>
@@ -49,15 +53,23 @@ public static class SimulateCommand
                 Users = parse.GetValue(users), Items = parse.GetValue(items), Seed = parse.GetValue(seed),
                 PopularityExponent = parse.GetValue(exponent),
                 MinInteractions = parse.GetValue(min), MaxInteractions = parse.GetValue(max), MeanInteractions = parse.GetValue(mean),
+                InteractionRate = parse.GetValue(rate),
                 TasteShare = parse.GetValue(taste), BrandShare = parse.GetValue(brandShare), RecencyDecay = parse.GetValue(recency),
                 Days = parse.GetValue(days),
                 NegativesPerUser = parse.GetValue(negatives), Threads = parse.GetValue(threads),
                 RevisitShare = parse.GetValue(revisit), EventsPerSession = parse.GetValue(perSession), DailyCycle = !parse.GetValue(noDailyCycle),
             };
-            options = CountOrNames(parse.GetValue(categories)!, "--categories", out var categoryNames) is int nc
-                ? options with { Categories = nc } : options with { CategoryNames = categoryNames };
-            options = CountOrNames(parse.GetValue(brands)!, "--brands", out var brandNames) is int nb
-                ? options with { Brands = nb } : options with { BrandNames = brandNames };
+            if (parse.GetValue(itemsFrom) is { } catalogue)
+                options = options with { Catalogue = CatalogueInput.Load(catalogue, parse.GetValue(categoryColumn), parse.GetValue(brandColumn)) };
+            else if (parse.GetValue(categoryColumn) is not null || parse.GetValue(brandColumn) is not null)
+                throw new TroveException("--category-column and --brand-column need --items-from.");
+            else
+            {
+                options = CountOrNames(parse.GetValue(categories)!, "--categories", out var categoryNames) is int nc
+                    ? options with { Categories = nc } : options with { CategoryNames = categoryNames };
+                options = CountOrNames(parse.GetValue(brands)!, "--brands", out var brandNames) is int nb
+                    ? options with { Brands = nb } : options with { BrandNames = brandNames };
+            }
             if (parse.GetValue(endDate) is { } end) options = options with { EndDate = ParseEndDate(end) };
             if (parse.GetValue(eventMix) is { } mix) options = options with { EventMix = EventMix.Parse(mix) };
             string dir = parse.GetValue(output)!;

@@ -30,6 +30,12 @@ public sealed record LastFmOptions
     public int TopAlbums { get; init; } = 50;
     public int TopArtists { get; init; } = 30;
     public int LovedTracks { get; init; } = 1000;
+    /// <summary>Fetch user.getInfo (the profile kept in lastfm_users).</summary>
+    public bool UserInfo { get; init; } = true;
+    /// <summary>The user's top tags to follow (user.getTopTags); 0 = fetch no tags.</summary>
+    public int TopTags { get; init; } = 10;
+    /// <summary>Items per tag and kind (tracks, artists) the user tagged with it (user.getPersonalTags).</summary>
+    public int TaggedItems { get; init; } = 50;
 
     /// <summary>Parses a rate such as <c>5/s</c>, <c>30/min</c>, <c>1000/h</c> or <c>2.5</c> (per second).</summary>
     public static double ParseRate(string spec)
@@ -76,15 +82,36 @@ public sealed record LastFmPage(IReadOnlyList<LastFmEntry> Entries, int Page, in
 /// <summary>One track/album/artist of a response: play count for top lists, love time for loved tracks.</summary>
 public sealed record LastFmEntry(string Name, string? Artist, string? Mbid, long PlayCount, int Rank, long Timestamp, string? Url);
 
-/// <summary>The four user methods the fetcher uses, with their JSON root and list names.</summary>
+/// <summary>
+/// A paged user method the fetcher uses, with its JSON root and list names (and, for user.getPersonalTags, the
+/// container between them and the extra query parameters).
+/// </summary>
 public sealed record LastFmMethod(string Name, string Root, string List, string Kind, string Event)
 {
     public static readonly LastFmMethod TopTracks = new("user.getTopTracks", "toptracks", "track", "track", "play");
     public static readonly LastFmMethod TopAlbums = new("user.getTopAlbums", "topalbums", "album", "album", "play");
     public static readonly LastFmMethod TopArtists = new("user.getTopArtists", "topartists", "artist", "artist", "play");
     public static readonly LastFmMethod LovedTracks = new("user.getLovedTracks", "lovedtracks", "track", "track", "love");
+    /// <summary>The user's most used tags (entries: tag name and how often the user applied it).</summary>
+    public static readonly LastFmMethod TopTags = new("user.getTopTags", "toptags", "tag", "tag", "tag");
     public static IReadOnlyList<LastFmMethod> All { get; } = [TopTracks, TopAlbums, TopArtists, LovedTracks];
+
+    /// <summary>The object between <see cref="Root"/> and <see cref="List"/> (user.getPersonalTags: "tracks", "artists").</summary>
+    public string? Container { get; init; }
+    /// <summary>Extra query parameters, already escaped, starting with '&amp;'.</summary>
+    public string Query { get; init; } = "";
+
+    /// <summary>user.getPersonalTags: the <paramref name="kind"/>s (track, album, artist) the user tagged with <paramref name="tag"/>.</summary>
+    public static LastFmMethod PersonalTags(string tag, string kind) =>
+        new("user.getPersonalTags", "taggings", kind, kind, "tag")
+        {
+            Container = kind + "s",
+            Query = $"&tag={Uri.EscapeDataString(tag)}&taggingtype={Uri.EscapeDataString(kind)}",
+        };
 }
+
+/// <summary>A user.getInfo response: the profile fields Trove keeps.</summary>
+public sealed record LastFmUserInfo(string Name, string? RealName, string? Country, long? PlayCount, DateTime? RegisteredUtc, string? Url);
 
 /// <summary>
 /// A small client for the public Last.fm API (JSON): rate-limited (a minimum interval between request starts),
@@ -131,8 +158,22 @@ public sealed class LastFmClient : IDisposable
 
     public async Task<LastFmPage> GetPageAsync(LastFmMethod method, string user, int page, int limit, CancellationToken cancel = default)
     {
-        var url = $"{Options.ApiUrl.TrimEnd('?')}{(Options.ApiUrl.Contains('?') ? "&" : "?")}method={method.Name.ToLowerInvariant()}" +
-                  $"&user={Uri.EscapeDataString(user)}&api_key={Uri.EscapeDataString(Options.ApiKey)}&format=json&page={page}&limit={limit}";
+        var (body, attempts) = await SendAsync(method.Name, user, $"{method.Query}&page={page}&limit={limit}", $" page {page}", cancel).ConfigureAwait(false);
+        return Parse(method, body, attempts);
+    }
+
+    /// <summary>user.getInfo: the user's profile (one request, retried like the others).</summary>
+    public async Task<(LastFmUserInfo Info, int Requests)> GetUserInfoAsync(string user, CancellationToken cancel = default)
+    {
+        var (body, attempts) = await SendAsync("user.getInfo", user, "", "", cancel).ConfigureAwait(false);
+        return (ParseUserInfo(body), attempts);
+    }
+
+    /// <summary>One API call with the rate limit and retries; returns the body of the successful attempt.</summary>
+    private async Task<(string Body, int Attempts)> SendAsync(string methodName, string user, string query, string where, CancellationToken cancel)
+    {
+        var url = $"{Options.ApiUrl.TrimEnd('?')}{(Options.ApiUrl.Contains('?') ? "&" : "?")}method={methodName.ToLowerInvariant()}" +
+                  $"&user={Uri.EscapeDataString(user)}&api_key={Uri.EscapeDataString(Options.ApiKey)}&format=json{query}";
         int attempts = 0;
         var backoff = Options.InitialBackoff;
         while (true)
@@ -156,16 +197,45 @@ public sealed class LastFmClient : IDisposable
                     retryAfter = response.Headers.RetryAfter?.Delta;
                 }
                 else if (error is not null) throw error;
-                else if (!response.IsSuccessStatusCode) throw new TroveException($"Last.fm {method.Name} for '{user}': HTTP {status} {response.ReasonPhrase}.");
-                else return Parse(method, body, attempts);
+                else if (!response.IsSuccessStatusCode) throw new TroveException($"Last.fm {methodName} for '{user}': HTTP {status} {response.ReasonPhrase}.");
+                else return (body, attempts);
             }
             catch (HttpRequestException e) { failure = e.Message; }
             catch (OperationCanceledException) when (!cancel.IsCancellationRequested) { failure = $"timed out after {Options.RequestTimeout.TotalSeconds:0.#}s"; }
             if (attempts > Options.MaxRetries)
-                throw new LastFmRetriesExhaustedException($"Last.fm {method.Name} for '{user}' page {page} failed after {attempts} attempts: {failure}", attempts);
+                throw new LastFmRetriesExhaustedException($"Last.fm {methodName} for '{user}'{where} failed after {attempts} attempts: {failure}", attempts);
             var wait = retryAfter is { } ra && ra > backoff ? ra : backoff;
             await _delay(wait > Options.MaxBackoff ? Options.MaxBackoff : wait, cancel).ConfigureAwait(false);
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, Options.MaxBackoff.Ticks));
+        }
+    }
+
+    /// <summary>Parses a user.getInfo body (public for tests and for recorded files).</summary>
+    public static LastFmUserInfo ParseUserInfo(string body)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            if (!doc.RootElement.TryGetProperty("user", out var u) || u.ValueKind != JsonValueKind.Object)
+                throw new TroveException("Last.fm user.getInfo: the response has no 'user' object.");
+            string name = Str(u, "name") ?? throw new TroveException("Last.fm user.getInfo: the user has no name.");
+            DateTime? registered = null;
+            if (u.TryGetProperty("registered", out var reg))
+            {
+                // {"unixtime": "1037793040", "#text": 1037793040}; older responses give the number alone.
+                long unix = reg.ValueKind == JsonValueKind.Object ? Long(reg, "unixtime", Long(reg, "#text", 0))
+                    : reg.ValueKind == JsonValueKind.Number ? reg.GetInt64()
+                    : long.TryParse(reg.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v : 0;
+                if (unix > 0) registered = DateTime.UnixEpoch.AddSeconds(unix);
+            }
+            long plays = Long(u, "playcount", -1);
+            var country = NullIfEmpty(Str(u, "country"));
+            if (country is "None") country = null; // Last.fm's placeholder for an unset country
+            return new LastFmUserInfo(name, NullIfEmpty(Str(u, "realname")), country, plays >= 0 ? plays : null, registered, NullIfEmpty(Str(u, "url")));
+        }
+        catch (JsonException e)
+        {
+            throw new TroveException($"Last.fm user.getInfo: malformed JSON response: {e.Message}", e);
         }
     }
 
@@ -211,7 +281,9 @@ public sealed class LastFmClient : IDisposable
             if (!doc.RootElement.TryGetProperty(method.Root, out var root))
                 throw new TroveException($"Last.fm {method.Name}: the response has no '{method.Root}' object.");
             var entries = new List<LastFmEntry>();
-            if (root.TryGetProperty(method.List, out var list))
+            var container = root;
+            if (method.Container is { } c && !(root.TryGetProperty(c, out container) && container.ValueKind == JsonValueKind.Object)) container = default;
+            if (container.ValueKind == JsonValueKind.Object && container.TryGetProperty(method.List, out var list))
             {
                 // A single result comes as an object instead of an array.
                 if (list.ValueKind == JsonValueKind.Array) foreach (var e in list.EnumerateArray()) entries.Add(Entry(e));
@@ -238,7 +310,7 @@ public sealed class LastFmClient : IDisposable
         string? artist = null;
         if (e.TryGetProperty("artist", out var a))
             artist = a.ValueKind == JsonValueKind.String ? a.GetString() : Str(a, "name") ?? Str(a, "#text");
-        long plays = Long(e, "playcount", 0);
+        long plays = Long(e, "playcount", Long(e, "count", 0)); // tags carry "count": how often the user applied them
         int rank = e.TryGetProperty("@attr", out var attr) ? Int(attr, "rank", 0) : 0;
         long uts = e.TryGetProperty("date", out var date) && date.ValueKind == JsonValueKind.Object ? Long(date, "uts", 0) : 0;
         return new LastFmEntry(name, artist, NullIfEmpty(Str(e, "mbid")), plays, rank, uts, Str(e, "url"));

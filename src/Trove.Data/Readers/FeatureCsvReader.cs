@@ -6,8 +6,8 @@ namespace Trove.Data.Readers;
 /// <summary>
 /// Reads a feature CSV (<c>items.csv</c> with an <c>item</c> column, <c>users.csv</c> with <c>user</c>):
 /// every other column becomes a feature. A column is numeric when every non-empty value parses as a
-/// number, text when it is named title, name or description, and categorical otherwise (several
-/// labels may be joined with '|'). Ids not seen before get new indices (cold-start items and users).
+/// number, text when it is named title, name or description or every value is a JSON array or object (e.g. a
+/// product's SKUs), and categorical otherwise (several labels may be joined with '|'). Ids not seen before get new indices (cold-start items and users).
 /// </summary>
 public static class FeatureCsvReader
 {
@@ -51,7 +51,9 @@ public static class FeatureCsvReader
             if (c == idAt || header[c].Length == 0) continue;
             var name = header[c];
             bool numeric = rows.Any(r => r.Values[c] is not null) && rows.All(r => r.Values[c] is null || ValueParsers.TryParseFloat(r.Values[c], out var f) && float.IsFinite(f));
-            var kind = TextColumns.Contains(name, StringComparer.OrdinalIgnoreCase) ? FeatureKind.Text : numeric ? FeatureKind.Numeric : FeatureKind.Categorical;
+            // A JSON value is one structured value, not a label: categorical would make every distinct value a label.
+            bool json = !numeric && rows.Any(r => r.Values[c] is not null) && rows.All(r => r.Values[c] is null || r.Values[c]![0] is '[' or '{');
+            var kind = TextColumns.Contains(name, StringComparer.OrdinalIgnoreCase) || json ? FeatureKind.Text : numeric ? FeatureKind.Numeric : FeatureKind.Categorical;
             features.AddColumn(name, kind);
             foreach (var (index, _, values) in rows)
             {

@@ -31,4 +31,52 @@ internal static class CatalogueVocabulary
 
     public static readonly string[] GenericNouns = ["Item", "Product", "Set", "Kit", "Pack", "Bundle"];
     public const string ModelLetters = "ABCDEFGHJKLMNPRSTVXZ";
+
+    // Product details (description, SKUs) as the NCF seed's mock products have them.
+
+    /// <summary>Variant options per category (sizes, capacities, formats), in their natural order.</summary>
+    public static readonly Dictionary<string, string[]> VariantOptions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["electronics"] = ["64 GB", "128 GB", "256 GB", "512 GB", "1 TB"],
+        ["fashion"] = ["XS", "S", "M", "L", "XL", "XXL"],
+        ["sports"] = ["S", "M", "L", "XL"],
+        ["outdoors"] = ["S", "M", "L", "XL"],
+        ["books"] = ["Paperback", "Hardcover", "eBook", "Audiobook"],
+        ["beauty"] = ["15 ml", "30 ml", "50 ml", "100 ml"],
+        ["food"] = ["250 g", "500 g", "1 kg"],
+        ["grocery"] = ["Single", "Pack of 3", "Pack of 6", "Pack of 12"],
+        ["health"] = ["30 count", "60 count", "120 count"],
+        ["toys"] = ["Standard", "Deluxe", "Collector's Edition"],
+        ["games"] = ["Standard Edition", "Deluxe Edition", "Digital"],
+        ["pets"] = ["Small", "Medium", "Large"],
+        ["baby"] = ["Newborn", "0-6 months", "6-12 months", "12-24 months"],
+        ["jewelry"] = ["Silver", "Gold", "Rose Gold"],
+        ["automotive"] = ["Standard", "Premium"],
+        ["music"] = ["Standard", "Bundle with case"],
+    };
+
+    public static readonly string[] GenericVariants = ["Standard", "Large", "Value Pack", "Premium"];
+
+    /// <summary>Categories whose variants also come in colours.</summary>
+    public static readonly HashSet<string> Coloured = new(StringComparer.OrdinalIgnoreCase) { "electronics", "fashion", "home", "sports", "outdoors", "office", "tools" };
+    public static readonly string[] Colours = ["Black", "White", "Silver", "Navy", "Red", "Green", "Grey", "Beige"];
+
+    public static readonly string[] Adjectives = ["versatile", "premium", "compact", "lightweight", "durable", "elegant", "practical", "classic", "modern", "reliable"];
+
+    /// <summary>Selling points per category, used two at a time in descriptions.</summary>
+    public static readonly Dictionary<string, string[]> SellingPoints = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["electronics"] = ["long battery life", "a sharp high-resolution display", "fast charging", "wireless connectivity", "a fast processor"],
+        ["fashion"] = ["breathable fabric", "a relaxed fit", "timeless style", "machine-washable material", "sustainable cotton"],
+        ["home"] = ["solid construction", "an easy-clean surface", "a space-saving design", "a warm finish", "simple assembly"],
+        ["sports"] = ["cushioned support", "sweat-wicking material", "a non-slip grip", "a lightweight build", "all-weather durability"],
+        ["books"] = ["gripping storytelling", "expert insight", "beautiful illustrations", "an accessible style", "award-winning writing"],
+        ["beauty"] = ["a dermatologist-tested formula", "a long-lasting finish", "natural ingredients", "a light fragrance", "hydrating care"],
+        ["toys"] = ["hours of creative play", "child-safe materials", "easy-to-follow instructions", "bright colours", "a collectible design"],
+        ["food"] = ["rich flavour", "organic ingredients", "no artificial additives", "a resealable pack", "fair-trade sourcing"],
+        ["health"] = ["clinically tested results", "accurate readings", "a gentle formula", "daily wellbeing support", "easy operation"],
+        ["automotive"] = ["a precise fit", "all-season performance", "easy installation", "long service life", "tested safety"],
+    };
+
+    public static readonly string[] GenericSellingPoints = ["quality materials", "great value for money", "an easy-to-use design", "a long-lasting build", "five-star reviews"];
 }

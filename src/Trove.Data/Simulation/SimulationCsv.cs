@@ -8,7 +8,9 @@ namespace Trove.Data.Simulation;
 /// written atomically through <see cref="AtomicFile"/>):
 /// <list type="bullet">
 /// <item>interactions.csv: <c>user,item,score,timestamp,event</c>; score is the 1-5 stars of rating events and empty otherwise; timestamp like 2024-01-15T10:30:00Z.</item>
-/// <item>items.csv: <c>item,title,category,brand,rating,price,release_date</c> (rating one decimal, price two, date yyyy-MM-dd).</item>
+/// <item>items.csv: <c>item,title,category,brand,rating,price,release_date,description,total_ratings,sold_count,stock,active,skus</c>
+/// (rating one decimal, price two, date yyyy-MM-dd; total_ratings and sold_count include the simulated window; stock sums
+/// the SKUs; active true/false; skus a JSON array of {sku, variant, price, stock}).</item>
 /// <item>users.csv: <c>user,favourite_categories,favourite_brands,activity</c> (lists separated by '|').</item>
 /// <item>negatives.csv (only with negatives): <c>user,item,label</c>, label always 0.</item>
 /// </list>
@@ -17,7 +19,7 @@ namespace Trove.Data.Simulation;
 public static class SimulationCsv
 {
     public const string InteractionsHeader = "user,item,score,timestamp,event";
-    public const string ItemsHeader = "item,title,category,brand,rating,price,release_date";
+    public const string ItemsHeader = "item,title,category,brand,rating,price,release_date,description,total_ratings,sold_count,stock,active,skus";
     public const string UsersHeader = "user,favourite_categories,favourite_brands,activity";
     public const string NegativesHeader = "user,item,label";
 
@@ -37,23 +39,38 @@ public static class SimulationCsv
 
     private static ReadOnlySpan<byte> NewLine => "\n"u8;
 
+    /// <summary>An item id: i001.. formatted from the index for a generated catalogue, the catalogue's own id otherwise.</summary>
+    private static void ItemId(Utf8Buffer b, SimulatedCatalogue cat, int item, int width)
+    {
+        if (cat.GeneratedIds) { b.Byte((byte)'i'); b.Padded(item + 1, width); }
+        else b.Field(cat.ItemIds[item]);
+    }
+
     public static void WriteItems(SimulationResult result, string path)
     {
         var cat = result.Catalogue;
         int width = SimulatedCatalogue.Digits(cat.Count);
+        var sold = result.SoldCounts();
+        var ratings = result.TotalRatings();
         AtomicFile.Write(path, stream =>
         {
             var b = new Utf8Buffer(1 << 20);
-            b.Ascii("item,title,category,brand,rating,price,release_date\n"u8);
+            b.Ascii(System.Text.Encoding.ASCII.GetBytes(ItemsHeader + "\n"));
             for (int i = 0; i < cat.Count; i++)
             {
-                b.Byte((byte)'i'); b.Padded(i + 1, width); b.Byte((byte)',');
+                ItemId(b, cat, i, width); b.Byte((byte)',');
                 b.Field(cat.Titles[i]); b.Byte((byte)',');
                 b.Field(cat.CategoryNames[cat.Category[i]]); b.Byte((byte)',');
                 b.Field(cat.BrandNames[cat.Brand[i]]); b.Byte((byte)',');
                 b.Fixed(cat.RatingTenths[i], 1); b.Byte((byte)',');
                 b.Fixed(cat.PriceCents[i], 2); b.Byte((byte)',');
-                b.Date(cat.ReleaseDay[i]);
+                b.Date(cat.ReleaseDay[i]); b.Byte((byte)',');
+                b.Field(cat.Descriptions[i]); b.Byte((byte)',');
+                b.Int(ratings[i]); b.Byte((byte)',');
+                b.Int(sold[i]); b.Byte((byte)',');
+                b.Int(cat.Stock(i)); b.Byte((byte)',');
+                b.Ascii(cat.Active[i] ? "true"u8 : "false"u8); b.Byte((byte)',');
+                b.Field(cat.SkusJson(i));
                 b.Ascii(NewLine);
                 if (b.Length > 1 << 19) b.WriteTo(stream);
             }
@@ -95,6 +112,7 @@ public static class SimulationCsv
         int wave = Math.Max(1, threads * 2);
         var buffers = Enumerable.Range(0, wave).Select(_ => new Utf8Buffer(1 << 20)).ToArray();
         var offsets = result.UserOffsets;
+        var cat = result.Catalogue;
         using var task = progress.Start("writing interactions.csv", result.Count);
         AtomicFile.Write(path, stream =>
         {
@@ -113,7 +131,7 @@ public static class SimulationCsv
                         for (int r = offsets[u]; r < offsets[u + 1]; r++)
                         {
                             b.Byte((byte)'u'); b.Padded(u + 1, uWidth); b.Byte((byte)',');
-                            b.Byte((byte)'i'); b.Padded(result.Items[r] + 1, iWidth); b.Byte((byte)',');
+                            ItemId(b, cat, result.Items[r], iWidth); b.Byte((byte)',');
                             if (result.Scores[r] != 0) b.Byte((byte)('0' + result.Scores[r]));
                             b.Byte((byte)',');
                             b.Timestamp(result.Timestamps[r]); b.Byte((byte)',');
@@ -142,7 +160,7 @@ public static class SimulationCsv
                 for (int k = result.NegativeOffsets[u]; k < result.NegativeOffsets[u + 1]; k++)
                 {
                     b.Byte((byte)'u'); b.Padded(u + 1, uWidth); b.Byte((byte)',');
-                    b.Byte((byte)'i'); b.Padded(result.NegativeItems[k] + 1, iWidth);
+                    ItemId(b, result.Catalogue, result.NegativeItems[k], iWidth);
                     b.Ascii(",0\n"u8);
                 }
                 if (b.Length > 1 << 19) b.WriteTo(stream);

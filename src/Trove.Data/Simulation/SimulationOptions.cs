@@ -12,8 +12,16 @@ public sealed record SimulationOptions
 {
     /// <summary>Number of users (ids u0001..uN, zero-padded to the width of N).</summary>
     public int Users { get; init; } = 1000;
-    /// <summary>Number of catalogue items (ids i001..iM).</summary>
+    /// <summary>Number of catalogue items (ids i001..iM); ignored when <see cref="Catalogue"/> is given (its item count wins).</summary>
     public int Items { get; init; } = 500;
+    /// <summary>
+    /// An existing catalogue to simulate over (<c>trove simulate --items-from</c>): its items, with their categories
+    /// (or genres) and brands as the taste clusters, replace the generated catalogue. Null: generate one.
+    /// </summary>
+    public CatalogueInput? Catalogue { get; init; }
+
+    /// <summary>The catalogue size the simulation runs over.</summary>
+    public int EffectiveItems => Catalogue?.Count ?? Items;
     public int Seed { get; init; } = 42;
 
     /// <summary>Number of categories: electronics, fashion, home, sports, books, beauty, toys, food, health, automotive, then ten more named ones, then category_21...</summary>
@@ -25,8 +33,8 @@ public sealed record SimulationOptions
     /// <summary>Optional brand names; when set they replace <see cref="Brands"/>. Brand b belongs to category b mod categories.</summary>
     public IReadOnlyList<string>? BrandNames { get; init; }
 
-    internal int EffectiveCategories => CategoryNames?.Count ?? Categories;
-    internal int EffectiveBrands => BrandNames?.Count ?? Brands;
+    internal int EffectiveCategories => Catalogue?.CategoryNames.Count ?? CategoryNames?.Count ?? Categories;
+    internal int EffectiveBrands => Catalogue?.BrandNames.Count ?? BrandNames?.Count ?? Brands;
     /// <summary>Years before <see cref="EndDate"/> over which release dates are spread.</summary>
     public double CatalogueYears { get; init; } = 3;
 
@@ -44,6 +52,12 @@ public sealed record SimulationOptions
     /// Counts follow a log-normal truncated to [min, max] (heavy-tailed: most users are light, a few very active).
     /// </summary>
     public double? MeanInteractions { get; init; }
+    /// <summary>
+    /// Overall density instead of a mean per user: expected interaction rows per user-item cell, so the mean per user
+    /// is rate x items (e.g. 0.02 over 2,000 items = 40 rows per user). Exclusive with <see cref="MeanInteractions"/>;
+    /// the resulting mean must lie between min and max interactions.
+    /// </summary>
+    public double? InteractionRate { get; init; }
     /// <summary>Log-scale spread of user activity (sigma of the truncated log-normal).</summary>
     public double ActivitySigma { get; init; } = 1.0;
 
@@ -93,7 +107,8 @@ public sealed record SimulationOptions
         static string F(double v) => v.ToString(CultureInfo.InvariantCulture);
 
         if (Users <= 0) Fail($"users must be at least 1 (got {Users}).");
-        if (Items <= 0) Fail($"items must be at least 1 (got {Items}).");
+        if (Catalogue is null && Items <= 0) Fail($"items must be at least 1 (got {Items}).");
+        if (Catalogue is { Count: 0 }) Fail($"the catalogue '{Catalogue.Source}' has no items.");
         if (Categories <= 0) Fail($"categories must be at least 1 (got {Categories}).");
         if (Brands <= 0) Fail($"brands must be at least 1 (got {Brands}).");
         CheckNames(CategoryNames, "category");
@@ -107,6 +122,17 @@ public sealed record SimulationOptions
         if (MinInteractions > MaxInteractions) Fail($"min-interactions ({MinInteractions}) must not exceed max-interactions ({MaxInteractions}).");
         if (MeanInteractions is double mean && (!double.IsFinite(mean) || mean < MinInteractions || mean > MaxInteractions))
             Fail($"mean-interactions must lie between min-interactions ({MinInteractions}) and max-interactions ({MaxInteractions}) (got {F(mean)}).");
+        if (InteractionRate is double rate)
+        {
+            if (MeanInteractions is not null) Fail("give either interaction-rate or mean-interactions, not both.");
+            int items = EffectiveItems;
+            if (!double.IsFinite(rate) || rate <= 0 || rate > 1) Fail($"interaction-rate must be in (0, 1] (got {F(rate)}).");
+            double implied = rate * items;
+            if (implied < MinInteractions || implied > MaxInteractions)
+                Fail($"interaction-rate {F(rate)} over {items} items means {F(Math.Round(implied, 2))} interactions per user, outside min-interactions ({MinInteractions}) .. max-interactions ({MaxInteractions}); " +
+                     $"use a rate between {F((double)MinInteractions / items)} and {F((double)MaxInteractions / items)} or change those bounds.");
+        }
+        if (Catalogue is not null && (CategoryNames is not null || BrandNames is not null)) Fail("category and brand names come from the catalogue when one is given.");
         if (!double.IsFinite(ActivitySigma) || ActivitySigma <= 0 || ActivitySigma > 5) Fail($"activity-sigma must be in (0, 5] (got {F(ActivitySigma)}).");
         if (!double.IsFinite(TasteShare) || TasteShare < 0 || TasteShare > 1) Fail($"taste-share must be between 0 and 1 (got {F(TasteShare)}).");
         if (!double.IsFinite(BrandShare) || BrandShare < 0 || BrandShare > 1) Fail($"brand-share must be between 0 and 1 (got {F(BrandShare)}).");
@@ -140,6 +166,7 @@ public sealed record SimulationOptions
         get
         {
             if (MeanInteractions is double m) return m;
+            if (InteractionRate is double rate) return rate * EffectiveItems;
             double lo = MinInteractions + 0.1 * (MaxInteractions - MinInteractions);
             double hi = MinInteractions + 0.6 * (MaxInteractions - MinInteractions);
             return Math.Clamp(50.0, lo, Math.Max(lo, hi));

@@ -36,6 +36,19 @@ public sealed class SimulationResult
 
     public int Count => Items.Length;
 
+    /// <summary>Units sold per item: sales before the window plus the purchase events in it.</summary>
+    public int[] SoldCounts() => CountEvents(SimulatedEvent.Purchase, Catalogue.PriorSold);
+
+    /// <summary>Ratings per item: ratings before the window plus the rating events in it.</summary>
+    public int[] TotalRatings() => CountEvents(SimulatedEvent.Rating, Catalogue.PriorRatings);
+
+    private int[] CountEvents(SimulatedEvent e, int[] prior)
+    {
+        var counts = (int[])prior.Clone();
+        for (int r = 0; r < Count; r++) if (Events[r] == (byte)e) counts[Items[r]]++;
+        return counts;
+    }
+
     /// <summary>The user of every row (expanded from <see cref="UserOffsets"/>).</summary>
     public int[] RowUsers()
     {
@@ -49,7 +62,8 @@ public sealed class SimulationResult
     /// order, item ids in items.csv (catalogue) order, one interaction per row with
     /// weight = eventWeight(event) x score, score being the rating for rating events and 1 otherwise
     /// (defaults view 0.1, add_to_cart 0.3, purchase 0.6, rating 0.2 x stars), plus item features
-    /// (category, brand, rating, price, release_year, title) and user features
+    /// (category, brand, rating, price, release_year, title, description, total_ratings, sold_count, stock, active,
+    /// skus as a JSON array of {sku, variant, price, stock}) and user features
     /// (favourite_categories, favourite_brands as '|' lists, activity).
     /// </summary>
     public Dataset ToDataset(EventWeights? weights = null)
@@ -79,6 +93,12 @@ public sealed class SimulationResult
         itemFeatures.Numeric["price"] = cat.PriceCents.Select(p => (float)(p / 100.0)).ToArray();
         itemFeatures.Numeric["release_year"] = cat.ReleaseDay.Select(d => (float)DateTime.UnixEpoch.AddDays(d).Year).ToArray();
         itemFeatures.Text["title"] = cat.Titles.Select(t => (string?)t).ToArray();
+        itemFeatures.Text["description"] = cat.Descriptions.Select(t => (string?)t).ToArray();
+        itemFeatures.Numeric["total_ratings"] = TotalRatings().Select(v => (float)v).ToArray();
+        itemFeatures.Numeric["sold_count"] = SoldCounts().Select(v => (float)v).ToArray();
+        itemFeatures.Numeric["stock"] = Enumerable.Range(0, m).Select(i => (float)cat.Stock(i)).ToArray();
+        itemFeatures.Categorical["active"] = cat.Active.Select(a => (string?)(a ? "true" : "false")).ToArray();
+        itemFeatures.Text["skus"] = Enumerable.Range(0, m).Select(i => (string?)cat.SkusJson(i)).ToArray();
 
         var users = Users;
         var userFeatures = new FeatureTable();

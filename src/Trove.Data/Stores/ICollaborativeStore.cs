@@ -12,11 +12,14 @@ namespace Trove.Data.Stores;
 /// </summary>
 public interface ICollaborativeStore
 {
-    /// <summary>Replaces ALL stored user similarities with <paramref name="rows"/> in one transaction. Returns rows written.</summary>
+    /// <summary>
+    /// Replaces the stored similarities of <paramref name="metric"/> with <paramref name="rows"/> in one transaction
+    /// (other metrics' rows stay: several metrics are kept side by side). Returns rows written.
+    /// </summary>
     int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows);
 
-    /// <summary>Stored similarities (for one user when given), by user then rank.</summary>
-    IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null);
+    /// <summary>Stored similarities (for one user and/or one metric when given), by metric, user, then rank.</summary>
+    IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null, string? metric = null);
 
     /// <summary>Appends one row to <c>ingest_logs</c> and returns its id.</summary>
     long LogIngest(IngestLogEntry entry);
@@ -29,7 +32,17 @@ public interface ICollaborativeStore
     /// <paramref name="events"/> (all of them when null), then adds <paramref name="rows"/> (all for that user),
     /// the items they name (with features, merged by external id) and the user. Nothing changes on failure.
     /// </summary>
-    ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows);
+    /// <param name="profile">When given, the user's row of <c>lastfm_users</c> is inserted or replaced in the same transaction.</param>
+    /// <param name="tags">When given, replace the user's rows of <c>user_item_tags</c> (items by external id; each must be
+    /// among the items of <paramref name="rows"/> or already stored) in the same transaction.</param>
+    ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows,
+        LastFmUserProfile? profile = null, IReadOnlyCollection<UserItemTag>? tags = null);
+
+    /// <summary>The <c>lastfm_users</c> table, by user name (ordinal).</summary>
+    IReadOnlyList<LastFmUserProfile> LastFmUsers();
+
+    /// <summary>The <c>user_item_tags</c> rows (of one user when given), by user, item and tag (ordinal).</summary>
+    IReadOnlyList<UserItemTag> UserItemTags(string? user = null);
 
     /// <summary>The <c>user_stats</c> view, by user id.</summary>
     IReadOnlyList<UserStatsRow> UserStats();
@@ -41,6 +54,20 @@ public interface ICollaborativeStore
 /// <summary>One stored similarity: <see cref="Other"/> is the <see cref="Rank"/>-th most similar user to <see cref="User"/>.</summary>
 public readonly record struct UserSimilarityRow(string User, int Rank, string Other, float Similarity, int SharedItems, string Metric = "");
 
+/// <summary>
+/// A Last.fm user profile (user.getInfo), one row of <c>lastfm_users</c>. <see cref="User"/> is the user's external id
+/// (the Last.fm name as fetched); <see cref="FetchedUtc"/> is set by the store when it writes the row.
+/// </summary>
+public sealed record LastFmUserProfile(string User, string? RealName, string? Country, long? PlayCount, DateTime? RegisteredUtc, string? ProfileUrl)
+{
+    /// <summary>When the store wrote the row (UTC); ignored on writes.</summary>
+    public DateTime? FetchedUtc { get; init; }
+}
+
+/// <summary>One of a user's own tags on an item (Last.fm user.getPersonalTags): user and item are external ids.</summary>
+public readonly record struct UserItemTag(string User, string Item, string Tag);
+
+/// <summary>Outcome of one fetch or import, as logged in <c>ingest_logs</c>.</summary>
 public enum IngestStatus { Ok, Skipped, Failed }
 
 /// <summary>One fetch or import: source (e.g. <c>lastfm:user.getTopTracks</c>), its target (user), timing, rows, outcome.</summary>

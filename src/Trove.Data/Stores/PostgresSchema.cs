@@ -106,5 +106,95 @@ internal static class PostgresSchema
         FROM items it JOIN interactions i ON i.item_id = it.id
         GROUP BY it.id, it.external_id, it.kind;
         """,
+        // 3: seed 004's relations under the guide's own names, so its debug queries run unchanged: Last.fm profiles
+        // (lastfm_users) and a user's tags per item (user_item_tags) as tables; similarities of several metrics side by
+        // side (metric in the key; the table is renamed and user_similarities becomes a view with user names and
+        // similarity_score); data_fetch_logs, collaborative_recommendations, user_listening_stats,
+        // user_track/album/artist_interactions and track_popularity_across_users as views over Trove's tables.
+        """
+        CREATE TABLE lastfm_users (
+            user_id bigint PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            username text NOT NULL UNIQUE,
+            real_name text,
+            country text,
+            playcount bigint,
+            registered_at timestamptz,
+            profile_url text,
+            fetched_at timestamptz NOT NULL
+        );
+        CREATE TABLE user_item_tags (
+            user_id bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            item_id bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+            tag text NOT NULL,
+            fetched_at timestamptz NOT NULL,
+            PRIMARY KEY (user_id, item_id, tag)
+        );
+        CREATE INDEX ix_user_item_tags_item ON user_item_tags(item_id);
+        ALTER TABLE user_similarities RENAME TO user_similarity_scores;
+        ALTER TABLE user_similarity_scores DROP CONSTRAINT user_similarities_pkey;
+        ALTER TABLE user_similarity_scores ADD CONSTRAINT user_similarity_scores_pkey PRIMARY KEY (metric, user_id, rank);
+        ALTER INDEX ix_user_similarities_score RENAME TO ix_user_similarity_scores_score;
+        CREATE VIEW user_similarities AS
+        SELECT s.user_id, a.external_id AS username, s.similar_user_id, b.external_id AS similar_username,
+               s.metric, s.rank, s.similarity AS similarity_score, s.shared_items, s.computed_utc AS computed_at
+        FROM user_similarity_scores s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id;
+        CREATE VIEW data_fetch_logs AS
+        SELECT id, target AS username, source AS fetch_type, status, rows AS items_fetched, error AS error_message,
+               requests, started_utc AS started_at, finished_utc AS completed_at,
+               extract(epoch FROM finished_utc - started_utc)::double precision AS duration_seconds
+        FROM ingest_logs;
+        CREATE VIEW collaborative_recommendations AS
+        SELECT r."user" AS username, r.rank, r.item, it.kind AS item_kind, it.features->>'name' AS item_name,
+               it.features->>'artist' AS artist_name, r.score AS recommendation_score, r.model_version, m.algorithm,
+               r.created_utc AS created_at
+        FROM recommendations r LEFT JOIN models m ON m.model_version = r.model_version
+             LEFT JOIN items it ON it.external_id = r.item;
+        CREATE VIEW user_item_summary AS
+        SELECT i.user_id, i.item_id,
+               coalesce(sum(CASE WHEN i.event = 'play' THEN coalesce(i.score, i.weight) ELSE 0 END), 0)::double precision AS play_count,
+               coalesce(bool_or(i.event = 'love'), false) AS loved,
+               to_timestamp(max(CASE WHEN i.event = 'love' AND i."timestamp" > 0 THEN i."timestamp" END)) AS loved_at,
+               (SELECT string_agg(t.tag, ',' ORDER BY t.tag) FROM user_item_tags t WHERE t.user_id = i.user_id AND t.item_id = i.item_id) AS tags
+        FROM interactions i
+        GROUP BY i.user_id, i.item_id;
+""" + V3KindView("user_track_interactions", "track", "track") + V3KindView("user_album_interactions", "album", "album") + V3KindView("user_artist_interactions", "artist", "artist") + """
+        CREATE VIEW track_popularity_across_users AS
+        SELECT it.id AS track_id, it.external_id AS track, it.features->>'name' AS track_name, it.features->>'artist' AS artist_name,
+               count(*) FILTER (WHERE s.play_count > 0) AS listeners,
+               count(*) AS users,
+               sum(s.play_count) AS total_plays,
+               sum(s.play_count) / greatest(count(*) FILTER (WHERE s.play_count > 0), 1) AS avg_plays_per_user,
+               count(*) FILTER (WHERE s.loved) AS total_loves,
+               count(*) FILTER (WHERE s.tags IS NOT NULL) AS users_tagged
+        FROM user_item_summary s JOIN items it ON it.id = s.item_id
+        WHERE it.kind = 'track'
+        GROUP BY it.id;
+        CREATE VIEW user_listening_stats AS
+        SELECT u.id AS user_id, u.external_id AS username, l.real_name, l.country, l.playcount AS lastfm_playcount,
+               count(*) FILTER (WHERE it.kind = 'track') AS total_tracks,
+               count(*) FILTER (WHERE it.kind = 'album') AS total_albums,
+               count(*) FILTER (WHERE it.kind = 'artist') AS total_artists,
+               coalesce(sum(s.play_count) FILTER (WHERE it.kind = 'track'), 0) AS total_track_plays,
+               coalesce(sum(s.play_count), 0) AS total_plays,
+               count(*) FILTER (WHERE s.loved) AS loved_tracks,
+               count(*) FILTER (WHERE s.tags IS NOT NULL) AS tagged_items,
+               u.updated_utc AS last_updated, l.fetched_at AS last_fetched
+        FROM users u LEFT JOIN lastfm_users l ON l.user_id = u.id
+             LEFT JOIN user_item_summary s ON s.user_id = u.id LEFT JOIN items it ON it.id = s.item_id
+        GROUP BY u.id, u.external_id, u.updated_utc, l.real_name, l.country, l.playcount, l.fetched_at;
+        """,
     ];
+
+    /// <summary>
+    /// Version 3's per-kind interaction view (released: never change what it returns; a later change is a new migration).
+    /// </summary>
+    private static string V3KindView(string view, string kind, string noun) => $"""
+        CREATE VIEW {view} AS
+        SELECT s.user_id, u.external_id AS username, s.item_id AS {noun}_id, it.external_id AS {noun},
+               it.features->>'name' AS {noun}_name, {(noun == "artist" ? "" : "it.features->>'artist' AS artist_name, ")}it.features->>'mbid' AS mbid,
+               s.play_count, s.loved, s.loved_at, s.tags, coalesce(l.fetched_at, u.updated_utc) AS fetched_at
+        FROM user_item_summary s JOIN items it ON it.id = s.item_id AND it.kind = '{kind}'
+             JOIN users u ON u.id = s.user_id LEFT JOIN lastfm_users l ON l.user_id = s.user_id;
+
+""";
 }

@@ -22,13 +22,59 @@ public sealed partial class PostgresStore
         return session.Commit();
     }
 
-    public ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows)
+    public ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows,
+        LastFmUserProfile? profile = null, IReadOnlyCollection<UserItemTag>? tags = null)
     {
         using var session = new ImportSession(this);
         session.ClearUserInteractions(user, events);
         session.AddItems(items, itemFeatures);
         session.AddInteractions(rows.Select(r => r.User == user ? r : throw new TroveException($"ReplaceUserInteractions('{user}') got a row of user '{r.User}'.")));
+        if (profile is not null || tags is not null) session.WriteUserExtras(user, profile, tags);
         return session.Commit();
+    }
+
+    /// <summary>
+    /// The user's lastfm_users row and user_item_tags rows, inside an import's transaction (see <see cref="ReplaceUserInteractions"/>);
+    /// new users/items are copied at commit, which the deferred foreign keys allow.
+    /// </summary>
+    private void WriteUserExtras(NpgsqlTransaction tx, long userId, string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags, Func<string, long?> itemId)
+    {
+        var now = DateTime.UtcNow;
+        if (profile is not null)
+        {
+            if (profile.User != user) throw new TroveException($"ReplaceUserInteractions('{user}') got the profile of user '{profile.User}'.");
+            using var cmd = Command("""
+                INSERT INTO lastfm_users(user_id, username, real_name, country, playcount, registered_at, profile_url, fetched_at)
+                VALUES (@id, @u, @n, @c, @p, @r, @url, @t)
+                ON CONFLICT(user_id) DO UPDATE SET username = excluded.username, real_name = excluded.real_name, country = excluded.country,
+                    playcount = excluded.playcount, registered_at = excluded.registered_at, profile_url = excluded.profile_url, fetched_at = excluded.fetched_at
+                """, tx);
+            cmd.Parameters.AddWithValue("id", userId);
+            cmd.Parameters.AddWithValue("u", user);
+            cmd.Parameters.Add("n", NpgsqlDbType.Text).Value = (object?)profile.RealName ?? DBNull.Value;
+            cmd.Parameters.Add("c", NpgsqlDbType.Text).Value = (object?)profile.Country ?? DBNull.Value;
+            cmd.Parameters.Add("p", NpgsqlDbType.Bigint).Value = (object?)profile.PlayCount ?? DBNull.Value;
+            cmd.Parameters.Add("r", NpgsqlDbType.TimestampTz).Value = profile.RegisteredUtc is { } r ? Utc(r) : DBNull.Value;
+            cmd.Parameters.Add("url", NpgsqlDbType.Text).Value = (object?)profile.ProfileUrl ?? DBNull.Value;
+            cmd.Parameters.AddWithValue("t", now);
+            cmd.ExecuteNonQuery();
+        }
+        if (tags is null) return;
+        using (var delete = Command("DELETE FROM user_item_tags WHERE user_id = @u", tx))
+        {
+            delete.Parameters.AddWithValue("u", userId);
+            delete.ExecuteNonQuery();
+        }
+        var rows = tags.Select(t => StoredRowChecks.Tag(t, user, itemId)).Distinct().ToList();
+        using var insert = Command("""
+            INSERT INTO user_item_tags(user_id, item_id, tag, fetched_at) SELECT @u, x.item, x.tag, @t FROM unnest(@items, @tags) AS x(item, tag)
+            ON CONFLICT DO NOTHING
+            """, tx);
+        insert.Parameters.AddWithValue("u", userId);
+        insert.Parameters.AddWithValue("items", rows.Select(r => r.Item).ToArray());
+        insert.Parameters.AddWithValue("tags", rows.Select(r => r.Tag).ToArray());
+        insert.Parameters.AddWithValue("t", now);
+        insert.ExecuteNonQuery();
     }
 
     /// <summary>
@@ -151,6 +197,16 @@ public sealed partial class PostgresStore
             if (events is not null) cmd.Parameters.AddWithValue("e", events.ToArray());
             cmd.ExecuteNonQuery();
             _touchedUsers.Add(id);
+        }
+
+        /// <summary>Writes <paramref name="user"/>'s Last.fm profile and tags in this transaction (the user is added when new).</summary>
+        public void WriteUserExtras(string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags)
+        {
+            FinishCopy();
+            _users.Resolve([user]);
+            long id = _users.GetOrAdd(user);
+            if (tags is not null) _items.Resolve(tags.Select(t => t.Item));
+            _store.WriteUserExtras(_tx, id, user, profile, tags, item => _items.TryGet(item, out long row) ? row : null);
         }
 
         public void AddUsers(IdMap ids, FeatureTable features) { FinishCopy(); _users.Merge(ids, features); }

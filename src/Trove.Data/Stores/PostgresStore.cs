@@ -400,17 +400,21 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
     public int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows)
     {
         using var tx = _db.BeginTransaction();
-        Exec("LOCK TABLE user_similarities IN EXCLUSIVE MODE", tx);
+        Exec("LOCK TABLE user_similarity_scores IN EXCLUSIVE MODE", tx);
         var ids = new Dictionary<string, long>(StringComparer.Ordinal);
         using (var cmd = Command("SELECT id, external_id FROM users", tx))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) ids[r.GetString(1)] = r.GetInt64(0);
-        Exec("DELETE FROM user_similarities", tx);
+        using (var delete = Command("DELETE FROM user_similarity_scores WHERE metric = @m", tx))
+        {
+            delete.Parameters.AddWithValue("m", metric);
+            delete.ExecuteNonQuery();
+        }
         int n = 0;
         var now = DateTime.UtcNow;
         try
         {
-            using var copy = _db.BeginBinaryImport("COPY user_similarities(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) FROM STDIN (FORMAT BINARY)");
+            using var copy = _db.BeginBinaryImport("COPY user_similarity_scores(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) FROM STDIN (FORMAT BINARY)");
             foreach (var row in rows)
             {
                 var (u, o) = StoredRowChecks.Similarity(row, ids);
@@ -434,17 +438,45 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
         return n;
     }
 
-    public IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null)
+    public IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null, string? metric = null)
     {
         var list = new List<UserSimilarityRow>();
         using var cmd = Command("""
             SELECT a.external_id, s.rank, b.external_id, s.similarity, s.shared_items, s.metric
-            FROM user_similarities s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id
-            """ + (user is null ? " ORDER BY a.external_id COLLATE \"C\", s.rank" : " WHERE a.external_id = @u ORDER BY s.rank"));
-        if (user is not null) cmd.Parameters.AddWithValue("u", user);
+            FROM user_similarity_scores s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id
+            WHERE (@u::text IS NULL OR a.external_id = @u) AND (@m::text IS NULL OR s.metric = @m)
+            ORDER BY s.metric COLLATE "C", a.external_id COLLATE "C", s.rank
+            """);
+        cmd.Parameters.Add("u", NpgsqlDbType.Text).Value = (object?)user ?? DBNull.Value;
+        cmd.Parameters.Add("m", NpgsqlDbType.Text).Value = (object?)metric ?? DBNull.Value;
         using var r = cmd.ExecuteReader();
         while (r.Read()) list.Add(new UserSimilarityRow(r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetFloat(3), r.GetInt32(4), r.GetString(5)));
         return list;
+    }
+
+    public IReadOnlyList<LastFmUserProfile> LastFmUsers()
+    {
+        var list = new List<LastFmUserProfile>();
+        using var cmd = Command("SELECT username, real_name, country, playcount, registered_at, profile_url, fetched_at FROM lastfm_users ORDER BY username COLLATE \"C\"");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            list.Add(new LastFmUserProfile(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2),
+                r.IsDBNull(3) ? null : r.GetInt64(3), r.IsDBNull(4) ? null : DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc), r.IsDBNull(5) ? null : r.GetString(5))
+            { FetchedUtc = DateTime.SpecifyKind(r.GetDateTime(6), DateTimeKind.Utc) });
+        return list;
+    }
+
+    public IReadOnlyList<UserItemTag> UserItemTags(string? user = null)
+    {
+        var list = new List<UserItemTag>();
+        using var cmd = Command("""
+            SELECT u.external_id, it.external_id, t.tag FROM user_item_tags t JOIN users u ON u.id = t.user_id JOIN items it ON it.id = t.item_id
+            WHERE @u::text IS NULL OR u.external_id = @u
+            """);
+        cmd.Parameters.Add("u", NpgsqlDbType.Text).Value = (object?)user ?? DBNull.Value;
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(new UserItemTag(r.GetString(0), r.GetString(1), r.GetString(2)));
+        return StoredRowChecks.SortTags(list);
     }
 
     public long LogIngest(IngestLogEntry entry)

@@ -6,7 +6,7 @@ using Trove.Data.Readers;
 
 namespace Trove.Data.Stores;
 
-/// <summary>The collaborative-filtering tables and views of schema version 2 (see <see cref="ICollaborativeStore"/>).</summary>
+/// <summary>The collaborative-filtering tables and views of schema versions 2 and 3 (see <see cref="ICollaborativeStore"/>).</summary>
 public sealed partial class SqliteStore : ICollaborativeStore
 {
     private static string Now() => DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture);
@@ -31,13 +31,81 @@ public sealed partial class SqliteStore : ICollaborativeStore
         cmd.ExecuteNonQuery();
     }
 
-    public ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows)
+    public ImportResult ReplaceUserInteractions(string user, IReadOnlyCollection<string>? events, IdMap items, FeatureTable itemFeatures, IEnumerable<InteractionRecord> rows,
+        LastFmUserProfile? profile = null, IReadOnlyCollection<UserItemTag>? tags = null)
     {
         using var session = new ImportSession(this);
         session.ClearUserInteractions(user, events);
         session.AddItems(items, itemFeatures);
         session.AddInteractions(rows.Select(r => r.User == user ? r : throw new TroveException($"ReplaceUserInteractions('{user}') got a row of user '{r.User}'.")));
+        if (profile is not null || tags is not null) session.WriteUserExtras(user, profile, tags);
         return session.Commit();
+    }
+
+    /// <summary>The user's lastfm_users row and user_item_tags rows, inside an import's transaction (see <see cref="ReplaceUserInteractions"/>).</summary>
+    private void WriteUserExtras(SqliteTransaction tx, long userId, string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags, Func<string, long?> itemId)
+    {
+        var now = Now();
+        if (profile is not null)
+        {
+            if (profile.User != user) throw new TroveException($"ReplaceUserInteractions('{user}') got the profile of user '{profile.User}'.");
+            using var cmd = Command("""
+                INSERT INTO lastfm_users(user_id, username, real_name, country, playcount, registered_at, profile_url, fetched_at)
+                VALUES ($id, $u, $n, $c, $p, $r, $url, $t)
+                ON CONFLICT(user_id) DO UPDATE SET username = excluded.username, real_name = excluded.real_name, country = excluded.country,
+                    playcount = excluded.playcount, registered_at = excluded.registered_at, profile_url = excluded.profile_url, fetched_at = excluded.fetched_at
+                """, tx);
+            cmd.Parameters.AddWithValue("$id", userId);
+            cmd.Parameters.AddWithValue("$u", user);
+            cmd.Parameters.AddWithValue("$n", (object?)profile.RealName ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$c", (object?)profile.Country ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$p", (object?)profile.PlayCount ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$r", profile.RegisteredUtc is { } r ? Iso(r) : DBNull.Value);
+            cmd.Parameters.AddWithValue("$url", (object?)profile.ProfileUrl ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$t", now);
+            cmd.ExecuteNonQuery();
+        }
+        if (tags is null) return;
+        using (var delete = Command("DELETE FROM user_item_tags WHERE user_id = $u", tx))
+        {
+            delete.Parameters.AddWithValue("$u", userId);
+            delete.ExecuteNonQuery();
+        }
+        using var insert = Command("INSERT OR IGNORE INTO user_item_tags(user_id, item_id, tag, fetched_at) VALUES ($u, $i, $tag, $t)", tx);
+        insert.Parameters.AddWithValue("$u", userId);
+        var pi = insert.Parameters.Add("$i", SqliteType.Integer);
+        var ptag = insert.Parameters.Add("$tag", SqliteType.Text);
+        insert.Parameters.AddWithValue("$t", now);
+        insert.Prepare();
+        foreach (var tag in tags)
+        {
+            var (item, name) = StoredRowChecks.Tag(tag, user, itemId);
+            pi.Value = item; ptag.Value = name;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    public IReadOnlyList<LastFmUserProfile> LastFmUsers()
+    {
+        var list = new List<LastFmUserProfile>();
+        using var cmd = Command("SELECT username, real_name, country, playcount, registered_at, profile_url, fetched_at FROM lastfm_users");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+            list.Add(new LastFmUserProfile(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2),
+                r.IsDBNull(3) ? null : r.GetInt64(3), ParseTime(r, 4), r.IsDBNull(5) ? null : r.GetString(5)) { FetchedUtc = ParseTime(r, 6) });
+        list.Sort((a, b) => string.CompareOrdinal(a.User, b.User));
+        return list;
+    }
+
+    public IReadOnlyList<UserItemTag> UserItemTags(string? user = null)
+    {
+        var list = new List<UserItemTag>();
+        using var cmd = Command("SELECT u.external_id, it.external_id, t.tag FROM user_item_tags t JOIN users u ON u.id = t.user_id JOIN items it ON it.id = t.item_id" +
+                                (user is null ? "" : " WHERE u.external_id = $u"));
+        if (user is not null) cmd.Parameters.AddWithValue("$u", user);
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) list.Add(new UserItemTag(r.GetString(0), r.GetString(1), r.GetString(2)));
+        return StoredRowChecks.SortTags(list);
     }
 
     public int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows)
@@ -47,8 +115,12 @@ public sealed partial class SqliteStore : ICollaborativeStore
         using (var cmd = Command("SELECT id, external_id FROM users", tx))
         using (var r = cmd.ExecuteReader())
             while (r.Read()) ids[r.GetString(1)] = r.GetInt64(0);
-        Exec("DELETE FROM user_similarities", tx);
-        using var insert = Command("INSERT INTO user_similarities(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) VALUES ($u, $r, $o, $s, $n, $m, $c)", tx);
+        using (var delete = Command("DELETE FROM user_similarity_scores WHERE metric = $m", tx))
+        {
+            delete.Parameters.AddWithValue("$m", metric);
+            delete.ExecuteNonQuery();
+        }
+        using var insert = Command("INSERT INTO user_similarity_scores(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) VALUES ($u, $r, $o, $s, $n, $m, $c)", tx);
         var pu = insert.Parameters.Add("$u", SqliteType.Integer); var pr = insert.Parameters.Add("$r", SqliteType.Integer);
         var po = insert.Parameters.Add("$o", SqliteType.Integer); var ps = insert.Parameters.Add("$s", SqliteType.Real);
         var pn = insert.Parameters.Add("$n", SqliteType.Integer);
@@ -74,14 +146,17 @@ public sealed partial class SqliteStore : ICollaborativeStore
         return n;
     }
 
-    public IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null)
+    public IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null, string? metric = null)
     {
         var list = new List<UserSimilarityRow>();
         using var cmd = Command("""
             SELECT a.external_id, s.rank, b.external_id, s.similarity, s.shared_items, s.metric
-            FROM user_similarities s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id
-            """ + (user is null ? " ORDER BY a.external_id, s.rank" : " WHERE a.external_id = $u ORDER BY s.rank"));
-        if (user is not null) cmd.Parameters.AddWithValue("$u", user);
+            FROM user_similarity_scores s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id
+            WHERE ($u IS NULL OR a.external_id = $u) AND ($m IS NULL OR s.metric = $m)
+            ORDER BY s.metric, a.external_id, s.rank
+            """);
+        cmd.Parameters.AddWithValue("$u", (object?)user ?? DBNull.Value);
+        cmd.Parameters.AddWithValue("$m", (object?)metric ?? DBNull.Value);
         using var r = cmd.ExecuteReader();
         while (r.Read()) list.Add(new UserSimilarityRow(r.GetString(0), r.GetInt32(1), r.GetString(2), (float)r.GetDouble(3), r.GetInt32(4), r.GetString(5)));
         return list;

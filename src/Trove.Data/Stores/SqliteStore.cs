@@ -85,7 +85,7 @@ public sealed partial class SqliteStore : IInteractionStore
     // ---------------------------------------------------------------- migrations
 
     /// <summary>Each entry moves the schema from version i to i+1. Never edit a released entry; append a new one.</summary>
-    private static readonly string[] Migrations =
+    internal static readonly string[] Migrations =
     [
         """
         CREATE TABLE users (
@@ -183,7 +183,103 @@ public sealed partial class SqliteStore : IInteractionStore
         FROM items it JOIN interactions i ON i.item_id = it.id
         GROUP BY it.id, it.external_id, it.kind;
         """,
+        // 3: seed 004's relations under the guide's names, equivalent to PostgresSchema version 3 (SQLite cannot change
+        // a primary key in place, so user_similarities is copied into user_similarity_scores and becomes a view).
+        """
+        CREATE TABLE lastfm_users (
+            user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+            username TEXT NOT NULL UNIQUE,
+            real_name TEXT,
+            country TEXT,
+            playcount INTEGER,
+            registered_at TEXT,
+            profile_url TEXT,
+            fetched_at TEXT NOT NULL
+        );
+        CREATE TABLE user_item_tags (
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+            tag TEXT NOT NULL,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (user_id, item_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX ix_user_item_tags_item ON user_item_tags(item_id);
+        CREATE TABLE user_similarity_scores (
+            user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL,
+            similar_user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            similarity REAL NOT NULL,
+            shared_items INTEGER NOT NULL,
+            metric TEXT NOT NULL,
+            computed_utc TEXT NOT NULL,
+            PRIMARY KEY (metric, user_id, rank)
+        ) WITHOUT ROWID;
+        INSERT INTO user_similarity_scores SELECT user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc FROM user_similarities;
+        DROP TABLE user_similarities;
+        CREATE INDEX ix_user_similarity_scores_score ON user_similarity_scores(similarity DESC);
+        CREATE VIEW user_similarities AS
+        SELECT s.user_id, a.external_id AS username, s.similar_user_id, b.external_id AS similar_username,
+               s.metric, s.rank, s.similarity AS similarity_score, s.shared_items, s.computed_utc AS computed_at
+        FROM user_similarity_scores s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id;
+        CREATE VIEW data_fetch_logs AS
+        SELECT id, target AS username, source AS fetch_type, status, rows AS items_fetched, error AS error_message,
+               requests, started_utc AS started_at, finished_utc AS completed_at,
+               (julianday(finished_utc) - julianday(started_utc)) * 86400.0 AS duration_seconds
+        FROM ingest_logs;
+        CREATE VIEW collaborative_recommendations AS
+        SELECT r.user AS username, r.rank, r.item, it.kind AS item_kind, json_extract(it.features, '$.name') AS item_name,
+               json_extract(it.features, '$.artist') AS artist_name, r.score AS recommendation_score, r.model_version, m.algorithm,
+               r.created_utc AS created_at
+        FROM recommendations r LEFT JOIN models m ON m.model_version = r.model_version
+             LEFT JOIN items it ON it.external_id = r.item;
+        CREATE VIEW user_item_summary AS
+        SELECT i.user_id, i.item_id,
+               coalesce(sum(CASE WHEN i.event = 'play' THEN coalesce(i.score, i.weight) ELSE 0 END), 0) * 1.0 AS play_count,
+               coalesce(max(i.event = 'love'), 0) AS loved,
+               strftime('%Y-%m-%dT%H:%M:%SZ', max(CASE WHEN i.event = 'love' AND i.timestamp > 0 THEN i.timestamp END), 'unixepoch') AS loved_at,
+               (SELECT group_concat(tag, ',') FROM (SELECT t.tag FROM user_item_tags t WHERE t.user_id = i.user_id AND t.item_id = i.item_id ORDER BY t.tag)) AS tags
+        FROM interactions i
+        GROUP BY i.user_id, i.item_id;
+""" + V3KindView("user_track_interactions", "track", "track") + V3KindView("user_album_interactions", "album", "album") + V3KindView("user_artist_interactions", "artist", "artist") + """
+        CREATE VIEW track_popularity_across_users AS
+        SELECT it.id AS track_id, it.external_id AS track, json_extract(it.features, '$.name') AS track_name,
+               json_extract(it.features, '$.artist') AS artist_name,
+               count(*) FILTER (WHERE s.play_count > 0) AS listeners,
+               count(*) AS users,
+               sum(s.play_count) AS total_plays,
+               sum(s.play_count) / max(count(*) FILTER (WHERE s.play_count > 0), 1) AS avg_plays_per_user,
+               count(*) FILTER (WHERE s.loved) AS total_loves,
+               count(*) FILTER (WHERE s.tags IS NOT NULL) AS users_tagged
+        FROM user_item_summary s JOIN items it ON it.id = s.item_id
+        WHERE it.kind = 'track'
+        GROUP BY it.id;
+        CREATE VIEW user_listening_stats AS
+        SELECT u.id AS user_id, u.external_id AS username, l.real_name, l.country, l.playcount AS lastfm_playcount,
+               count(*) FILTER (WHERE it.kind = 'track') AS total_tracks,
+               count(*) FILTER (WHERE it.kind = 'album') AS total_albums,
+               count(*) FILTER (WHERE it.kind = 'artist') AS total_artists,
+               coalesce(sum(s.play_count) FILTER (WHERE it.kind = 'track'), 0) * 1.0 AS total_track_plays,
+               coalesce(sum(s.play_count), 0) * 1.0 AS total_plays,
+               count(*) FILTER (WHERE s.loved) AS loved_tracks,
+               count(*) FILTER (WHERE s.tags IS NOT NULL) AS tagged_items,
+               u.updated_utc AS last_updated, l.fetched_at AS last_fetched
+        FROM users u LEFT JOIN lastfm_users l ON l.user_id = u.id
+             LEFT JOIN user_item_summary s ON s.user_id = u.id LEFT JOIN items it ON it.id = s.item_id
+        GROUP BY u.id;
+        """,
     ];
+
+    /// <summary>Version 3's per-kind interaction view (released: never change what it returns; a later change is a new migration).</summary>
+    private static string V3KindView(string view, string kind, string noun) => $"""
+        CREATE VIEW {view} AS
+        SELECT s.user_id, u.external_id AS username, s.item_id AS {noun}_id, it.external_id AS {noun},
+               json_extract(it.features, '$.name') AS {noun}_name, {(noun == "artist" ? "" : "json_extract(it.features, '$.artist') AS artist_name,")}
+               json_extract(it.features, '$.mbid') AS mbid,
+               s.play_count, s.loved, s.loved_at, s.tags, coalesce(l.fetched_at, u.updated_utc) AS fetched_at
+        FROM user_item_summary s JOIN items it ON it.id = s.item_id AND it.kind = '{kind}'
+             JOIN users u ON u.id = s.user_id LEFT JOIN lastfm_users l ON l.user_id = s.user_id;
+
+""";
 
     public static int LatestSchemaVersion => Migrations.Length;
 
@@ -419,6 +515,13 @@ public sealed partial class SqliteStore : IInteractionStore
 
         public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);
         public void AddItems(IdMap ids, FeatureTable features) => _items.Merge(ids, features);
+
+        /// <summary>Writes <paramref name="user"/>'s Last.fm profile and tags in this transaction (the user is added when new).</summary>
+        public void WriteUserExtras(string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags)
+        {
+            long id = _users.GetOrAdd(user);
+            _store.WriteUserExtras(_tx, id, user, profile, tags, item => _items.TryGet(item, out long row) ? row : null);
+        }
 
         public ImportResult Commit()
         {

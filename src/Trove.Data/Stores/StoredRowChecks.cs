@@ -27,4 +27,20 @@ internal static class StoredRowChecks
         if (!float.IsFinite(row.Similarity)) throw new TroveException($"Similarity of '{row.User}' and '{row.Other}' is not finite; nothing was saved.");
         return (u, o);
     }
+
+    /// <summary>The item row id and the trimmed tag of one of <paramref name="user"/>'s tags.</summary>
+    public static (long Item, string Tag) Tag(UserItemTag tag, string user, Func<string, long?> itemId)
+    {
+        if (tag.User != user) throw new TroveException($"Tags of user '{user}' include one of user '{tag.User}'; nothing was saved.");
+        if (string.IsNullOrWhiteSpace(tag.Tag)) throw new TroveException($"Empty tag on item '{tag.Item}' of user '{user}'; nothing was saved.");
+        return itemId(tag.Item) is long id ? (id, tag.Tag.Trim()) : throw new TroveException($"Tag '{tag.Tag}' of user '{user}' names unknown item '{tag.Item}'; nothing was saved.");
+    }
+
+    /// <summary>Tags in the order both stores return them: user, item, tag (ordinal).</summary>
+    public static List<UserItemTag> SortTags(List<UserItemTag> tags)
+    {
+        tags.Sort((a, b) => string.CompareOrdinal(a.User, b.User) is int u and not 0 ? u
+            : string.CompareOrdinal(a.Item, b.Item) is int i and not 0 ? i : string.CompareOrdinal(a.Tag, b.Tag));
+        return tags;
+    }
 }

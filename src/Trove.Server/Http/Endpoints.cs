@@ -296,13 +296,16 @@ public static class Endpoints
         var buffer = ArrayPool<float>.Shared.Rent(model.Trained.Items.Count);
         try
         {
-            var scores = buffer.AsSpan(0, model.Trained.Items.Count);
+            var wanted = new int[pairs.Count];
+            var picked = new float[pairs.Count];
             foreach (var (userId, positions) in positionsByUser)
             {
                 cancel.ThrowIfCancellationRequested();
                 var state = await engine.UserAsync(model, userId, cancel);
-                if (!engine.TryScores(model, state, buffer.AsSpan(0, model.Trained.Items.Count))) return UnknownUser(model, userId);
-                foreach (int p in positions) result[p] = new PairScore(userId, pairs[p].Item!, buffer[itemIndices[p]]);
+                for (int j = 0; j < positions.Count; j++) wanted[j] = itemIndices[positions[j]];
+                if (!engine.TryScoreItems(model, state, wanted.AsSpan(0, positions.Count), picked.AsSpan(0, positions.Count), buffer.AsSpan(0, model.Trained.Items.Count)))
+                    return UnknownUser(model, userId);
+                for (int j = 0; j < positions.Count; j++) result[positions[j]] = new PairScore(userId, pairs[positions[j]].Item!, picked[j]);
             }
         }
         finally

@@ -93,6 +93,25 @@ public sealed class ServingEngine(IEventStore events)
         return true;
     }
 
+    /// <summary>
+    /// Writes the user's scores of the given <paramref name="items"/> only (a user the model trained on, no events since:
+    /// the model's own pair scoring, a few dot products for embedding models); with new events or for a new user,
+    /// every item is scored from the history into <paramref name="all"/> (one slot per item) and the wanted ones read.
+    /// False when the model knows nothing about the user. Scoring pairs one user at a time keeps each request short,
+    /// so its objects die young instead of being promoted while a whole catalogue is scored per user.
+    /// </summary>
+    public bool TryScoreItems(LoadedModel model, UserState user, ReadOnlySpan<int> items, Span<float> scores, Span<float> all)
+    {
+        if (user.Known && (model.HistoryScorer is null || user.NewEvents == 0))
+        {
+            model.Model.Score(user.Index, items, scores);
+            return true;
+        }
+        if (!TryScores(model, user, all)) return false;
+        for (int j = 0; j < items.Length; j++) scores[j] = all[items[j]];
+        return true;
+    }
+
     /// <summary>Users per item as scores: the cold-start fallback.</summary>
     public static void PopularScores(LoadedModel model, Span<float> scores) => model.ItemUserCounts.CopyTo(scores);
 

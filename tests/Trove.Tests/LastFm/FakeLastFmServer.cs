@@ -7,7 +7,8 @@ namespace Trove.Tests.LastFm;
 
 /// <summary>
 /// A local stand-in for ws.audioscrobbler.com on 127.0.0.1 (HttpListener, free port) that serves hand-written
-/// responses in the documented JSON format. Responses are keyed by "method user page" (method lower-case);
+/// responses in the documented JSON format. Responses are keyed by "method user page" (method lower-case; plus
+/// "tag taggingtype" for user.getPersonalTags);
 /// a key can hold a queue of responses (e.g. 429, 500, then 200) consumed one per request, the last one repeating.
 /// </summary>
 public sealed class FakeLastFmServer : IDisposable
@@ -40,11 +41,16 @@ public sealed class FakeLastFmServer : IDisposable
     public void Add(string method, string user, int page, string body, int status = 200, string? retryAfter = null) =>
         _responses.GetOrAdd(Key(method, user, page), _ => new()).Add((status, body, retryAfter));
 
+    /// <summary>A user.getPersonalTags response for one tag and tagging type (track, album, artist).</summary>
+    public void AddTagged(string user, string tag, string taggingType, string body, int page = 1) =>
+        _responses.GetOrAdd(Key("user.getPersonalTags", user, page, tag, taggingType), _ => new()).Add((200, body, null));
+
     /// <summary>Replaces the responses of a key with one response.</summary>
     public void Set(string method, string user, int page, string body, int status = 200) =>
         _responses[Key(method, user, page)] = [(status, body, null)];
 
-    private static string Key(string method, string user, int page) => $"{method.ToLowerInvariant()} {user} {page}";
+    private static string Key(string method, string user, int page, string? tag = null, string? taggingType = null) =>
+        $"{method.ToLowerInvariant()} {user} {page}" + (tag is null ? "" : $" {tag} {taggingType}");
 
     private async Task Serve()
     {
@@ -58,7 +64,7 @@ public sealed class FakeLastFmServer : IDisposable
             int page = int.TryParse(q["page"], out var p) ? p : 1;
             int limit = int.TryParse(q["limit"], out var l) ? l : 50;
             Requests.Enqueue((method, user, page, limit, q["api_key"] ?? "", DateTime.UtcNow));
-            var key = Key(method, user, page);
+            var key = Key(method, user, page, q["tag"], q["taggingtype"]);
             (int Status, string Body, string? RetryAfter) response = (200, """{"error":6,"message":"User not found"}""", null);
             if (_responses.TryGetValue(key, out var list) && list.Count > 0)
             {
@@ -114,13 +120,45 @@ public static class LastFmFixtures
     public static string Empty(string root, string list, string user) =>
         $$$$"""{"{{{{root}}}}":{"{{{{list}}}}":[],"@attr":{"user":"{{{{user}}}}","totalPages":"0","page":"1","perPage":"50","total":"0"}}}""";
 
+    /// <summary>A user.getInfo response as the API documents it.</summary>
+    public static string Info(string user, string realName = "Richard Jones", string country = "United Kingdom", long plays = 150316, long registered = 1037793040) => $$$$"""
+        {"user":{"name":"{{{{user}}}}","age":"0","subscriber":"0","realname":"{{{{realName}}}}","bootstrap":"0","playcount":"{{{{plays}}}}","artist_count":"9000",
+         "playlists":"0","track_count":"52000","album_count":"16000","image":[{"size":"small","#text":""}],
+         "registered":{"unixtime":"{{{{registered}}}}","#text":{{{{registered}}}}},"country":"{{{{country}}}}","gender":"n","url":"https://www.last.fm/user/{{{{user}}}}","type":"alum"}}
+        """;
+
+    public static string TopTags(string user, params (string Name, int Count)[] tags) =>
+        "{\"toptags\":{\"tag\":[" + string.Join(",", tags.Select(t => $$$$"""{"name":"{{{{t.Name}}}}","count":"{{{{t.Count}}}}","url":"https://www.last.fm/tag/{{{{t.Name}}}}"}""")) +
+        $$$$"""],"@attr":{"user":"{{{{user}}}}"}}}""";
+
+    /// <summary>user.getPersonalTags with taggingtype=track.</summary>
+    public static string TaggedTracks(string user, string tag, params (string Name, string Artist)[] tracks) =>
+        "{\"taggings\":{\"tracks\":{\"track\":[" + string.Join(",", tracks.Select(t =>
+            $$$$"""{"name":"{{{{t.Name}}}}","duration":"284","mbid":"","url":"https://www.last.fm/music/x/_/y","streamable":{"#text":"0","fulltrack":"0"},"artist":{"name":"{{{{t.Artist}}}}","mbid":"","url":"https://www.last.fm/music/x"},"image":[]}""")) +
+        $$$$"""]},"@attr":{"user":"{{{{user}}}}","tag":"{{{{tag}}}}","page":"1","perPage":"50","totalPages":"1","total":"{{{{tracks.Length}}}}"}}}""";
+
+    /// <summary>user.getPersonalTags with taggingtype=artist.</summary>
+    public static string TaggedArtists(string user, string tag, params string[] artists) =>
+        "{\"taggings\":{\"artists\":{\"artist\":[" + string.Join(",", artists.Select(a =>
+            $$$$"""{"name":"{{{{a}}}}","mbid":"","url":"https://www.last.fm/music/{{{{a}}}}","streamable":"0","image":[]}""")) +
+        $$$$"""]},"@attr":{"user":"{{{{user}}}}","tag":"{{{{tag}}}}","page":"1","perPage":"50","totalPages":"1","total":"{{{{artists.Length}}}}"}}}""";
+
     public const string Private = """{"error":17,"message":"Login: User required to be logged in"}""";
     public const string NotFound = """{"error":6,"message":"User not found"}""";
     public const string RateLimited = """{"error":29,"message":"Rate Limit Exceeded - Your IP has made too many requests in a short period"}""";
 
-    /// <summary>User "rj": 5 top tracks over 3 pages of 2, 2 albums (one with 0 plays), 1 artist, 1 loved track.</summary>
+    /// <summary>
+    /// User "rj": 5 top tracks over 3 pages of 2, 2 albums (one with 0 plays), 1 artist, 1 loved track, a profile, and
+    /// two tags: "rock" on the tracks Airbag and Teardrop and the artist Radiohead, "90s" on Airbag (no artists).
+    /// </summary>
     public static void AddRj(FakeLastFmServer s, string user = "rj")
     {
+        s.Add("user.getInfo", user, 1, Info(user));
+        s.Add("user.getTopTags", user, 1, TopTags(user, ("rock", 3), ("90s", 1)));
+        s.AddTagged(user, "rock", "track", TaggedTracks(user, "rock", ("Airbag", "Radiohead"), ("Teardrop", "Massive Attack")));
+        s.AddTagged(user, "rock", "artist", TaggedArtists(user, "rock", "Radiohead"));
+        s.AddTagged(user, "90s", "track", TaggedTracks(user, "90s", ("Airbag", "Radiohead")));
+        s.AddTagged(user, "90s", "artist", TaggedArtists(user, "90s"));
         s.Add("user.getTopTracks", user, 1, TopTracksPage(user, 1, 3, 5, ("Airbag", "Radiohead", 12, 1), ("Hunter", "Björk", 9, 2)));
         s.Add("user.getTopTracks", user, 2, TopTracksPage(user, 2, 3, 5, ("Lucky", "Radiohead", 7, 3), ("Joga", "Björk", 5, 4)));
         s.Add("user.getTopTracks", user, 3, TopTracksPage(user, 3, 3, 5, ("Teardrop", "Massive Attack", 3, 5)));

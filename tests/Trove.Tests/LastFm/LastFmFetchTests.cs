@@ -144,14 +144,29 @@ public sealed class LastFmFetcherTests(PostgresTestServer server) : IClassFixtur
         Assert.Contains("private profile", summary.Users[1].Reason);
         Assert.Contains("user not found", summary.Users[2].Reason);
         Assert.Equal(3, waits.Count); // a pause between users, none before the first
-        // rj: 5 tracks + 1 album (the 0-play one dropped) + 1 artist plays + 1 love.
-        Assert.Equal(8, summary.Users[0].Interactions);
+        // rj: 5 tracks + 1 album (the 0-play one dropped) + 1 artist plays + 1 love + 3 tagged items (Airbag, Teardrop, Radiohead).
+        Assert.Equal(11, summary.Users[0].Interactions);
         var counts = store.Counts();
-        Assert.Equal((1L, 8L), (counts.Users, counts.Interactions));
+        Assert.Equal((1L, 11L), (counts.Users, counts.Interactions));
 
         var c = store.Collaborative();
         var stats = Assert.Single(c.UserStats());
         Assert.Equal(("rj", 12 + 9 + 7 + 5 + 3 + 40 + 120.0, 1L, 7L), (stats.User, stats.TotalPlays, stats.Loves, stats.Items));
+        var profile = Assert.Single(c.LastFmUsers());
+        Assert.Equal(("rj", "Richard Jones", "United Kingdom", 150316L, new DateTime(2002, 11, 20, 11, 50, 40, DateTimeKind.Utc), "https://www.last.fm/user/rj"),
+            (profile.User, profile.RealName, profile.Country, profile.PlayCount, profile.RegisteredUtc, profile.ProfileUrl));
+        Assert.InRange(profile.FetchedUtc!.Value, DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(1));
+        Assert.Equal(
+        [
+            new UserItemTag("rj", "artist:Radiohead", "rock"), new UserItemTag("rj", "track:Massive Attack - Teardrop", "rock"),
+            new UserItemTag("rj", "track:Radiohead - Airbag", "90s"), new UserItemTag("rj", "track:Radiohead - Airbag", "rock"),
+        ], c.UserItemTags());
+        var tagRows = store.LoadDataset();
+        // One "tag" interaction per tagged item, weighted by the number of the user's tags on it.
+        var log = tagRows.Interactions;
+        var tagWeights = Enumerable.Range(0, log.Count).Where(k => log.Events[k] >= 0 && log.EventNames[log.Events[k]] == "tag")
+            .ToDictionary(k => tagRows.Items[log.Items[k]], k => log.Weights[k]);
+        Assert.Equal(new Dictionary<string, float> { ["track:Radiohead - Airbag"] = 2, ["track:Massive Attack - Teardrop"] = 1, ["artist:Radiohead"] = 1 }, tagWeights);
         var pop = c.ItemPopularity();
         var airbag = pop.Single(p => p.Item == "track:Radiohead - Airbag");
         Assert.Equal(("track", 12.0, 1L), (airbag.Kind, airbag.Plays, airbag.Loves));
@@ -164,18 +179,24 @@ public sealed class LastFmFetcherTests(PostgresTestServer server) : IClassFixtur
         var logs = c.IngestLogs(1000).Reverse().ToList();
         Assert.Equal(
         [
-            "lastfm:user.getTopTracks rj ok 5", "lastfm:user.getTopAlbums rj ok 2", "lastfm:user.getTopArtists rj ok 1", "lastfm:user.getLovedTracks rj ok 1", "lastfm:store rj ok 8",
+            "lastfm:user.getTopTracks rj ok 5", "lastfm:user.getTopAlbums rj ok 2", "lastfm:user.getTopArtists rj ok 1", "lastfm:user.getLovedTracks rj ok 1",
+            "lastfm:user.getInfo rj ok 1", "lastfm:user.getTopTags rj ok 2",
+            "lastfm:user.getPersonalTags(tracks, rock) rj ok 2", "lastfm:user.getPersonalTags(artists, rock) rj ok 1",
+            "lastfm:user.getPersonalTags(tracks, 90s) rj ok 1", "lastfm:user.getPersonalTags(artists, 90s) rj ok 0",
+            "lastfm:store rj ok 11",
             "lastfm:user.getTopTracks hidden skipped 0", "lastfm:user.getTopTracks ghost skipped 0",
             "lastfm:user.getTopTracks broken ok 5", "lastfm:user.getTopAlbums broken ok 2", "lastfm:user.getTopArtists broken failed 0",
         ], logs.Select(l => $"{l.Source} {l.Target} {l.Status.ToString().ToLowerInvariant()} {l.Rows}"));
         Assert.Equal(3, logs[0].Requests);
-        Assert.Equal("private profile (error 17: Login: User required to be logged in)", logs[5].Error);
-        Assert.Contains("HTTP 500", logs[9].Error);
-        Assert.Equal(3, logs[9].Requests);
+        Assert.Equal("private profile (error 17: Login: User required to be logged in)", logs[11].Error);
+        Assert.Contains("HTTP 500", logs[15].Error);
+        Assert.Equal(3, logs[15].Requests);
 
-        // Fetching rj again replaces rj's rows instead of adding to them.
+        // Fetching rj again replaces rj's rows, profile and tags instead of adding to them.
         summary = await fetcher.FetchAsync(["rj"]);
-        Assert.Equal(8, store.Counts().Interactions);
+        Assert.Equal(11, store.Counts().Interactions);
+        Assert.Single(c.LastFmUsers());
+        Assert.Equal(4, c.UserItemTags("rj").Count);
     }
 
     [Theory, Stores, PostgresData]
@@ -189,7 +210,7 @@ public sealed class LastFmFetcherTests(PostgresTestServer server) : IClassFixtur
             "--rate", "100/s", "--delay", "0", "--page-size", "2"]);
         Assert.Equal(0, rc);
         using var store = InteractionStores.Open(location, createIfMissing: false);
-        Assert.Equal(8, store.Counts().Interactions);
+        Assert.Equal(11, store.Counts().Interactions);
         Assert.Contains(store.Collaborative().IngestLogs(), l => l.Target == "hidden" && l.Status == IngestStatus.Skipped);
         Assert.Equal(2, Trove.Cli.Program.Main(["lastfm", "fetch", "--users", "rj", "--db", location, "--api-url", s.ApiUrl, "--api-key", "k", "--rate", "fast"]));
         // Error 10 (invalid API key) stops the run (exit code 2) instead of failing every user in turn.

@@ -101,7 +101,7 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         }
         using (var store = Open(location, create: false))
         {
-            Assert.Equal(2, store.SchemaVersion);
+            Assert.Equal(3, store.SchemaVersion);
             var loaded = store.LoadDataset();
             Assert.Equal(original.Users.Ids, loaded.Users.Ids);
             Assert.Equal(original.Items.Ids, loaded.Items.Ids);
@@ -202,25 +202,63 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         for (int k = 0; k < 3; k++)
         {
             using var store = Open(location, create: false);
-            Assert.Equal(2, store.SchemaVersion);
+            Assert.Equal(3, store.SchemaVersion);
             Assert.Equal(1, store.Counts().Interactions);
         }
     }
 
     [Theory, Stores, PostgresData]
-    public void User_similarities_are_replaced_atomically(string kind)
+    public void User_similarities_of_each_metric_are_replaced_atomically_and_kept_side_by_side(string kind)
     {
         using var store = Open(NewLocation(kind));
         store.Import(DatasetLoader.Load(Folder("user,item\na,x\nb,x\nc,x\n")));
         var c = store.Collaborative();
         Assert.Equal(2, c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 2, "c", 0.5f, 2)]));
         Assert.Equal(1, c.SaveUserSimilarities("jaccard", [new("b", 1, "c", 0.25f, 1)]));
-        Assert.Equal([new UserSimilarityRow("b", 1, "c", 0.25f, 1, "jaccard")], c.GetUserSimilarities());
-        // A failing run (unknown user half way) keeps the previous run's rows.
+        UserSimilarityRow[] cosine = [new("a", 1, "b", 0.9f, 3, "cosine"), new("a", 2, "c", 0.5f, 2, "cosine")];
+        UserSimilarityRow[] jaccard = [new("b", 1, "c", 0.25f, 1, "jaccard")];
+        Assert.Equal([.. cosine, .. jaccard], c.GetUserSimilarities());
+        Assert.Equal(jaccard, c.GetUserSimilarities(metric: "jaccard"));
+        Assert.Equal(cosine, c.GetUserSimilarities("a", "cosine"));
+        // A failing run (unknown user half way, duplicate rank) keeps that metric's previous rows.
         Assert.Throws<TroveException>(() => c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 2, "nobody", 0.5f, 2)]));
         Assert.Throws<TroveException>(() => c.SaveUserSimilarities("cosine", [new("a", 1, "b", 0.9f, 3), new("a", 1, "c", 0.5f, 2)]));
-        Assert.Equal([new UserSimilarityRow("b", 1, "c", 0.25f, 1, "jaccard")], c.GetUserSimilarities());
+        Assert.Equal([.. cosine, .. jaccard], c.GetUserSimilarities());
+        // A new run of one metric replaces only that metric's rows.
+        Assert.Equal(1, c.SaveUserSimilarities("cosine", [new("c", 1, "a", 0.4f, 1)]));
+        Assert.Equal([new UserSimilarityRow("c", 1, "a", 0.4f, 1, "cosine"), .. jaccard], c.GetUserSimilarities());
         Assert.Empty(c.GetUserSimilarities("a"));
+    }
+
+    [Theory, Stores, PostgresData]
+    public void Profiles_and_tags_are_written_with_the_users_interactions_and_replaced_with_them(string kind)
+    {
+        using var store = Open(NewLocation(kind));
+        var c = store.Collaborative();
+        var items = new IdMap(["t1", "t2"]);
+        var features = new FeatureTable();
+        features.Categorical["kind"] = ["track", "track"];
+        var registered = new DateTime(2010, 5, 1, 12, 0, 0, DateTimeKind.Utc);
+        c.ReplaceUserInteractions("ann", ["play", "tag"], items, features, [new("ann", "t1", 3, 3, 0, "play"), new("ann", "t2", 1, 1, 0, "tag")],
+            new LastFmUserProfile("ann", "Ann A", "Norway", 1234, registered, "https://www.last.fm/user/ann"),
+            [new UserItemTag("ann", "t2", "jazz"), new UserItemTag("ann", "t1", "rock"), new UserItemTag("ann", "t2", "bebop")]);
+        var p = Assert.Single(c.LastFmUsers());
+        Assert.Equal(new LastFmUserProfile("ann", "Ann A", "Norway", 1234, registered, "https://www.last.fm/user/ann") { FetchedUtc = p.FetchedUtc }, p);
+        Assert.NotNull(p.FetchedUtc);
+        Assert.Equal([new UserItemTag("ann", "t1", "rock"), new UserItemTag("ann", "t2", "bebop"), new UserItemTag("ann", "t2", "jazz")], c.UserItemTags());
+
+        // A tag on an item that is neither stored nor in the rows fails the whole write: interactions, profile and tags stay as they were.
+        Assert.Throws<TroveException>(() => c.ReplaceUserInteractions("ann", ["play", "tag"], new IdMap(), new FeatureTable(), [new("ann", "t1", 9, 9, 0, "play")],
+            new LastFmUserProfile("ann", null, null, null, null, null), [new UserItemTag("ann", "nowhere", "pop")]));
+        Assert.Equal("Norway", Assert.Single(c.LastFmUsers()).Country);
+        Assert.Equal(3, c.UserItemTags("ann").Count);
+        Assert.Equal(3.0, Assert.Single(c.UserStats()).TotalPlays);
+
+        // A new write replaces the profile and the tags (an empty list clears them).
+        c.ReplaceUserInteractions("ann", ["play", "tag"], new IdMap(), new FeatureTable(), [new("ann", "t1", 5, 5, 0, "play")],
+            new LastFmUserProfile("ann", "Ann B", null, 1300, null, null), []);
+        Assert.Equal(("Ann B", (string?)null, 1300L), (c.LastFmUsers()[0].RealName, c.LastFmUsers()[0].Country, c.LastFmUsers()[0].PlayCount));
+        Assert.Empty(c.UserItemTags());
     }
 
     [Theory, Stores, PostgresData]
@@ -294,5 +332,52 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         Assert.Equal(1892, stats.Count);
         Assert.Equal(92834, stats.Sum(s => s.Items));
         Assert.Equal(d.Interactions.Weights.Sum(w => (double)w), stats.Sum(s => s.TotalPlays), 0);
+    }
+}
+
+/// <summary>Upgrading a version-2 database (the schema before the Last.fm guide's relations) keeps its similarities.</summary>
+public sealed class SchemaUpgradeTests(PostgresTestServer server) : IClassFixture<PostgresTestServer>
+{
+    private const string V2Rows = """
+        INSERT INTO users(id, external_id) VALUES (1, 'a'), (2, 'b');
+        INSERT INTO user_similarities(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) VALUES (1, 1, 2, 0.5, 3, 'cosine', '2026-01-01T00:00:00Z');
+        """;
+
+    [Theory, Stores, PostgresData]
+    public void A_version_2_database_migrates_to_3_with_its_similarities_kept(string kind)
+    {
+        string location;
+        if (kind == StoresAttribute.Sqlite)
+        {
+            location = Path.Combine(TestPaths.NewTempDirectory(), "v2.db");
+            using var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={location};Pooling=False");
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL);" +
+                              SqliteStore.Migrations[0] + ";" + SqliteStore.Migrations[1] + ";" +
+                              "INSERT INTO schema_version VALUES (1, 'x'), (2, 'x');" + V2Rows;
+            cmd.ExecuteNonQuery();
+        }
+        else
+        {
+            server.Require();
+            location = server.NewSchema();
+            var b = new Npgsql.NpgsqlConnectionStringBuilder(location);
+            using var c = new Npgsql.NpgsqlConnection(location);
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = $"CREATE SCHEMA {b.SearchPath}; SET search_path = {b.SearchPath};" +
+                              "CREATE TABLE schema_version (version integer PRIMARY KEY, applied_utc timestamptz NOT NULL);" +
+                              PostgresSchema.Migrations[0] + ";" + PostgresSchema.Migrations[1] + ";" +
+                              "INSERT INTO schema_version VALUES (1, now()), (2, now());" + V2Rows;
+            cmd.ExecuteNonQuery();
+        }
+        using var store = InteractionStores.Open(location, createIfMissing: false);
+        Assert.Equal(3, store.SchemaVersion);
+        var c2 = store.Collaborative();
+        Assert.Equal([new UserSimilarityRow("a", 1, "b", 0.5f, 3, "cosine")], c2.GetUserSimilarities());
+        // The new key lets another metric sit beside the kept rows.
+        c2.SaveUserSimilarities("jaccard", [new("a", 1, "b", 0.25f, 3)]);
+        Assert.Equal(2, c2.GetUserSimilarities("a").Count);
     }
 }

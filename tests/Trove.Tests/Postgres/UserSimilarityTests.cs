@@ -92,9 +92,10 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
 
         using var store = InteractionStores.Open(db, createIfMissing: false);
         var c = store.Collaborative();
-        // The cosine run replaced the jaccard run.
+        // The cosine run is stored beside the jaccard run.
         Assert.Equal([new UserSimilarityRow("a", 1, "b", 1f, 3, "cosine"), new UserSimilarityRow("b", 1, "a", 1f, 3, "cosine")],
-            c.GetUserSimilarities().Select(s => s with { Similarity = MathF.Round(s.Similarity, 5) }));
+            c.GetUserSimilarities(metric: "cosine").Select(s => s with { Similarity = MathF.Round(s.Similarity, 5) }));
+        Assert.Equal(6, c.GetUserSimilarities(metric: "jaccard").Count);
         var version = Assert.Single(store.ListModels()).ModelVersion;
         var recs = store.GetRecommendations(version);
         Assert.Equal(8, recs.Count); // 4 users x top-2 unseen items
@@ -200,6 +201,6 @@ public sealed class PostgresCliTests(PostgresTestServer server, ITestOutputHelpe
         Task.WaitAll(opens);
         Assert.All(opens, t => Assert.Equal(PostgresStore.LatestSchemaVersion, t.Result));
         using var store = PostgresStore.Open(cs);
-        Assert.Equal([1, 2], store.AppliedMigrations());
+        Assert.Equal([1, 2, 3], store.AppliedMigrations());
     }
 }

@@ -64,10 +64,11 @@ public class ReportCliTests
         Assert.Equal("day", s.GetProperty("timeline").GetProperty("granularity").GetString());
         var figures = s.GetProperty("figures").EnumerateArray().Select(f => f.GetProperty("name").GetString()).ToList();
         Assert.Contains("compare_long_tail", figures);
-        // 8 data figures, the simulator's item category and brand, 3 overlays (release_date is a date: skipped).
+        // 8 data figures, the simulator's item category, brand and active flag, 3 overlays (release_date is a date: skipped).
         Assert.Contains("item_feature_category", figures);
         Assert.Contains("item_feature_brand", figures);
-        Assert.Equal(13, figures.Count);
+        Assert.Contains("item_feature_active", figures);
+        Assert.Equal(14, figures.Count);
         var sub = Directory.GetDirectories(Path.Combine(dir, "compare"));
         Assert.Single(sub);
         Assert.True(File.Exists(Path.Combine(sub[0], "index.html")));

@@ -162,6 +162,9 @@ public class ApiTests
         // c's neighbour d (via carol) now gets more score: the history includes c.
         float dAfter = after.GetProperty("items").EnumerateArray().Single(i => i.GetProperty("item").GetString() == "d").GetProperty("score").GetSingle();
         Assert.True(dAfter > dBefore, $"score of d: {dBefore} -> {dAfter}");
+        // Pair scores count the new event too (the history path), not only the trained model's pair scores.
+        var pair = await Json(await host.Client.PostAsync("/scores", JsonContent("""{"pairs":[{"user":"alice","item":"d"}]}""")));
+        Assert.Equal(dAfter, pair.GetProperty("scores")[0].GetProperty("score").GetSingle(), 5);
 
         var history = await Json(await host.Client.GetAsync("/users/alice/history"));
         Assert.Equal("c", history.GetProperty("events")[0].GetProperty("item").GetString());

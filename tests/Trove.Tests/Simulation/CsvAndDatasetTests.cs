@@ -33,9 +33,9 @@ public class CsvAndDatasetTests
         }
 
         var items = File.ReadAllLines(Path.Combine(dir, "items.csv"));
-        Assert.Equal("item,title,category,brand,rating,price,release_date", items[0]);
+        Assert.Equal("item,title,category,brand,rating,price,release_date,description,total_ratings,sold_count,stock,active,skus", items[0]);
         Assert.Equal(120, items.Length - 1);
-        var itemRow = new Regex(@"^i\d{3},[^,""]+,[a-z_0-9]+,[^,]+,[1-5]\.\d,\d+\.\d{2},\d{4}-\d{2}-\d{2}$");
+        var itemRow = new Regex(@"^i\d{3},[^,""]+,[a-z_0-9]+,[^,]+,[1-5]\.\d,\d+\.\d{2},\d{4}-\d{2}-\d{2},""[^""]+"",\d+,\d+,\d+,(true|false),""\[(\{""""sku"""":""""i\d{3}-\d"""",.*\})\]""$");
         foreach (var line in items.Skip(1)) Assert.True(itemRow.IsMatch(line), $"bad item row '{line}'");
 
         var users = File.ReadAllLines(Path.Combine(dir, "users.csv"));
