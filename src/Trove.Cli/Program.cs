@@ -7,13 +7,14 @@ public static class Program
 {
     /// <summary>
     /// Plugs the optional packages into the model layer: the "onnx" feature encoder (Trove.Onnx), the pretrained
-    /// "minilm" text encoder (Trove.Semantic) and the training-curves drawer (Trove.Reports). All are idempotent;
+    /// "minilm" text encoder (Trove.Semantic), the pretrained "resnet18" image encoder (Trove.Images) and the training-curves drawer (Trove.Reports). All are idempotent;
     /// a host that embeds Trove calls the same ones.
     /// </summary>
     public static void RegisterComponents()
     {
         Trove.Onnx.OnnxEncoders.Register();
         Trove.Semantic.SemanticEncoders.Register();
+        Trove.Images.ImageEncoders.Register();
         Trove.Reports.Plotting.TrainingCurvesPanels.Register();
     }
 

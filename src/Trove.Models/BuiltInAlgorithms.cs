@@ -26,5 +26,6 @@ public static class BuiltInAlgorithms
         .Register<NcfParameters>(Ncf.Name, "neural collaborative filtering: GMF, MLP or NeuMF (variant=gmf|mlp|neumf)", p => new Ncf(p))
         .Register<TwoTowerParameters>(TwoTower.Name, "two-tower retrieval: ID + feature encoders per side, InfoNCE with in-batch negatives (fusion=concat|attention)", p => new TwoTower(p))
         .Register<ContentParameters>(ContentBased.Name, "content-based: cosine between item feature vectors and the user's profile", p => new ContentBased(p))
+        .Register<ProfileParameters>(Profile.Name, "the NCF+Milvus seed's user vector: event-weighted sum of item feature vectors, scored by dot product", p => new Profile(p))
         .Register<HybridParameters>(Hybrid.Name, "blend of content, collaborative (itemknn or any model) and popularity", p => new Hybrid(p));
 }

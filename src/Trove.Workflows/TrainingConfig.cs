@@ -2,6 +2,7 @@ using Trove.Models;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 using Trove.Core.Data;
 using Trove.Core.Errors;
 using Trove.Models.Features;
@@ -85,72 +86,49 @@ public sealed record TrainingConfig
         return Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 
+    /// <summary>
+    /// Binds a config with System.Text.Json onto <see cref="ConfigDocument"/>: every key must be one the format defines
+    /// (an unknown or misspelt key is an error naming it, never silently ignored), duplicates are refused, and each value
+    /// is checked where it is bound. Errors are <see cref="DataFormatException"/>s naming the file, line and field.
+    /// </summary>
     public static TrainingConfig Parse(string json, string name = "config", string? baseDirectory = null)
     {
-        JsonNode? root;
-        try { root = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false }); }
-        catch (JsonException e) { throw new DataFormatException(name, (e.LineNumber ?? 0) + 1, null, "malformed JSON: " + e.Message.Split(" LineNumber:")[0]); }
-        if (root is not JsonObject o) throw new DataFormatException(name, 1, null, "a config must be a JSON object.");
         var baseDir = baseDirectory ?? Directory.GetCurrentDirectory();
         TroveException Bad(string field, string problem) => new DataFormatException(name, 0, field, problem);
-        // A finite JSON number >= min, else Bad (GetValue<double> throws for 1e309 and for non-numbers).
-        double Number(JsonNode? value, string field, string problem, double min = double.MinValue) =>
-            value?.GetValueKind() == JsonValueKind.Number && double.TryParse(value.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && d >= min
-                ? d : throw Bad(field, problem);
+        var doc = Bind<ConfigDocument>(json, name, "")
+            ?? throw new DataFormatException(name, 1, null, "a config must be a JSON object.");
 
-        var known = new[] { "model", "features", "encoders", "samples", "training", "hybrid", "parameters", "event_weights", "inference", "description", "name" };
-        foreach (var (key, _) in o)
-            if (!known.Contains(key, StringComparer.OrdinalIgnoreCase)) throw Bad(key, $"unknown setting. Known: {string.Join(", ", known)}.");
-
-        string model = "hybrid";
-        if (o["model"] is { } m)
-        {
-            if (m.GetValueKind() == JsonValueKind.String) model = m.GetValue<string>();
-            else if (m is JsonObject mo && mo["name"]?.GetValueKind() == JsonValueKind.String) model = mo["name"]!.GetValue<string>();
-            else throw Bad("model", "expected a model name, e.g. \"hybrid\".");
-        }
+        var model = doc.Model ?? "hybrid";
         if (!BuiltInAlgorithms.Registry.Contains(model))
             throw Bad("model", $"unknown model '{model}'. Available: {string.Join(", ", BuiltInAlgorithms.Registry.Algorithms.Select(a => a.Name).Order())}.");
 
         var groupDefaults = new Dictionary<string, JsonObject>(StringComparer.OrdinalIgnoreCase);
-        if (o["encoders"] is { } enc)
+        foreach (var (group, value) in doc.Encoders ?? [])
         {
-            if (enc is not JsonObject encObj) throw Bad("encoders", "expected an object of feature group to encoder settings.");
-            foreach (var (group, value) in encObj)
-            {
-                if (value is JsonObject vo) groupDefaults[group] = vo;
-                else if (value?.GetValueKind() == JsonValueKind.String) groupDefaults[group] = new JsonObject { ["encoder"] = value.GetValue<string>() };
-                else throw Bad($"encoders.{group}", "expected an encoder name or an object with \"encoder\" and options.");
-            }
+            if (value.ValueKind == JsonValueKind.Object) groupDefaults[group] = JsonNode.Parse(value.GetRawText())!.AsObject();
+            else if (value.ValueKind == JsonValueKind.String) groupDefaults[group] = new JsonObject { ["encoder"] = value.GetString() };
+            else throw Bad($"encoders.{group}", "expected an encoder name or an object with \"encoder\" and options.");
         }
 
-        List<EncoderSpec> Features(string entity)
+        List<EncoderSpec> Features(string entity, List<JsonElement>? entries)
         {
             var list = new List<EncoderSpec>();
-            if (o["features"] is not { } f) return list;
-            if (f is not JsonObject fo) throw Bad("features", "expected {\"item\": [...], \"user\": [...]}.");
-            foreach (var (key, _) in fo)
-                if (!key.Equals("item", StringComparison.OrdinalIgnoreCase) && !key.Equals("user", StringComparison.OrdinalIgnoreCase)
-                    && !key.Equals("items", StringComparison.OrdinalIgnoreCase) && !key.Equals("users", StringComparison.OrdinalIgnoreCase))
-                    throw Bad($"features.{key}", "expected \"item\" or \"user\".");
-            var node = fo[entity] ?? fo[entity + "s"];
-            if (node is null) return list;
-            if (node is not JsonArray arr) throw Bad($"features.{entity}", "expected a list of feature groups or encoder objects.");
-            for (int k = 0; k < arr.Count; k++)
+            for (int k = 0; k < (entries?.Count ?? 0); k++)
             {
                 var field = $"features.{entity}[{k}]";
-                var e = arr[k];
-                if (e?.GetValueKind() == JsonValueKind.String)
+                var e = entries![k];
+                if (e.ValueKind == JsonValueKind.String)
                 {
-                    var group = e.GetValue<string>();
+                    var group = e.GetString()!;
                     if (!FeatureColumns.Groups.Contains(group, StringComparer.OrdinalIgnoreCase))
                         throw Bad(field, $"unknown feature group '{group}'. Groups: {string.Join(", ", FeatureColumns.Groups)}.");
                     var spec = new EncoderSpec { Group = group.ToLowerInvariant() };
                     if (groupDefaults.TryGetValue(group, out var d)) spec = SpecFromObject(d, spec, field);
                     list.Add(Complete(spec, field));
                 }
-                else if (e is JsonObject eo)
+                else if (e.ValueKind == JsonValueKind.Object)
                 {
+                    var eo = JsonNode.Parse(e.GetRawText())!.AsObject();
                     if (eo["group"] is { } g && g.GetValueKind() != JsonValueKind.String) throw Bad($"{field}.group", "expected a feature group name.");
                     var group = eo["group"]?.GetValue<string>();
                     var spec = new EncoderSpec { Group = group?.ToLowerInvariant() };
@@ -172,12 +150,14 @@ public sealed record TrainingConfig
             return spec;
         }
 
+        // An encoder object: group, encoder, columns, weight and options; any other key is one of the encoder's own
+        // options written inline ({"encoder": "tfidf", "dimensions": 512}), as the documented format allows.
         EncoderSpec SpecFromObject(JsonObject eo, EncoderSpec spec, string field)
         {
             var options = spec.Options is { } existing ? JsonNode.Parse(existing.GetRawText())!.AsObject() : new JsonObject();
             foreach (var (key, value) in eo)
             {
-                switch (key.ToLowerInvariant())
+                switch (key)
                 {
                     case "group": break;
                     case "encoder":
@@ -189,7 +169,7 @@ public sealed record TrainingConfig
                         spec = spec with { Columns = ca.Select(c => c!.GetValue<string>()).ToArray() };
                         break;
                     case "weight":
-                        spec = spec with { Weight = (float)Number(value, $"{field}.weight", "expected a non-negative number.", 0) };
+                        spec = spec with { Weight = (float)FiniteNumber(value, $"{field}.weight", "expected a non-negative number.", 0) };
                         break;
                     case "options":
                         if (value is not JsonObject oo) throw Bad($"{field}.options", "expected an object.");
@@ -206,130 +186,119 @@ public sealed record TrainingConfig
             return spec with { Options = options.Count > 0 ? JsonSerializer.SerializeToElement(options) : null };
         }
 
+        double FiniteNumber(JsonNode? value, string field, string problem, double min = double.MinValue) =>
+            value?.GetValueKind() == JsonValueKind.Number && double.TryParse(value.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d) && d >= min
+                ? d : throw Bad(field, problem);
+
         var samples = new SampleSettings();
-        if (o["samples"] is { } s)
+        if (doc.Samples is { } sd)
         {
-            if (s is not JsonObject so) throw Bad("samples", "expected an object.");
-            foreach (var (key, value) in so)
-            {
-                var field = $"samples.{key}";
-                switch (key.ToLowerInvariant().Replace("_", ""))
-                {
-                    case "negativeratio" or "negatives" or "negativesperpositive":
-                        if (value?.GetValueKind() != JsonValueKind.Number || !int.TryParse(value.ToJsonString(), out int r) || r < 0) throw Bad(field, "expected a non-negative integer.");
-                        samples = samples with { NegativeRatio = r };
-                        break;
-                    case "strategy" or "negativesampling" or "negativestrategy":
-                        var st = value?.GetValueKind() == JsonValueKind.String ? value.GetValue<string>().ToLowerInvariant() : "";
-                        if (st is "popularity_weighted" or "popular") st = "popularity";
-                        if (st is not ("uniform" or "popularity")) throw Bad(field, "expected \"uniform\" or \"popularity\".");
-                        samples = samples with { Strategy = st };
-                        break;
-                    case "minpositiveweight":
-                        samples = samples with { MinPositiveWeight = (float)Number(value, field, "expected a number.") };
-                        break;
-                    case "positivetypes":
-                        if (value is not JsonArray pa || pa.Any(x => x?.GetValueKind() != JsonValueKind.String)) throw Bad(field, "expected a list of interaction types.");
-                        samples = samples with { PositiveTypes = pa.Select(x => x!.GetValue<string>()).ToArray() };
-                        break;
-                    case "negativesperuser":
-                        if (value?.GetValueKind() != JsonValueKind.Number || !int.TryParse(value.ToJsonString(), out int npu) || npu < 0) throw Bad(field, "expected a non-negative integer.");
-                        samples = samples with { NegativesPerUser = npu };
-                        break;
-                    case "output":
-                        if (value?.GetValueKind() != JsonValueKind.String) throw Bad(field, "expected a file path.");
-                        samples = samples with { Output = Path.GetFullPath(Path.Combine(baseDir, value.GetValue<string>())) };
-                        break;
-                    default: throw Bad(field, "unknown setting (negative_ratio, negatives_per_user, strategy, min_positive_weight, positive_types, output).");
-                }
-            }
+            if (sd.NegativeRatio is { } ratio) samples = samples with { NegativeRatio = ratio >= 0 ? ratio : throw Bad("samples.negative_ratio", "expected a non-negative integer.") };
+            if (sd.NegativesPerUser is { } perUser) samples = samples with { NegativesPerUser = perUser >= 0 ? perUser : throw Bad("samples.negatives_per_user", "expected a non-negative integer.") };
+            if (sd.Strategy is { } strategy)
+                samples = samples with { Strategy = strategy is "uniform" or "popularity" ? strategy : throw Bad("samples.strategy", "expected \"uniform\" or \"popularity\".") };
+            if (sd.MinPositiveWeight is { } minWeight) samples = samples with { MinPositiveWeight = float.IsFinite(minWeight) ? minWeight : throw Bad("samples.min_positive_weight", "expected a number.") };
+            if (sd.PositiveTypes is { } types) samples = samples with { PositiveTypes = types };
+            if (sd.Output is { } output) samples = samples with { Output = Path.GetFullPath(Path.Combine(baseDir, output)) };
         }
 
+        // "training" is open: seed and threads are the workflow's, every other key is offered to the model's parameters.
         int seed = 42, threads = Environment.ProcessorCount;
         var training = new JsonObject();
-        if (o["training"] is { } t)
+        foreach (var (key, value) in doc.Training ?? [])
         {
-            if (t is not JsonObject to) throw Bad("training", "expected an object.");
-            foreach (var (key, value) in to)
-            {
-                if (key.Equals("seed", StringComparison.OrdinalIgnoreCase))
-                {
-                    seed = (int)Number(value, "training.seed", "expected an integer.", int.MinValue);
-                }
-                else if (key.Equals("threads", StringComparison.OrdinalIgnoreCase))
-                {
-                    threads = (int)Math.Min(Number(value, "training.threads", "expected a positive integer.", 1), 1024);
-                }
-                else training[key] = value?.DeepClone();
-            }
-        }
-
-        JsonObject? hybrid = null;
-        if (o["hybrid"] is { } h)
-        {
-            if (h is not JsonObject ho) throw Bad("hybrid", "expected an object.");
-            hybrid = ho.DeepClone().AsObject();
-        }
-        var parameters = new JsonObject();
-        if (o["parameters"] is { } p)
-        {
-            if (p is not JsonObject po) throw Bad("parameters", "expected an object of model parameters.");
-            parameters = po.DeepClone().AsObject();
+            if (key == "seed") seed = (int)Math.Clamp(FiniteNumber(value, "training.seed", "expected an integer."), int.MinValue, int.MaxValue);
+            else if (key == "threads") threads = (int)Math.Min(FiniteNumber(value, "training.threads", "expected a positive integer.", 1), 1024);
+            else training[key] = value?.DeepClone();
         }
 
         var events = EventWeights.Default;
-        if (o["event_weights"] is { } ew)
+        if (doc.EventWeights is { Count: > 0 } weights)
         {
-            if (ew is not JsonObject ewo) throw Bad("event_weights", "expected an object of interaction type to weight.");
             var map = new Dictionary<string, float>(EventWeights.Defaults, StringComparer.OrdinalIgnoreCase);
-            foreach (var (key, value) in ewo)
+            foreach (var (key, value) in weights)
             {
-                var weight = (float)Number(value, $"event_weights.{key}", "expected a non-negative number.", 0);
-                map[key] = float.IsFinite(weight) ? weight : throw Bad($"event_weights.{key}", "the number is too large.");
+                float weight = (float)value;
+                map[key] = double.IsFinite(value) && value >= 0 && float.IsFinite(weight) ? weight : throw Bad($"event_weights.{key}", "expected a non-negative number.");
             }
             events = new EventWeights(map);
         }
 
         var inference = new InferenceSettings();
-        if (o["inference"] is { } inf)
+        if (doc.Inference is { } id)
         {
-            if (inf is not JsonObject io) throw Bad("inference", "expected an object.");
-            foreach (var (key, value) in io)
-            {
-                var field = $"inference.{key}";
-                switch (key.ToLowerInvariant().Replace("_", ""))
-                {
-                    case "topk" or "k":
-                        inference = inference with { TopK = (int)Math.Min(Number(value, field, "expected a positive integer.", 1), int.MaxValue) };
-                        break;
-                    case "excludeseen":
-                        if (value?.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) throw Bad(field, "expected true or false.");
-                        inference = inference with { ExcludeSeen = value.GetValue<bool>() };
-                        break;
-                    case "embeddings":
-                        if (value?.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) throw Bad(field, "expected true or false.");
-                        inference = inference with { Embeddings = value.GetValue<bool>() };
-                        break;
-                    default: throw Bad(field, "unknown setting (top_k, exclude_seen, embeddings).");
-                }
-            }
+            if (id.TopK is { } k) inference = inference with { TopK = k >= 1 ? k : throw Bad("inference.top_k", "expected a positive integer.") };
+            if (id.ExcludeSeen is { } excludeSeen) inference = inference with { ExcludeSeen = excludeSeen };
+            if (id.Embeddings is { } embeddings) inference = inference with { Embeddings = embeddings };
         }
 
         return new TrainingConfig
         {
             Model = model,
-            ItemFeatures = Features("item"),
-            UserFeatures = Features("user"),
+            ItemFeatures = Features("item", doc.Features?.Item),
+            UserFeatures = Features("user", doc.Features?.User),
             Samples = samples,
             Seed = seed,
             Threads = threads,
             Training = training,
-            Hybrid = hybrid,
-            Parameters = parameters,
+            Hybrid = doc.Hybrid,
+            Parameters = doc.Parameters ?? [],
             EventWeights = events,
             Inference = inference,
             Source = name,
         };
+    }
+
+    private static readonly JsonSerializerOptions Strict = new()
+    {
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        AllowDuplicateProperties = false,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+        NumberHandling = JsonNumberHandling.Strict,
+    };
+
+    /// <summary>The keys each object of the format has, by JSON path, for the message about an unknown one.</summary>
+    private static readonly Dictionary<string, string> KnownKeys = new()
+    {
+        [""] = "model, features, encoders, samples, training, hybrid, parameters, event_weights, inference, description, name",
+        ["samples"] = "negative_ratio, negatives_per_user, strategy, min_positive_weight, positive_types, output",
+        ["inference"] = "top_k, exclude_seen, embeddings",
+    };
+
+    /// <summary>Deserialises strictly; a binding error becomes one line naming the file, the line and the field (its JSON path).</summary>
+    private static T? Bind<T>(string json, string name, string prefix)
+    {
+        try { return JsonSerializer.Deserialize<T>(json, Strict); }
+        catch (JsonException e)
+        {
+            var message = e.Message.Split(" Path:")[0].Split(" LineNumber:")[0].Trim();
+            string? field = e.Path is { Length: > 1 } path ? prefix + path.TrimStart('$', '.') : null;
+            long line = (e.LineNumber ?? 0) + 1;
+            var unknown = System.Text.RegularExpressions.Regex.Match(message, "The JSON property '([^']+)' could not be mapped");
+            var converted = System.Text.RegularExpressions.Regex.Match(message, @"could not be converted to ([\w.`\[\]]+)");
+            if (unknown.Success)
+            {
+                // System.Text.Json names the key in the message; the path is its parent's (or the key itself, by version).
+                var key = unknown.Groups[1].Value;
+                var parent = field is null ? "" : field.EndsWith(key, StringComparison.Ordinal) ? field[..^key.Length].TrimEnd('.') : field;
+                field = parent.Length == 0 ? key : $"{parent}.{key}";
+                message = parent == "features" ? "unknown setting: expected \"item\" or \"user\"."
+                    : KnownKeys.TryGetValue(parent, out var known) ? $"unknown setting. Known: {known}." : "unknown setting.";
+            }
+            else if (message.Contains("uplicate", StringComparison.Ordinal)) field = null;
+            else if (converted.Success && field is null) message = "a config must be a JSON object.";
+            else if (converted.Success)
+            {
+                field = System.Text.RegularExpressions.Regex.Replace(field!, @"\[\d+\]$", "");
+                var type = converted.Groups[1].Value;
+                message = "expected " + (type.Contains("Int32") ? "an integer" : type.Contains("Double") || type.Contains("Single") ? "a number"
+                    : type.Contains("Boolean") ? "true or false" : type.Contains("String[]") || type.Contains("List") ? "a list of strings"
+                    : type.Contains("String") ? "a string" : "an object") + ".";
+            }
+            else { message = "malformed JSON: " + message; field = null; }
+            throw new DataFormatException(name, line, field, message);
+        }
     }
 
     private static string Normalise(string key) => key.Replace("_", "").Replace("-", "").ToLowerInvariant();
@@ -369,4 +338,45 @@ public sealed record TrainingConfig
             if (!Set(key, value)) throw new DataFormatException(Source, 0, $"parameters.{key}", $"not a parameter of {Model}. Valid: {string.Join(", ", defaults.Select(kv => kv.Key))}.");
         return (JsonSerializer.SerializeToElement(defaults), unused);
     }
+}
+
+/// <summary>The JSON shape of a training config, bound strictly (unknown keys are errors). See <see cref="TrainingConfig"/>.</summary>
+internal sealed class ConfigDocument
+{
+    [JsonPropertyName("model")] public string? Model { get; init; }
+    [JsonPropertyName("features")] public FeaturesDocument? Features { get; init; }
+    [JsonPropertyName("encoders")] public Dictionary<string, JsonElement>? Encoders { get; init; }
+    [JsonPropertyName("samples")] public SamplesDocument? Samples { get; init; }
+    [JsonPropertyName("training")] public JsonObject? Training { get; init; }
+    [JsonPropertyName("hybrid")] public JsonObject? Hybrid { get; init; }
+    [JsonPropertyName("parameters")] public JsonObject? Parameters { get; init; }
+    [JsonPropertyName("event_weights")] public Dictionary<string, double>? EventWeights { get; init; }
+    [JsonPropertyName("inference")] public InferenceDocument? Inference { get; init; }
+    /// <summary>Free text for people reading the file.</summary>
+    [JsonPropertyName("description")] public string? Description { get; init; }
+    [JsonPropertyName("name")] public string? Name { get; init; }
+}
+
+internal sealed class FeaturesDocument
+{
+    /// <summary>Each entry a feature group name or an encoder object (checked one by one, to name the entry).</summary>
+    [JsonPropertyName("item")] public List<JsonElement>? Item { get; init; }
+    [JsonPropertyName("user")] public List<JsonElement>? User { get; init; }
+}
+
+internal sealed class SamplesDocument
+{
+    [JsonPropertyName("negative_ratio")] public int? NegativeRatio { get; init; }
+    [JsonPropertyName("negatives_per_user")] public int? NegativesPerUser { get; init; }
+    [JsonPropertyName("strategy")] public string? Strategy { get; init; }
+    [JsonPropertyName("min_positive_weight")] public float? MinPositiveWeight { get; init; }
+    [JsonPropertyName("positive_types")] public string[]? PositiveTypes { get; init; }
+    [JsonPropertyName("output")] public string? Output { get; init; }
+}
+
+internal sealed class InferenceDocument
+{
+    [JsonPropertyName("top_k")] public int? TopK { get; init; }
+    [JsonPropertyName("exclude_seen")] public bool? ExcludeSeen { get; init; }
+    [JsonPropertyName("embeddings")] public bool? Embeddings { get; init; }
 }

@@ -146,7 +146,7 @@ public sealed class UniversalDatasetBuilder(string source, UniversalJsonOptions?
 {
     private readonly UniversalJsonOptions _options = options ?? new UniversalJsonOptions();
     private readonly IdMap _users = new(), _items = new();
-    private readonly ColumnBuilder _userColumns = new(), _itemColumns = new();
+    private readonly ColumnBuilder _userColumns = new(ImageBase(source)), _itemColumns = new(ImageBase(source));
     private readonly List<bool> _userListed = [], _itemListed = [];
     private readonly InteractionLogBuilder _log = new();
     private readonly Dictionary<short, float> _eventWeight = [];
@@ -200,10 +200,17 @@ public sealed class UniversalDatasetBuilder(string source, UniversalJsonOptions?
 
     public Dataset Build() =>
         new(_users, _items, _log.Build(), _userColumns.Build(_users.Count), _itemColumns.Build(_items.Count), source);
+
+    /// <summary>
+    /// The folder relative image paths are read from: the data file's own folder (so a data set and its images move
+    /// together), or null when the source is not a file (a stream), where paths are kept as written.
+    /// </summary>
+    private static string? ImageBase(string source) =>
+        source.Length > 0 && File.Exists(source) ? Path.GetDirectoryName(Path.GetFullPath(source)) : null;
 }
 
 /// <summary>Feature columns that grow as rows arrive in any order.</summary>
-internal sealed class ColumnBuilder
+internal sealed class ColumnBuilder(string? imageBase = null)
 {
     private readonly Dictionary<string, string?[]> _categorical = new(StringComparer.OrdinalIgnoreCase), _text = new(StringComparer.OrdinalIgnoreCase), _images = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, float[]> _numeric = new(StringComparer.OrdinalIgnoreCase);
@@ -233,11 +240,17 @@ internal sealed class ColumnBuilder
         {
             case FeatureGroup.Categorical: Slot(_categorical, f.Name, row, null)[row] = f.Text; break;
             case FeatureGroup.Text: Slot(_text, f.Name, row, null)[row] = f.Text; break;
-            case FeatureGroup.Image: Slot(_images, f.Name, row, null)[row] = f.Text; break;
+            case FeatureGroup.Image: Slot(_images, f.Name, row, null)[row] = ResolveImage(f.Text); break;
             case FeatureGroup.Continuous: Slot(_numeric, f.Name, row, float.NaN)[row] = f.Number; break;
             case FeatureGroup.Temporal: Slot(_sequences, f.Name, row, null)[row] = f.Sequence; break;
         }
     }
+
+    /// <summary>A relative image path made absolute against the data file's folder; URLs and absolute paths unchanged.</summary>
+    private string? ResolveImage(string? path) =>
+        imageBase is null || string.IsNullOrWhiteSpace(path) || path.Contains("://", StringComparison.Ordinal) || Path.IsPathRooted(path)
+            ? path
+            : Path.GetFullPath(Path.Combine(imageBase, path));
 
     private static void Copy<T>(Dictionary<string, T[]> from, Dictionary<string, T[]> to, int count, T fill)
     {

@@ -44,6 +44,7 @@ public sealed class ContentBased(ContentParameters? parameters = null) : Recomme
     protected override void FitCore(Dataset data, FitContext context)
     {
         _specs = Params.ItemFeatures.Count > 0 ? Params.ItemFeatures.ToList() : FeaturePipeline.DefaultSpecs(data.ItemFeatures);
+        if (FeaturePipeline.UnusedGroupsNote(Algorithm, "item", data.ItemFeatures, _specs) is { } note) context.Progress.Info(note);
         if (_specs.Count == 0)
             throw new TroveException("Cannot train content: the items have no features (give item_data with categorical, continuous, text or temporal features, or a precomputed encoder).");
         _specs = _specs.Select(FeatureEncoderRegistry.Default.Complete).ToList();

@@ -32,6 +32,7 @@ public sealed class FeatureEncoderRegistry
     private static readonly Dictionary<string, string> PackagedElsewhere = new(StringComparer.OrdinalIgnoreCase)
     {
         ["onnx"] = "the 'onnx' encoder is in the Trove.Onnx package: reference it and call Trove.Onnx.OnnxEncoders.Register() at startup (the trove command does)",
+        ["resnet18"] = "the 'resnet18' encoder (pretrained ImageNet ResNet-18) is in the Trove.Images package: reference it and call Trove.Images.ImageEncoders.Register() at startup (the trove command does)",
         ["minilm"] = "the 'minilm' encoder (pretrained all-MiniLM-L6-v2) is in the Trove.Semantic package: reference it and call Trove.Semantic.SemanticEncoders.Register() at startup (the trove command does)",
     };
 
@@ -55,7 +56,7 @@ public sealed class FeatureEncoderRegistry
         lock (_lock)
             return _defaults.TryGetValue(group, out var name) ? name
                 : throw new TroveException($"No default encoder for feature group '{group}'. Groups: {string.Join(", ", _defaults.Keys)}; or name an encoder"
-                    + (group.Equals("image", StringComparison.OrdinalIgnoreCase) ? $" ({PackagedElsewhere["onnx"]})." : "."));
+                    + (group.Equals("image", StringComparison.OrdinalIgnoreCase) ? $" ({PackagedElsewhere["resnet18"]}; or {PackagedElsewhere["onnx"]})." : "."));
     }
 
     /// <summary>The spec with its encoder name filled in (the group's default when empty).</summary>
@@ -103,6 +104,28 @@ public sealed class FeaturePipeline
     /// <summary>One spec per feature group the table has, with the group's default encoder (images need an explicit encoder and are skipped).</summary>
     public static List<EncoderSpec> DefaultSpecs(FeatureTable table) =>
         FeatureColumns.Groups.Where(g => g != "image" && FeatureColumns.Names(table, g).Length > 0).Select(g => new EncoderSpec { Group = g }).ToList();
+
+    /// <summary>
+    /// The feature groups of <paramref name="table"/> that hold data but that no spec reads, with their columns, e.g.
+    /// "image (photo)"; null when every group is used. Models say this in a note so no data is left out without a word.
+    /// </summary>
+    public static string? UnusedGroups(FeatureTable table, IEnumerable<EncoderSpec> specs)
+    {
+        var used = specs.Select(s => s.Group).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var unused = FeatureColumns.Groups.Where(g => !used.Contains(g))
+            .Select(g => (Group: g, Columns: FeatureColumns.Names(table, g)))
+            .Where(x => x.Columns.Length > 0)
+            .Select(x => $"{x.Group} ({string.Join(", ", x.Columns)})")
+            .ToList();
+        return unused.Count == 0 ? null : string.Join("; ", unused);
+    }
+
+    /// <summary>The one-line note for <see cref="UnusedGroups"/>, or null.</summary>
+    public static string? UnusedGroupsNote(string model, string entity, FeatureTable table, IEnumerable<EncoderSpec> specs) =>
+        UnusedGroups(table, specs) is { } unused
+            ? $"note: {model}: {entity} feature groups with data but no encoder, not used: {unused}; name them in the config's features.{entity} to use them"
+              + (unused.StartsWith("image", StringComparison.Ordinal) || unused.Contains("; image", StringComparison.Ordinal) ? " (images: {\"group\": \"image\", \"encoder\": \"resnet18\"})" : "")
+            : null;
 
     public IReadOnlyList<(EncoderSpec Spec, IFeatureEncoder Encoder)> Blocks => _blocks;
     public int Dimensions => _blocks.Sum(b => b.Encoder.Dimensions);

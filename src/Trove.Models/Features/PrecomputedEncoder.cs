@@ -14,7 +14,8 @@ namespace Trove.Models.Features;
 /// a .npy float32/float64 matrix whose rows follow option "ids" (a file of ids, one per line, or a
 /// JSON array) or else the dataset's id order. Ids without a vector encode as zeros (so a cold-start
 /// entity with an embedding still gets a profile). The vectors are kept in the model file.
-/// Options: normalize (false): L2-normalise each vector.
+/// Options: normalize (false): L2-normalise each vector; dimensions: the length every vector must have (e.g. 512 for
+/// CLAP audio embeddings), checked when the file is read, so a file of the wrong model is an error before training.
 /// </summary>
 public sealed class PrecomputedEncoder(EncoderSpec spec) : IFeatureEncoder
 {
@@ -37,6 +38,9 @@ public sealed class PrecomputedEncoder(EncoderSpec spec) : IFeatureEncoder
             ".csv" or ".tsv" or ".txt" => ReadCsv(path),
             _ => ReadJson(path),
         };
+        int expected = options.Int("dimensions", 0, 0);
+        if (expected > 0 && dims != expected)
+            throw new TroveException($"Encoder 'precomputed': the vectors in '{path}' have {dims} values, the config says \"dimensions\": {expected}.");
         if (options.Bool("normalize", false))
             for (int r = 0; r < ids.Length; r++)
             {

@@ -228,17 +228,35 @@ public sealed class ContentEmbedder : IFeatureEmbedder
     }
 
     /// <summary>One embedder per block of the content module's default pipeline for the table (one per feature group).</summary>
-    public static List<IFeatureEmbedder> FromTable(FeatureTable table, IdMap ids, string prefix, int dimensions)
+    public static List<IFeatureEmbedder> FromTable(FeatureTable table, IdMap ids, string prefix, int dimensions) =>
+        FromSpecs(table, ids, prefix, dimensions, Features.FeaturePipeline.DefaultSpecs(table), required: false);
+
+    /// <summary>
+    /// One embedder per encoder spec, each created from the registry and fitted on the table now (so a bad spec fails
+    /// before training). <paramref name="required"/>: the specs were configured, so an encoder that yields no
+    /// dimensions is an error rather than left out.
+    /// </summary>
+    public static List<IFeatureEmbedder> FromSpecs(FeatureTable table, IdMap ids, string prefix, int dimensions, IEnumerable<Features.EncoderSpec> specs, bool required)
     {
         var list = new List<IFeatureEmbedder>();
         var input = new Features.EncoderInput(table, ids, prefix);
         int index = 0;
-        foreach (var spec in Features.FeaturePipeline.DefaultSpecs(table))
+        foreach (var spec in specs)
         {
-            var complete = Features.FeatureEncoderRegistry.Default.Complete(spec);
-            var encoder = Features.FeatureEncoderRegistry.Default.Create(complete);
-            encoder.Fit(input);
-            if (encoder.Dimensions == 0) continue;
+            Features.EncoderSpec complete;
+            Features.IFeatureEncoder encoder;
+            try
+            {
+                complete = Features.FeatureEncoderRegistry.Default.Complete(spec);
+                encoder = Features.FeatureEncoderRegistry.Default.Create(complete);
+                encoder.Fit(input);
+            }
+            catch (Core.Errors.TroveException e) { throw new Core.Errors.TroveException($"twotower {prefix} tower, encoder {spec}: {e.Message}", e); }
+            if (encoder.Dimensions == 0)
+            {
+                if (required) throw new Core.Errors.TroveException($"twotower {prefix} tower, encoder {complete}: it yields no values on the training {prefix}s (no labels or values in its columns).");
+                continue;
+            }
             list.Add(new ContentEmbedder(prefix, index++, new EmbedderSpec { Kind = "content", Columns = complete.Columns ?? [], Dimensions = dimensions, Content = complete }, encoder, ids));
         }
         return list;
@@ -252,7 +270,7 @@ public sealed class ContentEmbedder : IFeatureEmbedder
         return new ContentEmbedder(prefix, index, spec, encoder, ids);
     }
 
-    public string Name => $"content:{Spec.Content!.Encoder}({Spec.Content.Group})";
+    public string Name => $"content:{Spec.Content!.Encoder}({Spec.Content.Group ?? "id"})";
     public int Dimensions => Spec.Dimensions;
     public EmbedderSpec Spec { get; }
     public IReadOnlyList<Parameter> Parameters => _table is not null ? [_table] : [_w!, _b!];

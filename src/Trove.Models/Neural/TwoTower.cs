@@ -33,6 +33,14 @@ public sealed record TwoTowerParameters : NeuralParameters
     public bool UseIds { get; init; } = true;
     /// <summary>Use the user and item feature tables (false: IDs only).</summary>
     public bool UseFeatures { get; init; } = true;
+    /// <summary>
+    /// The item tower's feature encoders, exactly these (any registered encoder: onehot, standard, tfidf, pooled,
+    /// precomputed, onnx, minilm, resnet18); empty = every item feature group in the data with its default encoder
+    /// (images need a named encoder). Needs encoders = content.
+    /// </summary>
+    public List<Features.EncoderSpec> ItemFeatures { get; init; } = [];
+    /// <summary>The user tower's feature encoders, as <see cref="ItemFeatures"/>.</summary>
+    public List<Features.EncoderSpec> UserFeatures { get; init; } = [];
     /// <summary>Probability of dropping a row's ID embedding in training, so the towers also work from features alone (cold start). Only used with features.</summary>
     [ValidRange(0, 1, MaxExclusive = true)]
     public float IdDropout { get; init; } = 0.1f;
@@ -177,14 +185,28 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
         _userFeatures = Params.UseFeatures ? data.UserFeatures : new FeatureTable();
         _itemFeatures = Params.UseFeatures ? data.ItemFeatures : new FeatureTable();
         int d = Params.EmbeddingDim;
-        List<IFeatureEmbedder> Embedders(FeatureTable table, IdMap ids, string prefix)
+        List<IFeatureEmbedder> Embedders(FeatureTable table, IdMap ids, string prefix, List<Features.EncoderSpec> configured)
         {
-            if (Params.Encoders == FeatureEncoding.Builtin) return FeatureEmbedders.FromTable(table, ids.Count, prefix, d, Params.TextBuckets);
-            var list = ContentEmbedder.FromTable(table, ids, prefix, d);
+            if (configured.Count > 0 && !Params.UseFeatures)
+                throw new TroveException($"twotower: {prefix}_features are configured but use_features is false; drop one of them.");
+            if (Params.Encoders == FeatureEncoding.Builtin)
+            {
+                if (configured.Count > 0) throw new TroveException($"twotower: {prefix}_features are configured but encoders is builtin (which reads every column its own way); use encoders=content.");
+                return FeatureEmbedders.FromTable(table, ids.Count, prefix, d, Params.TextBuckets);
+            }
+            if (!Params.UseFeatures) return [];
+            var specs = configured.Count > 0 ? configured : Features.FeaturePipeline.DefaultSpecs(table);
+            if (Features.FeaturePipeline.UnusedGroupsNote(Algorithm, prefix, table, specs) is { } note) context.Progress.Info(note);
+            var list = ContentEmbedder.FromSpecs(table, ids, prefix, d, specs, required: configured.Count > 0);
             foreach (var e in list.OfType<ContentEmbedder>()) e.BindTrainingTable(table);
             return list;
         }
-        Build(data.UserCount, data.ItemCount, Embedders(_userFeatures, data.Users, "user"), Embedders(_itemFeatures, data.Items, "item"));
+        // Every encoder is built and fitted here, before the first epoch: an unknown encoder, a missing file or a
+        // vector of the wrong length stops training at once.
+        var userEmbedders = Embedders(_userFeatures, data.Users, "user", Params.UserFeatures);
+        var itemEmbedders = Embedders(_itemFeatures, data.Items, "item", Params.ItemFeatures);
+        Build(data.UserCount, data.ItemCount, userEmbedders, itemEmbedders);
+        context.Progress.Info($"twotower: user tower {Describe(userEmbedders)}; item tower {Describe(itemEmbedders)}");
         void Prepare(CsrMatrix matrix)
         {
             _train = matrix;
@@ -203,6 +225,9 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
         RefitOnAllData(holdout, this, context, name, () => Prepare(data.UserItems));
         ComputeVectors();
     }
+
+    private string Describe(List<IFeatureEmbedder> embedders) =>
+        (Params.UseIds ? "ids" : "") + (Params.UseIds && embedders.Count > 0 ? " + " : "") + string.Join(" + ", embedders.Select(e => e.Name)) is { Length: > 0 } text ? text : "(nothing)";
 
     private bool HasFeatures => _user.Encoders.Count + _item.Encoders.Count > 0;
 

@@ -328,6 +328,7 @@ public class EncoderTests
         Assert.Contains("Trove.Onnx.OnnxEncoders.Register()", unknown.Message);
         var noDefault = Assert.Throws<TroveException>(() => bare.DefaultEncoder("image"));
         Assert.Contains("Trove.Onnx", noDefault.Message);
+        Assert.Contains("Trove.Images", noDefault.Message);   // the pretrained image encoder is named first
 
         OnnxEncoders.Register(bare);
         Assert.Equal("onnx", bare.DefaultEncoder("image"));

@@ -109,11 +109,35 @@ public class WorkflowTests
     [InlineData("""{"samples": {"negative_ratio": -1}}""", "samples.negative_ratio", "non-negative")]
     [InlineData("""{"inference": {"top_k": 0}}""", "inference.top_k", "positive")]
     [InlineData("""{"event_weights": {"view": "high"}}""", "event_weights.view", "number")]
+    // Strict binding: aliases and misspellings the hand parser used to accept are unknown keys, named with their path.
+    [InlineData("""{"samples": {"negatives": 4}}""", "samples.negatives", "unknown setting")]
+    [InlineData("""{"inference": {"k": 5}}""", "inference.k", "unknown setting")]
+    [InlineData("""{"features": {"items": ["text"]}}""", "features.items", "unknown setting")]
+    [InlineData("""{"samples": {"negative_ratio": "four"}}""", "samples.negative_ratio", "integer")]
+    [InlineData("""{"inference": {"exclude_seen": 1}}""", "inference.exclude_seen", "true or false")]
     public void Config_errors_name_the_setting(string json, string field, string problem)
     {
         var e = Assert.Throws<DataFormatException>(() => TrainingConfig.Parse(json, "c.json"));
         Assert.Equal(field, e.Field);
         Assert.Contains(problem, e.Message);
+    }
+
+    /// <summary>The documented config format keeps working: the full example of docs/content.md binds.</summary>
+    [Fact]
+    public void The_documented_config_example_binds()
+    {
+        var doc = File.ReadAllText(Path.Combine(Trove.Tests.Support.TestPaths.RepositoryRoot, "docs", "content.md"));
+        int section = doc.IndexOf("## Training config", StringComparison.Ordinal);
+        int start = doc.IndexOf("```json", section, StringComparison.Ordinal) + "```json".Length;
+        var json = doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
+        var cfg = TrainingConfig.Parse(json, "content.md");
+        Assert.Equal("hybrid", cfg.Model);
+        Assert.Equal(6, cfg.ItemFeatures.Count);
+        Assert.Equal(["onehot", "standard", "tfidf", "tfidf", "precomputed", "onnx"], cfg.ItemFeatures.Select(f => f.Encoder));
+        Assert.Equal(512, cfg.ItemFeatures[2].Options!.Value.GetProperty("dimensions").GetInt32());   // "encoders" defaults reach the string form
+        Assert.Equal(4, cfg.Samples.NegativeRatio);
+        Assert.Equal(10, cfg.Inference.TopK);
+        Assert.Equal(0.6f, cfg.EventWeights.Weights["purchase"]);
     }
 
     [Fact]
