@@ -182,6 +182,7 @@ internal static class PostgresSchema
         FROM users u LEFT JOIN lastfm_users l ON l.user_id = u.id
              LEFT JOIN user_item_summary s ON s.user_id = u.id LEFT JOIN items it ON it.id = s.item_id
         GROUP BY u.id, u.external_id, u.updated_utc, l.real_name, l.country, l.playcount, l.fetched_at;
+        """,
         // 4: the catalogue (the server's PUT /items/{id}): hidden items, publication times, catalogue writes.
         """
         ALTER TABLE items ADD COLUMN hidden boolean NOT NULL DEFAULT false,
