@@ -15,6 +15,7 @@ using Trove.Core.Recommending;
 //                               search with the same items removed)
 //        [--graph-file true]   (with --model --metric ip: search the graph `trove serve` loads from MODEL.index
 //                               instead of building one here; parallel builds differ run to run)
+//        [--reload true]       (save the built graph and load it again before searching: the file round trip)
 //        [--usearch true]      (the same vectors and queries through USearch, a native HNSW, one index per ef)
 // Metrics for maximum-inner-product search, both compared with exact inner-product search:
 // ip = HNSW graph built on the raw inner product (what `trove serve` uses for recommendations);
@@ -120,6 +121,15 @@ else
         Console.WriteLine($"# graph loaded from {file} (the one the server searches)");
     }
     else hnsw = HnswIndex.Build(data, dim, metric, parameters);
+    if (Get("reload", "false") == "true")
+    {
+        // Round trip through the file format, as a server that loads MODEL.index searches it.
+        using var buffer = new MemoryStream();
+        hnsw.Save(buffer);
+        buffer.Position = 0;
+        hnsw = HnswIndex.Load(buffer);
+        Console.WriteLine("# graph saved and loaded again before searching");
+    }
     search = (q, kk, ef, filter) => hnsw.Search(q, kk, filter, ef);
 }
 double buildSeconds = clock.Elapsed.TotalSeconds;
