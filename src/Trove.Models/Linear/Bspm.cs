@@ -80,86 +80,19 @@ public sealed class Bspm(BspmParameters? parameters = null)
     /// <summary>The registered algorithm name.</summary>
     public const string Name = "bspm";
 
-    private CsrMatrix _norm = new(0, 0, [0], [], []);      // R~, users x items
-    private CsrMatrix _normT = new(0, 0, [0], [], []);     // R~^T, items x users
-    private float[] _left = [];   // D_i^-b V_k, items x k
-    private float[] _right = [];  // D_i^b V_k, items x k
-    private float[] _sigma = [];
-    private float[] _v = [];      // V_k, items x k
-    private double[] _itemDegree = [];
-    private int _rank;
+    private NormalisedItemGraph _graph = NormalisedItemGraph.Empty;
 
     /// <inheritdoc/>
     public override string Algorithm => Name;
     /// <summary>Rank of the ideal low-pass term actually used (Factors capped by the matrix size).</summary>
-    public int Rank => _rank;
+    public int Rank => _graph.Rank;
 
     /// <inheritdoc/>
     protected override void FitCore(Dataset data, FitContext context)
     {
         var p = Params;
         using var task = context.Progress.Start(Name, 2);
-        Normalise();
-        task.Advance();
-        _rank = 0; _v = []; _left = []; _right = []; _sigma = [];
-        if (p.Factors > 0)
-        {
-            var svd = TrainingSupport.Native(Name, () =>
-            {
-                int before = Blas.Threads;
-                Blas.Threads = context.Threads;
-                try { return RandomizedSvd.RightSingularVectors(_norm, p.Factors, p.Oversampling, p.PowerIterations, context.Seed, context.Threads, _normT); }
-                finally { Blas.Threads = before; }
-            });
-            SetLowPass(svd.Vectors, svd.Rank);
-            _sigma = svd.Values;
-        }
-        task.Advance();
-    }
-
-    /// <summary>R~ = D_u^-a R D_i^-b from the training matrix (zero degrees stay zero rows/columns).</summary>
-    private void Normalise()
-    {
-        var r = UserItems;
-        bool binary = Params.BinaryWeights;
-        var itemDegree = new double[r.Columns];
-        for (int u = 0; u < r.Rows; u++)
-        {
-            var idx = r.RowIndices(u); var val = r.RowValues(u);
-            for (int t = 0; t < idx.Length; t++) itemDegree[idx[t]] += binary ? 1 : val[t];
-        }
-        var itemScale = new float[r.Columns];
-        for (int i = 0; i < r.Columns; i++) itemScale[i] = itemDegree[i] > 0 ? (float)Math.Pow(itemDegree[i], -Params.ItemExponent) : 0f;
-        var values = new float[r.NonZeros];
-        for (int u = 0; u < r.Rows; u++)
-        {
-            int start = r.RowPointers[u], end = r.RowPointers[u + 1];
-            double degree = 0;
-            for (int t = start; t < end; t++) degree += binary ? 1 : r.Values[t];
-            float userScale = degree > 0 ? (float)Math.Pow(degree, -Params.UserExponent) : 0f;
-            for (int t = start; t < end; t++) values[t] = (binary ? 1f : r.Values[t]) * userScale * itemScale[r.ColumnIndices[t]];
-        }
-        _norm = new CsrMatrix(r.Rows, r.Columns, r.RowPointers, r.ColumnIndices, values);
-        _normT = _norm.Transpose();
-        _itemDegree = itemDegree;
-    }
-
-    /// <summary>left = D_i^-b V_k and right = D_i^b V_k (items never seen in training get zero rows).</summary>
-    private void SetLowPass(float[] v, int rank)
-    {
-        int n = ItemCount;
-        _rank = rank;
-        _v = v;
-        _left = new float[(long)n * rank];
-        _right = new float[(long)n * rank];
-        for (int i = 0; i < n; i++)
-        {
-            if (_itemDegree[i] <= 0) continue;
-            float down = (float)Math.Pow(_itemDegree[i], -Params.ItemExponent), up = (float)Math.Pow(_itemDegree[i], Params.ItemExponent);
-            var row = v.AsSpan(i * rank, rank);
-            TensorPrimitives.Multiply(row, down, _left.AsSpan(i * rank, rank));
-            TensorPrimitives.Multiply(row, up, _right.AsSpan(i * rank, rank));
-        }
+        _graph = NormalisedItemGraph.Fit(Name, UserItems, p.BinaryWeights, p.UserExponent, p.ItemExponent, p.Factors, p.Oversampling, p.PowerIterations, context, task);
     }
 
     /// <inheritdoc/>
@@ -174,9 +107,9 @@ public sealed class Bspm(BspmParameters? parameters = null)
     {
         int n = ItemCount;
         scores = scores[..n];
-        Blur(items, weights, scores);
-        var q = new float[Math.Max(_rank, 1)];
-        if (_rank > 0) UserVector(items, weights, q);
+        _graph.Blur(items, weights, Scratch.For(UserCount).Accumulator, scores);
+        var q = new float[Math.Max(_graph.Rank, 1)];
+        if (_graph.Rank > 0) _graph.UserVector(items, weights, q);
         Sharpen(scores, q, 1);
     }
 
@@ -186,12 +119,12 @@ public sealed class Bspm(BspmParameters? parameters = null)
         int n = ItemCount, b = users.Length;
         if (scores.Length < (long)b * n) throw new ArgumentException($"scores has {scores.Length} floats, needs {(long)b * n}.");
         if (b == 0) return;
-        var q = new float[b * Math.Max(_rank, 1)];
+        var q = new float[b * Math.Max(_graph.Rank, 1)];
         for (int j = 0; j < b; j++)
         {
             int u = CheckUser(users[j]);
-            Blur(UserItems.RowIndices(u), UserItems.RowValues(u), scores.Slice(j * n, n));
-            if (_rank > 0) UserVector(UserItems.RowIndices(u), UserItems.RowValues(u), q.AsSpan(j * _rank, _rank));
+            _graph.Blur(UserItems.RowIndices(u), UserItems.RowValues(u), Scratch.For(UserCount).Accumulator, scores.Slice(j * n, n));
+            if (_graph.Rank > 0) _graph.UserVector(UserItems.RowIndices(u), UserItems.RowValues(u), q.AsSpan(j * _graph.Rank, _graph.Rank));
         }
         Sharpen(scores[..(b * n)], q, b);
     }
@@ -211,8 +144,8 @@ public sealed class Bspm(BspmParameters? parameters = null)
         int len = n * batch;
         // S(0) = B + beta I, transposed; I = q right^T (one sgemm for the batch).
         var ideal = s.Ideal;
-        if (_rank > 0 && p.IdealWeight != 0)
-            Blas.Gemm(false, true, batch, n, _rank, p.IdealWeight, q, _rank, _right, _rank, 0f, ideal, n);
+        if (_graph.Rank > 0 && p.IdealWeight != 0)
+            Blas.Gemm(false, true, batch, n, _graph.Rank, p.IdealWeight, q, _graph.Rank, _graph.Right, _graph.Rank, 0f, ideal, n);
         else ideal.AsSpan(0, len).Clear();
         for (int j = 0; j < batch; j++)
         {
@@ -235,8 +168,8 @@ public sealed class Bspm(BspmParameters? parameters = null)
             state.AsSpan(0, len).CopyTo(z);
             foreach (float c in horner)
             {
-                MultiplyWide(_norm, z, batch, users);    // R~ Z^T   (users x batch)
-                MultiplyWide(_normT, users, batch, zp);  // (Z P~)^T (items x batch)
+                MultiplyWide(_graph.Norm, z, batch, users);    // R~ Z^T   (users x batch)
+                MultiplyWide(_graph.NormT, users, batch, zp);  // (Z P~)^T (items x batch)
                 TensorPrimitives.MultiplyAdd(zp.AsSpan(0, len), -c, state.AsSpan(0, len), z.AsSpan(0, len));
             }
             z.AsSpan(0, len).CopyTo(state);
@@ -287,36 +220,6 @@ public sealed class Bspm(BspmParameters? parameters = null)
         }
     }
 
-    /// <summary>scores = r P~ = (r R~^T) R~: scatter r over the items' users, then those users' rows over the items.</summary>
-    private void Blur(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
-    {
-        scores.Clear();
-        var s = Scratch.For(UserCount).Accumulator;
-        for (int k = 0; k < items.Length; k++)
-        {
-            int i = CheckItem(items[k]);
-            float w = Params.BinaryWeights ? 1f : weights[k];
-            var us = _normT.RowIndices(i); var vs = _normT.RowValues(i);
-            for (int t = 0; t < us.Length; t++) s.Add(us[t], w * vs[t]);
-        }
-        for (int t = 0; t < s.Count; t++)
-        {
-            int v = s.Touched[t];
-            float c = s.Values[v];
-            var idx = _norm.RowIndices(v); var val = _norm.RowValues(v);
-            for (int j = 0; j < idx.Length; j++) scores[idx[j]] += c * val[j];
-        }
-        s.Clear();
-    }
-
-    /// <summary>q = r D_i^-b V_k.</summary>
-    private void UserVector(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> q)
-    {
-        q.Clear();
-        for (int k = 0; k < items.Length; k++)
-            TensorPrimitives.MultiplyAdd(_left.AsSpan(CheckItem(items[k]) * _rank, _rank), Params.BinaryWeights ? 1f : weights[k], q, q);
-    }
-
     /// <summary>The items the history {item} scores highest, the item itself left out.</summary>
     public override IReadOnlyList<Scored> SimilarItems(int item, int k)
     {
@@ -349,20 +252,9 @@ public sealed class Bspm(BspmParameters? parameters = null)
     }
 
     /// <inheritdoc/>
-    protected override void SaveModelState(ModelArchiveWriter writer)
-    {
-        writer.WriteArray("singular_vectors", _v, ItemCount, _rank);
-        writer.WriteArray("singular_values", _sigma);
-    }
+    protected override void SaveModelState(ModelArchiveWriter writer) => _graph.Save(writer);
 
     /// <inheritdoc/>
-    protected override void LoadModelState(ModelArchiveReader reader)
-    {
-        Normalise();
-        var v = reader.ReadFloats("singular_vectors");
-        _sigma = reader.ReadFloats("singular_values");
-        int rank = _sigma.Length;
-        if (v.Length != (long)ItemCount * rank) throw new TroveException($"bspm: the model file's singular vectors do not match {ItemCount} items x {rank}.");
-        SetLowPass(v, rank);
-    }
+    protected override void LoadModelState(ModelArchiveReader reader) =>
+        _graph = NormalisedItemGraph.Load(Name, UserItems, Params.BinaryWeights, Params.UserExponent, Params.ItemExponent, reader);
 }

@@ -67,19 +67,13 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
 {
     public const string Name = "gfcf";
 
-    private CsrMatrix _norm = new(0, 0, [0], [], []);      // R~, users x items
-    private CsrMatrix _normT = new(0, 0, [0], [], []);     // R~^T, items x users
-    private float[] _left = [];   // D_i^-b V_k, items x k
-    private float[] _right = [];  // D_i^b V_k, items x k
-    private float[] _sigma = [];
-    private float[] _v = [];      // V_k, items x k
-    private int _rank;
+    private NormalisedItemGraph _graph = NormalisedItemGraph.Empty;
 
     public override string Algorithm => Name;
     /// <summary>Rank of the ideal low-pass term actually used (Factors capped by the matrix size).</summary>
-    public int Rank => _rank;
+    public int Rank => _graph.Rank;
     /// <summary>The top singular values of R~, descending.</summary>
-    public ReadOnlySpan<float> SingularValues => _sigma;
+    public ReadOnlySpan<float> SingularValues => _graph.Sigma;
 
     protected override void FitCore(Dataset data, FitContext context)
     {
@@ -90,69 +84,7 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         if (!float.IsFinite(p.Sharpen) || p.Sharpen < 0) throw new TroveException("gfcf: sharpen must be a finite number, 0 or more.");
         if (p.Oversampling < 0 || p.PowerIterations < 0) throw new TroveException("gfcf: oversampling and power_iterations must be 0 or more.");
         using var task = context.Progress.Start("gfcf", 2);
-        Normalise();
-        task.Advance();
-        _rank = 0; _v = []; _left = []; _right = []; _sigma = [];
-        if (p.Factors > 0)
-        {
-            var svd = TrainingSupport.Native(Name, () =>
-            {
-                int before = Blas.Threads;
-                Blas.Threads = context.Threads;
-                try { return RandomizedSvd.RightSingularVectors(_norm, p.Factors, p.Oversampling, p.PowerIterations, context.Seed, context.Threads, _normT); }
-                finally { Blas.Threads = before; }
-            });
-            SetLowPass(svd.Vectors, svd.Rank);
-            _sigma = svd.Values;
-        }
-        task.Advance();
-    }
-
-    /// <summary>R~ = D_u^-a R D_i^-b from the training matrix (degrees with zero stay zero rows/columns).</summary>
-    private void Normalise()
-    {
-        var r = UserItems;
-        bool binary = Params.BinaryWeights;
-        var itemDegree = new double[r.Columns];
-        for (int u = 0; u < r.Rows; u++)
-        {
-            var idx = r.RowIndices(u); var val = r.RowValues(u);
-            for (int t = 0; t < idx.Length; t++) itemDegree[idx[t]] += binary ? 1 : val[t];
-        }
-        var itemScale = new float[r.Columns];
-        for (int i = 0; i < r.Columns; i++) itemScale[i] = itemDegree[i] > 0 ? (float)Math.Pow(itemDegree[i], -Params.ItemExponent) : 0f;
-        var values = new float[r.NonZeros];
-        for (int u = 0; u < r.Rows; u++)
-        {
-            int start = r.RowPointers[u], end = r.RowPointers[u + 1];
-            double degree = 0;
-            for (int t = start; t < end; t++) degree += binary ? 1 : r.Values[t];
-            float userScale = degree > 0 ? (float)Math.Pow(degree, -Params.UserExponent) : 0f;
-            for (int t = start; t < end; t++) values[t] = (binary ? 1f : r.Values[t]) * userScale * itemScale[r.ColumnIndices[t]];
-        }
-        _norm = new CsrMatrix(r.Rows, r.Columns, r.RowPointers, r.ColumnIndices, values);
-        _normT = _norm.Transpose();
-        _itemDegree = itemDegree;
-    }
-
-    private double[] _itemDegree = [];
-
-    /// <summary>left = D_i^-b V_k and right = D_i^b V_k (items never seen in training get zero rows).</summary>
-    private void SetLowPass(float[] v, int rank)
-    {
-        int n = ItemCount;
-        _rank = rank;
-        _v = v;
-        _left = new float[(long)n * rank];
-        _right = new float[(long)n * rank];
-        for (int i = 0; i < n; i++)
-        {
-            if (_itemDegree[i] <= 0) continue;
-            float down = (float)Math.Pow(_itemDegree[i], -Params.ItemExponent), up = (float)Math.Pow(_itemDegree[i], Params.ItemExponent);
-            var row = v.AsSpan(i * rank, rank);
-            TensorPrimitives.Multiply(row, down, _left.AsSpan(i * rank, rank));
-            TensorPrimitives.Multiply(row, up, _right.AsSpan(i * rank, rank));
-        }
+        _graph = NormalisedItemGraph.Fit(Name, UserItems, p.BinaryWeights, p.UserExponent, p.ItemExponent, p.Factors, p.Oversampling, p.PowerIterations, context, task);
     }
 
     public override void ScoreAllItems(int user, Span<float> scores)
@@ -166,12 +98,12 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
     {
         int n = ItemCount;
         scores = scores[..n];
-        Linear(items, weights, scores);
-        if (_rank > 0)
+        _graph.Blur(items, weights, Scratch.For(UserCount).Users, scores);
+        if (_graph.Rank > 0)
         {
-            var q = new float[_rank];
-            UserVector(items, weights, q);
-            Blas.Gemv(false, n, _rank, Params.Alpha, _right, _rank, q, 1f, scores);
+            var q = new float[_graph.Rank];
+            _graph.UserVector(items, weights, q);
+            Blas.Gemv(false, n, _graph.Rank, Params.Alpha, _graph.Right, _graph.Rank, q, 1f, scores);
         }
         if (Params.Sharpen > 0) Sharpen(scores, 1);
     }
@@ -188,8 +120,8 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
             var row = scores.Slice(j * n, n);
             for (int i = 0; i < n; i++) st[i * batch + j] = row[i];
         }
-        SparseDense.Multiply(_norm, st, batch, t);      // T = R~ S^T       (users x batch)
-        SparseDense.Multiply(_normT, t, batch, st);     // S^T P~ = R~^T T  (items x batch)
+        SparseDense.Multiply(_graph.Norm, st, batch, t);      // T = R~ S^T       (users x batch)
+        SparseDense.Multiply(_graph.NormT, t, batch, st);     // S^T P~ = R~^T T  (items x batch)
         float ts = Params.Sharpen;
         for (int j = 0; j < batch; j++)
         {
@@ -202,46 +134,16 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
     {
         int n = ItemCount, b = users.Length;
         if (scores.Length < (long)b * n) throw new ArgumentException($"scores has {scores.Length} floats, needs {(long)b * n}.");
-        var q = _rank > 0 ? new float[b * _rank] : [];
+        var q = _graph.Rank > 0 ? new float[b * _graph.Rank] : [];
         for (int j = 0; j < b; j++)
         {
             int u = CheckUser(users[j]);
-            Linear(UserItems.RowIndices(u), UserItems.RowValues(u), scores.Slice(j * n, n));
-            if (_rank > 0) UserVector(UserItems.RowIndices(u), UserItems.RowValues(u), q.AsSpan(j * _rank, _rank));
+            _graph.Blur(UserItems.RowIndices(u), UserItems.RowValues(u), Scratch.For(UserCount).Users, scores.Slice(j * n, n));
+            if (_graph.Rank > 0) _graph.UserVector(UserItems.RowIndices(u), UserItems.RowValues(u), q.AsSpan(j * _graph.Rank, _graph.Rank));
         }
         // scores (b x n) += alpha * Q (b x k) * right^T (k x n)
-        if (_rank > 0) Blas.Gemm(false, true, b, n, _rank, Params.Alpha, q, _rank, _right, _rank, 1f, scores, n);
+        if (_graph.Rank > 0) Blas.Gemm(false, true, b, n, _graph.Rank, Params.Alpha, q, _graph.Rank, _graph.Right, _graph.Rank, 1f, scores, n);
         if (Params.Sharpen > 0 && b > 0) Sharpen(scores[..(b * n)], b);
-    }
-
-    /// <summary>scores = r P~ = (r R~^T) R~: scatter r over the items' users, then those users' rows over the items.</summary>
-    private void Linear(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
-    {
-        scores.Clear();
-        var s = Scratch.For(UserCount).Users;
-        for (int k = 0; k < items.Length; k++)
-        {
-            int i = CheckItem(items[k]);
-            float w = Params.BinaryWeights ? 1f : weights[k];
-            var us = _normT.RowIndices(i); var vs = _normT.RowValues(i);
-            for (int t = 0; t < us.Length; t++) s.Add(us[t], w * vs[t]);
-        }
-        for (int t = 0; t < s.Count; t++)
-        {
-            int v = s.Touched[t];
-            float c = s.Values[v];
-            var idx = _norm.RowIndices(v); var val = _norm.RowValues(v);
-            for (int j = 0; j < idx.Length; j++) scores[idx[j]] += c * val[j];
-        }
-        s.Clear();
-    }
-
-    /// <summary>p = r D_i^-b V_k.</summary>
-    private void UserVector(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> p)
-    {
-        p.Clear();
-        for (int k = 0; k < items.Length; k++)
-            TensorPrimitives.MultiplyAdd(_left.AsSpan(CheckItem(items[k]) * _rank, _rank), Params.BinaryWeights ? 1f : weights[k], p, p);
     }
 
     /// <summary>The items item i's filter row scores highest: the history {i} scored, i itself left out.</summary>
@@ -277,19 +179,10 @@ public sealed class GraphFilter(GraphFilterParameters? parameters = null)
         }
     }
 
-    protected override void SaveModelState(ModelArchiveWriter writer)
-    {
-        writer.WriteArray("singular_vectors", _v, ItemCount, _rank);
-        writer.WriteArray("singular_values", _sigma);
-    }
+    /// <inheritdoc/>
+    protected override void SaveModelState(ModelArchiveWriter writer) => _graph.Save(writer);
 
-    protected override void LoadModelState(ModelArchiveReader reader)
-    {
-        Normalise();
-        var v = reader.ReadFloats("singular_vectors");
-        _sigma = reader.ReadFloats("singular_values");
-        int rank = _sigma.Length;
-        if (v.Length != (long)ItemCount * rank) throw new TroveException($"gfcf: the model file's singular vectors do not match {ItemCount} items x {rank}.");
-        SetLowPass(v, rank);
-    }
+    /// <inheritdoc/>
+    protected override void LoadModelState(ModelArchiveReader reader) =>
+        _graph = NormalisedItemGraph.Load(Name, UserItems, Params.BinaryWeights, Params.UserExponent, Params.ItemExponent, reader);
 }
