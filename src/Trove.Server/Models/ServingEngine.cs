@@ -82,7 +82,7 @@ public sealed class ServingEngine(IEventStore events)
     /// </summary>
     public bool TryScores(LoadedModel model, UserState user, Span<float> scores)
     {
-        if (model.HistoryScorer is { } history && (user.NewEvents > 0 || !user.Known))
+        if (ScoresFromHistory(model, user) && model.HistoryScorer is { } history)
         {
             if (user.HistoryItems.Length == 0) return false;
             history(user.HistoryItems, user.HistoryWeights, scores);
@@ -102,7 +102,7 @@ public sealed class ServingEngine(IEventStore events)
     /// </summary>
     public bool TryScoreItems(LoadedModel model, UserState user, ReadOnlySpan<int> items, Span<float> scores, Span<float> all)
     {
-        if (user.Known && (model.HistoryScorer is null || user.NewEvents == 0))
+        if (!ScoresFromHistory(model, user) && user.Known)
         {
             model.Model.Score(user.Index, items, scores);
             return true;
@@ -111,6 +111,13 @@ public sealed class ServingEngine(IEventStore events)
         for (int j = 0; j < items.Length; j++) scores[j] = all[items[j]];
         return true;
     }
+
+    /// <summary>
+    /// The one rule for which scores a request reads: a model that scores histories does so for a user with events since
+    /// training or one it never saw; otherwise the model's trained user row answers.
+    /// </summary>
+    private static bool ScoresFromHistory(LoadedModel model, UserState user) =>
+        model.HistoryScorer is not null && (user.NewEvents > 0 || !user.Known);
 
     /// <summary>Users per item as scores: the cold-start fallback.</summary>
     public static void PopularScores(LoadedModel model, Span<float> scores) => model.ItemUserCounts.CopyTo(scores);
@@ -179,7 +186,7 @@ public sealed class ServingEngine(IEventStore events)
     {
         vector = default;
         if (model.Model is not IEmbeddingModel embedding) return false;
-        if (model.HistoryScorer is not null && (user.NewEvents > 0 || !user.Known))
+        if (ScoresFromHistory(model, user))
         {
             if (user.HistoryItems.Length == 0) return false;
             var folded = HistoryScoring.FoldIn(model.Model, user.HistoryItems, user.HistoryWeights);
