@@ -3,6 +3,8 @@ using Trove.Core.Training;
 using Trove.Models.Linear;
 using Trove.Numerics.Dense;
 
+using Trove.Tests.Support;
+
 namespace Trove.Tests.Models;
 
 public class BspmTests
@@ -28,15 +30,7 @@ public class BspmTests
         });
         model.Fit(data, new FitContext { Seed = 1, Threads = 1 });
         int m = data.UserCount, n = data.ItemCount;
-        var r = new double[m, n];
-        for (int u = 0; u < m; u++) foreach (int i in data.UserItems.RowIndices(u)) r[u, i] = 1;
-        var du = new double[m]; var di = new double[n];
-        for (int u = 0; u < m; u++) for (int i = 0; i < n; i++) { du[u] += r[u, i]; di[i] += r[u, i]; }
-        var rn = new double[m, n];
-        for (int u = 0; u < m; u++) for (int i = 0; i < n; i++) if (r[u, i] != 0) rn[u, i] = Math.Pow(du[u], -a) * Math.Pow(di[i], -b);
-        var p = new double[n * n];
-        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) { double s = 0; for (int u = 0; u < m; u++) s += rn[u, i] * rn[u, j]; p[i * n + j] = s; }
-        var (_, v) = SymmetricEigen.Decompose(p, n);
+        var (r, di, p, v) = DenseItemGraph.Of(data.UserItems, a, b);
         double[] TimesP(double[] x) { var y = new double[n]; for (int j = 0; j < n; j++) for (int i = 0; i < n; i++) y[j] += x[i] * p[i * n + j]; return y; }
         double[] Axpy(double[] x, double c, double[] y) => x.Select((xi, i) => xi + c * y[i]).ToArray();
 
