@@ -19,20 +19,16 @@ G=${GOWALLA:-/work/shared/datasets/lightgcn-gowalla}
 OUT=${OUT:-$(mktemp -d /tmp/trove-gowalla.XXXX)}
 SEED=${SEED:-42}
 mkdir -p "$OUT"
-DLL="$ROOT/src/Trove.Cli/bin/Release/net10.0/trove.dll"
-[ -f "$DLL" ] || dotnet build "$ROOT/src/Trove.Cli/Trove.Cli.csproj" -c Release -v quiet >/dev/null
-trove() { dotnet "$DLL" "$@"; }
-start=$(date +%s)
-echo "# gowalla reproduction: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), output $OUT" >&2
+source "$ROOT/bench/reproduce/common.sh"
+reproduce_header gowalla
 
 # 1. Tune on validation carved from the training file only.
 V=(--data "$G/train.reconstructed.txt" --format lightgcn --metric ndcg@20 --validation random --validation-fraction 0.1 --seed "$SEED")
 trove tune "${V[@]}" --model bspm --trials 16 --eta 3 --min-users 1000 --time-budget 330 --out "$OUT/bspm.json"
 trove tune "${V[@]}" --model rp3beta --trials 27 --eta 3 --time-budget 100 --out "$OUT/rp3beta.json"
 # The blend's weight and normalisation, each component with its tuned parameters held fixed (fitted once, then shared).
-trove tune "${V[@]}" --model blend --trials 9 --eta 3 --min-users 1000 --time-budget 150 -p third_weight=0 \
-  -p first=bspm -p "first_parameters=$(jq -c .parameters "$OUT/bspm.json")" \
-  -p second=rp3beta -p "second_parameters=$(jq -c .parameters "$OUT/rp3beta.json")" --out "$OUT/blend.json"
+blend_components bspm rp3beta
+trove tune "${V[@]}" --model blend --trials 9 --eta 3 --min-users 1000 --time-budget 150 -p third_weight=0 "${BLEND[@]}" --out "$OUT/blend.json"
 # EASE is not run: 40,981 items need a dense 41k x 41k inverse (about 15 minutes alone on 2 cores).
 
 # 2. Refit on the full training file with the chosen parameters; evaluate once on test.txt.
@@ -41,16 +37,4 @@ trove evaluate --protocol fixed --train "$G/train.reconstructed.txt" --test "$G/
   $(for m in "${MODELS[@]}"; do echo --params "$OUT/$m.json"; done) --k 20 --seed "$SEED" --json "$OUT/test.json" >&2
 
 # 3. Report: the model chosen by validation score, and a table of every model.
-best=$(for m in "${MODELS[@]}"; do jq -r '"\(.validation_score) \(.algorithm)"' "$OUT/$m.json"; done | sort -g | tail -1 | cut -d' ' -f2)
-echo
-echo "| model | validation ndcg@20 | test recall@20 | test ndcg@20 | tuned parameters | train s |"
-echo "|---|---|---|---|---|---|"
-for m in "${MODELS[@]}"; do
-  f="$OUT/$m.json"; alg=$m
-  jq -r --arg alg "$alg" --slurpfile tune "$f" '.models[] | select(.algorithm == $alg) |
-    "| \(.algorithm) | \($tune[0].validation_score) | \(.metrics["recall@20"] * 10000 | round / 10000) | \(.metrics["ndcg@20"] * 10000 | round / 10000) | \($tune[0].parameters | to_entries | map(select(.key | test("_parameters$") | not)) | map("\(.key)=\(.value)") | join(", ")) | \(.train_seconds) |"' "$OUT/test.json"
-done
-echo
-echo "total $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "headline model (best validation ndcg@20): $best"
-jq -r --arg alg "$best" '.models[] | select(.algorithm == $alg) | "gowalla recall@20 \(.metrics["recall@20"] * 10000 | round / 10000) ndcg@20 \(.metrics["ndcg@20"] * 10000 | round / 10000)"' "$OUT/test.json"
+report gowalla ndcg@20 recall@20 ndcg@20

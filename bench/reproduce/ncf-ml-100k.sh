@@ -18,11 +18,8 @@ D=${NCF:-/work/shared/datasets/ncf-ml-100k}
 OUT=${OUT:-$(mktemp -d /tmp/trove-ncf100k.XXXX)}
 SEED=${SEED:-42}
 mkdir -p "$OUT"
-DLL="$ROOT/src/Trove.Cli/bin/Release/net10.0/trove.dll"
-[ -f "$DLL" ] || dotnet build "$ROOT/src/Trove.Cli/Trove.Cli.csproj" -c Release -v quiet >/dev/null
-trove() { dotnet "$DLL" "$@"; }
-start=$(date +%s)
-echo "# ncf-ml-100k reproduction: $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), output $OUT" >&2
+source "$ROOT/bench/reproduce/common.sh"
+reproduce_header ncf-ml-100k
 { printf 'user\titem\tscore\ttimestamp\n'; cat "$D/ml-100k.train.rating"; } > "$OUT/train.tsv"
 TUNE=(--data "$OUT/train.tsv" --validation ncf --metric hr@10 --seed "$SEED" --eta 1)
 
@@ -32,10 +29,8 @@ trove tune "${TUNE[@]}" --model als --trials 24 --out "$OUT/als.json"
 trove tune "${TUNE[@]}" --model bpr --trials 12 --out "$OUT/bpr.json"
 trove tune "${TUNE[@]}" --model rp3beta --trials 20 --out "$OUT/rp3beta.json"
 # 2. The blend's weights, with each component's tuned parameters held fixed.
-trove tune "${TUNE[@]}" --model blend --trials 40 \
-  -p first=ease -p "first_parameters=$(jq -c .parameters "$OUT/ease.json")" \
-  -p second=als -p "second_parameters=$(jq -c .parameters "$OUT/als.json")" \
-  -p third=bpr -p "third_parameters=$(jq -c .parameters "$OUT/bpr.json")" --out "$OUT/blend.json"
+blend_components ease als bpr
+trove tune "${TUNE[@]}" --model blend --trials 40 "${BLEND[@]}" --out "$OUT/blend.json"
 
 # 3. Refit on the full training file with the chosen parameters; evaluate once on the test files.
 MODELS=(ease als bpr rp3beta blend)
@@ -43,15 +38,4 @@ trove evaluate --protocol ncf --train "$D/ml-100k.train.rating" --test "$D/ml-10
   --k 10 --seed "$SEED" $(for m in "${MODELS[@]}"; do echo --params "$OUT/$m.json"; done) --json "$OUT/test.json" >&2
 
 # 4. Report.
-best=$(for m in "${MODELS[@]}"; do jq -r '"\(.validation_score) \(.algorithm)"' "$OUT/$m.json"; done | sort -g | tail -1 | cut -d' ' -f2)
-echo
-echo "| model | validation hr@10 | test HR@10 | test NDCG@10 | tuned parameters | train s |"
-echo "|---|---|---|---|---|---|"
-for m in "${MODELS[@]}"; do
-  jq -r --arg alg "$m" --slurpfile tune "$OUT/$m.json" '.models[] | select(.algorithm == $alg) |
-    "| \(.algorithm) | \($tune[0].validation_score) | \(.metrics["hr@10"] * 10000 | round / 10000) | \(.metrics["ndcg@10"] * 10000 | round / 10000) | \($tune[0].parameters | to_entries | map(select(.key | test("_parameters$") | not)) | map("\(.key)=\(.value)") | join(", ")) | \(.train_seconds) |"' "$OUT/test.json"
-done
-echo
-echo "total $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "headline model (best validation hr@10): $best"
-jq -r --arg alg "$best" '.models[] | select(.algorithm == $alg) | "ncf-ml-100k hr@10 \(.metrics["hr@10"] * 10000 | round / 10000) ndcg@10 \(.metrics["ndcg@10"] * 10000 | round / 10000)"' "$OUT/test.json"
+report ncf-ml-100k hr@10 hr@10 ndcg@10 HR@10 NDCG@10
