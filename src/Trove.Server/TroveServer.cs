@@ -106,9 +106,9 @@ public static class TroveServer
         var metrics = app.Services.GetRequiredService<ServerMetrics>();
         app.Use(async (context, next) =>
         {
-            var clock = Stopwatch.StartNew();
+            long started = Stopwatch.GetTimestamp();
             try { await next(context); }
-            finally { metrics.Record(context, clock.Elapsed.TotalSeconds); }
+            finally { metrics.Record(context, Stopwatch.GetElapsedTime(started).TotalSeconds); }
         });
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = WriteProblem });
         app.UseStatusCodePages();

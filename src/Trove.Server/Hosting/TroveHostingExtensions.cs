@@ -61,7 +61,7 @@ public static class TroveHostingExtensions
                 .Where(p => p.Name is "user" or "item" && p.ParameterType == typeof(string)).ToArray();
             return async context =>
             {
-                var clock = Stopwatch.StartNew();
+                long started = Stopwatch.GetTimestamp();
                 var http = context.HttpContext;
                 try
                 {
@@ -79,7 +79,7 @@ public static class TroveHostingExtensions
                     var (status, title, detail) = TroveServer.ProblemFor(e);
                     return Results.Problem(detail, statusCode: status, title: title);
                 }
-                finally { metrics.Record(http, clock.Elapsed.TotalSeconds); }
+                finally { metrics.Record(http, Stopwatch.GetElapsedTime(started).TotalSeconds); }
             };
         });
         Endpoints.Map(group, prefix);

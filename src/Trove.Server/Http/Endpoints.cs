@@ -232,23 +232,7 @@ public static class Endpoints
         string.IsNullOrWhiteSpace(list) ? null : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
 
     private static IResult Recommended(LoadedModel model, string user, UserState state, int k, int offset, IReadOnlyList<Scored> top, bool coldStart, bool explain, RetrievalMode retrieval,
-        CatalogueView view)
-    {
-        explain &= !coldStart;
-        var items = new List<RecommendedItem>(top.Count);
-        for (int r = 0; r < top.Count; r++)
-        {
-            var s = top[r];
-            if (view.NewItemAt(s.Index) is { } added)
-            {
-                items.Add(new RecommendedItem(offset + r + 1, added.Id, s.Score, CatalogueTitle(added), added.Features(), explain ? [] : null));
-                continue;
-            }
-            items.Add(new RecommendedItem(offset + r + 1, model.Trained.Items[s.Index], s.Score, ServingEngine.Title(model, s.Index), ServingEngine.Features(model, s.Index),
-                explain ? ServingEngine.Explain(model, state, s.Index) : null));
-        }
-        return Results.Ok(new RecommendationsResponse(user, model.Name, model.Version, model.Manifest.Algorithm, k, offset, coldStart, state.NewEvents, items, RetrievalModes.Name(retrieval)));
-    }
+        CatalogueView view) => new RecommendationsResult(model, user, state, k, offset, top, coldStart, explain, retrieval, view);
 
     internal static string? CatalogueTitle(CatalogueItem item) =>
         item.Labels.TryGetValue("title", out var t) ? t : item.Labels.TryGetValue("name", out var n) ? n : null;

@@ -77,32 +77,66 @@ public static class Hardening
     /// </summary>
     private static Task DecodeIds(HttpContext context, RequestDelegate next)
     {
-        foreach (var (name, value) in RawIds(context)) context.Request.RouteValues[name] = value;
+        var ids = RawIds(context);
+        // Unchanged values come back as the routed string itself: most requests set nothing here.
+        if (ids.User is { } user && !ReferenceEquals(user, context.Request.RouteValues["user"])) context.Request.RouteValues["user"] = user;
+        if (ids.Item is { } item && !ReferenceEquals(item, context.Request.RouteValues["item"])) context.Request.RouteValues["item"] = item;
         return next(context);
     }
 
-    /// <summary>The {user} and {item} route values of the request, each decoded once from the raw request target (empty when the server keeps no raw target).</summary>
-    internal static Dictionary<string, string> RawIds(HttpContext context)
+    /// <summary>The {user} and {item} values of a request decoded from its raw target, each null when the route has none.</summary>
+    internal readonly record struct RawIdValues(string? User, string? Item)
     {
-        var ids = new Dictionary<string, string>(2);
-        if (context.GetEndpoint() is Microsoft.AspNetCore.Routing.RouteEndpoint endpoint && endpoint.RoutePattern.Parameters.Any(p => p.Name is "user" or "item")
-            && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is { Length: > 0 } raw)
+        /// <summary>The value of route parameter <paramref name="name"/> ("user" or "item"), when the request has one.</summary>
+        public bool TryGetValue(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
         {
-            int query = raw.IndexOf('?');
-            var segments = (query >= 0 ? raw[..query] : raw).Split('/', StringSplitOptions.RemoveEmptyEntries);
-            var pattern = endpoint.RoutePattern.PathSegments;
-            // A path base (the host's) comes before the pattern's segments: align on the end.
-            int offset = segments.Length - pattern.Count;
-            if (offset >= 0)
-                for (int i = 0; i < pattern.Count; i++)
-                    if (pattern[i].Parts is [Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart { Name: "user" or "item" } part])
-                    {
-                        try { ids[part.Name] = Uri.UnescapeDataString(segments[offset + i]); }
-                        catch (UriFormatException) { } // left as routed; the id check judges it
-                    }
+            value = name switch { "user" => User, "item" => Item, _ => null };
+            return value is not null;
         }
-        return ids;
     }
+
+    /// <summary>
+    /// The {user} and {item} route values of the request, each decoded once from the raw request target (none when the
+    /// server keeps no raw target). A value equal to the routed one is that same string, so nothing is allocated for it.
+    /// </summary>
+    internal static RawIdValues RawIds(HttpContext context)
+    {
+        if (context.GetEndpoint() is not Microsoft.AspNetCore.Routing.RouteEndpoint endpoint
+            || context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget is not { Length: > 0 } raw)
+            return default;
+        var pattern = endpoint.RoutePattern.PathSegments;
+        bool hasIds = false;
+        for (int i = 0; i < pattern.Count && !hasIds; i++) hasIds = IdName(pattern[i]) is not null;
+        if (!hasIds) return default;
+
+        int query = raw.IndexOf('?');
+        var path = query >= 0 ? raw.AsSpan(0, query) : raw.AsSpan();
+        int most = path.Count('/') + 1;
+        Span<Range> segments = most <= 32 ? stackalloc Range[32] : new Range[most];
+        int count = path.Split(segments, '/', StringSplitOptions.RemoveEmptyEntries);
+        // A path base (the host's) comes before the pattern's segments: align on the end.
+        int offset = count - pattern.Count;
+        if (offset < 0) return default;
+        string? user = null, item = null;
+        for (int i = 0; i < pattern.Count; i++)
+        {
+            if (IdName(pattern[i]) is not { } name) continue;
+            var segment = path[segments[offset + i]];
+            string decoded;
+            if (segment.IndexOf('%') < 0 && context.Request.RouteValues[name] is string routed && segment.SequenceEqual(routed)) decoded = routed;
+            else
+            {
+                try { decoded = Uri.UnescapeDataString(segment); }
+                catch (UriFormatException) { continue; } // left as routed; the id check judges it
+            }
+            if (name == "user") user = decoded; else item = decoded;
+        }
+        return new RawIdValues(user, item);
+    }
+
+    /// <summary>"user" or "item" when the segment is exactly that route parameter, else null.</summary>
+    private static string? IdName(Microsoft.AspNetCore.Routing.Patterns.RoutePatternPathSegment segment) =>
+        segment.Parts is [Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart { Name: "user" or "item" } part] ? part.Name : null;
 
     /// <summary>Longest request target (path and query) answered; longer ones get 414 problem details.</summary>
     public const int MaxRequestTarget = 8 * 1024;
@@ -134,8 +168,9 @@ public static class Hardening
     private static Task SecurityHeaders(HttpContext context, RequestDelegate next)
     {
         // Set when the response starts, so that problem details written by the exception handler (which clears headers) carry them too.
-        context.Response.OnStarting(() =>
+        context.Response.OnStarting(static state =>
         {
+            var context = (HttpContext)state;
             var headers = context.Response.Headers;
             var path = context.Request.Path;
             headers.ContentSecurityPolicy = path.StartsWithSegments("/dashboard") ? DashboardPolicy : path.StartsWithSegments("/figures") ? FiguresPolicy : ApiPolicy;
@@ -143,7 +178,7 @@ public static class Hardening
             headers.XFrameOptions = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
             return Task.CompletedTask;
-        });
+        }, context);
         return next(context);
     }
 

@@ -48,6 +48,7 @@ public sealed class LoadedModel
     {
         Titles = titles;
         Name = name; Path = path; Trained = trained; FileTimeUtc = fileTimeUtc;
+        Version = trained.Manifest.ModelVersion; // formatted from the manifest on each read: once here, not in every response
         FileLength = File.Exists(path) ? new FileInfo(path).Length : -1;
         LoadedUtc = DateTime.UtcNow;
         HistoryScorer = HistoryScoring.For(trained.Model);
@@ -133,7 +134,7 @@ public sealed class LoadedModel
     public TrainedModel Trained { get; }
     public IRecommender Model => Trained.Model;
     public ModelManifest Manifest => Trained.Manifest;
-    public string Version => Manifest.ModelVersion;
+    public string Version { get; }
     public DateTime FileTimeUtc { get; }
     /// <summary>Length of the model file when it was loaded (with <see cref="FileTimeUtc"/>: "has the file changed since").</summary>
     public long FileLength { get; }

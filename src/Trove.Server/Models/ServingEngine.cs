@@ -16,13 +16,36 @@ public sealed class UserState
     public required string Id { get; init; }
     /// <summary>Index in the model's user map, or -1 for a user the model never saw.</summary>
     public required int Index { get; init; }
-    public required HashSet<int> Seen { get; init; }
+    public required SeenItems Seen { get; init; }
+    /// <summary>History items in ascending order, each once; <see cref="HistoryWeights"/> holds their weights.</summary>
     public required int[] HistoryItems { get; init; }
     public required float[] HistoryWeights { get; init; }
     /// <summary>Events on items the model knows, received after it was trained.</summary>
     public required int NewEvents { get; init; }
     public required IReadOnlyList<UserEvent> Events { get; init; }
     public bool Known => Index >= 0;
+}
+
+/// <summary>
+/// The items a user touched (model indices), ascending and each once. A user's training row already is such a list
+/// (a CSR row), so a request for a user without new events gets this set with one copy, instead of a hash set
+/// filled item by item; a membership test is a binary search over a few dozen items.
+/// </summary>
+public sealed class SeenItems
+{
+    private readonly int[] _items;
+
+    /// <param name="ascendingDistinct">Item indices in ascending order without repeats (not copied).</param>
+    internal SeenItems(int[] ascendingDistinct) => _items = ascendingDistinct;
+
+    /// <summary>How many items.</summary>
+    public int Count => _items.Length;
+
+    /// <summary>The items, ascending.</summary>
+    public ReadOnlySpan<int> Items => _items;
+
+    /// <summary>Whether the user touched <paramref name="item"/>.</summary>
+    public bool Contains(int item) => _items.AsSpan().BinarySearch(item) >= 0;
 }
 
 /// <summary>Item restrictions of one request, in model indices.</summary>
@@ -38,18 +61,29 @@ public sealed record Contribution(string Item, string? Title, float Weight, floa
 /// </summary>
 public sealed class ServingEngine(IEventStore events)
 {
-    public async ValueTask<UserState> UserAsync(LoadedModel model, string user, CancellationToken cancel)
+    public ValueTask<UserState> UserAsync(LoadedModel model, string user, CancellationToken cancel)
+    {
+        // The in-memory store answers at once: no state machine for the common case.
+        var pending = events.ForUserAsync(user, cancel);
+        return pending.IsCompletedSuccessfully ? new(State(model, user, pending.Result)) : Awaited(model, user, pending);
+
+        static async ValueTask<UserState> Awaited(LoadedModel model, string user, ValueTask<IReadOnlyList<UserEvent>> pending) =>
+            State(model, user, await pending);
+    }
+
+    private static UserState State(LoadedModel model, string user, IReadOnlyList<UserEvent> userEvents)
     {
         var trained = model.Trained;
         int index = trained.Users.TryGetIndex(user, out int at) ? at : -1;
-        var history = new Dictionary<int, float>();
-        var seen = new HashSet<int>();
-        if (index >= 0 && model.UserItems is { } m && index < m.Rows)
-        {
-            var items = m.RowIndices(index); var weights = m.RowValues(index);
-            for (int p = 0; p < items.Length; p++) { history[items[p]] = weights[p]; seen.Add(items[p]); }
-        }
-        var userEvents = await events.ForUserAsync(user, cancel);
+        // A CSR row holds each item once, in ascending order: the history and the seen set as they are.
+        int[] rowItems = []; float[] rowWeights = [];
+        if (index >= 0 && model.UserItems is { } m && index < m.Rows) { rowItems = m.RowIndices(index).ToArray(); rowWeights = m.RowValues(index).ToArray(); }
+        if (userEvents.Count == 0)
+            return new UserState { Id = user, Index = index, Seen = new SeenItems(rowItems), NewEvents = 0, Events = userEvents, HistoryItems = rowItems, HistoryWeights = rowWeights };
+
+        var history = new Dictionary<int, float>(rowItems.Length + userEvents.Count);
+        var seen = new HashSet<int>(rowItems);
+        for (int p = 0; p < rowItems.Length; p++) history[rowItems[p]] = rowWeights[p];
         int fresh = 0;
         foreach (var e in userEvents)
         {
@@ -60,13 +94,12 @@ public sealed class ServingEngine(IEventStore events)
             history[item] = history.GetValueOrDefault(item) + e.Weight;
             fresh++;
         }
-        var ordered = history.OrderBy(p => p.Key).ToArray();
-        return new UserState
-        {
-            Id = user, Index = index, Seen = seen, NewEvents = fresh, Events = userEvents,
-            HistoryItems = ordered.Select(p => p.Key).ToArray(),
-            HistoryWeights = ordered.Select(p => p.Value).ToArray(),
-        };
+        // Keys and values enumerate in the same order: sorting the keys carries their weights along.
+        var items = history.Keys.ToArray(); var weights = history.Values.ToArray();
+        Array.Sort(items, weights);
+        var seenItems = seen.ToArray();
+        Array.Sort(seenItems);
+        return new UserState { Id = user, Index = index, Seen = new SeenItems(seenItems), NewEvents = fresh, Events = userEvents, HistoryItems = items, HistoryWeights = weights };
     }
 
     /// <summary>Personal scores of every item, or null when the model knows nothing about the user.</summary>
@@ -125,7 +158,7 @@ public sealed class ServingEngine(IEventStore events)
     /// <summary>Sets filtered-out items to -infinity.</summary>
     public static void ApplyFilter(LoadedModel model, UserState user, RequestFilter filter, Span<float> scores)
     {
-        if (filter.ExcludeSeen) foreach (int i in user.Seen) if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
+        if (filter.ExcludeSeen) foreach (int i in user.Seen.Items) if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
         if (filter.Exclude is { } exclude) foreach (int i in exclude) if ((uint)i < (uint)scores.Length) scores[i] = float.NegativeInfinity;
         if (filter.AllowOnly is { } allow)
         {
@@ -157,19 +190,26 @@ public sealed class ServingEngine(IEventStore events)
         int n = index.Count, wanted = k + offset;
         long passing = PassingUpperBound(model, user, filter);
         if (passing < n * MinPassingShareForGraph) return null;
-        var allowed = filter.AllowOnly is { } allow ? allow as IReadOnlySet<int> ?? allow.ToHashSet() : null;
-        var excluded = filter.Exclude is { Count: > 0 } exclude ? exclude as IReadOnlySet<int> ?? exclude.ToHashSet() : null;
-        var masks = filter.Features.Select(f => model.FeatureMask(f.Column, f.Value).Passes).ToArray();
-        var seen = filter.ExcludeSeen ? user.Seen : null;
-        bool Passes(int i)
+        var seen = filter.ExcludeSeen && user.Seen.Count > 0 ? user.Seen : null;
+        Func<int, bool>? passes;
+        if (filter.Exclude is null && filter.AllowOnly is null && filter.Features.Count == 0)
+            passes = seen is null ? null : i => !seen.Contains(i); // the usual request: only the user's own items are filtered out
+        else
         {
-            if (seen is not null && seen.Contains(i)) return false;
-            if (excluded is not null && excluded.Contains(i)) return false;
-            if (allowed is not null && !allowed.Contains(i)) return false;
-            foreach (var mask in masks) if (!mask[i]) return false;
-            return true;
+            var allowed = filter.AllowOnly is { } allow ? allow as IReadOnlySet<int> ?? allow.ToHashSet() : null;
+            var excluded = filter.Exclude is { Count: > 0 } exclude ? exclude as IReadOnlySet<int> ?? exclude.ToHashSet() : null;
+            var masks = new bool[filter.Features.Count][];
+            for (int f = 0; f < masks.Length; f++) masks[f] = model.FeatureMask(filter.Features[f].Column, filter.Features[f].Value).Passes;
+            passes = i =>
+            {
+                if (seen is not null && seen.Contains(i)) return false;
+                if (excluded is not null && excluded.Contains(i)) return false;
+                if (allowed is not null && !allowed.Contains(i)) return false;
+                foreach (var mask in masks) if (!mask[i]) return false;
+                return true;
+            };
         }
-        var found = index.Search(query, wanted, Passes, Math.Max(model.EfSearch, wanted));
+        var found = index.Search(query, wanted, passes, Math.Max(model.EfSearch, wanted));
         if (found.Length < wanted && found.Length < passing) return null;
         var result = new List<Scored>(Math.Max(0, found.Length - offset));
         for (int j = offset; j < found.Length; j++)
@@ -275,11 +315,13 @@ public sealed class ServingEngine(IEventStore events)
             .ToList();
     }
 
+    private static readonly string[] TitleColumns = ["title", "name"];
+
     public static string? Title(LoadedModel model, int item)
     {
         var c = model.Trained.ItemFeatures.Categorical;
         var text = model.Trained.ItemFeatures.Text;
-        foreach (var column in (string[])["title", "name"])
+        foreach (var column in TitleColumns)
         {
             if (c.TryGetValue(column, out var values) && item < values.Length && values[item] is { } v) return v;
             if (text.TryGetValue(column, out values) && item < values.Length && values[item] is { } t) return t;
@@ -288,10 +330,13 @@ public sealed class ServingEngine(IEventStore events)
     }
 
     /// <summary>The item's categorical features (title, category, brand...).</summary>
-    public static Dictionary<string, string?> Features(LoadedModel model, int item)
+    public static Dictionary<string, string?> Features(LoadedModel model, int item) => Features(model.Trained.ItemFeatures.Categorical, item);
+
+    /// <summary>Row <paramref name="item"/> of categorical <paramref name="columns"/>: each column with a value, in the columns' order.</summary>
+    public static Dictionary<string, string?> Features(Dictionary<string, string?[]> columns, int item)
     {
         var result = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
-        foreach (var (column, values) in model.Trained.ItemFeatures.Categorical)
+        foreach (var (column, values) in columns)
             if (item < values.Length && values[item] is { } v) result[column] = v;
         return result;
     }
