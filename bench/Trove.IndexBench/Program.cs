@@ -10,9 +10,10 @@ using Trove.Core.Recommending;
 // Usage: dotnet run -c Release --project bench/Trove.IndexBench -- [--n 100000] [--dim 64] [--queries 1000]
 //        [--clusters 100] [--metric cosine|ip|mips|euclidean] [--m 16] [--ef-construction 200] [--ef 32,64,128] [--threads 2]
 //        [--model als.trove]   (item vectors of the model; queries: random users' vectors)
-//        [--exclude-seen true] (with --model: each query's own training items are filtered out during the graph walk,
-//                               exactly as `trove serve` answers GET /users/{id}/recommendations; recall against exact
-//                               search with the same items removed)
+//        [--exclude-seen true] (with --model: each query's own training items are filtered out during the graph walk
+//                               with the filter `trove serve` uses for GET /users/{id}/recommendations (ExcludedRows,
+//                               its bits set and cleared inside the timed search); recall against exact search with the
+//                               same items removed)
 //        [--graph-file true]   (with --model --metric ip: search the graph `trove serve` loads from MODEL.index
 //                               instead of building one here; parallel builds differ run to run)
 //        [--compare-built true] (with --graph-file: also build the graph here and report where the two differ)
@@ -36,7 +37,7 @@ var random = new Random(7);
 float[] data, query;
 string described;
 string? modelVersion = null;
-HashSet<int>[]? seenOf = null; // per query: the user's training items, when --exclude-seen
+int[][]? seenOf = null; // per query: the user's training items (ascending), when --exclude-seen
 if (opts.TryGetValue("model", out var modelPath))
 {
     var trained = ModelFile.Load(modelPath, Trove.Models.BuiltInAlgorithms.Registry);
@@ -51,7 +52,7 @@ if (opts.TryGetValue("model", out var modelPath))
     if (Get("exclude-seen", "false") == "true")
     {
         if (trained.Model is not ITrainingInteractions training) throw new InvalidOperationException($"{modelPath} keeps no training interactions.");
-        seenOf = users.Select(u => training.UserItems.RowIndices(u).ToArray().ToHashSet()).ToArray();
+        seenOf = users.Select(u => training.UserItems.RowIndices(u).ToArray()).ToArray();
     }
     modelVersion = trained.Manifest.ModelVersion;
     described = $"item vectors of {modelPath} ({trained.Manifest.ModelVersion}), queries: {queries:N0} random users' vectors";
@@ -83,7 +84,7 @@ var truth = new int[queries][];
 var clock = Stopwatch.StartNew();
 for (int q = 0; q < queries; q++)
 {
-    var seen = seenOf?[q];
+    var seen = seenOf?[q].ToHashSet();
     truth[q] = exact.Search(query.AsSpan(q * dim, dim), k, seen is null ? null : i => !seen.Contains(i)).Select(m => m.Index).ToArray();
 }
 double exactMs = clock.Elapsed.TotalMilliseconds / queries;
@@ -143,8 +144,14 @@ else
     search = (q, kk, ef, filter) => hnsw.Search(q, kk, filter, ef);
 }
 double buildSeconds = clock.Elapsed.TotalSeconds;
-Func<int, bool>? FilterOf(int q) { var seen = seenOf?[q]; return seen is null ? null : i => !seen.Contains(i); }
-if (seenOf is not null) Console.WriteLine($"# each query's training items are excluded during the search (mean {seenOf.Average(s => s.Count):F1} per user), as served");
+// One query as the server runs it: with --exclude-seen the user's items leave the walk through the server's filter.
+VectorMatch[] SearchAsServed(int q, int ef)
+{
+    if (seenOf is null) return search(query.AsSpan(q * dim, dim), k, ef, null);
+    using var seen = ExcludedRows.Rent(n, seenOf[q]);
+    return search(query.AsSpan(q * dim, dim), k, ef, seen.Passes);
+}
+if (seenOf is not null) Console.WriteLine($"# each query's training items are excluded during the search (mean {seenOf.Average(s => s.Length):F1} per user), as served");
 Console.WriteLine($"# HNSW build: {buildSeconds:F1} s; exact search: {exactMs:F3} ms/query ({1000 / exactMs:F0} queries/s, one thread)");
 Console.WriteLine();
 Console.WriteLine("| search | ef | recall@10 | ms/query | queries/s (one thread) | speed-up vs exact |");
@@ -155,11 +162,10 @@ foreach (int ef in efs)
     double hits = 0;
     // Warm-up: every query once, so the timed pass runs fully optimised code. A graph loaded from a file has not been
     // searched by a build first, and 50 queries left the JIT's tiering inside the timed pass (2x slower per query).
-    for (int q = 0; q < queries; q++) search(query.AsSpan(q * dim, dim), k, ef, FilterOf(q));
-    var filters = Enumerable.Range(0, queries).Select(FilterOf).ToArray();
+    for (int q = 0; q < queries; q++) SearchAsServed(q, ef);
     clock.Restart();
     var found = new VectorMatch[queries][];
-    for (int q = 0; q < queries; q++) found[q] = search(query.AsSpan(q * dim, dim), k, ef, filters[q]);
+    for (int q = 0; q < queries; q++) found[q] = SearchAsServed(q, ef);
     double ms = clock.Elapsed.TotalMilliseconds / queries;
     for (int q = 0; q < queries; q++) hits += found[q].Count(m => truth[q].Contains(m.Index));
     double recall = hits / (queries * (double)k);

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Trove.Core.Recommending;
 using Trove.Models.Neighbourhood;
+using Trove.Numerics.Index;
 using Trove.Numerics.Selection;
 using Trove.Server.Events;
 
@@ -28,8 +29,9 @@ public sealed class UserState
 
 /// <summary>
 /// The items a user touched (model indices), ascending and each once. A user's training row already is such a list
-/// (a CSR row), so a request for a user without new events gets this set with one copy, instead of a hash set
-/// filled item by item; a membership test is a binary search over a few dozen items.
+/// (a CSR row), so a request for a user without new events gets this set with one copy, instead of a hash set filled
+/// item by item; the graph walk tests membership in a bitset (<see cref="ExcludedRows"/>), exact scoring sets these
+/// items' scores to -infinity.
 /// </summary>
 public sealed class SeenItems
 {
@@ -43,9 +45,6 @@ public sealed class SeenItems
 
     /// <summary>The items, ascending.</summary>
     public ReadOnlySpan<int> Items => _items;
-
-    /// <summary>Whether the user touched <paramref name="item"/>.</summary>
-    public bool Contains(int item) => _items.AsSpan().BinarySearch(item) >= 0;
 }
 
 /// <summary>Item restrictions of one request, in model indices.</summary>
@@ -190,19 +189,21 @@ public sealed class ServingEngine(IEventStore events)
         int n = index.Count, wanted = k + offset;
         long passing = PassingUpperBound(model, user, filter);
         if (passing < n * MinPassingShareForGraph) return null;
-        var seen = filter.ExcludeSeen && user.Seen.Count > 0 ? user.Seen : null;
+        // The user's own items leave the walk through a bitset kept per thread (IndexBench times the same filter).
+        using var seen = filter.ExcludeSeen && user.Seen.Count > 0 ? ExcludedRows.Rent(n, user.Seen.Items) : null;
         Func<int, bool>? passes;
         if (filter.Exclude is null && filter.AllowOnly is null && filter.Features.Count == 0)
-            passes = seen is null ? null : i => !seen.Contains(i); // the usual request: only the user's own items are filtered out
+            passes = seen?.Passes; // the usual request: only the user's own items are filtered out
         else
         {
+            var seenPasses = seen?.Passes;
             var allowed = filter.AllowOnly is { } allow ? allow as IReadOnlySet<int> ?? allow.ToHashSet() : null;
             var excluded = filter.Exclude is { Count: > 0 } exclude ? exclude as IReadOnlySet<int> ?? exclude.ToHashSet() : null;
             var masks = new bool[filter.Features.Count][];
             for (int f = 0; f < masks.Length; f++) masks[f] = model.FeatureMask(filter.Features[f].Column, filter.Features[f].Value).Passes;
             passes = i =>
             {
-                if (seen is not null && seen.Contains(i)) return false;
+                if (seenPasses is not null && !seenPasses(i)) return false;
                 if (excluded is not null && excluded.Contains(i)) return false;
                 if (allowed is not null && !allowed.Contains(i)) return false;
                 foreach (var mask in masks) if (!mask[i]) return false;
