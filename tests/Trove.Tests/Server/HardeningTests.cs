@@ -209,6 +209,104 @@ public class HardeningTests
     }
 
     [Fact]
+    public async Task Requests_kestrel_refuses_itself_get_problem_details_on_a_real_socket()
+    {
+        await using var host = await ServerHost.StartAsync(realPort: true);
+        var server = host.Client.BaseAddress!;
+        string hostHeader = $"Host: {server.Authority}\r\n";
+        var cases = new (string Name, string Request, int Status)[]
+        {
+            ("malformed request line", "GET /users/a b/recommendations HTTP/1.1\r\n" + hostHeader + "\r\n", 400),
+            ("not HTTP at all", "\u0016\u0003\u0001 hello\r\n\r\n", 400),
+            ("malformed header", "GET /health HTTP/1.1\r\n" + hostHeader + "No colon here\r\n\r\n", 400),
+            ("request line past Kestrel's limit", $"GET /users/alice/recommendations?exclude={new string('x', 3 * Hardening.MaxRequestTarget)} HTTP/1.1\r\n" + hostHeader + "\r\n", 414),
+            ("headers past Kestrel's limit", "GET /health HTTP/1.1\r\n" + hostHeader
+                + string.Concat(Enumerable.Range(0, 10).Select(i => $"X-Padding-{i}: {new string('p', Hardening.MaxRequestHeaders / 4)}\r\n")) + "\r\n", 431),
+        };
+        foreach (var (name, request, status) in cases)
+        {
+            var answers = await RawExchange(server, request);
+            var (answerStatus, headers, body) = Assert.Single(answers);
+            Assert.True(status == answerStatus, $"{name}: expected {status}, got {answerStatus}");
+            Assert.Equal("application/problem+json", headers["content-type"]);
+            Assert.Equal(Encoding.UTF8.GetByteCount(body).ToString(System.Globalization.CultureInfo.InvariantCulture), headers["content-length"]);
+            Assert.Equal("close", headers["connection"]);
+            Assert.Equal("nosniff", headers["x-content-type-options"]);
+            Assert.Equal(Hardening.ApiPolicy, headers["content-security-policy"]);
+            var problem = JsonDocument.Parse(body).RootElement;
+            Assert.Equal(status, problem.GetProperty("status").GetInt32());
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()), name);
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()), name);
+        }
+    }
+
+    [Fact]
+    public async Task Answers_before_a_refused_request_on_the_same_connection_are_untouched()
+    {
+        await using var host = await ServerHost.StartAsync(realPort: true);
+        var server = host.Client.BaseAddress!;
+        string hostHeader = $"Host: {server.Authority}\r\n";
+        var pairs = "{\"pairs\":[" + string.Join(",", Enumerable.Repeat("""{"user":"alice","item":"d"}""", 2000)) + "]}";
+        // Pipelined on one keep-alive connection: a small answer, a chunked 100 KB one, the application's own 404 problem, then garbage.
+        var answers = await RawExchange(server,
+            "GET /health HTTP/1.1\r\n" + hostHeader + "\r\n" +
+            $"POST /scores HTTP/1.1\r\n{hostHeader}Content-Type: application/json\r\nContent-Length: {pairs.Length}\r\n\r\n{pairs}" +
+            "GET /users/nobody/recommendations HTTP/1.1\r\n" + hostHeader + "\r\n" +
+            "GET /a b c HTTP/1.1\r\n" + hostHeader + "\r\n");
+        Assert.Equal([200, 200, 404, 400], answers.Select(a => a.Status).ToArray());
+        Assert.Equal("ok", JsonDocument.Parse(answers[0].Body).RootElement.GetProperty("status").GetString());
+        Assert.Equal("chunked", answers[1].Headers["transfer-encoding"]);
+        Assert.Equal(2000, JsonDocument.Parse(answers[1].Body).RootElement.GetProperty("scores").GetArrayLength());
+        Assert.Equal("Unknown user", JsonDocument.Parse(answers[2].Body).RootElement.GetProperty("title").GetString());
+        Assert.Equal("application/problem+json", answers[3].Headers["content-type"]);
+        Assert.Equal(400, JsonDocument.Parse(answers[3].Body).RootElement.GetProperty("status").GetInt32());
+    }
+
+    /// <summary>Sends <paramref name="request"/> (one or several pipelined requests, the last one refused) on a new connection and reads every answer until the server closes it.</summary>
+    private static async Task<List<(int Status, Dictionary<string, string> Headers, string Body)>> RawExchange(Uri server, string request)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        // The last request is one the server refuses, so it closes the connection after its last answer. (Not a half-close
+        // of ours: Kestrel takes the end of its input for the end of the connection and answers nothing more.)
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
+        using var all = new MemoryStream();
+        await stream.CopyToAsync(all).WaitAsync(TimeSpan.FromSeconds(30));
+        var bytes = all.ToArray();
+        var answers = new List<(int, Dictionary<string, string>, string)>();
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            int end = bytes.AsSpan(at).IndexOf("\r\n\r\n"u8);
+            Assert.True(end > 0, "an answer without a complete header block");
+            var lines = Encoding.ASCII.GetString(bytes, at, end).Split("\r\n");
+            var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+            at += end + 4;
+            var body = new MemoryStream();
+            if (headers.TryGetValue("content-length", out var length))
+            {
+                body.Write(bytes, at, int.Parse(length));
+                at += int.Parse(length);
+            }
+            else if (headers.TryGetValue("transfer-encoding", out var coding) && coding == "chunked")
+            {
+                while (true)
+                {
+                    int lineEnd = bytes.AsSpan(at).IndexOf("\r\n"u8);
+                    int size = Convert.ToInt32(Encoding.ASCII.GetString(bytes, at, lineEnd), 16);
+                    at += lineEnd + 2;
+                    body.Write(bytes, at, size);
+                    at += size + 2;
+                    if (size == 0) break;
+                }
+            }
+            answers.Add((int.Parse(lines[0].Split(' ')[1]), headers, Encoding.UTF8.GetString(body.ToArray())));
+        }
+        return answers;
+    }
+
+    [Fact]
     public async Task Control_characters_in_the_path_are_refused_by_the_real_server()
     {
         await using var host = await ServerHost.StartAsync(realPort: true);
