@@ -59,7 +59,7 @@ public sealed class SearchQuery
     public string? Mode { get; init; }
     /// <summary>How hybrid fuses the lists: rrf (reciprocal ranks), minmax (min-max scaled scores) or dbsf (scores scaled by mean +- 3 sd; the default).</summary>
     public string? Fusion { get; init; }
-    /// <summary>Hybrid: multiply the BM25 weight by the share of the query's idf mass its best hit holds (default true).</summary>
+    /// <summary>Mode hybrid: multiply the BM25 weight by the share of the query's idf mass its best hit holds (default true).</summary>
     public bool? Adaptive { get; init; }
     /// <summary>Which loaded model (its name or algorithm); the first one by default.</summary>
     public string? Model { get; init; }
