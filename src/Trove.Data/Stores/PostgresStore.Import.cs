@@ -26,55 +26,7 @@ public sealed partial class PostgresStore
         LastFmUserProfile? profile = null, IReadOnlyCollection<UserItemTag>? tags = null)
     {
         using var session = new ImportSession(this);
-        session.ClearUserInteractions(user, events);
-        session.AddItems(items, itemFeatures);
-        session.AddInteractions(rows.Select(r => r.User == user ? r : throw new TroveException($"ReplaceUserInteractions('{user}') got a row of user '{r.User}'.")));
-        if (profile is not null || tags is not null) session.WriteUserExtras(user, profile, tags);
-        return session.Commit();
-    }
-
-    /// <summary>
-    /// The user's lastfm_users row and user_item_tags rows, inside an import's transaction (see <see cref="ReplaceUserInteractions"/>);
-    /// new users/items are copied at commit, which the deferred foreign keys allow.
-    /// </summary>
-    private void WriteUserExtras(NpgsqlTransaction tx, long userId, string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags, Func<string, long?> itemId)
-    {
-        var now = DateTime.UtcNow;
-        if (profile is not null)
-        {
-            if (profile.User != user) throw new TroveException($"ReplaceUserInteractions('{user}') got the profile of user '{profile.User}'.");
-            using var cmd = Command("""
-                INSERT INTO lastfm_users(user_id, username, real_name, country, playcount, registered_at, profile_url, fetched_at)
-                VALUES (@id, @u, @n, @c, @p, @r, @url, @t)
-                ON CONFLICT(user_id) DO UPDATE SET username = excluded.username, real_name = excluded.real_name, country = excluded.country,
-                    playcount = excluded.playcount, registered_at = excluded.registered_at, profile_url = excluded.profile_url, fetched_at = excluded.fetched_at
-                """, tx);
-            cmd.Parameters.AddWithValue("id", userId);
-            cmd.Parameters.AddWithValue("u", user);
-            cmd.Parameters.Add("n", NpgsqlDbType.Text).Value = (object?)profile.RealName ?? DBNull.Value;
-            cmd.Parameters.Add("c", NpgsqlDbType.Text).Value = (object?)profile.Country ?? DBNull.Value;
-            cmd.Parameters.Add("p", NpgsqlDbType.Bigint).Value = (object?)profile.PlayCount ?? DBNull.Value;
-            cmd.Parameters.Add("r", NpgsqlDbType.TimestampTz).Value = profile.RegisteredUtc is { } r ? Utc(r) : DBNull.Value;
-            cmd.Parameters.Add("url", NpgsqlDbType.Text).Value = (object?)profile.ProfileUrl ?? DBNull.Value;
-            cmd.Parameters.AddWithValue("t", now);
-            cmd.ExecuteNonQuery();
-        }
-        if (tags is null) return;
-        using (var delete = Command("DELETE FROM user_item_tags WHERE user_id = @u", tx))
-        {
-            delete.Parameters.AddWithValue("u", userId);
-            delete.ExecuteNonQuery();
-        }
-        var rows = tags.Select(t => StoredRowChecks.Tag(t, user, itemId)).Distinct().ToList();
-        using var insert = Command("""
-            INSERT INTO user_item_tags(user_id, item_id, tag, fetched_at) SELECT @u, x.item, x.tag, @t FROM unnest(@items, @tags) AS x(item, tag)
-            ON CONFLICT DO NOTHING
-            """, tx);
-        insert.Parameters.AddWithValue("u", userId);
-        insert.Parameters.AddWithValue("items", rows.Select(r => r.Item).ToArray());
-        insert.Parameters.AddWithValue("tags", rows.Select(r => r.Tag).ToArray());
-        insert.Parameters.AddWithValue("t", now);
-        insert.ExecuteNonQuery();
+        return SqlStoreQueries.ReplaceUserInteractions(session, user, events, items, itemFeatures, rows, profile, tags);
     }
 
     /// <summary>
@@ -84,7 +36,7 @@ public sealed partial class PostgresStore
     /// INSERT ... SELECT was measured and is slower here: the merge writes every row a second time, with WAL, and
     /// still fires the same key checks; see bench/RESULTS.md, "Store import speed".)
     /// </summary>
-    private sealed class ImportSession : IImportSession
+    private sealed class ImportSession : IUserImportSession
     {
         private const string CopyInteractions = "COPY interactions(user_id, item_id, weight, score, \"timestamp\", event) FROM STDIN (FORMAT BINARY)";
         private readonly PostgresStore _store;
@@ -206,7 +158,9 @@ public sealed partial class PostgresStore
             _users.Resolve([user]);
             long id = _users.GetOrAdd(user);
             if (tags is not null) _items.Resolve(tags.Select(t => t.Item));
-            _store.WriteUserExtras(_tx, id, user, profile, tags, item => _items.TryGet(item, out long row) ? row : null);
+            // New users/items are copied at commit, which the deferred foreign keys allow.
+            SqlStoreQueries.WriteUserExtras(PostgresDialect.Instance, sql => _store.Command(sql, _tx), id, user, profile, tags,
+                item => _items.TryGet(item, out long row) ? row : null);
         }
 
         public void AddUsers(IdMap ids, FeatureTable features) { FinishCopy(); _users.Merge(ids, features); }
@@ -276,8 +230,10 @@ public sealed partial class PostgresStore
                 {
                     if (_interactions >= ProgressExtensions.MinRows)
                         _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {_interactions:N0} interactions in {copied:F1}s ({_interactions / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
-                    // The sorts of the index builds fit in memory instead of spilling (the default is 64 MB; local to this transaction).
-                    _store.Exec("SET LOCAL maintenance_work_mem = '256MB'", _tx);
+                    // Local to this transaction. The index sorts spill less with 512 MB than with 256 MB (the primary key's
+                    // build 2.1-2.2 s against 2.7-3.5 s at 5M rows); 1 GB was no faster (bench/RESULTS.md, "Store import
+                    // speed"). The foreign-key checks are hash anti-joins whose user/item hash tables fit in 64 MB of work_mem.
+                    _store.Exec("SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL work_mem = '64MB'", _tx);
                     _store.Exec((_rebuildKey ? "ALTER TABLE interactions ADD CONSTRAINT interactions_pkey PRIMARY KEY (id); " : "") +
                                 "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id); " +
                                 "ALTER TABLE interactions ADD CONSTRAINT interactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) DEFERRABLE INITIALLY DEFERRED, " +
