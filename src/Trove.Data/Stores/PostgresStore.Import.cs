@@ -36,20 +36,19 @@ public sealed partial class PostgresStore
     /// INSERT ... SELECT was measured and is slower here: the merge writes every row a second time, with WAL, and
     /// still fires the same key checks; see bench/RESULTS.md, "Store import speed".)
     /// </summary>
-    private sealed class ImportSession : IUserImportSession
+    private sealed class ImportSession : SqlImportSession
     {
         private const string CopyInteractions = "COPY interactions(user_id, item_id, weight, score, \"timestamp\", event) FROM STDIN (FORMAT BINARY)";
         private readonly PostgresStore _store;
         private readonly NpgsqlTransaction _tx;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Entity _users, _items;
-        private readonly HashSet<long> _touchedUsers = new();
         private NpgsqlBinaryImporter? _copy;
-        private long _interactions;
         private bool _done, _rebuildIndexes, _rebuildKey;
-        private IProgressReporter? _progress;
 
-        public ImportSession(PostgresStore store)
+        protected override IImportEntity Users => _users;
+        protected override IImportEntity Items => _items;
+
+        public ImportSession(PostgresStore store) : base(PostgresDialect.Instance)
         {
             _store = store;
             _tx = store._db.BeginTransaction();
@@ -83,32 +82,7 @@ public sealed partial class PostgresStore
             _rebuildKey |= !keyReferenced;
         }
 
-        public void AddDataset(Dataset data, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            FinishCopy(); // id lookups need the connection
-            var userRows = _users.Merge(data.Users, data.UserFeatures);
-            var itemRows = _items.Merge(data.Items, data.ItemFeatures);
-            ImportRows.FromLog(data.Interactions, userRows, itemRows, progress, Insert);
-        }
-
-        public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            return ImportRows.FromRecords(rows, ResolveBlock, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
-        }
-
-        /// <summary>Looks up a block's unknown ids; the connection is busy while a COPY is open, so that COPY ends first
-        /// (in a bulk import the first blocks read the whole id tables and later blocks need no lookup).</summary>
-        private void ResolveBlock(IReadOnlyList<InteractionRecord> block)
-        {
-            if (_users.AllResolved(block.Select(r => r.User)) && _items.AllResolved(block.Select(r => r.Item))) return;
-            FinishCopy();
-            _users.Resolve(block.Select(r => r.User));
-            _items.Resolve(block.Select(r => r.Item));
-        }
-
-        private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
+        protected override void WriteRow(long user, long item, float weight, float? score, long timestamp, string? ev)
         {
             var copy = _copy ??= _store._db.BeginBinaryImport(CopyInteractions);
             copy.StartRow();
@@ -118,65 +92,47 @@ public sealed partial class PostgresStore
             if (score is float s) copy.Write(s, NpgsqlDbType.Real); else copy.WriteNull();
             if (timestamp != 0) copy.Write(timestamp, NpgsqlDbType.Bigint); else copy.WriteNull();
             if (ev is not null) copy.Write(ev, NpgsqlDbType.Text); else copy.WriteNull();
-            // Users created in this session are written with the time already.
-            if (!_users.IsNew(user)) _touchedUsers.Add(user);
-            _interactions++;
         }
 
-        private void FinishCopy()
+        /// <summary>Ends the open COPY: the connection runs nothing else while one is open.</summary>
+        protected override void EndRowStream()
         {
             if (_copy is null) return;
             try { _copy.Complete(); }
             finally { _copy.Dispose(); _copy = null; }
         }
 
-        public void ClearInteractions()
+        public override void ClearInteractions()
         {
-            FinishCopy();
+            EndRowStream();
             _store.Exec("DELETE FROM interactions", _tx);
             DropIndexes();
         }
 
-        /// <summary>Deletes one user's interactions (of the given events, or all).</summary>
-        public void ClearUserInteractions(string user, IReadOnlyCollection<string>? events)
+        protected override void DeleteUserRows(long user, IReadOnlyCollection<string>? events)
         {
-            FinishCopy();
-            if (!_users.TryGet(user, out long id)) return;
             using var cmd = _store.Command(events is null
                 ? "DELETE FROM interactions WHERE user_id = @u"
                 : "DELETE FROM interactions WHERE user_id = @u AND event = ANY(@e)", _tx);
-            cmd.Parameters.AddWithValue("u", id);
+            cmd.Parameters.AddWithValue("u", user);
             if (events is not null) cmd.Parameters.AddWithValue("e", events.ToArray());
             cmd.ExecuteNonQuery();
-            _touchedUsers.Add(id);
         }
 
-        /// <summary>Writes <paramref name="user"/>'s Last.fm profile and tags in this transaction (the user is added when new).</summary>
-        public void WriteUserExtras(string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags)
-        {
-            FinishCopy();
-            _users.Resolve([user]);
-            long id = _users.GetOrAdd(user);
-            if (tags is not null) _items.Resolve(tags.Select(t => t.Item));
-            // New users/items are copied at commit, which the deferred foreign keys allow.
-            SqlStoreQueries.WriteUserExtras(PostgresDialect.Instance, sql => _store.Command(sql, _tx), id, user, profile, tags,
-                item => _items.TryGet(item, out long row) ? row : null);
-        }
-
-        public void AddUsers(IdMap ids, FeatureTable features) { FinishCopy(); _users.Merge(ids, features); }
-        public void AddItems(IdMap ids, FeatureTable features) { FinishCopy(); _items.Merge(ids, features); }
+        // New users/items are copied at commit, which the deferred foreign keys allow (Last.fm extras refer to them).
+        protected override System.Data.Common.DbCommand CommandInTransaction(string sql) => _store.Command(sql, _tx);
 
         // Catalogue writes run at commit, after the buffered new rows exist.
         private readonly List<CatalogueItemWrite> _catalogueItems = new();
         private readonly List<(string Id, string? Features)> _catalogueUsers = new();
 
-        public void PutItem(CatalogueItemWrite item)
+        public override void PutItem(CatalogueItemWrite item)
         {
             AddItems(new IdMap([item.Id]), item.Features ?? new FeatureTable());
             _catalogueItems.Add(item);
         }
 
-        public void PutUser(string id, FeatureTable features)
+        public override void PutUser(string id, FeatureTable features)
         {
             AddUsers(new IdMap([id]), features);
             _catalogueUsers.Add((id, new StoreFeatures.Writer(features).Row(0)));
@@ -207,29 +163,29 @@ public sealed partial class PostgresStore
             }
         }
 
-        public ImportResult Commit()
+        public override ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
             try
             {
-                FinishCopy();
-                double copied = _clock.Elapsed.TotalSeconds;
+                EndRowStream();
+                double copied = Clock.Elapsed.TotalSeconds;
                 _users.Flush();
                 _items.Flush();
                 WriteCatalogue();
-                foreach (var id in _users.Touched) _touchedUsers.Add(id);
-                if (_touchedUsers.Count > 0)
+                foreach (var id in _users.Touched) TouchedUsers.Add(id);
+                if (TouchedUsers.Count > 0)
                 {
                     using var cmd = _store.Command("UPDATE users SET updated_utc = now() WHERE id = ANY(@ids)", _tx);
-                    cmd.Parameters.AddWithValue("ids", _touchedUsers.ToArray());
+                    cmd.Parameters.AddWithValue("ids", TouchedUsers.ToArray());
                     cmd.ExecuteNonQuery();
                 }
                 // Check the deferred foreign keys now (CREATE INDEX refuses to run with pending trigger events).
                 _store.Exec("SET CONSTRAINTS ALL IMMEDIATE", _tx);
                 if (_rebuildIndexes)
                 {
-                    if (_interactions >= ProgressExtensions.MinRows)
-                        _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {_interactions:N0} interactions in {copied:F1}s ({_interactions / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
+                    if (InteractionsWritten >= ProgressExtensions.MinRows)
+                        Progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {InteractionsWritten:N0} interactions in {copied:F1}s ({InteractionsWritten / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
                     // Local to this transaction. The index sorts spill less with 512 MB than with 256 MB (the primary key's
                     // build 2.1-2.2 s against 2.7-3.5 s at 5M rows); 1 GB was no faster (bench/RESULTS.md, "Store import
                     // speed"). The foreign-key checks are hash anti-joins whose user/item hash tables fit in 64 MB of work_mem.
@@ -247,11 +203,11 @@ public sealed partial class PostgresStore
             }
             _done = true;
             // Fresh planner statistics after bulk loads (small appends, e.g. one Last.fm user, leave it to autovacuum).
-            if (_rebuildIndexes || _interactions >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
-            return new ImportResult(_users.Added, _items.Added, _interactions, _clock.Elapsed.TotalSeconds);
+            if (_rebuildIndexes || InteractionsWritten >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
+            return Result();
         }
 
-        public void Dispose()
+        public override void Dispose()
         {
             // Disposing an unfinished COPY cancels it; the rollback below then discards everything.
             if (_copy is not null)
@@ -268,7 +224,7 @@ public sealed partial class PostgresStore
     /// The users or items table within an import: external id -> row id. New rows and feature merges are
     /// buffered and written at commit (new rows by binary COPY), so interactions can stream meanwhile.
     /// </summary>
-    private sealed class Entity
+    private sealed class Entity : IImportEntity
     {
         private readonly PostgresStore _store;
         private readonly NpgsqlTransaction _tx;

@@ -437,20 +437,19 @@ public sealed partial class SqliteStore : IInteractionStore
         return session.Commit();
     }
 
-    private sealed class ImportSession : IUserImportSession
+    private sealed class ImportSession : SqlImportSession
     {
         private readonly SqliteStore _store;
         private readonly SqliteTransaction _tx;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Entity _users, _items;
         private readonly InteractionWriter _writer;
-        private readonly HashSet<long> _touchedUsers = new();
-        private long _interactions;
         private bool _done;
         private bool _rebuildIndex;
-        private IProgressReporter? _progress;
 
-        public ImportSession(SqliteStore store)
+        protected override IImportEntity Users => _users;
+        protected override IImportEntity Items => _items;
+
+        public ImportSession(SqliteStore store) : base(SqliteDialect.Instance)
         {
             _store = store;
             // Row ids come from the session's own id maps, so per-row foreign-key lookups are redundant:
@@ -477,35 +476,17 @@ public sealed partial class SqliteStore : IInteractionStore
             }
         }
 
-        public void AddDataset(Dataset data, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            var userRows = _users.Merge(data.Users, data.UserFeatures);
-            var itemRows = _items.Merge(data.Items, data.ItemFeatures);
-            ImportRows.FromLog(data.Interactions, userRows, itemRows, progress, Insert);
-        }
-
-        public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            return ImportRows.FromRecords(rows, ResolveBlock, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
-        }
-
-        private void ResolveBlock(IReadOnlyList<InteractionRecord> block)
-        {
-            _users.Resolve(block.Select(r => r.User));
-            _items.Resolve(block.Select(r => r.Item));
-        }
-
-        private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
-        {
+        protected override void WriteRow(long user, long item, float weight, float? score, long timestamp, string? ev) =>
             _writer.Add(user, item, weight, score, timestamp, ev);
-            // Users created in this session are written with the time already.
-            if (!_users.IsNew(user)) _touchedUsers.Add(user);
-            _interactions++;
-        }
 
-        public void ClearInteractions()
+        /// <summary>Writes the rows the writer holds back until its multi-row statement is full.</summary>
+        protected override void EndRowStream() => _writer.Flush();
+
+        protected override void DeleteUserRows(long user, IReadOnlyCollection<string>? events) => _store.DeleteUserInteractions(_tx, user, events);
+
+        protected override System.Data.Common.DbCommand CommandInTransaction(string sql) => _store.Command(sql, _tx);
+
+        public override void ClearInteractions()
         {
             _writer.Flush();
             _store.Exec("DELETE FROM interactions", _tx);
@@ -513,27 +494,7 @@ public sealed partial class SqliteStore : IInteractionStore
             _rebuildIndex = true;
         }
 
-        /// <summary>Deletes one user's interactions (of the given events, or all).</summary>
-        public void ClearUserInteractions(string user, IReadOnlyCollection<string>? events)
-        {
-            _writer.Flush();
-            if (!_users.TryGet(user, out long id)) return;
-            _store.DeleteUserInteractions(_tx, id, events);
-            _touchedUsers.Add(id);
-        }
-
-        public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);
-        public void AddItems(IdMap ids, FeatureTable features) => _items.Merge(ids, features);
-
-        /// <summary>Writes <paramref name="user"/>'s Last.fm profile and tags in this transaction (the user is added when new).</summary>
-        public void WriteUserExtras(string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags)
-        {
-            long id = _users.GetOrAdd(user);
-            SqlStoreQueries.WriteUserExtras(SqliteDialect.Instance, sql => _store.Command(sql, _tx), id, user, profile, tags,
-                item => _items.TryGet(item, out long row) ? row : null);
-        }
-
-        public void PutItem(CatalogueItemWrite item)
+        public override void PutItem(CatalogueItemWrite item)
         {
             // Merge creates the row and declares new feature columns; the UPDATE then replaces the features outright.
             _items.Merge(new IdMap([item.Id]), item.Features ?? new FeatureTable());
@@ -551,7 +512,7 @@ public sealed partial class SqliteStore : IInteractionStore
             cmd.ExecuteNonQuery();
         }
 
-        public void PutUser(string id, FeatureTable features)
+        public override void PutUser(string id, FeatureTable features)
         {
             _users.Merge(new IdMap([id]), features);
             using var cmd = _store.Command("UPDATE users SET features = $f, updated_utc = $now WHERE external_id = $ext", _tx);
@@ -561,14 +522,14 @@ public sealed partial class SqliteStore : IInteractionStore
             cmd.ExecuteNonQuery();
         }
 
-        public ImportResult Commit()
+        public override ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
             _writer.Flush();
-            TouchUsers(_store, _tx, _touchedUsers.Concat(_users.Touched));
+            TouchUsers(_store, _tx, TouchedUsers.Concat(_users.Touched));
             if (_rebuildIndex)
             {
-                if (_interactions >= ProgressExtensions.MinRows) _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {_interactions:N0} interactions in {_clock.Elapsed.TotalSeconds:F1}s; indexing..."));
+                if (InteractionsWritten >= ProgressExtensions.MinRows) Progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {InteractionsWritten:N0} interactions in {Clock.Elapsed.TotalSeconds:F1}s; indexing..."));
                 // Each build is bound by SQLite's sorter on keys in arrival order (about 9 s per index at 5M rows, against
                 // about 1.3 s when the rows arrive in key order). PRAGMA threads=2 and cache sizes of 2 MB to 256 MB for this
                 // step were measured and change it by less than run-to-run noise (bench/RESULTS.md, "Store import speed").
@@ -576,10 +537,10 @@ public sealed partial class SqliteStore : IInteractionStore
             }
             _tx.Commit();
             _done = true;
-            return new ImportResult(_users.Added, _items.Added, _interactions, _clock.Elapsed.TotalSeconds);
+            return Result();
         }
 
-        public void Dispose()
+        public override void Dispose()
         {
             _writer?.Dispose();
             _users?.Dispose();
@@ -591,7 +552,7 @@ public sealed partial class SqliteStore : IInteractionStore
     }
 
     /// <summary>The users or items table within an import: external id -> row id, new rows, feature merges.</summary>
-    private sealed class Entity : IDisposable
+    private sealed class Entity : IImportEntity, IDisposable
     {
         private readonly SqliteStore _store;
         private readonly SqliteTransaction _tx;
@@ -628,7 +589,10 @@ public sealed partial class SqliteStore : IInteractionStore
             _update.Prepare();
         }
 
-        public HashSet<long> Touched { get; } = new();
+        private readonly HashSet<long> _touched = new();
+
+        /// <summary>Existing rows whose features or kind this session changed.</summary>
+        public IEnumerable<long> Touched => _touched;
         private long _baseline = -1;
 
         /// <summary>Whether the row was created in this session (ids only grow, and the session holds the write lock).</summary>
@@ -643,6 +607,7 @@ public sealed partial class SqliteStore : IInteractionStore
             }
         }
 
+        public bool AllResolved(IEnumerable<string> externalIds) => _rows.AllResolved(externalIds);
         public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
 
         private static IEnumerable<(long, string)> ReadAll(SqliteStore store, SqliteTransaction tx, string table)
@@ -664,7 +629,7 @@ public sealed partial class SqliteStore : IInteractionStore
                     _update.Parameters[1].Value = (object?)featuresJson ?? DBNull.Value;
                     if (_entity == "item") _update.Parameters[2].Value = (object?)kind ?? DBNull.Value;
                     _update.ExecuteNonQuery();
-                    Touched.Add(id);
+                    _touched.Add(id);
                 }
                 return id;
             }
