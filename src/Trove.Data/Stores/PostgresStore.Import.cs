@@ -224,102 +224,54 @@ public sealed partial class PostgresStore
     /// The users or items table within an import: external id -> row id. New rows and feature merges are
     /// buffered and written at commit (new rows by binary COPY), so interactions can stream meanwhile.
     /// </summary>
-    private sealed class Entity : IImportEntity
+    private sealed class Entity : SqlImportEntity
     {
         private readonly PostgresStore _store;
         private readonly NpgsqlTransaction _tx;
-        private readonly string _table, _entity;
-        private readonly RowIds _rows;
         private readonly List<NewRow> _new = new();
         private readonly Dictionary<long, int> _newAt = new();
         private readonly Dictionary<long, (string? Features, string? Kind)> _updates = new();
         private readonly Dictionary<string, FeatureKind> _columns = new(StringComparer.Ordinal);
-        private readonly HashSet<long> _updated = new();
-        private long _baseline = -1;
-
-        /// <summary>Rows this id map created.</summary>
-        public long Added { get; private set; }
-
-        /// <summary>Existing rows whose features or kind this session changed.</summary>
-        public IEnumerable<long> Touched => _updated;
 
         private sealed class NewRow(long id, string externalId) { public long Id = id; public string ExternalId = externalId; public string? Features; public string? Kind; }
 
-        public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity)
+        public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity) : base(sql => store.Command(sql, tx), table, entity)
         {
-            _store = store; _tx = tx; _table = table; _entity = entity;
-            _rows = NewRowIds();
+            _store = store; _tx = tx;
         }
 
-        private RowIds NewRowIds() => new(FindMany, ReadAll, () =>
+        protected override IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
         {
-            long max = Convert.ToInt64(_store.Scalar($"SELECT coalesce(max(id), 0) FROM {_table}", _tx), CultureInfo.InvariantCulture);
-            if (_baseline < 0) _baseline = max;
-            return max;
-        });
-
-        /// <summary>Whether the row was created in this session (ids only grow, and the session holds the table lock).</summary>
-        public bool IsNew(long id) => _baseline >= 0 && id > _baseline;
-
-        private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
-        {
-            using var cmd = _store.Command($"SELECT id, external_id FROM {_table} WHERE external_id = ANY(@ext)", _tx);
+            using var cmd = _store.Command($"SELECT id, external_id FROM {Table} WHERE external_id = ANY(@ext)", _tx);
             cmd.Parameters.AddWithValue("ext", externalIds.ToArray());
             using var r = cmd.ExecuteReader();
             while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
         }
 
-        public bool AllResolved(IEnumerable<string> externalIds) => _rows.AllResolved(externalIds);
-        public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
-
-        private IEnumerable<(long, string)> ReadAll()
+        protected override void AddRow(long id, string externalId, string? featuresJson, string? kind)
         {
-            using var cmd = _store.Command($"SELECT id, external_id FROM {_table}", _tx);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
-        }
-
-        public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
-
-        public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
-        {
-            if (_rows.TryGet(externalId, out long id))
-            {
-                if (featuresJson is not null || kind is not null)
-                {
-                    if (_newAt.TryGetValue(id, out int at))
-                    {
-                        _new[at].Features = StoreFeatures.Merge(_new[at].Features, featuresJson);
-                        _new[at].Kind = kind ?? _new[at].Kind;
-                    }
-                    else
-                    {
-                        var old = _updates.GetValueOrDefault(id);
-                        _updates[id] = (StoreFeatures.Merge(old.Features, featuresJson), kind ?? old.Kind);
-                        _updated.Add(id);
-                    }
-                }
-                return id;
-            }
-            if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
-            id = _rows.Add(externalId);
             _newAt[id] = _new.Count;
             _new.Add(new NewRow(id, externalId) { Features = featuresJson, Kind = kind });
-            Added++;
-            return id;
         }
 
-        public long[] Merge(IdMap ids, FeatureTable features)
+        protected override bool MergeInto(long id, string? featuresJson, string? kind)
+        {
+            if (_newAt.TryGetValue(id, out int at))
+            {
+                _new[at].Features = StoreFeatures.Merge(_new[at].Features, featuresJson);
+                _new[at].Kind = kind ?? _new[at].Kind;
+                return false;
+            }
+            var old = _updates.GetValueOrDefault(id);
+            _updates[id] = (StoreFeatures.Merge(old.Features, featuresJson), kind ?? old.Kind);
+            return true;
+        }
+
+        protected override void DeclareColumns(FeatureTable features)
         {
             foreach (var name in features.Categorical.Keys) _columns.TryAdd(name, FeatureKind.Categorical);
             foreach (var name in features.Numeric.Keys) _columns.TryAdd(name, FeatureKind.Numeric);
             foreach (var name in features.Text.Keys) _columns.TryAdd(name, FeatureKind.Text);
-            _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
-            var rows = new long[ids.Count];
-            var json = new StoreFeatures.Writer(features);
-            bool items = _entity == "item";
-            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
-            return rows;
         }
 
         /// <summary>Writes the buffered new rows (binary COPY), feature merges and feature columns, and forgets them.</summary>
@@ -328,7 +280,7 @@ public sealed partial class PostgresStore
             if (_columns.Count > 0)
             {
                 using var cmd = _store.Command("INSERT INTO feature_columns(entity, name, kind) VALUES (@e, @n, @k) ON CONFLICT DO NOTHING", _tx);
-                var pe = cmd.Parameters.AddWithValue("e", _entity); var pn = cmd.Parameters.Add("n", NpgsqlDbType.Text); var pk = cmd.Parameters.Add("k", NpgsqlDbType.Text);
+                var pe = cmd.Parameters.AddWithValue("e", Entity); var pn = cmd.Parameters.Add("n", NpgsqlDbType.Text); var pk = cmd.Parameters.Add("k", NpgsqlDbType.Text);
                 foreach (var (name, kind) in _columns)
                 {
                     pn.Value = name;
@@ -338,7 +290,7 @@ public sealed partial class PostgresStore
             }
             if (_new.Count > 0)
             {
-                bool items = _entity == "item";
+                bool items = IsItems;
                 // The transaction's time, as the touch of existing users at commit writes it.
                 var now = (DateTime)_store.Scalar("SELECT now()", _tx)!;
                 using var copy = _store._db.BeginBinaryImport(items
@@ -357,10 +309,10 @@ public sealed partial class PostgresStore
             }
             if (_updates.Count > 0)
             {
-                using var cmd = _store.Command($"UPDATE {_table} SET features = CASE WHEN @f::jsonb IS NULL THEN features ELSE coalesce(features, '{{}}'::jsonb) || @f::jsonb END"
-                    + (_entity == "item" ? ", kind = coalesce(@k, kind)" : "") + " WHERE id = @id", _tx);
+                using var cmd = _store.Command($"UPDATE {Table} SET features = CASE WHEN @f::jsonb IS NULL THEN features ELSE coalesce(features, '{{}}'::jsonb) || @f::jsonb END"
+                    + (IsItems ? ", kind = coalesce(@k, kind)" : "") + " WHERE id = @id", _tx);
                 var pf = cmd.Parameters.Add("f", NpgsqlDbType.Jsonb); var pid = cmd.Parameters.Add("id", NpgsqlDbType.Bigint);
-                var pk = _entity == "item" ? cmd.Parameters.Add("k", NpgsqlDbType.Text) : null;
+                var pk = IsItems ? cmd.Parameters.Add("k", NpgsqlDbType.Text) : null;
                 cmd.Prepare();
                 foreach (var (id, (features, kind)) in _updates)
                 {

@@ -1,6 +1,8 @@
 using System.Data.Common;
 using System.Diagnostics;
+using System.Globalization;
 using Trove.Core.Data;
+using Trove.Core.Errors;
 using Trove.Core.Training;
 using Trove.Data.Readers;
 
@@ -35,6 +37,96 @@ internal interface IImportEntity
 
     /// <summary>Adds every id (merging features) and returns the row id of each dense index.</summary>
     long[] Merge(IdMap ids, FeatureTable features);
+}
+
+/// <summary>
+/// The id-map logic both stores' <see cref="IImportEntity"/> share: ids resolved through <see cref="RowIds"/> (one query
+/// for a few, the whole table once for a bulk import), new row ids from max(id) + 1 under the session's lock, features
+/// merged into the rows, and the per-session counts. A store supplies how a row is added or merged (at once or buffered),
+/// how a few ids are looked up, and how feature columns are declared.
+/// </summary>
+internal abstract class SqlImportEntity : IImportEntity
+{
+    private readonly Func<string, DbCommand> _command;
+    private readonly RowIds _rows;
+    private readonly HashSet<long> _touched = new();
+    private long _baseline = -1;
+
+    /// <param name="commandInTransaction">A new command in the import's transaction.</param>
+    /// <param name="table">users or items.</param>
+    /// <param name="entity">user or item (as feature_columns names it).</param>
+    protected SqlImportEntity(Func<string, DbCommand> commandInTransaction, string table, string entity)
+    {
+        _command = commandInTransaction;
+        Table = table;
+        Entity = entity;
+        _rows = new RowIds(FindMany, ReadAll, MaxId);
+    }
+
+    protected string Table { get; }
+    protected string Entity { get; }
+    protected bool IsItems => Entity == "item";
+
+    public long Added { get; private set; }
+    public IEnumerable<long> Touched => _touched;
+
+    /// <summary>Whether the row was created in this session (ids only grow, and the session holds the write lock).</summary>
+    public bool IsNew(long id) => _baseline >= 0 && id > _baseline;
+
+    public bool AllResolved(IEnumerable<string> externalIds) => _rows.AllResolved(externalIds);
+    public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
+    public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
+
+    public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
+    {
+        if (_rows.TryGet(externalId, out long id))
+        {
+            if ((featuresJson is not null || kind is not null) && MergeInto(id, featuresJson, kind)) _touched.Add(id);
+            return id;
+        }
+        if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {Entity} id; nothing was imported.");
+        id = _rows.Add(externalId);
+        AddRow(id, externalId, featuresJson, kind);
+        Added++;
+        return id;
+    }
+
+    public long[] Merge(IdMap ids, FeatureTable features)
+    {
+        DeclareColumns(features);
+        _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
+        var rows = new long[ids.Count];
+        var json = new StoreFeatures.Writer(features);
+        for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), IsItems ? StoreFeatures.Kind(features, i) : null);
+        return rows;
+    }
+
+    /// <summary>Adds a new row (written now or buffered until commit).</summary>
+    protected abstract void AddRow(long id, string externalId, string? featuresJson, string? kind);
+
+    /// <summary>Merges features and kind into a row; true when that changed a row stored before this session.</summary>
+    protected abstract bool MergeInto(long id, string? featuresJson, string? kind);
+
+    /// <summary>Records the kinds of the feature columns in feature_columns (existing ones are kept).</summary>
+    protected abstract void DeclareColumns(FeatureTable features);
+
+    /// <summary>The stored rows among a few external ids.</summary>
+    protected abstract IEnumerable<(long Id, string ExternalId)> FindMany(IReadOnlyList<string> externalIds);
+
+    private IEnumerable<(long, string)> ReadAll()
+    {
+        using var cmd = _command($"SELECT id, external_id FROM {Table}");
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
+    }
+
+    private long MaxId()
+    {
+        using var cmd = _command($"SELECT coalesce(max(id), 0) FROM {Table}");
+        long max = Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+        if (_baseline < 0) _baseline = max;
+        return max;
+    }
 }
 
 /// <summary>

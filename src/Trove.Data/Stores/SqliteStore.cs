@@ -552,30 +552,18 @@ public sealed partial class SqliteStore : IInteractionStore
     }
 
     /// <summary>The users or items table within an import: external id -> row id, new rows, feature merges.</summary>
-    private sealed class Entity : IImportEntity, IDisposable
+    private sealed class Entity : SqlImportEntity, IDisposable
     {
         private readonly SqliteStore _store;
         private readonly SqliteTransaction _tx;
-        private readonly string _entity;
-        private readonly RowIds _rows;
         private readonly SqliteCommand _insert, _update, _find;
-        public long Added { get; private set; }
 
-        public Entity(SqliteStore store, SqliteTransaction tx, string table, string entity)
+        public Entity(SqliteStore store, SqliteTransaction tx, string table, string entity) : base(sql => store.Command(sql, tx), table, entity)
         {
-            _store = store; _tx = tx; _entity = entity;
+            _store = store; _tx = tx;
             _find = store.Command($"SELECT id FROM {table} WHERE external_id = $ext", tx);
             _find.Parameters.Add("$ext", SqliteType.Text);
             _find.Prepare();
-            _rows = new RowIds(
-                FindMany,
-                () => ReadAll(store, tx, table),
-                () =>
-                {
-                    long max = Convert.ToInt64(store.Scalar($"SELECT coalesce(max(id), 0) FROM {table}", tx), CultureInfo.InvariantCulture);
-                    if (_baseline < 0) _baseline = max;
-                    return max;
-                });
             _insert = store.Command($"INSERT INTO {table}(id, external_id, features, {(entity == "item" ? "kind" : "updated_utc")}) VALUES ($id, $ext, $f, $k)", tx);
             _insert.Parameters.Add("$id", SqliteType.Integer);
             _insert.Parameters.Add("$ext", SqliteType.Text);
@@ -589,16 +577,8 @@ public sealed partial class SqliteStore : IInteractionStore
             _update.Prepare();
         }
 
-        private readonly HashSet<long> _touched = new();
-
-        /// <summary>Existing rows whose features or kind this session changed.</summary>
-        public IEnumerable<long> Touched => _touched;
-        private long _baseline = -1;
-
-        /// <summary>Whether the row was created in this session (ids only grow, and the session holds the write lock).</summary>
-        public bool IsNew(long id) => _baseline >= 0 && id > _baseline;
-
-        private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
+        /// <summary>One prepared lookup per id (through the unique external_id index; SQLite has no array parameter).</summary>
+        protected override IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
         {
             foreach (var external in externalIds)
             {
@@ -607,60 +587,29 @@ public sealed partial class SqliteStore : IInteractionStore
             }
         }
 
-        public bool AllResolved(IEnumerable<string> externalIds) => _rows.AllResolved(externalIds);
-        public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
-
-        private static IEnumerable<(long, string)> ReadAll(SqliteStore store, SqliteTransaction tx, string table)
+        protected override void AddRow(long id, string externalId, string? featuresJson, string? kind)
         {
-            using var cmd = store.Command($"SELECT id, external_id FROM {table}", tx);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
-        }
-
-        public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
-
-        public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
-        {
-            if (_rows.TryGet(externalId, out long id))
-            {
-                if (featuresJson is not null || kind is not null)
-                {
-                    _update.Parameters[0].Value = id;
-                    _update.Parameters[1].Value = (object?)featuresJson ?? DBNull.Value;
-                    if (_entity == "item") _update.Parameters[2].Value = (object?)kind ?? DBNull.Value;
-                    _update.ExecuteNonQuery();
-                    _touched.Add(id);
-                }
-                return id;
-            }
-            if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
-            id = _rows.Add(externalId);
             _insert.Parameters[0].Value = id;
             _insert.Parameters[1].Value = externalId;
             _insert.Parameters[2].Value = (object?)featuresJson ?? DBNull.Value;
-            _insert.Parameters[3].Value = _entity == "item" ? (object?)kind ?? DBNull.Value : Now();
+            _insert.Parameters[3].Value = IsItems ? (object?)kind ?? DBNull.Value : Now();
             _insert.ExecuteNonQuery();
-            Added++;
-            return id;
         }
 
-        /// <summary>Adds every id (merging features) and returns the row id of each dense index.</summary>
-        public long[] Merge(IdMap ids, FeatureTable features)
+        protected override bool MergeInto(long id, string? featuresJson, string? kind)
         {
-            RegisterColumns(features);
-            _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
-            var rows = new long[ids.Count];
-            var json = new StoreFeatures.Writer(features);
-            bool items = _entity == "item";
-            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
-            return rows;
+            _update.Parameters[0].Value = id;
+            _update.Parameters[1].Value = (object?)featuresJson ?? DBNull.Value;
+            if (IsItems) _update.Parameters[2].Value = (object?)kind ?? DBNull.Value;
+            _update.ExecuteNonQuery();
+            return true;
         }
 
-        private void RegisterColumns(FeatureTable features)
+        protected override void DeclareColumns(FeatureTable features)
         {
             using var cmd = _store.Command("INSERT OR IGNORE INTO feature_columns(entity, name, kind) VALUES ($e, $n, $k)", _tx);
             var pe = cmd.Parameters.Add("$e", SqliteType.Text); var pn = cmd.Parameters.Add("$n", SqliteType.Text); var pk = cmd.Parameters.Add("$k", SqliteType.Text);
-            pe.Value = _entity;
+            pe.Value = Entity;
             foreach (var name in features.Categorical.Keys) { pn.Value = name; pk.Value = "categorical"; cmd.ExecuteNonQuery(); }
             foreach (var name in features.Numeric.Keys) { pn.Value = name; pk.Value = "numeric"; cmd.ExecuteNonQuery(); }
             foreach (var name in features.Text.Keys) { pn.Value = name; pk.Value = "text"; cmd.ExecuteNonQuery(); }
