@@ -17,6 +17,13 @@ public sealed record EaseParameters
     [TuneRange(10, 5000, Log = true)]
     [ValidRange(0)]
     public float Lambda { get; init; } = 500f;
+    /// <summary>
+    /// Emphasised-denoising dropout probability p of EDLAE (Steck 2020): adds p/(1-p) x diag(X^T X) to the diagonal
+    /// penalty, so popular items are regularised more. 0 is plain EASE.
+    /// </summary>
+    [TuneRange(0, 0.75)]
+    [ValidRange(0, 1, MaxExclusive = true)]
+    public float Dropout { get; init; } = 0f;
     /// <summary>Treat every stored weight as 1.</summary>
     public bool BinaryWeights { get; init; } = true;
 }
@@ -24,7 +31,16 @@ public sealed record EaseParameters
 /// <summary>
 /// EASE (Steck 2019, "Embarrassingly Shallow Autoencoders"): a closed-form item-item model.
 /// G = X^T X + lambda I, P = G^-1 (Cholesky inverse, LAPACK), B = -P / diag(P) column-wise with
-/// diag(B) = 0; a user's scores are x_u B. Memory is one dense items x items float matrix (G is
+/// diag(B) = 0; a user's scores are x_u B.
+/// <para>
+/// With <see cref="EaseParameters.Dropout"/> p > 0 it is the full-rank EDLAE of Steck (2020, "Autoencoders that don't
+/// overfit towards the identity"): training a linear autoencoder on inputs with dropout p while emphasising the dropped
+/// coordinates has, in expectation, the closed form of EASE with the diagonal penalty
+/// Lambda = lambda I + p/(1-p) dMat(diag(X^T X)), i.e. G_ii = (X^T X)_ii / (1-p) + lambda. The diagonal constraint
+/// diag(B) = 0 comes out of the emphasised denoising itself; the item-dependent penalty shrinks popular items' weights
+/// more than lambda alone, which Steck reports beats EASE on ML-20M, Netflix and MSD.
+/// </para>
+/// Memory is one dense items x items float matrix (G is
 /// inverted and turned into B in place), so it suits catalogues up to some tens of thousands of items.
 /// </summary>
 public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<EaseParameters>(parameters), IHistoryScorer
@@ -63,6 +79,9 @@ public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<Ea
     protected override void FitCore(Dataset data, FitContext context)
     {
         if (Params.Lambda < 0) throw new TroveException("ease: lambda must be non-negative.");
+        if (Params.Dropout is < 0 or >= 1) throw new TroveException($"ease: dropout must be in [0, 1), got {Params.Dropout}.");
+        // (X^T X)_ii + p/(1-p) (X^T X)_ii = (X^T X)_ii / (1-p): EDLAE's emphasised-dropout penalty (0: plain EASE).
+        float diagonalScale = 1f / (1f - Params.Dropout);
         int n = data.ItemCount;
         CheckMemory(n);
         var ui = data.UserItems; var iu = data.ItemUsers;
@@ -83,7 +102,7 @@ public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<Ea
                 int start = items.BinarySearch(i); // i is in the row; only j >= i
                 for (int b = start; b < items.Length; b++) row[items[b]] += binary ? 1f : w * wu[b];
             }
-            row[i] += Params.Lambda;
+            row[i] = row[i] * diagonalScale + Params.Lambda;
         });
         task.Advance(); task.Status($"gram {sw.Elapsed.TotalSeconds:F2}s");
         int before = 0;

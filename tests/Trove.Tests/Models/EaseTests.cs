@@ -10,8 +10,11 @@ namespace Trove.Tests.Models;
 [Collection("ease-memory")] // the memory seam is static
 public class EaseTests
 {
-    /// <summary>Naive closed form in double precision: P = (X^T X + lambda I)^-1, B = I - P / diag(P).</summary>
-    private static double[,] NaiveB(Trove.Core.Data.Dataset data, double lambda)
+    /// <summary>
+    /// Naive closed form in double precision: P = (X^T X + Lambda)^-1, B = I - P / diag(P), with Steck's (2020) EDLAE
+    /// penalty Lambda = lambda I + p/(1-p) dMat(diag(X^T X)) (p = 0: EASE).
+    /// </summary>
+    private static double[,] NaiveB(Trove.Core.Data.Dataset data, double lambda, double dropout = 0)
     {
         int n = data.ItemCount;
         var g = new double[n, 2 * n];
@@ -19,7 +22,7 @@ public class EaseTests
         for (int u = 0; u < ui.Rows; u++)
             foreach (int i in ui.RowIndices(u))
                 foreach (int j in ui.RowIndices(u)) g[i, j] += 1;
-        for (int i = 0; i < n; i++) { g[i, i] += lambda; g[i, n + i] = 1; }
+        for (int i = 0; i < n; i++) { g[i, i] += lambda + dropout / (1 - dropout) * g[i, i]; g[i, n + i] = 1; }
         for (int c = 0; c < n; c++) // Gauss-Jordan (SPD: no pivoting needed)
         {
             double d = g[c, c];
@@ -60,6 +63,27 @@ public class EaseTests
         var some = new[] { 3, 0, 7 }; var sub = new float[3];
         ease.Score(4, some, sub);
         for (int t = 0; t < 3; t++) Assert.Equal(scores[some[t]], sub[t], 5);
+    }
+
+    [Fact]
+    public void Edlae_dropout_matches_the_naive_closed_form_and_differs_from_ease()
+    {
+        var data = ToyData.Random(40, 12, 6, 2);
+        var edlae = new Ease(new EaseParameters { Lambda = 3f, Dropout = 0.4f });
+        edlae.Fit(data, new FitContext { Threads = 2 });
+        var expected = NaiveB(data, 3.0, 0.4);
+        var plain = NaiveB(data, 3.0);
+        int n = data.ItemCount;
+        double largestChange = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                Assert.True(Math.Abs(expected[i, j] - edlae.Weights[i * n + j]) < 1e-4, $"B[{i},{j}] {expected[i, j]} vs {edlae.Weights[i * n + j]}");
+                largestChange = Math.Max(largestChange, Math.Abs(expected[i, j] - plain[i, j]));
+            }
+        Assert.True(largestChange > 1e-3, "the dropout penalty must change the weights");
+        var e = Assert.Throws<TroveException>(() => new Ease(new EaseParameters { Dropout = 1f }).Fit(data, FitContext.Default));
+        Assert.Contains("dropout", e.Message);
     }
 
     [Fact]
