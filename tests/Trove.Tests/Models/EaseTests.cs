@@ -97,6 +97,59 @@ public class EaseTests
         Assert.All(ease.SimilarItems(1, 5), r => Assert.Equal(0, ToyData.Group(r.Index, 20)));
     }
 
+    /// <summary>30 users, 12 items, distinct timestamps; each user's pairs also appear once more, earlier (the latest timestamp counts).</summary>
+    private static Trove.Core.Data.Dataset Timed()
+    {
+        var rng = new Random(5);
+        var b = new Trove.Core.Data.InteractionLogBuilder();
+        for (int u = 0; u < 30; u++)
+            foreach (int i in Enumerable.Range(0, 12).OrderBy(_ => rng.Next()).Take(3 + rng.Next(6)))
+            {
+                long t = 1_000_000 + rng.Next(1_000_000);
+                b.Add(u, i, 1f, t);
+                if (i % 3 == 0) b.Add(u, i, 1f, t - 500_000);
+            }
+        return new Trove.Core.Data.Dataset(new Trove.Core.Data.IdMap(Enumerable.Range(0, 30).Select(u => $"u{u}")),
+            new Trove.Core.Data.IdMap(Enumerable.Range(0, 12).Select(i => $"i{i}")), b.Build());
+    }
+
+    [Fact]
+    public void Recency_weights_the_kth_latest_history_item_by_two_to_minus_k_over_the_half_life()
+    {
+        var data = Timed();
+        var plain = new Ease(new EaseParameters { Lambda = 3f });
+        plain.Fit(data, FitContext.Default);
+        var recent = new Ease(new EaseParameters { Lambda = 3f, RecencyHalfLife = 2f });
+        recent.Fit(data, FitContext.Default);
+        int n = data.ItemCount;
+        var log = data.Interactions;
+        var path = Path.Combine(TestPaths.NewTempDirectory(), "ease-recency.trove");
+        ModelFile.Save(path, recent, data);
+        var loaded = ModelFile.Load(path, BuiltInAlgorithms.Registry).Model;
+        for (int u = 0; u < 30; u++)
+        {
+            // The user's items, newest first by their latest timestamp.
+            var history = Enumerable.Range(0, log.Count).Where(r => log.Users[r] == u)
+                .GroupBy(r => log.Items[r]).Select(g => (Item: g.Key, Latest: g.Max(r => log.Timestamps[r])))
+                .OrderByDescending(x => x.Latest).Select(x => x.Item).ToArray();
+            var expected = new double[n];
+            for (int k = 0; k < history.Length; k++)
+                for (int j = 0; j < n; j++) expected[j] += Math.Pow(2, -k / 2.0) * plain.Weights[history[k] * n + j];
+            var got = new float[n];
+            recent.ScoreAllItems(u, got);
+            for (int j = 0; j < n; j++) Assert.Equal(expected[j], got[j], 4);
+            // A history given oldest first scores the same; so does the saved model.
+            var fromHistory = new float[n];
+            recent.ScoreHistory(history.Reverse().ToArray(), Enumerable.Repeat(1f, history.Length).ToArray(), fromHistory);
+            for (int j = 0; j < n; j++) Assert.Equal(got[j], fromHistory[j], 4);
+            var again = new float[n];
+            loaded.ScoreAllItems(u, again);
+            Assert.Equal(got, again);
+        }
+        var untimed = ToyData.Random(20, 8, 4, 1);
+        Assert.Contains("timestamps", Assert.Throws<TroveException>(() => new Ease(new EaseParameters { RecencyHalfLife = 5 }).Fit(untimed, FitContext.Default)).Message);
+    }
+
     [Fact]
     public void Refuses_when_memory_is_insufficient_and_says_how_much_it_needs()
     {
