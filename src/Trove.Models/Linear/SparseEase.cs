@@ -14,16 +14,16 @@ namespace Trove.Models.Linear;
 /// <summary>Parameters of <see cref="SparseEase"/>.</summary>
 public sealed record SparseEaseParameters
 {
-    /// <summary>L2 regularisation added to the diagonal of X^T X, as in EASE.</summary>
-    [TuneRange(10, 5000, Log = true)]
+    /// <summary>L2 regularisation added to the diagonal of X^T X, as in EASE (sparse catalogues such as Gowalla want tens, with dropout).</summary>
+    [TuneRange(1, 5000, Log = true)]
     [ValidRange(0)]
     public float Lambda { get; init; } = 500f;
     /// <summary>EDLAE's emphasised-dropout probability p (Steck 2020): the diagonal penalty becomes lambda + p/(1-p) (X^T X)_ii; 0 is EASE.</summary>
-    [TuneRange(0, 0.75)]
+    [TuneRange(0, 0.9)]
     [ValidRange(0, 1, MaxExclusive = true)]
     public float Dropout { get; init; } = 0f;
     /// <summary>Items each item is predicted from: its most co-occurring items. The fit costs about items x neighbours^3 / 3 flops.</summary>
-    [TuneRange(32, 512, Log = true)]
+    [TuneRange(32, 256, Log = true)]
     [ValidRange(1)]
     public int Neighbours { get; init; } = 128;
     /// <summary>Treat every stored weight as 1.</summary>
