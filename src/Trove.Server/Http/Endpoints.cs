@@ -55,8 +55,12 @@ public sealed class SearchQuery
     public string? User { get; init; }
     /// <summary>How many items (1..max-k, default 10).</summary>
     public int? K { get; init; }
-    /// <summary>dense (embeddings), sparse (BM25 keywords) or hybrid (both by reciprocal-rank fusion; the default).</summary>
+    /// <summary>dense (embeddings), sparse (BM25 keywords) or hybrid (both, fused; the default).</summary>
     public string? Mode { get; init; }
+    /// <summary>How hybrid fuses the lists: rrf (reciprocal ranks), minmax (min-max scaled scores) or dbsf (scores scaled by mean +- 3 sd; the default).</summary>
+    public string? Fusion { get; init; }
+    /// <summary>Mode hybrid: multiply the BM25 weight by the share of the query's idf mass its best hit holds (default true).</summary>
+    public bool? Adaptive { get; init; }
     /// <summary>Which loaded model (its name or algorithm); the first one by default.</summary>
     public string? Model { get; init; }
     /// <summary>Only items whose "category" feature has this label.</summary>
@@ -381,12 +385,15 @@ public static class Endpoints
         int k = q.K ?? 10;
         if (CheckK(k, 0, options) is { } bad) return bad;
         if (!SearchModes.TryParse(q.Mode ?? "hybrid", out var mode)) return Invalid("mode", $"mode must be {SearchModes.Names}; got '{q.Mode}'.");
+        var fusion = SearchRequest.DefaultFusion;
+        if (q.Fusion is not null && !SearchFusions.TryParse(q.Fusion, out fusion)) return Invalid("fusion", $"fusion must be {SearchFusions.Names}; got '{q.Fusion}'.");
         if (BuildFilter(model, new RecommendQuery { Category = q.Category, Filter = q.Filter, ExcludeSeen = false }, out var filter) is { } invalid) return invalid;
         var masks = filter.Features.Select(f => model.FeatureMask(f.Column, f.Value).Passes).ToArray();
         var hidden = catalogue.View(model).HiddenIndices;
         var request = new SearchRequest
         {
-            Query = q.Q, K = k, Mode = mode, DenseWeight = q.DenseWeight ?? 1f, SparseWeight = q.SparseWeight ?? 1f, PersonalWeight = q.PersonalWeight ?? 0.3f,
+            Query = q.Q, K = k, Mode = mode, Fusion = fusion, Adaptive = q.Adaptive ?? SearchRequest.DefaultAdaptive,
+            DenseWeight = q.DenseWeight ?? SearchRequest.DefaultDenseWeight, SparseWeight = q.SparseWeight ?? SearchRequest.DefaultSparseWeight, PersonalWeight = q.PersonalWeight ?? 0.3f,
             Filter = masks.Length == 0 && hidden.Count == 0 ? null : i => !hidden.Contains(i) && masks.All(m => m[i]),
         };
         try { request.Validate(); }
