@@ -24,7 +24,7 @@ blend_components() {
 
 # report DATASET VALIDATION_METRIC METRIC1 METRIC2 [HEADER1 HEADER2]: a table of every model in MODELS (validation
 # score, the two test metrics, tuned parameters, train seconds) and the headline line for the model with the best
-# VALIDATION score, never the best test score.
+# VALIDATION score, never the best test score. The test metrics are read from $RESULTS (default $OUT/test.json).
 report() {
   local dataset=$1 validation=$2 m1=$3 m2=$4 h1=${5:-$3} h2=${6:-$4} m best
   best=$(for m in "${MODELS[@]}"; do jq -r '"\(.validation_score) \(.algorithm)"' "$OUT/$m.json"; done | sort -g | tail -1 | cut -d' ' -f2)
@@ -33,11 +33,11 @@ report() {
   echo "|---|---|---|---|---|---|"
   for m in "${MODELS[@]}"; do
     jq -r --arg alg "$m" --arg m1 "$m1" --arg m2 "$m2" --slurpfile tune "$OUT/$m.json" '.models[] | select(.algorithm == $alg) |
-      "| \(.algorithm) | \($tune[0].validation_score) | \(.metrics[$m1] * 10000 | round / 10000) | \(.metrics[$m2] * 10000 | round / 10000) | \($tune[0].parameters | to_entries | map(select(.key | test("_parameters$") | not)) | map("\(.key)=\(.value)") | join(", ")) | \(.train_seconds) |"' "$OUT/test.json"
+      "| \(.algorithm) | \($tune[0].validation_score) | \(.metrics[$m1] * 10000 | round / 10000) | \(.metrics[$m2] * 10000 | round / 10000) | \($tune[0].parameters | to_entries | map(select(.key | test("_parameters$") | not)) | map("\(.key)=\(.value)") | join(", ")) | \(.train_seconds) |"' "${RESULTS:-$OUT/test.json}"
   done
   echo
   echo "total $(( $(date +%s) - start )) s; load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "headline model (best validation $validation): $best"
   jq -r --arg alg "$best" --arg d "$dataset" --arg m1 "$m1" --arg m2 "$m2" '.models[] | select(.algorithm == $alg) |
-    "\($d) \($m1) \(.metrics[$m1] * 10000 | round / 10000) \($m2) \(.metrics[$m2] * 10000 | round / 10000)"' "$OUT/test.json"
+    "\($d) \($m1) \(.metrics[$m1] * 10000 | round / 10000) \($m2) \(.metrics[$m2] * 10000 | round / 10000)"' "${RESULTS:-$OUT/test.json}"
 }

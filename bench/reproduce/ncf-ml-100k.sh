@@ -6,7 +6,9 @@
 #   names its columns). From it, it builds the NCF protocol's own construction one step earlier: each user's LATEST
 #   training interaction is held out (the test item is the latest of all, so validation is the one before it) and ranked
 #   against 99 items the user never interacted with, sampled with --seed. Configurations are fitted on the remaining
-#   training interactions and scored by HR@10; the best is written to $OUT/<model>.json. The blend (ease + als + bpr, each
+#   training interactions and scored by HR@10; the best is written to $OUT/<model>.json. EASE's search covers lambda,
+#   EDLAE's dropout and the recency weighting of the history (the k-th latest item counts 2^(-k/half-life); the
+#   validation item is, like the test item, the user's next one, so validation decides whether recency pays). The blend (ease + als + bpr, each
 #   with its own tuned parameters) then has its weights and normalisation tuned the same way.
 #   Last, `trove evaluate --protocol ncf` fits every model with its chosen parameters on the full training file and
 #   evaluates once on ml-100k.test.rating / ml-100k.test.negative. The headline is the model with the best VALIDATION score.
@@ -24,7 +26,7 @@ reproduce_header ncf-ml-100k
 TUNE=(--data "$OUT/train.tsv" --validation ncf --metric hr@10 --seed "$SEED" --eta 1)
 
 # 1. Tune each model on the leave-latest-out validation of the training file.
-trove tune "${TUNE[@]}" --model ease --trials 20 --out "$OUT/ease.json"
+trove tune "${TUNE[@]}" --model ease --trials 40 --out "$OUT/ease.json"
 trove tune "${TUNE[@]}" --model als --trials 24 --out "$OUT/als.json"
 trove tune "${TUNE[@]}" --model bpr --trials 12 --out "$OUT/bpr.json"
 trove tune "${TUNE[@]}" --model rp3beta --trials 20 --out "$OUT/rp3beta.json"

@@ -1,4 +1,5 @@
 using Trove.Core.Data;
+using Trove.Core.Errors;
 
 namespace Trove.Evaluation;
 
@@ -117,4 +118,35 @@ public sealed class EvaluationSplit
     /// that score items from their features (<see cref="Trove.Core.Recommending.IColdItemScorer"/>) apply.
     /// </summary>
     public bool ColdItems { get; init; }
+
+    /// <summary>
+    /// The same split with the validation interactions moved into training: the last step of a tuned evaluation
+    /// (Dacrema et al. 2019): hyperparameters are chosen on validation with the model fitted on train, then the final
+    /// model is fitted on train + validation with those hyperparameters and scored once on the unchanged test part
+    /// (each test user's train and validation items stay excluded from the ranking, as before).
+    /// </summary>
+    /// <exception cref="TroveException">The split has no validation part.</exception>
+    public EvaluationSplit WithValidationInTrain()
+    {
+        if (ValidationInteractions is not { } val || TestInteractions is not { } testLog)
+            throw new TroveException($"The {Protocol} split has no validation part to fit on; give --validation-fraction.");
+        var t = Train.Interactions;
+        InteractionLog merged = new(
+            [.. t.Users, .. val.Users], [.. t.Items, .. val.Items], [.. t.Weights, .. val.Weights],
+            [.. t.Timestamps, .. val.Timestamps], [.. t.Events, .. val.Events], t.EventNames)
+        {
+            Scores = t.Scores is null || val.Scores is null ? null : [.. t.Scores, .. val.Scores],
+        };
+        var train = Train.WithInteractions(merged);
+        return new EvaluationSplit
+        {
+            Protocol = Protocol,
+            Description = Description + "; final fit on train + validation",
+            DatasetName = DatasetName,
+            Seed = Seed,
+            Train = train,
+            Test = TestSet.FullRanking("test", train, testLog),
+            TestInteractions = testLog,
+        };
+    }
 }

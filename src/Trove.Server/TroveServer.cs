@@ -52,10 +52,12 @@ public static class TroveServer
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
-            // Twice the limits Hardening enforces, so those refusals carry problem details (Kestrel's own answers have no body).
+            // Twice the limits Hardening enforces, so those refusals come from Trove with their numbers in the detail.
             k.Limits.MaxRequestLineSize = 2 * Hardening.MaxRequestTarget + 64;
             k.Limits.MaxRequestHeadersTotalSize = 2 * Hardening.MaxRequestHeaders;
             k.AddServerHeader = false;
+            // What Kestrel refuses itself (past those limits, or unparsable) gets problem details too.
+            k.UseProblemDetailsForRejectedRequests();
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         string apiKey = AddServices(builder.Services, options, events);

@@ -45,6 +45,8 @@ public static class EvaluateCommand
         public int Seed { get; init; } = 42;
         public double TestFraction { get; init; } = HoldoutProtocol.DefaultTestFraction;
         public double ValidationFraction { get; init; }
+        /// <summary>holdout/temporal with a validation part: fit the models on train + validation, then score the test part.</summary>
+        public bool FitWithValidation { get; init; }
         public bool Global { get; init; }
         public string? Cut { get; init; }
         public int SampledNegatives { get; init; } = NcfProtocol.DefaultNegatives;
@@ -70,6 +72,7 @@ public static class EvaluateCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the split and of model training.", DefaultValueFactory = _ => 42 };
         var testFraction = new Option<double>("--test-fraction") { Description = "holdout/temporal: share of each user's items held out for test; coldstart: share of the items withheld from training.", DefaultValueFactory = _ => HoldoutProtocol.DefaultTestFraction };
         var validationFraction = new Option<double>("--validation-fraction") { Description = "holdout/temporal: share held out for validation (0.1 with --test-fraction 0.1 gives 80/10/10).", DefaultValueFactory = _ => 0 };
+        var fitWithValidation = new Option<bool>("--fit-with-validation") { Description = "holdout/temporal with --validation-fraction: fit the models on train + validation (after tuning on validation with `trove tune --test-fraction`), then score the unchanged test part." };
         var global = new Option<bool>("--global") { Description = "temporal: one global time cut (latest --test-fraction of all interactions) instead of per user." };
         var cut = new Option<string?>("--cut") { Description = "temporal: global cut time, Unix seconds or a date (2020-01-01); pairs first seen at or after it are test." };
         var sampled = new Option<int>("--num-negatives") { Description = "ncf with --data: sampled negatives per user.", DefaultValueFactory = _ => NcfProtocol.DefaultNegatives };
@@ -79,7 +82,7 @@ public static class EvaluateCommand
         var report = new Option<string?>("--report") { Description = "Also write a report folder: index.html with bar charts per metric and K, metrics of light/medium/heavy users, report.md and report.json." };
 
         var command = new Command("evaluate", "Train models on a split and compare HR, NDCG, recall, precision, MAP, MRR, AUC and coverage side by side.");
-        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, paramsFiles, k, seed, testFraction, validationFraction, global, cut, sampled, threads, json, markdown, report })
+        foreach (var o in new Option[] { protocol, train, test, negatives, model, param, paramsFiles, k, seed, testFraction, validationFraction, fitWithValidation, global, cut, sampled, threads, json, markdown, report })
             command.Options.Add(o);
         dataOptions.AddTo(command);
         command.SetAction(r => CommandRunner.Run(() =>
@@ -93,6 +96,7 @@ public static class EvaluateCommand
                 Models = r.GetValue(model) ?? [], Params = r.GetValue(param) ?? [], ParamsFiles = r.GetValue(paramsFiles) ?? [],
                 Ks = MetricNames.ParseKs(r.GetValue(k) ?? "5,10,20"),
                 Seed = r.GetValue(seed), TestFraction = r.GetValue(testFraction), ValidationFraction = r.GetValue(validationFraction),
+                FitWithValidation = r.GetValue(fitWithValidation),
                 Global = r.GetValue(global), Cut = r.GetValue(cut), SampledNegatives = r.GetValue(sampled), Threads = r.GetValue(threads),
                 Json = r.GetValue(json), Markdown = r.GetValue(markdown), Report = r.GetValue(report),
             }, Console.Out, progress, () => dataOptions.Load(r, progress)); // --db may be SQLite or PostgreSQL
@@ -109,6 +113,7 @@ public static class EvaluateCommand
         var specs = ModelSpecs(models, parameters, BuiltInAlgorithms.Registry);
         s = s with { Protocol = ResolveProtocol(s) };
         var split = BuildSplit(s, loadData ?? (() => LoadData(RequireData(s), s.LoadOptions, progress)), progress);
+        if (s.FitWithValidation) split = split.WithValidationInTrain();
         progress.Info($"{split.Protocol}: {split.Description}");
         output.WriteLine($"protocol: {split.Protocol} ({split.Description})");
         var options = new EvaluationOptions { Ks = s.Ks, Threads = s.Threads, Progress = progress };

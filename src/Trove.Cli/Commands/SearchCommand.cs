@@ -17,29 +17,33 @@ public static class SearchCommand
         var query = new Option<string>("--query", "-q") { Description = "The text to look for.", Required = true };
         var user = new Option<string?>("--user", "-u") { Description = "Re-rank the found items with the model's score for this user." };
         var k = new Option<int>("--k", "-k") { Description = "How many items.", DefaultValueFactory = _ => 10 };
-        var mode = new Option<string>("--mode") { Description = "dense (embeddings), sparse (BM25 keywords) or hybrid (both, reciprocal-rank fusion).", DefaultValueFactory = _ => "hybrid" };
+        var mode = new Option<string>("--mode") { Description = "dense (embeddings), sparse (BM25 keywords) or hybrid (both, fused).", DefaultValueFactory = _ => "hybrid" };
+        var fusion = new Option<string>("--fusion") { Description = $"How hybrid fuses the lists: {SearchFusions.Names} (reciprocal ranks, min-max scaled scores, scores scaled by mean +- 3 sd).", DefaultValueFactory = _ => SearchFusions.Name(SearchRequest.DefaultFusion) };
+        var adaptive = new Option<bool>("--adaptive") { Description = "Hybrid: multiply the BM25 weight by the share of the query's idf mass its best hit holds (true/false).", DefaultValueFactory = _ => SearchRequest.DefaultAdaptive };
         var filter = new Option<string[]>("--filter") { Description = "Only items whose categorical feature matches, e.g. category=books (repeatable)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var encoder = new Option<string?>("--encoder") { Description = "Text encoder of the dense index (minilm, tfidf); default: the one MODEL.search was built with, else minilm." };
-        var denseWeight = new Option<float>("--dense-weight") { Description = "Weight of the dense list in the fusion.", DefaultValueFactory = _ => 1f };
-        var sparseWeight = new Option<float>("--sparse-weight") { Description = "Weight of the BM25 list in the fusion.", DefaultValueFactory = _ => 1f };
+        var denseWeight = new Option<float>("--dense-weight") { Description = "Weight of the dense list in the fusion.", DefaultValueFactory = _ => SearchRequest.DefaultDenseWeight };
+        var sparseWeight = new Option<float>("--sparse-weight") { Description = "Weight of the BM25 list in the fusion.", DefaultValueFactory = _ => SearchRequest.DefaultSparseWeight };
         var personalWeight = new Option<float>("--personal-weight") { Description = "With --user: share of the user's score in the final order (0..1).", DefaultValueFactory = _ => 0.3f };
         var depth = new Option<int>("--depth") { Description = "Candidates each retriever contributes before fusion and re-ranking.", DefaultValueFactory = _ => 100 };
         var command = new Command("search", "Search a model's items by text: dense embeddings (MiniLM), BM25 keywords, or both fused; --user personalises. The index is kept in MODEL.search.")
         {
-            model, query, user, k, mode, filter, json, encoder, denseWeight, sparseWeight, personalWeight, depth,
+            model, query, user, k, mode, fusion, adaptive, filter, json, encoder, denseWeight, sparseWeight, personalWeight, depth,
         };
         command.SetAction(r => CommandRunner.Run(() =>
         {
             if (!SearchModes.TryParse(r.GetValue(mode), out var searchMode))
                 throw new TroveException($"--mode must be {SearchModes.Names}, got '{r.GetValue(mode)}'.");
+            if (!SearchFusions.TryParse(r.GetValue(fusion), out var searchFusion))
+                throw new TroveException($"--fusion must be {SearchFusions.Names}, got '{r.GetValue(fusion)}'.");
             var path = r.GetValue(model)!;
             var trained = ModelOptions.Load(path);
             var itemFilter = ModelOptions.Filter(trained, includeSeen: true, [], r.GetValue(filter) ?? []);
             int? u = r.GetValue(user) is { } id ? trained.Users.IndexOf(id, "user") : null;
             var request = new SearchRequest
             {
-                Query = r.GetValue(query)!, K = r.GetValue(k), Mode = searchMode, Filter = itemFilter.Predicate,
+                Query = r.GetValue(query)!, K = r.GetValue(k), Mode = searchMode, Fusion = searchFusion, Adaptive = r.GetValue(adaptive), Filter = itemFilter.Predicate,
                 DenseWeight = r.GetValue(denseWeight), SparseWeight = r.GetValue(sparseWeight), PersonalWeight = r.GetValue(personalWeight), Depth = r.GetValue(depth),
                 UserScores = u is { } userIndex ? items => UserScores(trained, userIndex, items) : null,
             };

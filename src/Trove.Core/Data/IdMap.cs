@@ -36,6 +36,13 @@ public sealed class IdMap
     }
 
     public bool TryGetIndex(string id, out int index) => _index.TryGetValue(id, out index);
+
+    /// <summary>
+    /// The index of the id spelled by <paramref name="id"/>, without making a string of it: callers that decode ids from
+    /// a request body look them up straight from their buffer.
+    /// </summary>
+    public bool TryGetIndex(ReadOnlySpan<char> id, out int index) =>
+        _index.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(id, out index);
     public bool Contains(string id) => _index.ContainsKey(id);
 
     /// <summary>Index of a known id; a clear error names the id when it is unknown.</summary>

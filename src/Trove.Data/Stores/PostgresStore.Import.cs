@@ -26,55 +26,7 @@ public sealed partial class PostgresStore
         LastFmUserProfile? profile = null, IReadOnlyCollection<UserItemTag>? tags = null)
     {
         using var session = new ImportSession(this);
-        session.ClearUserInteractions(user, events);
-        session.AddItems(items, itemFeatures);
-        session.AddInteractions(rows.Select(r => r.User == user ? r : throw new TroveException($"ReplaceUserInteractions('{user}') got a row of user '{r.User}'.")));
-        if (profile is not null || tags is not null) session.WriteUserExtras(user, profile, tags);
-        return session.Commit();
-    }
-
-    /// <summary>
-    /// The user's lastfm_users row and user_item_tags rows, inside an import's transaction (see <see cref="ReplaceUserInteractions"/>);
-    /// new users/items are copied at commit, which the deferred foreign keys allow.
-    /// </summary>
-    private void WriteUserExtras(NpgsqlTransaction tx, long userId, string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags, Func<string, long?> itemId)
-    {
-        var now = DateTime.UtcNow;
-        if (profile is not null)
-        {
-            if (profile.User != user) throw new TroveException($"ReplaceUserInteractions('{user}') got the profile of user '{profile.User}'.");
-            using var cmd = Command("""
-                INSERT INTO lastfm_users(user_id, username, real_name, country, playcount, registered_at, profile_url, fetched_at)
-                VALUES (@id, @u, @n, @c, @p, @r, @url, @t)
-                ON CONFLICT(user_id) DO UPDATE SET username = excluded.username, real_name = excluded.real_name, country = excluded.country,
-                    playcount = excluded.playcount, registered_at = excluded.registered_at, profile_url = excluded.profile_url, fetched_at = excluded.fetched_at
-                """, tx);
-            cmd.Parameters.AddWithValue("id", userId);
-            cmd.Parameters.AddWithValue("u", user);
-            cmd.Parameters.Add("n", NpgsqlDbType.Text).Value = (object?)profile.RealName ?? DBNull.Value;
-            cmd.Parameters.Add("c", NpgsqlDbType.Text).Value = (object?)profile.Country ?? DBNull.Value;
-            cmd.Parameters.Add("p", NpgsqlDbType.Bigint).Value = (object?)profile.PlayCount ?? DBNull.Value;
-            cmd.Parameters.Add("r", NpgsqlDbType.TimestampTz).Value = profile.RegisteredUtc is { } r ? Utc(r) : DBNull.Value;
-            cmd.Parameters.Add("url", NpgsqlDbType.Text).Value = (object?)profile.ProfileUrl ?? DBNull.Value;
-            cmd.Parameters.AddWithValue("t", now);
-            cmd.ExecuteNonQuery();
-        }
-        if (tags is null) return;
-        using (var delete = Command("DELETE FROM user_item_tags WHERE user_id = @u", tx))
-        {
-            delete.Parameters.AddWithValue("u", userId);
-            delete.ExecuteNonQuery();
-        }
-        var rows = tags.Select(t => StoredRowChecks.Tag(t, user, itemId)).Distinct().ToList();
-        using var insert = Command("""
-            INSERT INTO user_item_tags(user_id, item_id, tag, fetched_at) SELECT @u, x.item, x.tag, @t FROM unnest(@items, @tags) AS x(item, tag)
-            ON CONFLICT DO NOTHING
-            """, tx);
-        insert.Parameters.AddWithValue("u", userId);
-        insert.Parameters.AddWithValue("items", rows.Select(r => r.Item).ToArray());
-        insert.Parameters.AddWithValue("tags", rows.Select(r => r.Tag).ToArray());
-        insert.Parameters.AddWithValue("t", now);
-        insert.ExecuteNonQuery();
+        return SqlStoreQueries.ReplaceUserInteractions(session, user, events, items, itemFeatures, rows, profile, tags);
     }
 
     /// <summary>
@@ -84,20 +36,19 @@ public sealed partial class PostgresStore
     /// INSERT ... SELECT was measured and is slower here: the merge writes every row a second time, with WAL, and
     /// still fires the same key checks; see bench/RESULTS.md, "Store import speed".)
     /// </summary>
-    private sealed class ImportSession : IImportSession
+    private sealed class ImportSession : SqlImportSession
     {
         private const string CopyInteractions = "COPY interactions(user_id, item_id, weight, score, \"timestamp\", event) FROM STDIN (FORMAT BINARY)";
         private readonly PostgresStore _store;
         private readonly NpgsqlTransaction _tx;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Entity _users, _items;
-        private readonly HashSet<long> _touchedUsers = new();
         private NpgsqlBinaryImporter? _copy;
-        private long _interactions;
         private bool _done, _rebuildIndexes, _rebuildKey;
-        private IProgressReporter? _progress;
 
-        public ImportSession(PostgresStore store)
+        protected override IImportEntity Users => _users;
+        protected override IImportEntity Items => _items;
+
+        public ImportSession(PostgresStore store) : base(PostgresDialect.Instance)
         {
             _store = store;
             _tx = store._db.BeginTransaction();
@@ -131,32 +82,7 @@ public sealed partial class PostgresStore
             _rebuildKey |= !keyReferenced;
         }
 
-        public void AddDataset(Dataset data, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            FinishCopy(); // id lookups need the connection
-            var userRows = _users.Merge(data.Users, data.UserFeatures);
-            var itemRows = _items.Merge(data.Items, data.ItemFeatures);
-            ImportRows.FromLog(data.Interactions, userRows, itemRows, progress, Insert);
-        }
-
-        public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            return ImportRows.FromRecords(rows, ResolveBlock, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
-        }
-
-        /// <summary>Looks up a block's unknown ids; the connection is busy while a COPY is open, so that COPY ends first
-        /// (in a bulk import the first blocks read the whole id tables and later blocks need no lookup).</summary>
-        private void ResolveBlock(IReadOnlyList<InteractionRecord> block)
-        {
-            if (_users.AllResolved(block.Select(r => r.User)) && _items.AllResolved(block.Select(r => r.Item))) return;
-            FinishCopy();
-            _users.Resolve(block.Select(r => r.User));
-            _items.Resolve(block.Select(r => r.Item));
-        }
-
-        private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
+        protected override void WriteRow(long user, long item, float weight, float? score, long timestamp, string? ev)
         {
             var copy = _copy ??= _store._db.BeginBinaryImport(CopyInteractions);
             copy.StartRow();
@@ -166,63 +92,47 @@ public sealed partial class PostgresStore
             if (score is float s) copy.Write(s, NpgsqlDbType.Real); else copy.WriteNull();
             if (timestamp != 0) copy.Write(timestamp, NpgsqlDbType.Bigint); else copy.WriteNull();
             if (ev is not null) copy.Write(ev, NpgsqlDbType.Text); else copy.WriteNull();
-            // Users created in this session are written with the time already.
-            if (!_users.IsNew(user)) _touchedUsers.Add(user);
-            _interactions++;
         }
 
-        private void FinishCopy()
+        /// <summary>Ends the open COPY: the connection runs nothing else while one is open.</summary>
+        protected override void EndRowStream()
         {
             if (_copy is null) return;
             try { _copy.Complete(); }
             finally { _copy.Dispose(); _copy = null; }
         }
 
-        public void ClearInteractions()
+        public override void ClearInteractions()
         {
-            FinishCopy();
+            EndRowStream();
             _store.Exec("DELETE FROM interactions", _tx);
             DropIndexes();
         }
 
-        /// <summary>Deletes one user's interactions (of the given events, or all).</summary>
-        public void ClearUserInteractions(string user, IReadOnlyCollection<string>? events)
+        protected override void DeleteUserRows(long user, IReadOnlyCollection<string>? events)
         {
-            FinishCopy();
-            if (!_users.TryGet(user, out long id)) return;
             using var cmd = _store.Command(events is null
                 ? "DELETE FROM interactions WHERE user_id = @u"
                 : "DELETE FROM interactions WHERE user_id = @u AND event = ANY(@e)", _tx);
-            cmd.Parameters.AddWithValue("u", id);
+            cmd.Parameters.AddWithValue("u", user);
             if (events is not null) cmd.Parameters.AddWithValue("e", events.ToArray());
             cmd.ExecuteNonQuery();
-            _touchedUsers.Add(id);
         }
 
-        /// <summary>Writes <paramref name="user"/>'s Last.fm profile and tags in this transaction (the user is added when new).</summary>
-        public void WriteUserExtras(string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags)
-        {
-            FinishCopy();
-            _users.Resolve([user]);
-            long id = _users.GetOrAdd(user);
-            if (tags is not null) _items.Resolve(tags.Select(t => t.Item));
-            _store.WriteUserExtras(_tx, id, user, profile, tags, item => _items.TryGet(item, out long row) ? row : null);
-        }
-
-        public void AddUsers(IdMap ids, FeatureTable features) { FinishCopy(); _users.Merge(ids, features); }
-        public void AddItems(IdMap ids, FeatureTable features) { FinishCopy(); _items.Merge(ids, features); }
+        // New users/items are copied at commit, which the deferred foreign keys allow (Last.fm extras refer to them).
+        protected override System.Data.Common.DbCommand CommandInTransaction(string sql) => _store.Command(sql, _tx);
 
         // Catalogue writes run at commit, after the buffered new rows exist.
         private readonly List<CatalogueItemWrite> _catalogueItems = new();
         private readonly List<(string Id, string? Features)> _catalogueUsers = new();
 
-        public void PutItem(CatalogueItemWrite item)
+        public override void PutItem(CatalogueItemWrite item)
         {
             AddItems(new IdMap([item.Id]), item.Features ?? new FeatureTable());
             _catalogueItems.Add(item);
         }
 
-        public void PutUser(string id, FeatureTable features)
+        public override void PutUser(string id, FeatureTable features)
         {
             AddUsers(new IdMap([id]), features);
             _catalogueUsers.Add((id, new StoreFeatures.Writer(features).Row(0)));
@@ -253,31 +163,33 @@ public sealed partial class PostgresStore
             }
         }
 
-        public ImportResult Commit()
+        public override ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
             try
             {
-                FinishCopy();
-                double copied = _clock.Elapsed.TotalSeconds;
+                EndRowStream();
+                double copied = Clock.Elapsed.TotalSeconds;
                 _users.Flush();
                 _items.Flush();
                 WriteCatalogue();
-                foreach (var id in _users.Touched) _touchedUsers.Add(id);
-                if (_touchedUsers.Count > 0)
+                foreach (var id in _users.Touched) TouchedUsers.Add(id);
+                if (TouchedUsers.Count > 0)
                 {
                     using var cmd = _store.Command("UPDATE users SET updated_utc = now() WHERE id = ANY(@ids)", _tx);
-                    cmd.Parameters.AddWithValue("ids", _touchedUsers.ToArray());
+                    cmd.Parameters.AddWithValue("ids", TouchedUsers.ToArray());
                     cmd.ExecuteNonQuery();
                 }
                 // Check the deferred foreign keys now (CREATE INDEX refuses to run with pending trigger events).
                 _store.Exec("SET CONSTRAINTS ALL IMMEDIATE", _tx);
                 if (_rebuildIndexes)
                 {
-                    if (_interactions >= ProgressExtensions.MinRows)
-                        _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {_interactions:N0} interactions in {copied:F1}s ({_interactions / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
-                    // The sorts of the index builds fit in memory instead of spilling (the default is 64 MB; local to this transaction).
-                    _store.Exec("SET LOCAL maintenance_work_mem = '256MB'", _tx);
+                    if (InteractionsWritten >= ProgressExtensions.MinRows)
+                        Progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {InteractionsWritten:N0} interactions in {copied:F1}s ({InteractionsWritten / Math.Max(copied, 1e-9):N0} rows/s); indexing and checking keys..."));
+                    // Local to this transaction. The index sorts spill less with 512 MB than with 256 MB (the primary key's
+                    // build 2.1-2.2 s against 2.7-3.5 s at 5M rows); 1 GB was no faster (bench/RESULTS.md, "Store import
+                    // speed"). The foreign-key checks are hash anti-joins whose user/item hash tables fit in 64 MB of work_mem.
+                    _store.Exec("SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL work_mem = '64MB'", _tx);
                     _store.Exec((_rebuildKey ? "ALTER TABLE interactions ADD CONSTRAINT interactions_pkey PRIMARY KEY (id); " : "") +
                                 "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id); " +
                                 "ALTER TABLE interactions ADD CONSTRAINT interactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) DEFERRABLE INITIALLY DEFERRED, " +
@@ -291,11 +203,11 @@ public sealed partial class PostgresStore
             }
             _done = true;
             // Fresh planner statistics after bulk loads (small appends, e.g. one Last.fm user, leave it to autovacuum).
-            if (_rebuildIndexes || _interactions >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
-            return new ImportResult(_users.Added, _items.Added, _interactions, _clock.Elapsed.TotalSeconds);
+            if (_rebuildIndexes || InteractionsWritten >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
+            return Result();
         }
 
-        public void Dispose()
+        public override void Dispose()
         {
             // Disposing an unfinished COPY cancels it; the rollback below then discards everything.
             if (_copy is not null)
@@ -312,102 +224,54 @@ public sealed partial class PostgresStore
     /// The users or items table within an import: external id -> row id. New rows and feature merges are
     /// buffered and written at commit (new rows by binary COPY), so interactions can stream meanwhile.
     /// </summary>
-    private sealed class Entity
+    private sealed class Entity : SqlImportEntity
     {
         private readonly PostgresStore _store;
         private readonly NpgsqlTransaction _tx;
-        private readonly string _table, _entity;
-        private readonly RowIds _rows;
         private readonly List<NewRow> _new = new();
         private readonly Dictionary<long, int> _newAt = new();
         private readonly Dictionary<long, (string? Features, string? Kind)> _updates = new();
         private readonly Dictionary<string, FeatureKind> _columns = new(StringComparer.Ordinal);
-        private readonly HashSet<long> _updated = new();
-        private long _baseline = -1;
-
-        /// <summary>Rows this id map created.</summary>
-        public long Added { get; private set; }
-
-        /// <summary>Existing rows whose features or kind this session changed.</summary>
-        public IEnumerable<long> Touched => _updated;
 
         private sealed class NewRow(long id, string externalId) { public long Id = id; public string ExternalId = externalId; public string? Features; public string? Kind; }
 
-        public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity)
+        public Entity(PostgresStore store, NpgsqlTransaction tx, string table, string entity) : base(sql => store.Command(sql, tx), table, entity)
         {
-            _store = store; _tx = tx; _table = table; _entity = entity;
-            _rows = NewRowIds();
+            _store = store; _tx = tx;
         }
 
-        private RowIds NewRowIds() => new(FindMany, ReadAll, () =>
+        protected override IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
         {
-            long max = Convert.ToInt64(_store.Scalar($"SELECT coalesce(max(id), 0) FROM {_table}", _tx), CultureInfo.InvariantCulture);
-            if (_baseline < 0) _baseline = max;
-            return max;
-        });
-
-        /// <summary>Whether the row was created in this session (ids only grow, and the session holds the table lock).</summary>
-        public bool IsNew(long id) => _baseline >= 0 && id > _baseline;
-
-        private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
-        {
-            using var cmd = _store.Command($"SELECT id, external_id FROM {_table} WHERE external_id = ANY(@ext)", _tx);
+            using var cmd = _store.Command($"SELECT id, external_id FROM {Table} WHERE external_id = ANY(@ext)", _tx);
             cmd.Parameters.AddWithValue("ext", externalIds.ToArray());
             using var r = cmd.ExecuteReader();
             while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
         }
 
-        public bool AllResolved(IEnumerable<string> externalIds) => _rows.AllResolved(externalIds);
-        public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
-
-        private IEnumerable<(long, string)> ReadAll()
+        protected override void AddRow(long id, string externalId, string? featuresJson, string? kind)
         {
-            using var cmd = _store.Command($"SELECT id, external_id FROM {_table}", _tx);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
-        }
-
-        public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
-
-        public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
-        {
-            if (_rows.TryGet(externalId, out long id))
-            {
-                if (featuresJson is not null || kind is not null)
-                {
-                    if (_newAt.TryGetValue(id, out int at))
-                    {
-                        _new[at].Features = StoreFeatures.Merge(_new[at].Features, featuresJson);
-                        _new[at].Kind = kind ?? _new[at].Kind;
-                    }
-                    else
-                    {
-                        var old = _updates.GetValueOrDefault(id);
-                        _updates[id] = (StoreFeatures.Merge(old.Features, featuresJson), kind ?? old.Kind);
-                        _updated.Add(id);
-                    }
-                }
-                return id;
-            }
-            if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
-            id = _rows.Add(externalId);
             _newAt[id] = _new.Count;
             _new.Add(new NewRow(id, externalId) { Features = featuresJson, Kind = kind });
-            Added++;
-            return id;
         }
 
-        public long[] Merge(IdMap ids, FeatureTable features)
+        protected override bool MergeInto(long id, string? featuresJson, string? kind)
+        {
+            if (_newAt.TryGetValue(id, out int at))
+            {
+                _new[at].Features = StoreFeatures.Merge(_new[at].Features, featuresJson);
+                _new[at].Kind = kind ?? _new[at].Kind;
+                return false;
+            }
+            var old = _updates.GetValueOrDefault(id);
+            _updates[id] = (StoreFeatures.Merge(old.Features, featuresJson), kind ?? old.Kind);
+            return true;
+        }
+
+        protected override void DeclareColumns(FeatureTable features)
         {
             foreach (var name in features.Categorical.Keys) _columns.TryAdd(name, FeatureKind.Categorical);
             foreach (var name in features.Numeric.Keys) _columns.TryAdd(name, FeatureKind.Numeric);
             foreach (var name in features.Text.Keys) _columns.TryAdd(name, FeatureKind.Text);
-            _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
-            var rows = new long[ids.Count];
-            var json = new StoreFeatures.Writer(features);
-            bool items = _entity == "item";
-            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
-            return rows;
         }
 
         /// <summary>Writes the buffered new rows (binary COPY), feature merges and feature columns, and forgets them.</summary>
@@ -416,7 +280,7 @@ public sealed partial class PostgresStore
             if (_columns.Count > 0)
             {
                 using var cmd = _store.Command("INSERT INTO feature_columns(entity, name, kind) VALUES (@e, @n, @k) ON CONFLICT DO NOTHING", _tx);
-                var pe = cmd.Parameters.AddWithValue("e", _entity); var pn = cmd.Parameters.Add("n", NpgsqlDbType.Text); var pk = cmd.Parameters.Add("k", NpgsqlDbType.Text);
+                var pe = cmd.Parameters.AddWithValue("e", Entity); var pn = cmd.Parameters.Add("n", NpgsqlDbType.Text); var pk = cmd.Parameters.Add("k", NpgsqlDbType.Text);
                 foreach (var (name, kind) in _columns)
                 {
                     pn.Value = name;
@@ -426,7 +290,7 @@ public sealed partial class PostgresStore
             }
             if (_new.Count > 0)
             {
-                bool items = _entity == "item";
+                bool items = IsItems;
                 // The transaction's time, as the touch of existing users at commit writes it.
                 var now = (DateTime)_store.Scalar("SELECT now()", _tx)!;
                 using var copy = _store._db.BeginBinaryImport(items
@@ -445,10 +309,10 @@ public sealed partial class PostgresStore
             }
             if (_updates.Count > 0)
             {
-                using var cmd = _store.Command($"UPDATE {_table} SET features = CASE WHEN @f::jsonb IS NULL THEN features ELSE coalesce(features, '{{}}'::jsonb) || @f::jsonb END"
-                    + (_entity == "item" ? ", kind = coalesce(@k, kind)" : "") + " WHERE id = @id", _tx);
+                using var cmd = _store.Command($"UPDATE {Table} SET features = CASE WHEN @f::jsonb IS NULL THEN features ELSE coalesce(features, '{{}}'::jsonb) || @f::jsonb END"
+                    + (IsItems ? ", kind = coalesce(@k, kind)" : "") + " WHERE id = @id", _tx);
                 var pf = cmd.Parameters.Add("f", NpgsqlDbType.Jsonb); var pid = cmd.Parameters.Add("id", NpgsqlDbType.Bigint);
-                var pk = _entity == "item" ? cmd.Parameters.Add("k", NpgsqlDbType.Text) : null;
+                var pk = IsItems ? cmd.Parameters.Add("k", NpgsqlDbType.Text) : null;
                 cmd.Prepare();
                 foreach (var (id, (features, kind)) in _updates)
                 {

@@ -22,6 +22,7 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
     private const long MigrationLockKey = 0x54726F7665; // "Trove"
     private readonly NpgsqlDataSource _source;
     private readonly NpgsqlConnection _db;
+    private readonly SqlStoreQueries _queries;
 
     public string Location { get; }
     public int SchemaVersion { get; private set; }
@@ -30,6 +31,7 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
     private PostgresStore(NpgsqlDataSource source, NpgsqlConnection db, string location)
     {
         _source = source; _db = db; Location = location;
+        _queries = new SqlStoreQueries(PostgresDialect.Instance, sql => Command(sql), location);
     }
 
     // ---------------------------------------------------------------- connection strings
@@ -300,63 +302,13 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
 
     // ---------------------------------------------------------------- models and recommendations
 
-    public IReadOnlyList<CatalogueItemRow> CatalogueItems()
-    {
-        using var cmd = Command("SELECT external_id, features::text, hidden, published_utc, catalogue_utc FROM items WHERE catalogue_utc IS NOT NULL ORDER BY catalogue_utc, id");
-        using var r = cmd.ExecuteReader();
-        var rows = new List<CatalogueItemRow>();
-        while (r.Read())
-            rows.Add(new CatalogueItemRow(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetBoolean(2),
-                r.IsDBNull(3) ? null : new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(3), DateTimeKind.Utc)),
-                new DateTimeOffset(DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc))));
-        return rows;
-    }
+    public IReadOnlyList<CatalogueItemRow> CatalogueItems() => _queries.CatalogueItems();
 
-    public void RegisterModel(ModelRecord model)
-    {
-        using var cmd = Command("""
-            INSERT INTO models(algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics)
-            VALUES (@a, @v, @p, @params, @fp, @c, @m)
-            ON CONFLICT(model_version) DO UPDATE SET algorithm = excluded.algorithm, path = excluded.path,
-                parameters = excluded.parameters, data_fingerprint = excluded.data_fingerprint,
-                created_utc = excluded.created_utc, metrics = coalesce(excluded.metrics, models.metrics)
-            """);
-        cmd.Parameters.AddWithValue("a", model.Algorithm);
-        cmd.Parameters.AddWithValue("v", model.ModelVersion);
-        cmd.Parameters.AddWithValue("p", (object?)model.Path ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("params", model.ParametersJson);
-        cmd.Parameters.AddWithValue("fp", (object?)model.DataFingerprint ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("c", DateTime.SpecifyKind(model.CreatedUtc.ToUniversalTime(), DateTimeKind.Utc));
-        cmd.Parameters.Add("m", NpgsqlDbType.Text).Value = (object?)model.MetricsJson ?? DBNull.Value;
-        cmd.ExecuteNonQuery();
-    }
+    public void RegisterModel(ModelRecord model) => _queries.RegisterModel(model);
 
-    public void SetModelMetrics(string modelVersion, string metricsJson)
-    {
-        using var cmd = Command("UPDATE models SET metrics = @m WHERE model_version = @v");
-        cmd.Parameters.AddWithValue("m", metricsJson);
-        cmd.Parameters.AddWithValue("v", modelVersion);
-        if (cmd.ExecuteNonQuery() == 0) throw new TroveException($"No model '{modelVersion}' in {Location}.");
-    }
+    public void SetModelMetrics(string modelVersion, string metricsJson) => _queries.SetModelMetrics(modelVersion, metricsJson);
 
-    public IReadOnlyList<ModelRecord> ListModels()
-    {
-        var list = new List<ModelRecord>();
-        using var cmd = Command("SELECT algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics FROM models ORDER BY id");
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-            list.Add(new ModelRecord
-            {
-                Algorithm = r.GetString(0),
-                ModelVersion = r.GetString(1),
-                Path = r.IsDBNull(2) ? null : r.GetString(2),
-                ParametersJson = r.GetString(3),
-                DataFingerprint = r.IsDBNull(4) ? null : r.GetString(4),
-                CreatedUtc = DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc),
-                MetricsJson = r.IsDBNull(6) ? null : r.GetString(6),
-            });
-        return list;
-    }
+    public IReadOnlyList<ModelRecord> ListModels() => _queries.ListModels();
 
     public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
     {
@@ -394,18 +346,7 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
         return n;
     }
 
-    public IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null)
-    {
-        var list = new List<RecommendationRow>();
-        using var cmd = Command(user is null
-            ? "SELECT \"user\", rank, item, score FROM recommendations WHERE model_version = @v ORDER BY \"user\" COLLATE \"C\", rank"
-            : "SELECT \"user\", rank, item, score FROM recommendations WHERE model_version = @v AND \"user\" = @u ORDER BY rank");
-        cmd.Parameters.AddWithValue("v", modelVersion);
-        if (user is not null) cmd.Parameters.AddWithValue("u", user);
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) list.Add(new RecommendationRow(r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetFloat(3)));
-        return list;
-    }
+    public IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null) => _queries.GetRecommendations(modelVersion, user);
 
     // ---------------------------------------------------------------- similarities, ingest logs, views
 
@@ -450,104 +391,19 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
         return n;
     }
 
-    public IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null, string? metric = null)
-    {
-        var list = new List<UserSimilarityRow>();
-        using var cmd = Command("""
-            SELECT a.external_id, s.rank, b.external_id, s.similarity, s.shared_items, s.metric
-            FROM user_similarity_scores s JOIN users a ON a.id = s.user_id JOIN users b ON b.id = s.similar_user_id
-            WHERE (@u::text IS NULL OR a.external_id = @u) AND (@m::text IS NULL OR s.metric = @m)
-            ORDER BY s.metric COLLATE "C", a.external_id COLLATE "C", s.rank
-            """);
-        cmd.Parameters.Add("u", NpgsqlDbType.Text).Value = (object?)user ?? DBNull.Value;
-        cmd.Parameters.Add("m", NpgsqlDbType.Text).Value = (object?)metric ?? DBNull.Value;
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) list.Add(new UserSimilarityRow(r.GetString(0), r.GetInt32(1), r.GetString(2), r.GetFloat(3), r.GetInt32(4), r.GetString(5)));
-        return list;
-    }
+    public IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null, string? metric = null) => _queries.GetUserSimilarities(user, metric);
 
-    public IReadOnlyList<LastFmUserProfile> LastFmUsers()
-    {
-        var list = new List<LastFmUserProfile>();
-        using var cmd = Command("SELECT username, real_name, country, playcount, registered_at, profile_url, fetched_at FROM lastfm_users ORDER BY username COLLATE \"C\"");
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-            list.Add(new LastFmUserProfile(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2),
-                r.IsDBNull(3) ? null : r.GetInt64(3), r.IsDBNull(4) ? null : DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc), r.IsDBNull(5) ? null : r.GetString(5))
-            { FetchedUtc = DateTime.SpecifyKind(r.GetDateTime(6), DateTimeKind.Utc) });
-        return list;
-    }
+    public IReadOnlyList<LastFmUserProfile> LastFmUsers() => _queries.LastFmUsers();
 
-    public IReadOnlyList<UserItemTag> UserItemTags(string? user = null)
-    {
-        var list = new List<UserItemTag>();
-        using var cmd = Command("""
-            SELECT u.external_id, it.external_id, t.tag FROM user_item_tags t JOIN users u ON u.id = t.user_id JOIN items it ON it.id = t.item_id
-            WHERE @u::text IS NULL OR u.external_id = @u
-            """);
-        cmd.Parameters.Add("u", NpgsqlDbType.Text).Value = (object?)user ?? DBNull.Value;
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) list.Add(new UserItemTag(r.GetString(0), r.GetString(1), r.GetString(2)));
-        return StoredRowChecks.SortTags(list);
-    }
+    public IReadOnlyList<UserItemTag> UserItemTags(string? user = null) => _queries.UserItemTags(user);
 
-    public long LogIngest(IngestLogEntry entry)
-    {
-        using var cmd = Command("""
-            INSERT INTO ingest_logs(source, target, started_utc, finished_utc, rows, status, error, requests)
-            VALUES (@s, @t, @a, @b, @n, @st, @e, @q) RETURNING id
-            """);
-        cmd.Parameters.AddWithValue("s", entry.Source);
-        cmd.Parameters.Add("t", NpgsqlDbType.Text).Value = (object?)entry.Target ?? DBNull.Value;
-        cmd.Parameters.AddWithValue("a", Utc(entry.StartedUtc));
-        cmd.Parameters.AddWithValue("b", Utc(entry.FinishedUtc == default ? DateTime.UtcNow : entry.FinishedUtc));
-        cmd.Parameters.AddWithValue("n", entry.Rows);
-        cmd.Parameters.AddWithValue("st", entry.Status.StatusName());
-        cmd.Parameters.Add("e", NpgsqlDbType.Text).Value = (object?)entry.Error ?? DBNull.Value;
-        cmd.Parameters.AddWithValue("q", entry.Requests);
-        return Convert.ToInt64(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
+    public long LogIngest(IngestLogEntry entry) => _queries.LogIngest(entry);
 
-    private static DateTime Utc(DateTime t) => t == default ? DateTime.UtcNow : DateTime.SpecifyKind(t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t, DateTimeKind.Utc);
+    public IReadOnlyList<IngestLogEntry> IngestLogs(int limit = 100) => _queries.IngestLogs(limit);
 
-    public IReadOnlyList<IngestLogEntry> IngestLogs(int limit = 100)
-    {
-        var list = new List<IngestLogEntry>();
-        using var cmd = Command("SELECT id, source, target, started_utc, finished_utc, rows, status, error, requests FROM ingest_logs ORDER BY id DESC LIMIT @l");
-        cmd.Parameters.AddWithValue("l", limit);
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-            list.Add(new IngestLogEntry
-            {
-                Id = r.GetInt64(0), Source = r.GetString(1), Target = r.IsDBNull(2) ? null : r.GetString(2),
-                StartedUtc = DateTime.SpecifyKind(r.GetDateTime(3), DateTimeKind.Utc), FinishedUtc = DateTime.SpecifyKind(r.GetDateTime(4), DateTimeKind.Utc),
-                Rows = r.GetInt64(5), Status = CollaborativeStoreExtensions.ParseStatus(r.GetString(6)), Error = r.IsDBNull(7) ? null : r.GetString(7),
-                Requests = r.GetInt32(8),
-            });
-        return list;
-    }
+    public IReadOnlyList<UserStatsRow> UserStats() => _queries.UserStats();
 
-    public IReadOnlyList<UserStatsRow> UserStats()
-    {
-        var list = new List<UserStatsRow>();
-        using var cmd = Command("SELECT \"user\", items, interactions, total_plays, loves, last_update FROM user_stats ORDER BY user_id");
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-            list.Add(new UserStatsRow(r.GetString(0), r.GetInt64(1), r.GetInt64(2), r.GetDouble(3), r.GetInt64(4),
-                r.IsDBNull(5) ? null : DateTime.SpecifyKind(r.GetDateTime(5), DateTimeKind.Utc)));
-        return list;
-    }
-
-    public IReadOnlyList<ItemPopularityRow> ItemPopularity(int limit = 100)
-    {
-        var list = new List<ItemPopularityRow>();
-        using var cmd = Command("SELECT item, kind, users, plays, loves, avg_plays_per_user FROM item_popularity ORDER BY users DESC, plays DESC, item_id LIMIT @l");
-        cmd.Parameters.AddWithValue("l", limit);
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-            list.Add(new ItemPopularityRow(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2), r.GetDouble(3), r.GetInt64(4), r.GetDouble(5)));
-        return list;
-    }
+    public IReadOnlyList<ItemPopularityRow> ItemPopularity(int limit = 100) => _queries.ItemPopularity(limit);
 
     // ---------------------------------------------------------------- helpers
 

@@ -19,6 +19,7 @@ namespace Trove.Data.Stores;
 public sealed partial class SqliteStore : IInteractionStore
 {
     private readonly SqliteConnection _db;
+    private readonly SqlStoreQueries _queries;
 
     public string Location { get; }
     public int SchemaVersion { get; private set; }
@@ -27,6 +28,7 @@ public sealed partial class SqliteStore : IInteractionStore
     {
         Location = path;
         _db = connection;
+        _queries = new SqlStoreQueries(SqliteDialect.Instance, sql => Command(sql), path);
     }
 
     /// <summary>Opens (and migrates) the database at <paramref name="path"/>, creating it unless told not to.</summary>
@@ -435,20 +437,19 @@ public sealed partial class SqliteStore : IInteractionStore
         return session.Commit();
     }
 
-    private sealed class ImportSession : IImportSession
+    private sealed class ImportSession : SqlImportSession
     {
         private readonly SqliteStore _store;
         private readonly SqliteTransaction _tx;
-        private readonly Stopwatch _clock = Stopwatch.StartNew();
         private readonly Entity _users, _items;
         private readonly InteractionWriter _writer;
-        private readonly HashSet<long> _touchedUsers = new();
-        private long _interactions;
         private bool _done;
         private bool _rebuildIndex;
-        private IProgressReporter? _progress;
 
-        public ImportSession(SqliteStore store)
+        protected override IImportEntity Users => _users;
+        protected override IImportEntity Items => _items;
+
+        public ImportSession(SqliteStore store) : base(SqliteDialect.Instance)
         {
             _store = store;
             // Row ids come from the session's own id maps, so per-row foreign-key lookups are redundant:
@@ -475,35 +476,17 @@ public sealed partial class SqliteStore : IInteractionStore
             }
         }
 
-        public void AddDataset(Dataset data, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            var userRows = _users.Merge(data.Users, data.UserFeatures);
-            var itemRows = _items.Merge(data.Items, data.ItemFeatures);
-            ImportRows.FromLog(data.Interactions, userRows, itemRows, progress, Insert);
-        }
-
-        public long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null)
-        {
-            _progress ??= progress;
-            return ImportRows.FromRecords(rows, ResolveBlock, id => _users.GetOrAdd(id), id => _items.GetOrAdd(id), Insert);
-        }
-
-        private void ResolveBlock(IReadOnlyList<InteractionRecord> block)
-        {
-            _users.Resolve(block.Select(r => r.User));
-            _items.Resolve(block.Select(r => r.Item));
-        }
-
-        private void Insert(long user, long item, float weight, float? score, long timestamp, string? ev)
-        {
+        protected override void WriteRow(long user, long item, float weight, float? score, long timestamp, string? ev) =>
             _writer.Add(user, item, weight, score, timestamp, ev);
-            // Users created in this session are written with the time already.
-            if (!_users.IsNew(user)) _touchedUsers.Add(user);
-            _interactions++;
-        }
 
-        public void ClearInteractions()
+        /// <summary>Writes the rows the writer holds back until its multi-row statement is full.</summary>
+        protected override void EndRowStream() => _writer.Flush();
+
+        protected override void DeleteUserRows(long user, IReadOnlyCollection<string>? events) => _store.DeleteUserInteractions(_tx, user, events);
+
+        protected override System.Data.Common.DbCommand CommandInTransaction(string sql) => _store.Command(sql, _tx);
+
+        public override void ClearInteractions()
         {
             _writer.Flush();
             _store.Exec("DELETE FROM interactions", _tx);
@@ -511,26 +494,7 @@ public sealed partial class SqliteStore : IInteractionStore
             _rebuildIndex = true;
         }
 
-        /// <summary>Deletes one user's interactions (of the given events, or all).</summary>
-        public void ClearUserInteractions(string user, IReadOnlyCollection<string>? events)
-        {
-            _writer.Flush();
-            if (!_users.TryGet(user, out long id)) return;
-            _store.DeleteUserInteractions(_tx, id, events);
-            _touchedUsers.Add(id);
-        }
-
-        public void AddUsers(IdMap ids, FeatureTable features) => _users.Merge(ids, features);
-        public void AddItems(IdMap ids, FeatureTable features) => _items.Merge(ids, features);
-
-        /// <summary>Writes <paramref name="user"/>'s Last.fm profile and tags in this transaction (the user is added when new).</summary>
-        public void WriteUserExtras(string user, LastFmUserProfile? profile, IReadOnlyCollection<UserItemTag>? tags)
-        {
-            long id = _users.GetOrAdd(user);
-            _store.WriteUserExtras(_tx, id, user, profile, tags, item => _items.TryGet(item, out long row) ? row : null);
-        }
-
-        public void PutItem(CatalogueItemWrite item)
+        public override void PutItem(CatalogueItemWrite item)
         {
             // Merge creates the row and declares new feature columns; the UPDATE then replaces the features outright.
             _items.Merge(new IdMap([item.Id]), item.Features ?? new FeatureTable());
@@ -548,7 +512,7 @@ public sealed partial class SqliteStore : IInteractionStore
             cmd.ExecuteNonQuery();
         }
 
-        public void PutUser(string id, FeatureTable features)
+        public override void PutUser(string id, FeatureTable features)
         {
             _users.Merge(new IdMap([id]), features);
             using var cmd = _store.Command("UPDATE users SET features = $f, updated_utc = $now WHERE external_id = $ext", _tx);
@@ -558,26 +522,25 @@ public sealed partial class SqliteStore : IInteractionStore
             cmd.ExecuteNonQuery();
         }
 
-        public ImportResult Commit()
+        public override ImportResult Commit()
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
             _writer.Flush();
-            TouchUsers(_store, _tx, _touchedUsers.Concat(_users.Touched));
+            TouchUsers(_store, _tx, TouchedUsers.Concat(_users.Touched));
             if (_rebuildIndex)
             {
-                if (_interactions >= ProgressExtensions.MinRows) _progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {_interactions:N0} interactions in {_clock.Elapsed.TotalSeconds:F1}s; indexing..."));
-                // The index builds sort every row: with helper threads and a larger cache for this step they spill less
-                // and use the second core (the defaults are no helper threads and the 64 MB cache set at open).
-                _store.Exec("PRAGMA threads=2; PRAGMA cache_size=-262144", _tx);
-                try { _store.Exec(IndexSql, _tx); }
-                finally { _store.Exec("PRAGMA threads=0; PRAGMA cache_size=-65536", _tx); }
+                if (InteractionsWritten >= ProgressExtensions.MinRows) Progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {InteractionsWritten:N0} interactions in {Clock.Elapsed.TotalSeconds:F1}s; indexing..."));
+                // Each build is bound by SQLite's sorter on keys in arrival order (about 9 s per index at 5M rows, against
+                // about 1.3 s when the rows arrive in key order). PRAGMA threads=2 and cache sizes of 2 MB to 256 MB for this
+                // step were measured and change it by less than run-to-run noise (bench/RESULTS.md, "Store import speed").
+                _store.Exec(IndexSql, _tx);
             }
             _tx.Commit();
             _done = true;
-            return new ImportResult(_users.Added, _items.Added, _interactions, _clock.Elapsed.TotalSeconds);
+            return Result();
         }
 
-        public void Dispose()
+        public override void Dispose()
         {
             _writer?.Dispose();
             _users?.Dispose();
@@ -589,30 +552,18 @@ public sealed partial class SqliteStore : IInteractionStore
     }
 
     /// <summary>The users or items table within an import: external id -> row id, new rows, feature merges.</summary>
-    private sealed class Entity : IDisposable
+    private sealed class Entity : SqlImportEntity, IDisposable
     {
         private readonly SqliteStore _store;
         private readonly SqliteTransaction _tx;
-        private readonly string _entity;
-        private readonly RowIds _rows;
         private readonly SqliteCommand _insert, _update, _find;
-        public long Added { get; private set; }
 
-        public Entity(SqliteStore store, SqliteTransaction tx, string table, string entity)
+        public Entity(SqliteStore store, SqliteTransaction tx, string table, string entity) : base(sql => store.Command(sql, tx), table, entity)
         {
-            _store = store; _tx = tx; _entity = entity;
+            _store = store; _tx = tx;
             _find = store.Command($"SELECT id FROM {table} WHERE external_id = $ext", tx);
             _find.Parameters.Add("$ext", SqliteType.Text);
             _find.Prepare();
-            _rows = new RowIds(
-                FindMany,
-                () => ReadAll(store, tx, table),
-                () =>
-                {
-                    long max = Convert.ToInt64(store.Scalar($"SELECT coalesce(max(id), 0) FROM {table}", tx), CultureInfo.InvariantCulture);
-                    if (_baseline < 0) _baseline = max;
-                    return max;
-                });
             _insert = store.Command($"INSERT INTO {table}(id, external_id, features, {(entity == "item" ? "kind" : "updated_utc")}) VALUES ($id, $ext, $f, $k)", tx);
             _insert.Parameters.Add("$id", SqliteType.Integer);
             _insert.Parameters.Add("$ext", SqliteType.Text);
@@ -626,13 +577,8 @@ public sealed partial class SqliteStore : IInteractionStore
             _update.Prepare();
         }
 
-        public HashSet<long> Touched { get; } = new();
-        private long _baseline = -1;
-
-        /// <summary>Whether the row was created in this session (ids only grow, and the session holds the write lock).</summary>
-        public bool IsNew(long id) => _baseline >= 0 && id > _baseline;
-
-        private IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
+        /// <summary>One prepared lookup per id (through the unique external_id index; SQLite has no array parameter).</summary>
+        protected override IEnumerable<(long, string)> FindMany(IReadOnlyList<string> externalIds)
         {
             foreach (var external in externalIds)
             {
@@ -641,59 +587,29 @@ public sealed partial class SqliteStore : IInteractionStore
             }
         }
 
-        public void Resolve(IEnumerable<string> externalIds) => _rows.Resolve(externalIds);
-
-        private static IEnumerable<(long, string)> ReadAll(SqliteStore store, SqliteTransaction tx, string table)
+        protected override void AddRow(long id, string externalId, string? featuresJson, string? kind)
         {
-            using var cmd = store.Command($"SELECT id, external_id FROM {table}", tx);
-            using var r = cmd.ExecuteReader();
-            while (r.Read()) yield return (r.GetInt64(0), r.GetString(1));
-        }
-
-        public bool TryGet(string externalId, out long id) => _rows.TryGet(externalId, out id);
-
-        public long GetOrAdd(string externalId, string? featuresJson = null, string? kind = null)
-        {
-            if (_rows.TryGet(externalId, out long id))
-            {
-                if (featuresJson is not null || kind is not null)
-                {
-                    _update.Parameters[0].Value = id;
-                    _update.Parameters[1].Value = (object?)featuresJson ?? DBNull.Value;
-                    if (_entity == "item") _update.Parameters[2].Value = (object?)kind ?? DBNull.Value;
-                    _update.ExecuteNonQuery();
-                    Touched.Add(id);
-                }
-                return id;
-            }
-            if (string.IsNullOrWhiteSpace(externalId)) throw new TroveException($"Empty {_entity} id; nothing was imported.");
-            id = _rows.Add(externalId);
             _insert.Parameters[0].Value = id;
             _insert.Parameters[1].Value = externalId;
             _insert.Parameters[2].Value = (object?)featuresJson ?? DBNull.Value;
-            _insert.Parameters[3].Value = _entity == "item" ? (object?)kind ?? DBNull.Value : Now();
+            _insert.Parameters[3].Value = IsItems ? (object?)kind ?? DBNull.Value : Now();
             _insert.ExecuteNonQuery();
-            Added++;
-            return id;
         }
 
-        /// <summary>Adds every id (merging features) and returns the row id of each dense index.</summary>
-        public long[] Merge(IdMap ids, FeatureTable features)
+        protected override bool MergeInto(long id, string? featuresJson, string? kind)
         {
-            RegisterColumns(features);
-            _rows.Resolve(Enumerable.Range(0, ids.Count).Select(i => ids[i]));
-            var rows = new long[ids.Count];
-            var json = new StoreFeatures.Writer(features);
-            bool items = _entity == "item";
-            for (int i = 0; i < ids.Count; i++) rows[i] = GetOrAdd(ids[i], json.Row(i), items ? StoreFeatures.Kind(features, i) : null);
-            return rows;
+            _update.Parameters[0].Value = id;
+            _update.Parameters[1].Value = (object?)featuresJson ?? DBNull.Value;
+            if (IsItems) _update.Parameters[2].Value = (object?)kind ?? DBNull.Value;
+            _update.ExecuteNonQuery();
+            return true;
         }
 
-        private void RegisterColumns(FeatureTable features)
+        protected override void DeclareColumns(FeatureTable features)
         {
             using var cmd = _store.Command("INSERT OR IGNORE INTO feature_columns(entity, name, kind) VALUES ($e, $n, $k)", _tx);
             var pe = cmd.Parameters.Add("$e", SqliteType.Text); var pn = cmd.Parameters.Add("$n", SqliteType.Text); var pk = cmd.Parameters.Add("$k", SqliteType.Text);
-            pe.Value = _entity;
+            pe.Value = Entity;
             foreach (var name in features.Categorical.Keys) { pn.Value = name; pk.Value = "categorical"; cmd.ExecuteNonQuery(); }
             foreach (var name in features.Numeric.Keys) { pn.Value = name; pk.Value = "numeric"; cmd.ExecuteNonQuery(); }
             foreach (var name in features.Text.Keys) { pn.Value = name; pk.Value = "text"; cmd.ExecuteNonQuery(); }
@@ -704,63 +620,13 @@ public sealed partial class SqliteStore : IInteractionStore
 
     // ---------------------------------------------------------------- models and recommendations
 
-    public void RegisterModel(ModelRecord model)
-    {
-        using var cmd = Command("""
-            INSERT INTO models(algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics)
-            VALUES ($a, $v, $p, $params, $fp, $c, $m)
-            ON CONFLICT(model_version) DO UPDATE SET algorithm = excluded.algorithm, path = excluded.path,
-                parameters = excluded.parameters, data_fingerprint = excluded.data_fingerprint,
-                created_utc = excluded.created_utc, metrics = coalesce(excluded.metrics, models.metrics)
-            """);
-        cmd.Parameters.AddWithValue("$a", model.Algorithm);
-        cmd.Parameters.AddWithValue("$v", model.ModelVersion);
-        cmd.Parameters.AddWithValue("$p", (object?)model.Path ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$params", model.ParametersJson);
-        cmd.Parameters.AddWithValue("$fp", (object?)model.DataFingerprint ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$c", model.CreatedUtc.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
-        cmd.Parameters.AddWithValue("$m", (object?)model.MetricsJson ?? DBNull.Value);
-        cmd.ExecuteNonQuery();
-    }
+    public void RegisterModel(ModelRecord model) => _queries.RegisterModel(model);
 
-    public void SetModelMetrics(string modelVersion, string metricsJson)
-    {
-        using var cmd = Command("UPDATE models SET metrics = $m WHERE model_version = $v");
-        cmd.Parameters.AddWithValue("$m", metricsJson);
-        cmd.Parameters.AddWithValue("$v", modelVersion);
-        if (cmd.ExecuteNonQuery() == 0) throw new TroveException($"No model '{modelVersion}' in {Location}.");
-    }
+    public void SetModelMetrics(string modelVersion, string metricsJson) => _queries.SetModelMetrics(modelVersion, metricsJson);
 
-    public IReadOnlyList<ModelRecord> ListModels()
-    {
-        var list = new List<ModelRecord>();
-        using var cmd = Command("SELECT algorithm, model_version, path, parameters, data_fingerprint, created_utc, metrics FROM models ORDER BY id");
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
-            list.Add(new ModelRecord
-            {
-                Algorithm = r.GetString(0),
-                ModelVersion = r.GetString(1),
-                Path = r.IsDBNull(2) ? null : r.GetString(2),
-                ParametersJson = r.GetString(3),
-                DataFingerprint = r.IsDBNull(4) ? null : r.GetString(4),
-                CreatedUtc = DateTime.Parse(r.GetString(5), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal),
-                MetricsJson = r.IsDBNull(6) ? null : r.GetString(6),
-            });
-        return list;
-    }
+    public IReadOnlyList<ModelRecord> ListModels() => _queries.ListModels();
 
-    public IReadOnlyList<CatalogueItemRow> CatalogueItems()
-    {
-        using var cmd = Command("SELECT external_id, features, hidden, published_utc, catalogue_utc FROM items WHERE catalogue_utc IS NOT NULL ORDER BY catalogue_utc, id");
-        using var r = cmd.ExecuteReader();
-        var rows = new List<CatalogueItemRow>();
-        while (r.Read())
-            rows.Add(new CatalogueItemRow(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetInt64(2) != 0,
-                r.IsDBNull(3) ? null : DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-                DateTimeOffset.Parse(r.GetString(4), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)));
-        return rows;
-    }
+    public IReadOnlyList<CatalogueItemRow> CatalogueItems() => _queries.CatalogueItems();
 
     public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
     {
@@ -798,18 +664,7 @@ public sealed partial class SqliteStore : IInteractionStore
         return n;
     }
 
-    public IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null)
-    {
-        var list = new List<RecommendationRow>();
-        using var cmd = Command(user is null
-            ? "SELECT user, rank, item, score FROM recommendations WHERE model_version = $v ORDER BY user, rank"
-            : "SELECT user, rank, item, score FROM recommendations WHERE model_version = $v AND user = $u ORDER BY rank");
-        cmd.Parameters.AddWithValue("$v", modelVersion);
-        if (user is not null) cmd.Parameters.AddWithValue("$u", user);
-        using var r = cmd.ExecuteReader();
-        while (r.Read()) list.Add(new RecommendationRow(r.GetString(0), r.GetInt32(1), r.GetString(2), (float)r.GetDouble(3)));
-        return list;
-    }
+    public IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null) => _queries.GetRecommendations(modelVersion, user);
 
     // ---------------------------------------------------------------- helpers
 

@@ -53,6 +53,14 @@ public static class ComparisonReport
         foreach (var row in rows.Skip(1)) sb.AppendLine("| " + string.Join(" | ", row.Select(Escape)) + " |");
         var notApplicable = NotApplicableLines(r).ToList();
         if (notApplicable.Count > 0) { sb.AppendLine(); foreach (var line in notApplicable) sb.AppendLine($"- {Escape(line)}"); }
+        var intervals = IntervalRows(r).ToList();
+        if (intervals.Count > 0)
+        {
+            sb.AppendLine().AppendLine($"## 95% confidence intervals (percentile bootstrap over the test users, {BootstrapInterval.Resamples:N0} resamples)").AppendLine();
+            sb.AppendLine("| metric | " + string.Join(" | ", r.Models.Select(m => Escape(m.Label))) + " |");
+            sb.AppendLine("|---" + string.Concat(Enumerable.Repeat("|---:", r.Models.Count)) + "|");
+            foreach (var row in intervals) sb.AppendLine("| " + string.Join(" | ", row) + " |");
+        }
         var withParams = r.Models.Where(m => m.Parameters.ValueKind == JsonValueKind.Object && m.Parameters.EnumerateObject().Any()).ToList();
         if (withParams.Count > 0)
         {
@@ -66,7 +74,8 @@ public static class ComparisonReport
     /// <summary>
     /// JSON with a stable schema: <c>schema, protocol, dataset, description, seed, k, sampled,
     /// split {users, items, train_interactions, test_cases, test_items, validation_cases},
-    /// models [{name, algorithm, parameters, overrides, metrics {"hr@10": ...}, validation_metrics?,
+    /// models [{name, algorithm, parameters, overrides, metrics {"hr@10": ...}, confidence_95? {"hr@10": [low, high]}
+/// (percentile bootstrap over users, <see cref="BootstrapInterval"/>; per-user metrics only), validation_metrics?,
     /// train_seconds, evaluation_seconds, users}]</c>. Undefined values (AUC without candidates) are null.
     /// </summary>
     public static string ToJson(ComparisonResult r)
@@ -82,6 +91,7 @@ public static class ComparisonReport
                 ["overrides"] = new JsonObject(m.Overrides.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
                 ["metrics"] = MetricsObject(m.Test),
             };
+            if (m.Test.PerCase is { Count: > 0 } perCase) o["confidence_95"] = IntervalsObject(m.Test, r.Seed);
             if (m.Validation is { } v) o["validation_metrics"] = MetricsObject(v);
             if (m.NotApplicable is { } reason) o["not_applicable"] = reason;
             o["train_seconds"] = Math.Round(m.TrainSeconds, 3);
@@ -114,6 +124,19 @@ public static class ComparisonReport
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
+    /// <summary>{"ndcg@10": [low, high], ...}: the 95% percentile bootstrap interval over users of each per-user metric.</summary>
+    private static JsonObject IntervalsObject(EvaluationResult e, int seed)
+    {
+        var o = new JsonObject();
+        foreach (var name in MetricNames.All(e.Ks))
+            if (e.PerCase!.TryGetValue(name, out var values) && values is { Length: > 0 })
+            {
+                var (low, high) = BootstrapInterval.Of(values, seed);
+                o[name] = new JsonArray(JsonValue.Create(Math.Round(low, 6)), JsonValue.Create(Math.Round(high, 6)));
+            }
+        return o;
+    }
+
     private static JsonObject MetricsObject(EvaluationResult e)
     {
         var o = new JsonObject();
@@ -136,6 +159,21 @@ public static class ComparisonReport
         yield return $"ranking: {ranking}; ties count against the held-out item";
         if (r.RandomRanking is { Count: > 0 } random)
             yield return "random ranking of the candidates (expected): " + string.Join(", ", random.Select(kv => $"{kv.Key} {kv.Value.ToString("0.0000", Inv)}"));
+    }
+
+    /// <summary>One row per per-user metric: the metric, then each model's "low-high" bootstrap interval ("-" without per-user values).</summary>
+    private static IEnumerable<string[]> IntervalRows(ComparisonResult r)
+    {
+        foreach (var name in MetricRows(r))
+        {
+            if (!r.Models.Any(m => m.Test.PerCase?.ContainsKey(name) == true)) continue;
+            yield return new[] { name + " 95% CI" }.Concat(r.Models.Select(m =>
+            {
+                if (m.Test.PerCase?.TryGetValue(name, out var values) != true || values is not { Length: > 0 }) return "-";
+                var (low, high) = BootstrapInterval.Of(values, r.Seed);
+                return $"{low.ToString("0.0000", Inv)}-{high.ToString("0.0000", Inv)}";
+            })).ToArray();
+        }
     }
 
     private static IEnumerable<string> NotApplicableLines(ComparisonResult r) =>

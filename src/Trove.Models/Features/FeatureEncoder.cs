@@ -190,6 +190,26 @@ public static class FeatureColumns
         return wanted;
     }
 
+    /// <summary>
+    /// The words a text encoder (tfidf, minilm) reads from one cell: a text column's value, or a categorical column's
+    /// labels joined with ", " (so tags such as Last.fm's "rock|indie" can be embedded as text); null when empty.
+    /// </summary>
+    public static string? TextOf(FeatureTable table, string group, string column, int row)
+    {
+        if (string.Equals(group, "categorical", StringComparison.OrdinalIgnoreCase))
+            return table.Labels(column, row) is { Length: > 0 } labels ? string.Join(", ", labels) : null;
+        var values = table.Text.GetValueOrDefault(column);
+        return values is not null && row < values.Length && !string.IsNullOrWhiteSpace(values[row]) ? values[row] : null;
+    }
+
+    /// <summary>The group a text encoder reads: text (default) or categorical; any other is a one-line error.</summary>
+    public static string TextGroup(EncoderSpec spec, string encoderName) => (spec.Group ?? "text").ToLowerInvariant() switch
+    {
+        "text" => "text",
+        "categorical" => "categorical",
+        var other => throw new TroveException($"Encoder '{encoderName}' reads words: its group must be text or categorical (labels read as words), not '{other}'."),
+    };
+
     public static string?[]? Strings(FeatureTable table, string group, string column) => group.ToLowerInvariant() switch
     {
         "categorical" => table.Categorical.GetValueOrDefault(column),

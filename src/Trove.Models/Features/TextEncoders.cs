@@ -94,9 +94,11 @@ public static class Hashing
 public sealed class TfidfEncoder(EncoderSpec spec) : IFeatureEncoder
 {
     public const string Name = "tfidf";
-    private sealed record State(string[] Columns, int Dimensions, int NgramMax, bool Sublinear, string Tokenizer, string[] Vocabulary, float[] Idf);
+    // Group: null in files written before categorical columns could be read as words (= text).
+    private sealed record State(string[] Columns, int Dimensions, int NgramMax, bool Sublinear, string Tokenizer, string[] Vocabulary, float[] Idf, string? Group = null);
 
     private string[] _columns = [];
+    private string _group = "text";
     private int _ngramMax = 1;
     private bool _sublinear;
     private TextTokenizer _tokenizer = new("builtin");
@@ -113,8 +115,7 @@ public sealed class TfidfEncoder(EncoderSpec spec) : IFeatureEncoder
         var counts = new Dictionary<int, float>();
         foreach (var column in _columns)
         {
-            var col = input.Table.Text.GetValueOrDefault(column);
-            if (col is null || row >= col.Length || col[row] is not { } text) continue;
+            if (FeatureColumns.TextOf(input.Table, _group, column, row) is not { } text) continue;
             var tokens = _tokenizer.Tokens(text);
             for (int i = 0; i < tokens.Count; i++)
             {
@@ -137,7 +138,8 @@ public sealed class TfidfEncoder(EncoderSpec spec) : IFeatureEncoder
         _ngramMax = options.Int("ngram_max", 1, 1);
         _sublinear = options.Bool("sublinear_tf", false);
         _tokenizer = TextTokenizer.FromOptions(options);
-        _columns = FeatureColumns.Resolve(spec with { Group = spec.Group ?? "text" }, input.Table, input.Entity, Name);
+        _group = FeatureColumns.TextGroup(spec, Name);
+        _columns = FeatureColumns.Resolve(spec with { Group = _group }, input.Table, input.Entity, Name);
         var df = new int[Dimensions];
         int n = 0;
         for (int row = 0; row < input.Rows; row++)
@@ -169,12 +171,12 @@ public sealed class TfidfEncoder(EncoderSpec spec) : IFeatureEncoder
     }
 
     public void Save(ModelArchiveWriter writer) =>
-        writer.WriteJson("tfidf", new State(_columns, Dimensions, _ngramMax, _sublinear, _tokenizer.Kind, _tokenizer.VocabularyLines, _idf));
+        writer.WriteJson("tfidf", new State(_columns, Dimensions, _ngramMax, _sublinear, _tokenizer.Kind, _tokenizer.VocabularyLines, _idf, _group));
 
     public void Load(ModelArchiveReader reader)
     {
         var s = reader.ReadJson<State>("tfidf");
-        (_columns, Dimensions, _ngramMax, _sublinear, _idf) = (s.Columns, s.Dimensions, s.NgramMax, s.Sublinear, s.Idf);
+        (_columns, Dimensions, _ngramMax, _sublinear, _idf, _group) = (s.Columns, s.Dimensions, s.NgramMax, s.Sublinear, s.Idf, s.Group ?? "text");
         _tokenizer = new TextTokenizer(s.Tokenizer, s.Vocabulary);
     }
 }

@@ -62,7 +62,7 @@ public sealed class Bm25Index
             foreach (var group in tokens.GroupBy(t => t, StringComparer.Ordinal))
             {
                 if (!_terms.TryGetValue(group.Key, out int term)) { _terms[group.Key] = term = postings.Count; postings.Add([]); }
-                postings[term].Add((d, group.Count()));
+                postings[term].Add((d, group.Count())); // documents in increasing order: Coverage binary-searches them
             }
         }
         AverageLength = Count == 0 ? 0 : (float)lengths.Average();
@@ -88,6 +88,25 @@ public sealed class Bm25Index
     {
         int df = DocumentFrequency(term);
         return (float)Math.Log(1 + (Count - df + 0.5) / (df + 0.5));
+    }
+
+    /// <summary>
+    /// Share of the query's idf mass that one document holds: sum of idf(t) over the query's distinct terms t found
+    /// in the document / sum of idf(t) over all of them (a term no document holds counts with the largest idf,
+    /// df = 0). 1 when the document has every query word, near 0 when it shares only common words; 0 for a query
+    /// without terms. <see cref="ItemSearch"/> uses it on the best BM25 hit as the keyword list's confidence.
+    /// </summary>
+    public float Coverage(string query, int document)
+    {
+        double total = 0, found = 0;
+        foreach (var term in QueryTerms(query))
+        {
+            double idf = Idf(term);
+            total += idf;
+            if (_terms.TryGetValue(term, out int t) && Array.BinarySearch(_postingDocs, _postingStart[t], _postingStart[t + 1] - _postingStart[t], document) >= 0)
+                found += idf;
+        }
+        return total > 0 ? (float)(found / total) : 0f;
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ public enum SearchMode
     Dense,
     /// <summary>BM25 keywords only (exact words; blind to synonyms).</summary>
     Sparse,
-    /// <summary>Both, fused by reciprocal rank.</summary>
+    /// <summary>Both, fused (<see cref="SearchFusion"/>).</summary>
     Hybrid,
 }
 
@@ -47,12 +47,31 @@ public sealed record SearchRequest
     public int K { get; init; } = 10;
     /// <summary>Dense, sparse or hybrid (default).</summary>
     public SearchMode Mode { get; init; } = SearchMode.Hybrid;
-    /// <summary>Weight of the dense list in the fusion.</summary>
-    public float DenseWeight { get; init; } = 1f;
-    /// <summary>Weight of the BM25 list in the fusion.</summary>
-    public float SparseWeight { get; init; } = 1f;
-    /// <summary>Reciprocal-rank constant (60, as in the paper).</summary>
+    /// <summary>How hybrid merges the two lists (default <see cref="DefaultFusion"/>).</summary>
+    public SearchFusion Fusion { get; init; } = DefaultFusion;
+    /// <summary>Weight of the dense list in the fusion (default <see cref="DefaultDenseWeight"/>).</summary>
+    public float DenseWeight { get; init; } = DefaultDenseWeight;
+    /// <summary>Weight of the BM25 list in the fusion (default <see cref="DefaultSparseWeight"/>).</summary>
+    public float SparseWeight { get; init; } = DefaultSparseWeight;
+    /// <summary>
+    /// Query-adaptive fusion: the BM25 weight is multiplied by the share of the query's idf mass that the best BM25
+    /// hit holds (<see cref="Bm25Index.Coverage"/>), so keywords count fully when some item has all the query's
+    /// words (a genre name) and little when the best match shares one common word (a description of a plot).
+    /// </summary>
+    public bool Adaptive { get; init; } = DefaultAdaptive;
+    /// <summary>Reciprocal-rank constant (60, as in the paper); used by <see cref="SearchFusion.Rrf"/> only.</summary>
     public float FusionConstant { get; init; } = RankFusion.DefaultConstant;
+
+    // The defaults were chosen on the validation half of bench/search/ml100k-queries.tsv only (36 settings: rrf, minmax,
+    // dbsf x dense weight 0.5..4 x adaptive; bench/RESULTS.md, "Search"): dbsf, weights 1 and 1, adaptive.
+    /// <summary>Default <see cref="Fusion"/>: distribution-based score fusion.</summary>
+    public const SearchFusion DefaultFusion = SearchFusion.Dbsf;
+    /// <summary>Default <see cref="DenseWeight"/>.</summary>
+    public const float DefaultDenseWeight = 1f;
+    /// <summary>Default <see cref="SparseWeight"/>.</summary>
+    public const float DefaultSparseWeight = 1f;
+    /// <summary>Default <see cref="Adaptive"/>.</summary>
+    public const bool DefaultAdaptive = true;
     /// <summary>Candidates each retriever contributes before fusion (at least K).</summary>
     public int Depth { get; init; } = 100;
     /// <summary>Only items passing this test (category filters...); null = every item.</summary>
@@ -73,6 +92,8 @@ public sealed record SearchRequest
         if (K is < 1 or > 10_000) throw new TroveException($"k must be between 1 and 10000, got {K}.");
         if (!(DenseWeight >= 0) || !(SparseWeight >= 0) || !float.IsFinite(DenseWeight) || !float.IsFinite(SparseWeight) || DenseWeight + SparseWeight == 0)
             throw new TroveException($"Fusion weights must be finite, >= 0 and not both 0 (dense {DenseWeight}, sparse {SparseWeight}).");
+        if (!Enum.IsDefined(Fusion)) throw new TroveException($"Unknown fusion {(int)Fusion}: {SearchFusions.Names}.");
+        if (!(FusionConstant >= 0) || !float.IsFinite(FusionConstant)) throw new TroveException($"The fusion constant must be finite and >= 0, got {FusionConstant}.");
         if (!(PersonalWeight is >= 0 and <= 1)) throw new TroveException($"The personal weight must be between 0 and 1, got {PersonalWeight}.");
         if (Depth is < 1 or > 100_000) throw new TroveException($"The candidate depth must be between 1 and 100000, got {Depth}.");
     }
@@ -80,13 +101,13 @@ public sealed record SearchRequest
 
 /// <summary>
 /// One found item. <see cref="Score"/> orders the list: the cosine (dense), the BM25 score (sparse), the fused
-/// reciprocal-rank score (hybrid), or the personalised blend when a user searched. The parts say why it was found.
+/// score (hybrid: reciprocal-rank votes or scaled scores, by <see cref="SearchRequest.Fusion"/>), or the personalised blend when a user searched. The parts say why it was found.
 /// </summary>
 public sealed record SearchHit(int Item, float Score, int? DenseRank, float? DenseScore, int? SparseRank, float? SparseScore, float? UserScore);
 
 /// <summary>
 /// Search over one model's catalogue: dense retrieval (the query embedded by the index's text encoder, nearest
-/// items from the HNSW graph), sparse retrieval (BM25), reciprocal-rank fusion of both (mode hybrid), and, when a
+/// items from the HNSW graph), sparse retrieval (BM25), a fusion of both (mode hybrid: <see cref="SearchFusion"/>), and, when a
 /// user searches, a re-ranking of the fused candidates that blends in the model's score for that user.
 /// Thread-safe: the index is read-only.
 /// </summary>
@@ -118,7 +139,7 @@ public sealed class ItemSearch(SearchIndex index)
         {
             SearchMode.Dense => denseHits,
             SearchMode.Sparse => sparseHits,
-            _ => RankFusion.Fuse([(denseHits.Select(h => h.Item).ToList(), request.DenseWeight), (sparseHits.Select(h => h.Item).ToList(), request.SparseWeight)], request.FusionConstant),
+            _ => Fuse(request, denseHits, sparseHits, request.Adaptive && sparseHits.Count > 0 ? Index.Sparse.Coverage(request.Query, sparseHits[0].Item) : 1f),
         };
 
         float[]? user = null;
@@ -134,6 +155,21 @@ public sealed class ItemSearch(SearchIndex index)
                 .Select(c => Hit(c, denseRank, sparseRank, userOf[c.Item])).ToList();
         }
         return candidates.Take(request.K).Select(c => Hit(c, denseRank, sparseRank, null)).ToList();
+    }
+
+    /// <summary>
+    /// The hybrid ranking: the dense and BM25 lists merged by the request's fusion, the BM25 weight multiplied by
+    /// <paramref name="sparseConfidence"/> (1, or the best BM25 hit's coverage of the query when adaptive).
+    /// </summary>
+    public static IReadOnlyList<(int Item, float Score)> Fuse(SearchRequest request, IReadOnlyList<(int Item, float Score)> dense, IReadOnlyList<(int Item, float Score)> sparse, float sparseConfidence)
+    {
+        float sparseWeight = request.SparseWeight * sparseConfidence;
+        return request.Fusion switch
+        {
+            SearchFusion.MinMax => ScoreFusion.MinMax([(dense, request.DenseWeight), (sparse, sparseWeight)]),
+            SearchFusion.Dbsf => ScoreFusion.Distribution([(dense, request.DenseWeight), (sparse, sparseWeight)]),
+            _ => RankFusion.Fuse([(dense.Select(h => h.Item).ToList(), request.DenseWeight), (sparse.Select(h => h.Item).ToList(), sparseWeight)], request.FusionConstant),
+        };
     }
 
     private static SearchHit Hit((int Item, float Score) c, Dictionary<int, (int Rank, float Score)> dense, Dictionary<int, (int Rank, float Score)> sparse, float? user)

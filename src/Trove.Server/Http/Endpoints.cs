@@ -55,8 +55,12 @@ public sealed class SearchQuery
     public string? User { get; init; }
     /// <summary>How many items (1..max-k, default 10).</summary>
     public int? K { get; init; }
-    /// <summary>dense (embeddings), sparse (BM25 keywords) or hybrid (both by reciprocal-rank fusion; the default).</summary>
+    /// <summary>dense (embeddings), sparse (BM25 keywords) or hybrid (both, fused; the default).</summary>
     public string? Mode { get; init; }
+    /// <summary>How hybrid fuses the lists: rrf (reciprocal ranks), minmax (min-max scaled scores) or dbsf (scores scaled by mean +- 3 sd; the default).</summary>
+    public string? Fusion { get; init; }
+    /// <summary>Mode hybrid: multiply the BM25 weight by the share of the query's idf mass its best hit holds (default true).</summary>
+    public bool? Adaptive { get; init; }
     /// <summary>Which loaded model (its name or algorithm); the first one by default.</summary>
     public string? Model { get; init; }
     /// <summary>Only items whose "category" feature has this label.</summary>
@@ -115,7 +119,9 @@ public static class Endpoints
             .Produces<SimilarResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Items most similar to an item.");
         app.MapGet("/items/{item}/embedding", ItemEmbedding).WithName("ItemEmbedding").WithTags("embeddings")
             .Produces<EmbeddingResponse>().ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).WithSummary("An item's vector (embedding models only).");
-        app.MapPost("/scores", Scores).WithName("ScorePairs").WithTags("recommendations")
+        // Read and written without an object per pair (PairScoresEndpoint); the records describe the JSON.
+        app.MapPost("/scores", PairScoresEndpoint.Handle).WithName("ScorePairs").WithTags("recommendations")
+            .Accepts(typeof(ScoresRequest), isOptional: true, "application/json")
             .Produces<ScoresResponse>().ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).WithSummary("Scores of user-item pairs.");
         app.MapPost("/events", PostEvents).WithName("PostEvents").RequireApiKey()
             .Accepts<EventRequest[]>("application/json")
@@ -279,82 +285,6 @@ public static class Endpoints
             similar.Select(s => new Neighbour(m.Trained.Items[s.Index], s.Score, ServingEngine.Title(m, s.Index))).ToList()));
     }
 
-    /// <summary>
-    /// Scores of user-item pairs. Users are scored one at a time into one pooled buffer and only the requested items
-    /// are read from it, so a request holds at most one score vector whatever its size; the pairs and distinct users per
-    /// request are capped, and with a rate limit each distinct user beyond the first costs one more permit.
-    /// </summary>
-    private static async Task<IResult> Scores(ScoresRequest? request, ModelCatalog catalog, ServingEngine engine, ServerOptions options,
-        ServerMetrics metrics, HttpContext context, ItemCatalogue catalogue, CancellationToken cancel)
-    {
-        if (request?.Pairs is not { Count: > 0 } pairs) return Invalid("pairs", "Give a non-empty array of {\"user\", \"item\"} pairs.");
-        metrics.ScorePairs(pairs.Count);
-        if (pairs.Count > options.MaxScorePairs) return Invalid("pairs", $"At most {options.MaxScorePairs} pairs per request.");
-        if (FindModel(catalog, request.Model, out var model) is { } missing) return missing;
-        var errors = new Dictionary<string, string[]>();
-        for (int p = 0; p < pairs.Count; p++)
-        {
-            if (pairs[p] is null) { errors[$"pairs[{p}]"] = ["Each pair is an object {\"user\", \"item\"}, not null."]; continue; }
-            if (IdRules.Problem(pairs[p].User, "user") is { } user) errors[$"pairs[{p}].user"] = [user];
-            if (IdRules.Problem(pairs[p].Item, "item") is { } item) errors[$"pairs[{p}].item"] = [item];
-        }
-        if (errors.Count > 0) return Results.ValidationProblem(errors, title: "Invalid score request");
-
-        // Pair positions per user, users in order of first appearance.
-        var view = catalogue.View(model);
-        var positionsByUser = new Dictionary<string, List<int>>(StringComparer.Ordinal);
-        var itemIndices = new int[pairs.Count];
-        for (int p = 0; p < pairs.Count; p++)
-        {
-            // A new catalogue item is scored with its vector (index -1 - j), when the model gives new items one.
-            if (!model.Trained.Items.TryGetIndex(pairs[p].Item!, out itemIndices[p]))
-            {
-                int j = view.ScoresNewItems ? view.NewIndexOf(pairs[p].Item!) : -1;
-                if (j < 0) return UnknownItem(model, pairs[p].Item!);
-                itemIndices[p] = -1 - j;
-            }
-            if (!positionsByUser.TryGetValue(pairs[p].User!, out var positions)) positionsByUser[pairs[p].User!] = positions = [];
-            positions.Add(p);
-        }
-        if (positionsByUser.Count > options.MaxScoreUsers)
-            return Invalid("pairs", $"At most {options.MaxScoreUsers} distinct users per request (this one has {positionsByUser.Count}).");
-        if (context.RequestServices.GetService<Hardening.RequestCost>() is { } cost && !cost.TryCharge(context, positionsByUser.Count - 1))
-            return Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
-                detail: $"Scoring {positionsByUser.Count} users costs {positionsByUser.Count} requests of this client's rate limit.");
-
-        var result = new PairScore[pairs.Count];
-        var buffer = ArrayPool<float>.Shared.Rent(model.Trained.Items.Count);
-        try
-        {
-            var wanted = new int[pairs.Count];
-            var picked = new float[pairs.Count];
-            foreach (var (userId, positions) in positionsByUser)
-            {
-                cancel.ThrowIfCancellationRequested();
-                var state = await engine.UserAsync(model, userId, cancel);
-                int known = 0;
-                foreach (int p in positions) if (itemIndices[p] >= 0) wanted[known++] = itemIndices[p];
-                if (!engine.TryScoreItems(model, state, wanted.AsSpan(0, known), picked.AsSpan(0, known), buffer.AsSpan(0, model.Trained.Items.Count)))
-                    return UnknownUser(model, userId);
-                // Items added through the catalogue since training (negative indices) score by the user's vector against theirs.
-                ReadOnlySpan<float> query = default;
-                bool haveQuery = positions.Any(p => itemIndices[p] < 0) && ServingEngine.TryQueryVector(model, state, out query);
-                int next = 0;
-                foreach (int p in positions)
-                {
-                    int at = itemIndices[p];
-                    float score = at >= 0 ? picked[next++] : haveQuery ? System.Numerics.Tensors.TensorPrimitives.Dot(query, view.NewVector(-1 - at)) : 0f;
-                    result[p] = new PairScore(userId, pairs[p].Item!, score, view.IsHidden(pairs[p].Item!));
-                }
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(buffer);
-        }
-        return Results.Ok(new ScoresResponse(model.Name, model.Version, result));
-    }
-
     // ---- search ------------------------------------------------------------------------------
 
     private static async Task<IResult> SearchItems([AsParameters] SearchQuery q, ModelCatalog catalog, ServingEngine engine, ServerOptions options, ItemCatalogue catalogue, CancellationToken cancel)
@@ -365,12 +295,15 @@ public static class Endpoints
         int k = q.K ?? 10;
         if (CheckK(k, 0, options) is { } bad) return bad;
         if (!SearchModes.TryParse(q.Mode ?? "hybrid", out var mode)) return Invalid("mode", $"mode must be {SearchModes.Names}; got '{q.Mode}'.");
+        var fusion = SearchRequest.DefaultFusion;
+        if (q.Fusion is not null && !SearchFusions.TryParse(q.Fusion, out fusion)) return Invalid("fusion", $"fusion must be {SearchFusions.Names}; got '{q.Fusion}'.");
         if (BuildFilter(model, new RecommendQuery { Category = q.Category, Filter = q.Filter, ExcludeSeen = false }, out var filter) is { } invalid) return invalid;
         var masks = filter.Features.Select(f => model.FeatureMask(f.Column, f.Value).Passes).ToArray();
         var hidden = catalogue.View(model).HiddenIndices;
         var request = new SearchRequest
         {
-            Query = q.Q, K = k, Mode = mode, DenseWeight = q.DenseWeight ?? 1f, SparseWeight = q.SparseWeight ?? 1f, PersonalWeight = q.PersonalWeight ?? 0.3f,
+            Query = q.Q, K = k, Mode = mode, Fusion = fusion, Adaptive = q.Adaptive ?? SearchRequest.DefaultAdaptive,
+            DenseWeight = q.DenseWeight ?? SearchRequest.DefaultDenseWeight, SparseWeight = q.SparseWeight ?? SearchRequest.DefaultSparseWeight, PersonalWeight = q.PersonalWeight ?? 0.3f,
             Filter = masks.Length == 0 && hidden.Count == 0 ? null : i => !hidden.Contains(i) && masks.All(m => m[i]),
         };
         try { request.Validate(); }
@@ -707,14 +640,14 @@ public static class Endpoints
             statusCode: StatusCodes.Status503ServiceUnavailable, title: "Database unavailable");
     }
 
-    private static IResult TooLarge(ServerOptions options) =>
+    internal static IResult TooLarge(ServerOptions options) =>
         Results.Problem($"The request body exceeds {options.MaxRequestBytes:N0} bytes; send smaller batches.", statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large");
 
-    private static IResult UnknownUser(LoadedModel model, string user) =>
+    internal static IResult UnknownUser(LoadedModel model, string user) =>
         Results.Problem($"User '{user}' is not in model '{model.Name}' ({model.Trained.Users.Count:N0} users) and has no events on its items. Add fallback=popular for popular items instead.",
             statusCode: StatusCodes.Status404NotFound, title: "Unknown user", extensions: new Dictionary<string, object?> { ["user"] = user });
 
-    private static IResult UnknownItem(LoadedModel model, string item) =>
+    internal static IResult UnknownItem(LoadedModel model, string item) =>
         Results.Problem($"Item '{item}' is not in model '{model.Name}' ({model.Trained.Items.Count:N0} items).",
             statusCode: StatusCodes.Status404NotFound, title: "Unknown item", extensions: new Dictionary<string, object?> { ["item"] = item });
 

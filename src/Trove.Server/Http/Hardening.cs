@@ -258,9 +258,12 @@ public static class IdRules
     public const int MaxLength = Trove.Data.Readers.ValueParsers.MaxIdLength;
 
     /// <summary>Why <paramref name="id"/> is not acceptable as a <paramref name="what"/> id, or null when it is.</summary>
-    public static string? Problem(string? id, string what)
+    public static string? Problem(string? id, string what) => id is null ? Problem(ReadOnlySpan<char>.Empty, what) : Problem(id.AsSpan(), what);
+
+    /// <summary>The same rule over characters decoded into a buffer (ids read from a request body without a string each).</summary>
+    public static string? Problem(ReadOnlySpan<char> id, string what)
     {
-        if (string.IsNullOrWhiteSpace(id)) return $"Required: a {what} id of 1 to {MaxLength} characters.";
+        if (id.IsWhiteSpace()) return $"Required: a {what} id of 1 to {MaxLength} characters.";
         if (id.Length > MaxLength) return $"A {what} id has at most {MaxLength} characters; got {id.Length}.";
         foreach (char c in id)
             if (char.IsControl(c)) return $"A {what} id cannot contain control characters (found U+{(int)c:X4}).";

@@ -46,6 +46,13 @@ public class SearchCliTests
         Assert.Equal("tfidf", json.GetProperty("encoder").GetString());
         Assert.Equal(1, json.GetProperty("items").GetArrayLength()); // only p4 has either word
 
+        foreach (var fusion in new[] { "rrf", "minmax", "dbsf" })
+        {
+            var fused = CliRunner.Run("search", "--model", model, "--query", "frying pan", "--fusion", fusion, "--adaptive", "false", "--json");
+            Assert.True(fused.Code == 0, fused.Err);
+            Assert.Equal("p4", JsonDocument.Parse(fused.Out).RootElement.GetProperty("items")[0].GetProperty("item").GetString());
+        }
+
         var filtered = CliRunner.Run("search", "--model", model, "--query", "steel keyboard", "--filter", "category=kitchen", "--json");
         Assert.True(filtered.Code == 0, filtered.Err);
         var items = JsonDocument.Parse(filtered.Out).RootElement.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("item").GetString()).ToList();
@@ -53,6 +60,8 @@ public class SearchCliTests
         Assert.DoesNotContain("p2", items);
 
         AssertOneLineError(CliRunner.Run("search", "--model", model, "--query", "pan", "--mode", "fuzzy"), "--mode must be dense, sparse or hybrid");
+        AssertOneLineError(CliRunner.Run("search", "--model", model, "--query", "pan", "--fusion", "borda"), "--fusion must be rrf, minmax or dbsf");
+        AssertOneLineError(CliRunner.Run("search", "--model", model, "--query", "pan", "--dense-weight", "0", "--sparse-weight", "0"), "not both 0");
         AssertOneLineError(CliRunner.Run("search", "--model", model, "--query", "pan", "--k", "0"), "k must be between 1 and 10000");
         AssertOneLineError(CliRunner.Run("search", "--model", model, "--query", "  "), "query is empty");
         AssertOneLineError(CliRunner.Run("search", "--model", model, "--query", "pan", "--user", "nobody"), "Unknown user 'nobody'");

@@ -114,6 +114,29 @@ public class EncoderTests
     }
 
     [Fact]
+    public void Text_encoders_read_categorical_labels_as_words_and_refuse_other_groups()
+    {
+        // Last.fm's tags are a categorical column ("rock|indie"); with group categorical, tfidf reads them as the words
+        // "rock, indie", exactly as it reads the same words in a text column (before, it encoded zeros without a word).
+        var tags = new FeatureTable();
+        tags.Categorical["tags"] = ["rock|indie", "jazz", null];
+        var words = new FeatureTable();
+        words.Text["tags"] = ["rock, indie", "jazz", null];
+        var fromLabels = new TfidfEncoder(new EncoderSpec { Group = "categorical", Columns = ["tags"], Options = Options(new { dimensions = 4096 }) });
+        var fromText = new TfidfEncoder(new EncoderSpec { Group = "text", Columns = ["tags"], Options = Options(new { dimensions = 4096 }) });
+        fromLabels.Fit(Input(tags, 3)); fromText.Fit(Input(words, 3));
+        for (int row = 0; row < 3; row++) Assert.Equal(fromText.EncodeRow(Input(words, 3), row), fromLabels.EncodeRow(Input(tags, 3), row));
+        Assert.Contains(fromLabels.EncodeRow(Input(tags, 3), 0), x => x > 0);
+        var loaded = RoundTrip(fromLabels, () => new TfidfEncoder(new EncoderSpec()));
+        Assert.Equal(fromLabels.EncodeRow(Input(tags, 3), 0), loaded.EncodeRow(Input(tags, 3), 0)); // the group is saved
+
+        var numbers = new FeatureTable();
+        numbers.Numeric["year"] = [1999f];
+        var e = Assert.Throws<TroveException>(() => new TfidfEncoder(new EncoderSpec { Group = "continuous" }).Fit(Input(numbers, 1)));
+        Assert.Contains("group must be text or categorical", e.Message);
+    }
+
+    [Fact]
     public void Tfidf_bigrams_and_wordpiece_tokenizer()
     {
         var dir = TestPaths.NewTempDirectory();

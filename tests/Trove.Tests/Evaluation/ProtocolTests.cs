@@ -111,6 +111,27 @@ public class ProtocolTests
     }
 
     [Fact]
+    public void Fitting_with_validation_moves_validation_into_train_and_keeps_the_test_part()
+    {
+        var data = Synthetic();
+        var s = HoldoutProtocol.Split(data, 0.1, 0.1, seed: 3);
+        var refit = s.WithValidationInTrain();
+        var train = Pairs(s.Train.Interactions); var val = Pairs(s.ValidationInteractions!);
+        Assert.Equal(train.Union(val).OrderBy(p => p), Pairs(refit.Train.Interactions).OrderBy(p => p));
+        Assert.Equal(s.Train.Interactions.Count + s.ValidationInteractions!.Count, refit.Train.Interactions.Count);
+        Assert.Null(refit.Validation);
+        // Same test users, same held-out items, same exclusions (train + validation items).
+        Assert.Equal(s.Test.Users, refit.Test.Users);
+        for (int c = 0; c < s.Test.Count; c++)
+        {
+            Assert.Equal(s.Test.Relevant[c], refit.Test.Relevant[c]);
+            Assert.Equal(s.Test.Excluded![c], refit.Test.Excluded![c]);
+        }
+        var noValidation = HoldoutProtocol.Split(data, 0.2, 0, seed: 3);
+        Assert.Contains("--validation-fraction", Assert.Throws<TroveException>(() => noValidation.WithValidationInTrain()).Message);
+    }
+
+    [Fact]
     public void BadFractionsAreClearErrors()
     {
         var data = Synthetic();

@@ -61,6 +61,11 @@ public class ReportAndCliTests
         var model = root.GetProperty("models")[0];
         Assert.Equal("popularity", model.GetProperty("name").GetString());
         Assert.InRange(model.GetProperty("metrics").GetProperty("hr@10").GetDouble(), 0.30, 0.33);
+        // The bootstrap interval over the 943 users holds the mean and is about -/+ 1.96 sqrt(0.31 x 0.69 / 943) = 0.03 wide.
+        var interval = model.GetProperty("confidence_95").GetProperty("hr@10");
+        double mean = model.GetProperty("metrics").GetProperty("hr@10").GetDouble(), low = interval[0].GetDouble(), high = interval[1].GetDouble();
+        Assert.True(low < mean && mean < high, $"{low} < {mean} < {high}");
+        Assert.InRange(high - low, 0.045, 0.075);
         Assert.True(model.GetProperty("parameters").TryGetProperty("count_users", out _));
         Assert.True(model.GetProperty("train_seconds").GetDouble() >= 0);
         Assert.Equal("false", root.GetProperty("models")[1].GetProperty("overrides").GetProperty("count_users").GetString());
@@ -74,6 +79,7 @@ public class ReportAndCliTests
         Assert.Contains("|---|---:|---:|", md);
         // The two variants tie on every user: neither is significantly best, so neither is marked.
         Assert.Contains("| hr@10 | 0.3128 | 0.3128 |", md);
+        Assert.Matches(@"\| hr@10 95% CI \| 0\.2\d{3}-0\.3\d{3} \| 0\.2\d{3}-0\.3\d{3} \|", md);
     }
 
     [Fact]

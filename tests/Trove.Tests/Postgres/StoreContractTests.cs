@@ -314,6 +314,17 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
     }
 
     [Theory, Stores, PostgresData]
+    public void A_tag_given_twice_in_one_write_is_stored_once(string kind)
+    {
+        // Last.fm can list a tag twice (also with stray spaces); both stores keep one row per user, item and tag.
+        using var store = Open(NewLocation(kind));
+        var c = store.Collaborative();
+        c.ReplaceUserInteractions("ann", null, new IdMap(["t1"]), new FeatureTable(), [new("ann", "t1", 1, 1, 0, "play")], null,
+            [new UserItemTag("ann", "t1", "jazz"), new UserItemTag("ann", "t1", " jazz "), new UserItemTag("ann", "t1", "rock")]);
+        Assert.Equal([new UserItemTag("ann", "t1", "jazz"), new UserItemTag("ann", "t1", "rock")], c.UserItemTags("ann"));
+    }
+
+    [Theory, Stores, PostgresData]
     public void Views_count_items_plays_loves_and_users(string kind)
     {
         using var store = Open(NewLocation(kind));

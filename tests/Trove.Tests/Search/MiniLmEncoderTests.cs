@@ -56,6 +56,27 @@ public class MiniLmEncoderTests
     }
 
     [Fact]
+    public void A_categorical_column_is_embedded_as_its_labels_in_words_and_the_group_survives_saving()
+    {
+        var tags = new FeatureTable();
+        tags.Categorical["tags"] = ["hip-hop|rap", null];
+        var input = new EncoderInput(tags, new IdMap(["a", "b"]), "item");
+        var encoder = new MiniLmEncoder(new EncoderSpec { Encoder = "minilm", Group = "categorical", Columns = ["tags"] });
+        encoder.Fit(input);
+        var v = encoder.EncodeAll(input);
+        Assert.Equal(SentenceEmbeddings.Encode(["hip-hop, rap"], 1, 1)["hip-hop, rap"], v.AsSpan(0, 384).ToArray()); // the labels as the words "hip-hop, rap"
+        Assert.All(v.AsSpan(384, 384).ToArray(), x => Assert.Equal(0f, x)); // no labels: zeros
+
+        using var ms = new MemoryStream();
+        using (var w = new ModelArchiveWriter(ms)) encoder.Save(w.Scoped("e"));
+        ms.Position = 0;
+        using var r = new ModelArchiveReader(ms, "mem");
+        var loaded = new MiniLmEncoder(new EncoderSpec());
+        loaded.Load(r.Scoped("e"));
+        Assert.Equal(v, loaded.EncodeAll(input));
+    }
+
+    [Fact]
     public void Without_registration_the_error_names_the_package()
     {
         var message = new FeatureEncoderRegistry().UnknownEncoder("minilm");

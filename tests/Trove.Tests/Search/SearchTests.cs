@@ -59,6 +59,118 @@ public class SearchTests
         Assert.Equal([1, 2, 3], RankFusion.Fuse([([1, 2, 3], 1f), ([3, 1], 0f)]).Select(f => f.Item));
     }
 
+    /// <summary>Per-list scaling then the weighted sum, written out in doubles, independently of ScoreFusion.</summary>
+    private static Dictionary<int, double> ScoreFusionReference((int Item, float Score)[][] lists, float[] weights, bool distribution)
+    {
+        var fused = new Dictionary<int, double>();
+        for (int l = 0; l < lists.Length; l++)
+        {
+            if (weights[l] == 0 || lists[l].Length == 0) continue;
+            double[] s = lists[l].Select(h => (double)h.Score).ToArray();
+            double lo = s.Min(), hi = s.Max(), mean = s.Average(), sd = Math.Sqrt(s.Select(v => (v - mean) * (v - mean)).Sum() / s.Length);
+            for (int j = 0; j < s.Length; j++)
+            {
+                double scaled = distribution
+                    ? (sd > 0 ? Math.Min(1, Math.Max(0, (s[j] - (mean - 3 * sd)) / (6 * sd))) : 1)
+                    : (hi > lo ? (s[j] - lo) / (hi - lo) : 1);
+                fused[lists[l][j].Item] = fused.GetValueOrDefault(lists[l][j].Item) + weights[l] * scaled;
+            }
+        }
+        return fused;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Score_fusion_matches_the_scalar_reference(bool distribution)
+    {
+        var random = new Random(7);
+        for (int trial = 0; trial < 100; trial++)
+        {
+            // A cosine-like list and a BM25-like list over 60 items, overlapping at random; some empty, some weights 0,
+            // some with one outlier (where min-max and mean +- 3 sd differ most), some all equal.
+            var lists = Enumerable.Range(0, 2).Select(l => Enumerable.Range(0, 60).OrderBy(_ => random.Next()).Take(random.Next(0, 30))
+                .Select((item, j) => (item, Score: trial % 7 == 3 ? 2.5f : l == 0 ? (float)(random.NextDouble() * 2 - 1) : (float)(random.NextDouble() * 12) + (j == 0 && trial % 3 == 0 ? 40 : 0)))
+                .OrderByDescending(h => h.Score).ToArray()).ToArray();
+            var weights = new[] { (float)(random.NextDouble() * 3), trial % 5 == 0 ? 0f : (float)(random.NextDouble() * 3) };
+            var input = lists.Select((hits, l) => ((IReadOnlyList<(int, float)>)hits, weights[l])).ToList();
+            var fused = distribution ? ScoreFusion.Distribution(input) : ScoreFusion.MinMax(input);
+            var reference = ScoreFusionReference(lists, weights, distribution);
+            Assert.Equal(reference.Keys.Order(), fused.Select(f => f.Item).Order());
+            foreach (var (item, score) in fused) Assert.Equal(reference[item], score, 1e-5);
+            for (int j = 1; j < fused.Count; j++)
+                Assert.True(fused[j - 1].Score > fused[j].Score || (fused[j - 1].Score == fused[j].Score && fused[j - 1].Item < fused[j].Item), $"trial {trial}: not best first at {j}");
+        }
+    }
+
+    [Fact]
+    public void Min_max_fusion_by_hand_and_the_adaptive_weight_scales_only_the_keyword_list()
+    {
+        IReadOnlyList<(int, float)> dense = [(1, 0.9f), (2, 0.5f), (3, 0.1f)], sparse = [(3, 10f), (4, 4f)];
+        // dense scaled 1, 0.5, 0; sparse 1, 0: item 1 = 1, item 3 = 0 + 1 (tie with 1: lower index first), item 2 = 0.5, item 4 = 0.
+        var fused = ScoreFusion.MinMax([(dense, 1f), (sparse, 1f)]);
+        Assert.Equal([1, 3, 2, 4], fused.Select(f => f.Item));
+        Assert.Equal([1.0, 1.0, 0.5, 0.0], fused.Select(f => (double)f.Score), (a, b) => Math.Abs(a - b) < 1e-6);
+        Assert.Equal([(7, 2f)], ScoreFusion.MinMax([([(7, 0.3f)], 2f)])); // one hit (all scores equal) scales to 1
+
+        var request = new SearchRequest { Query = "x", Fusion = SearchFusion.MinMax, DenseWeight = 1.5f, SparseWeight = 2f, Adaptive = true };
+        Assert.Equal(ScoreFusion.MinMax([(dense, 1.5f), (sparse, 2f * 0.25f)]), ItemSearch.Fuse(request, dense, sparse, 0.25f));
+        Assert.Equal(ScoreFusion.Distribution([(dense, 1.5f), (sparse, 2f * 0.25f)]), ItemSearch.Fuse(request with { Fusion = SearchFusion.Dbsf }, dense, sparse, 0.25f));
+        Assert.Equal(RankFusion.Fuse([([1, 2, 3], 1.5f), ([3, 4], 0.5f)], 10), ItemSearch.Fuse(request with { Fusion = SearchFusion.Rrf, FusionConstant = 10 }, dense, sparse, 0.25f));
+    }
+
+    [Fact]
+    public void Coverage_is_the_share_of_the_query_idf_mass_a_document_holds()
+    {
+        var index = new Bm25Index(["red apple", "red car", "green car wash"]);
+        double red = Math.Log(1 + 1.5 / 2.5), green = Math.Log(1 + 2.5 / 1.5), unseen = Math.Log(1 + 3.5 / 0.5); // N = 3; df 2, 1, 0
+        Assert.Equal(red / (red + green), index.Coverage("red green", 0), 5);
+        Assert.Equal(1.0, index.Coverage("Green wash", 2), 5);
+        Assert.Equal(red / (red + unseen), index.Coverage("the red unicorn", 1), 5); // a word no document has still counts in the mass
+        Assert.Equal(0f, index.Coverage("apple", 2));
+        Assert.Equal(0f, index.Coverage("the of", 0)); // stop words only: no terms
+    }
+
+    [Fact]
+    public void A_search_with_the_adaptive_weight_trusts_keywords_only_as_far_as_the_best_hit_holds_the_query()
+    {
+        // "car wash": item 2 holds both words, so BM25 counts fully; "car spaceship": no item holds both, so the BM25
+        // weight drops to the best hit's idf share and the fused order equals a plain fusion at that weight.
+        var (features, items) = Catalogue("red apple", "red car", "green car wash", "blue spaceship toy");
+        var search = new ItemSearch(SearchIndex.Build(features, items, SearchIndex.Spec("tfidf")));
+        foreach (var query in new[] { "car wash", "car spaceship" })
+        {
+            var request = new SearchRequest { Query = query, Fusion = SearchFusion.MinMax, Adaptive = true, K = 4 };
+            var sparse = search.Index.Sparse.Search(query, 100).Select(h => (h.Index, h.Score)).ToList();
+            var dense = search.Search(request with { Mode = SearchMode.Dense, K = 100 }).Select(h => (h.Item, h.Score)).ToList();
+            float coverage = search.Index.Sparse.Coverage(query, sparse[0].Index);
+            Assert.Equal(ItemSearch.Fuse(request with { Adaptive = false, SparseWeight = coverage }, dense, sparse, 1f).Take(4).Select(f => f.Item),
+                search.Search(request).Select(h => h.Item));
+            Assert.Equal(query == "car wash", coverage == 1f);
+        }
+    }
+
+    [Fact]
+    public void Bad_fusion_settings_are_one_line_errors()
+    {
+        var (features, items) = Catalogue("shirt");
+        var search = new ItemSearch(SearchIndex.Build(features, items, SearchIndex.Spec("tfidf")));
+        foreach (var (request, expected) in new[]
+                 {
+                     (new SearchRequest { Query = "shirt", DenseWeight = 0, SparseWeight = 0 }, "not both 0"),
+                     (new SearchRequest { Query = "shirt", SparseWeight = float.NaN }, "Fusion weights"),
+                     (new SearchRequest { Query = "shirt", FusionConstant = -1 }, "fusion constant"),
+                     (new SearchRequest { Query = "shirt", Fusion = (SearchFusion)9 }, "rrf, minmax or dbsf"),
+                 })
+        {
+            var e = Assert.Throws<Trove.Core.Errors.TroveException>(() => search.Search(request));
+            Assert.Contains(expected, e.Message);
+            Assert.DoesNotContain('\n', e.Message);
+        }
+        Assert.False(SearchFusions.TryParse("borda", out _));
+        Assert.True(SearchFusions.TryParse(" DBSF ", out var dbsf) && dbsf == SearchFusion.Dbsf);
+    }
+
     [Fact]
     public void A_saved_index_is_reused_for_the_same_items_and_refused_for_changed_ones()
     {
@@ -118,10 +230,14 @@ public class SearchTests
         var sparse = search.Search(new SearchRequest { Query = "comedy", Mode = SearchMode.Sparse });
         Assert.Equal([1], sparse.Select(h => h.Item));
         Assert.Equal(sparse[0].SparseScore, sparse[0].Score);
-        var hybrid = search.Search(new SearchRequest { Query = "action", Mode = SearchMode.Hybrid, K = 2 });
+        var hybrid = search.Search(new SearchRequest { Query = "action", Mode = SearchMode.Hybrid, Fusion = SearchFusion.Rrf, K = 2 });
         Assert.Equal([0, 2], hybrid.Select(h => h.Item).Order());
-        // Both found by the keyword; a fused score is at most the two lists' first-place votes.
+        // Both found by the keyword; a reciprocal-rank score is at most the two lists' first-place votes.
         Assert.All(hybrid, h => { Assert.NotNull(h.SparseRank); Assert.True(h.Score <= 2f / 61 + 1e-6); });
+        // The default (scaled scores): at most the sum of the weights, each list scaled into 0..1.
+        var scaled = search.Search(new SearchRequest { Query = "action", K = 2 });
+        Assert.Equal([0, 2], scaled.Select(h => h.Item).Order());
+        Assert.All(scaled, h => Assert.True(h.Score is > 0 and <= 2f));
         Assert.Equal([0, 2], search.Search(new SearchRequest { Query = "action", K = 5, Filter = i => i != 1 }).Select(h => h.Item).Order());
     }
 

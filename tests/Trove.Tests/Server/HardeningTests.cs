@@ -183,11 +183,15 @@ public class HardeningTests
         await Problem(await host.Client.SendAsync(host.Post("/scores", pairs)), HttpStatusCode.RequestEntityTooLarge, "POST /scores");
         // Chunked (no Content-Length): the limit holds while reading.
         var events = "[" + string.Join(",", Enumerable.Repeat("""{"user":"alice","item":"c","event":"view"}""", 200)) + "]";
-        var chunked = new HttpRequestMessage(HttpMethod.Post, "/events") { Content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(events))) };
-        chunked.Content.Headers.ContentType = new("application/json");
-        chunked.Headers.TransferEncodingChunked = true;
-        chunked.Headers.Add("X-Api-Key", ServerHost.Key);
-        await Problem(await host.Client.SendAsync(chunked), HttpStatusCode.RequestEntityTooLarge, "POST /events chunked");
+        // Sent in one write over a raw socket: the server answers 413 and closes as soon as the limit is passed, and a
+        // client still writing its body then (HttpClient writes chunk by chunk) fails with a broken pipe before it reads
+        // the answer; that race is the client's, not the server's.
+        var server = host.Client.BaseAddress!;
+        var request = $"POST /events HTTP/1.1\r\nHost: {server.Authority}\r\nX-Api-Key: {ServerHost.Key}\r\n"
+            + $"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{Encoding.UTF8.GetByteCount(events):x}\r\n{events}\r\n0\r\n\r\n";
+        var (status, answer) = await FirstAnswer(server, request);
+        Assert.True(status == 413, $"POST /events chunked: expected 413, got {status}: {answer}");
+        Assert.Equal(413, JsonDocument.Parse(answer).RootElement.GetProperty("status").GetInt32());
         Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/users/alice/recommendations")).StatusCode);
     }
 
@@ -206,6 +210,149 @@ public class HardeningTests
 
         // Just under the limits the request is served.
         Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/users/alice/recommendations?exclude=" + new string('x', Hardening.MaxRequestTarget - 100))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Requests_kestrel_refuses_itself_get_problem_details_on_a_real_socket()
+    {
+        await using var host = await ServerHost.StartAsync(realPort: true);
+        var server = host.Client.BaseAddress!;
+        string hostHeader = $"Host: {server.Authority}\r\n";
+        var cases = new (string Name, string Request, int Status)[]
+        {
+            ("malformed request line", "GET /users/a b/recommendations HTTP/1.1\r\n" + hostHeader + "\r\n", 400),
+            ("not HTTP at all", "\u0016\u0003\u0001 hello\r\n\r\n", 400),
+            ("malformed header", "GET /health HTTP/1.1\r\n" + hostHeader + "No colon here\r\n\r\n", 400),
+            ("request line past Kestrel's limit", $"GET /users/alice/recommendations?exclude={new string('x', 3 * Hardening.MaxRequestTarget)} HTTP/1.1\r\n" + hostHeader + "\r\n", 414),
+            ("headers past Kestrel's limit", "GET /health HTTP/1.1\r\n" + hostHeader
+                + string.Concat(Enumerable.Range(0, 10).Select(i => $"X-Padding-{i}: {new string('p', Hardening.MaxRequestHeaders / 4)}\r\n")) + "\r\n", 431),
+        };
+        foreach (var (name, request, status) in cases)
+        {
+            var answers = await RawExchange(server, request);
+            var (answerStatus, headers, body) = Assert.Single(answers);
+            Assert.True(status == answerStatus, $"{name}: expected {status}, got {answerStatus}");
+            Assert.Equal("application/problem+json", headers["content-type"]);
+            Assert.Equal(Encoding.UTF8.GetByteCount(body).ToString(System.Globalization.CultureInfo.InvariantCulture), headers["content-length"]);
+            Assert.Equal("close", headers["connection"]);
+            Assert.Equal("nosniff", headers["x-content-type-options"]);
+            Assert.Equal(Hardening.ApiPolicy, headers["content-security-policy"]);
+            var problem = JsonDocument.Parse(body).RootElement;
+            Assert.Equal(status, problem.GetProperty("status").GetInt32());
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()), name);
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()), name);
+        }
+    }
+
+    [Fact]
+    public async Task Answers_before_a_refused_request_on_the_same_connection_are_untouched()
+    {
+        await using var host = await ServerHost.StartAsync(realPort: true);
+        var server = host.Client.BaseAddress!;
+        string hostHeader = $"Host: {server.Authority}\r\n";
+        var pairs = "{\"pairs\":[" + string.Join(",", Enumerable.Repeat("""{"user":"alice","item":"d"}""", 2000)) + "]}";
+        // Pipelined on one keep-alive connection: a small answer, a chunked 100 KB one, the application's own 404 problem, then garbage.
+        var answers = await RawExchange(server,
+            "GET /health HTTP/1.1\r\n" + hostHeader + "\r\n" +
+            $"POST /scores HTTP/1.1\r\n{hostHeader}Content-Type: application/json\r\nContent-Length: {pairs.Length}\r\n\r\n{pairs}" +
+            "GET /users/nobody/recommendations HTTP/1.1\r\n" + hostHeader + "\r\n" +
+            "GET /a b c HTTP/1.1\r\n" + hostHeader + "\r\n");
+        Assert.Equal([200, 200, 404, 400], answers.Select(a => a.Status).ToArray());
+        Assert.Equal("ok", JsonDocument.Parse(answers[0].Body).RootElement.GetProperty("status").GetString());
+        Assert.Equal("chunked", answers[1].Headers["transfer-encoding"]);
+        Assert.Equal(2000, JsonDocument.Parse(answers[1].Body).RootElement.GetProperty("scores").GetArrayLength());
+        Assert.Equal("Unknown user", JsonDocument.Parse(answers[2].Body).RootElement.GetProperty("title").GetString());
+        Assert.Equal("application/problem+json", answers[3].Headers["content-type"]);
+        Assert.Equal(400, JsonDocument.Parse(answers[3].Body).RootElement.GetProperty("status").GetInt32());
+    }
+
+    /// <summary>Sends <paramref name="request"/> (one or several pipelined requests, the last one refused) on a new connection and reads every answer until the server closes it.</summary>
+    /// <summary>
+    /// Writes <paramref name="request"/> in one write and reads the first answer (status line, headers, a body of
+    /// Content-Length bytes or chunks). A reset after the answer is complete is not an error: a server that closes with unread
+    /// input resets the connection, and the answer it sent before stays readable.
+    /// </summary>
+    private static async Task<(int Status, string Body)> FirstAnswer(Uri server, string request)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(request));
+        var received = new MemoryStream();
+        var buffer = new byte[8192];
+        while (true)
+        {
+            var bytes = received.ToArray();
+            int end = bytes.AsSpan().IndexOf("\r\n\r\n"u8);
+            if (end > 0)
+            {
+                var lines = Encoding.ASCII.GetString(bytes, 0, end).Split("\r\n");
+                var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+                int status = int.Parse(lines[0].Split(' ')[1]);
+                if (headers.TryGetValue("content-length", out var length))
+                {
+                    if (bytes.Length >= end + 4 + int.Parse(length)) return (status, Encoding.UTF8.GetString(bytes, end + 4, int.Parse(length)));
+                }
+                else if (bytes.AsSpan(end + 4).IndexOf("\r\n0\r\n\r\n"u8) >= 0)
+                {
+                    var body = new MemoryStream();   // chunked: size line, data, CRLF, until the zero-size chunk
+                    for (int at = end + 4; ;)
+                    {
+                        int lineEnd = bytes.AsSpan(at).IndexOf("\r\n"u8);
+                        int size = Convert.ToInt32(Encoding.ASCII.GetString(bytes, at, lineEnd), 16);
+                        if (size == 0) return (status, Encoding.UTF8.GetString(body.ToArray()));
+                        body.Write(bytes, at + lineEnd + 2, size);
+                        at += lineEnd + 2 + size + 2;
+                    }
+                }
+            }
+            int read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(read > 0, $"the connection closed before a complete answer: {Encoding.UTF8.GetString(received.ToArray())}");
+            received.Write(buffer, 0, read);
+        }
+    }
+
+    private static async Task<List<(int Status, Dictionary<string, string> Headers, string Body)>> RawExchange(Uri server, string request)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        // The last request is one the server refuses, so it closes the connection after its last answer. (Not a half-close
+        // of ours: Kestrel takes the end of its input for the end of the connection and answers nothing more.)
+        await stream.WriteAsync(Encoding.Latin1.GetBytes(request));
+        using var all = new MemoryStream();
+        await stream.CopyToAsync(all).WaitAsync(TimeSpan.FromSeconds(30));
+        var bytes = all.ToArray();
+        var answers = new List<(int, Dictionary<string, string>, string)>();
+        int at = 0;
+        while (at < bytes.Length)
+        {
+            int end = bytes.AsSpan(at).IndexOf("\r\n\r\n"u8);
+            Assert.True(end > 0, "an answer without a complete header block");
+            var lines = Encoding.ASCII.GetString(bytes, at, end).Split("\r\n");
+            var headers = lines.Skip(1).Select(l => l.Split(':', 2)).ToDictionary(p => p[0].Trim().ToLowerInvariant(), p => p[1].Trim());
+            at += end + 4;
+            var body = new MemoryStream();
+            if (headers.TryGetValue("content-length", out var length))
+            {
+                body.Write(bytes, at, int.Parse(length));
+                at += int.Parse(length);
+            }
+            else if (headers.TryGetValue("transfer-encoding", out var coding) && coding == "chunked")
+            {
+                while (true)
+                {
+                    int lineEnd = bytes.AsSpan(at).IndexOf("\r\n"u8);
+                    int size = Convert.ToInt32(Encoding.ASCII.GetString(bytes, at, lineEnd), 16);
+                    at += lineEnd + 2;
+                    body.Write(bytes, at, size);
+                    at += size + 2;
+                    if (size == 0) break;
+                }
+            }
+            answers.Add((int.Parse(lines[0].Split(' ')[1]), headers, Encoding.UTF8.GetString(body.ToArray())));
+        }
+        return answers;
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Trove.Tests.Support;
 
 namespace Trove.Tests.Server;
@@ -47,6 +48,60 @@ public class HostileInputTests
         (status, text) = await Send(host.Client, Scores("""{"pairs":[{"user":"alice","item":"d"},{"user":"bob","item":"a"},{"user":"carol","item":"a"}]}"""));
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Contains("At most 2 distinct users", text);
+    }
+
+    [Fact]
+    public async Task Scores_are_the_json_the_serializer_writes_for_the_response_records_whatever_the_ids_hold()
+    {
+        // Ids that the writer must escape (markup, quotes, non-ASCII, a slash, a plus): POST /scores is written by hand
+        // (PairScoresEndpoint), so its bytes are compared with what System.Text.Json makes of ScoresResponse with the app's settings.
+        var toy = ServerHost.Toy();
+        var data = new Trove.Core.Data.Dataset(new Trove.Core.Data.IdMap(["al<i>ce", "bö\"b", "carol", "dave", "erin", "frank"]),
+            new Trove.Core.Data.IdMap(["a&b", "ü+1", "c", "d/e", "e", "f", "g", "h"]), toy.Interactions, itemFeatures: toy.ItemFeatures);
+        await using var host = await ServerHost.StartAsync(ServerHost.TrainModel("als", data, parameters: new Dictionary<string, string> { ["factors"] = "4" }));
+        // Property names in any case, unknown properties (nested too) ignored, ids escaped in the request: as the serializer reads them.
+        var request = """{"Pairs":[{"USER":"al<i>ce","item":"a&b","extra":{"x":[1,2,{"y":null}]}},{"user":"b\u00f6\"b","\u0069tem":"\u00fc+1"},""" +
+                      """{"user":"al\u003Ci>ce","item":"d/e"},{"item":"c","user":"carol"}],"model":null,"ignored":true}""";
+        var (status, text) = await Send(host.Client, Scores(request));
+        Assert.Equal(HttpStatusCode.OK, status);
+        var root = JsonDocument.Parse(text).RootElement;
+        var pairs = root.GetProperty("scores").EnumerateArray()
+            .Select(s => new Trove.Server.Http.PairScore(s.GetProperty("user").GetString()!, s.GetProperty("item").GetString()!, s.GetProperty("score").GetSingle(), s.GetProperty("hidden").GetBoolean()))
+            .ToArray();
+        Assert.Equal(["al<i>ce/a&b", "bö\"b/ü+1", "al<i>ce/d/e", "carol/c"], pairs.Select(p => p.User + "/" + p.Item).ToArray());
+        var options = host.App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        var expected = JsonSerializer.Serialize(new Trove.Server.Http.ScoresResponse(root.GetProperty("model").GetString()!, root.GetProperty("modelVersion").GetString()!, pairs), options);
+        Assert.Equal(expected, text);
+
+        // The scores are the model's: the same as the ranking of a recommendation request.
+        var recs = JsonDocument.Parse(await host.Client.GetStringAsync("/users/carol/recommendations?k=8&excludeSeen=false")).RootElement.GetProperty("items").EnumerateArray()
+            .ToDictionary(i => i.GetProperty("item").GetString()!, i => i.GetProperty("score").GetSingle());
+        Assert.Equal(recs["c"], pairs[3].Score, 5);
+    }
+
+    [Theory]
+    [InlineData("""{"pairs":[{"user":"alice","item":"d"}]} {}""", "body")]
+    [InlineData("""[{"user":"alice","item":"d"}]""", "body")]
+    [InlineData("""{"pairs":[{"user":"alice","item":"d"}],"model":["als"]}""", "model")]
+    [InlineData("""{"pairs":[5]}""", "pairs[0]")]
+    [InlineData("""{"pairs":[{"user":"alice","item":{"id":"d"}}]}""", "pairs[0].item")]
+    [InlineData("""{"pairs":[{"user":"alice","item":"d"},{"user":"alice"}]}""", "pairs[1].item")]
+    [InlineData("""{"pairs":[{"user":"alice","item":"d","user":null}]}""", "pairs[0].user")]
+    public async Task Score_requests_of_the_wrong_shape_are_400_problems_naming_the_field(string body, string field)
+    {
+        await using var host = await ServerHost.StartAsync();
+        var (status, text) = await Send(host.Client, Scores(body));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(field, JsonDocument.Parse(text).RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Score_requests_that_are_not_json_are_415_problems()
+    {
+        await using var host = await ServerHost.StartAsync();
+        var response = await host.Client.PostAsync("/scores", new StringContent("""{"pairs":[{"user":"alice","item":"d"}]}""", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

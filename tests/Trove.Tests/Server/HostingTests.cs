@@ -7,16 +7,19 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.TestHost;
 using Trove.Server;
 using Trove.Server.Hosting;
+using Trove.Server.Http;
 
 namespace Trove.Tests.Server;
 
 /// <summary>Trove mounted in a host application: the host keeps its own routes, Trove answers under its prefix only.</summary>
 public class HostingTests
 {
-    private static async Task<WebApplication> Shop(string model, string prefix = "/recs", bool realPort = false)
+    private static async Task<WebApplication> Shop(string model, string prefix = "/recs", bool realPort = false,
+        Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? kestrel = null)
     {
         var builder = WebApplication.CreateBuilder();
         if (!realPort) builder.WebHost.UseTestServer(); else builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (kestrel is not null) builder.WebHost.ConfigureKestrel(kestrel);
         builder.Services.AddTrove(new ServerOptions { Models = [new ModelSource("knn", model)], ApiKey = ServerHost.Key });
         var app = builder.Build();
         app.MapGet("/", () => Results.Content("<h1>Our shop</h1>", "text/html"));
@@ -65,5 +68,31 @@ public class HostingTests
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(post)).StatusCode);
         var history = JsonDocument.Parse(await client.GetStringAsync($"/recs/users/{Uri.EscapeDataString("a/b")}/history")).RootElement;
         Assert.Equal("a/b", history.GetProperty("user").GetString());
+    }
+
+    [Fact]
+    public async Task A_host_that_asks_for_it_answers_requests_kestrel_refuses_with_problem_details()
+    {
+        var model = ServerHost.TrainModel();
+        // Kestrel's refusals are the server's, not Trove's routes': the host adds the rewriting to its endpoints (those from URLs too).
+        await using var host = await Shop(model, realPort: true, kestrel: k => k.UseProblemDetailsForRejectedRequests());
+        await using var plain = await Shop(model, realPort: true);
+        var withIt = await Malformed(new Uri(host.Urls.First()));
+        Assert.StartsWith("HTTP/1.1 400 ", withIt);
+        Assert.Contains("Content-Type: application/problem+json", withIt);
+        Assert.Equal(400, JsonDocument.Parse(withIt[(withIt.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]).RootElement.GetProperty("status").GetInt32());
+        // Without it Kestrel's answer is bare: what the extension is for.
+        var without = await Malformed(new Uri(plain.Urls.First()));
+        Assert.StartsWith("HTTP/1.1 400 ", without);
+        Assert.Contains("Content-Length: 0", without);
+    }
+
+    private static async Task<string> Malformed(Uri server)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"GET /recs/users/a b/history HTTP/1.1\r\nHost: {server.Authority}\r\n\r\n"));
+        return await new StreamReader(stream).ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
     }
 }

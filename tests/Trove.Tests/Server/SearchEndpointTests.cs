@@ -40,11 +40,16 @@ public class SearchEndpointTests
                  {
                      ("/items/search", "q"), ("/items/search?q=%20", "q"), ("/items/search?q=a&mode=fuzzy", "mode"), ("/items/search?q=a&k=0", "k"),
                      ("/items/search?q=a&personalWeight=2", "query"), ("/items/search?q=a&filter=colour:red", "filter"), ("/items/search?q=" + new string('x', 1001), "q"),
+                     ("/items/search?q=a&fusion=borda", "fusion"), ("/items/search?q=a&fusion=minmax&denseWeight=0&sparseWeight=0", "query"),
                  })
         {
             var problem = await Json(await host.Client.GetAsync(url), HttpStatusCode.BadRequest);
             Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"{url}: {problem}");
         }
+        // Every fusion and the adaptive BM25 weight are accepted and still find the title's item first.
+        foreach (var fusion in new[] { "rrf", "minmax", "dbsf" })
+            foreach (var adaptive in new[] { "true", "false" })
+                Assert.Equal("c", Items(await Json(await host.Client.GetAsync($"/items/search?q=Cosmos&fusion={fusion}&adaptive={adaptive}&denseWeight=2")))[0]);
         await Json(await host.Client.GetAsync("/items/search?q=a&user=nobody"), HttpStatusCode.NotFound);
         await Json(await host.Client.GetAsync("/items/search?q=a&model=nope"), HttpStatusCode.NotFound);
     }
@@ -60,6 +65,6 @@ public class SearchEndpointTests
         Assert.EndsWith("SearchResponse", schema.GetProperty("$ref").GetString());
         Assert.True(get.GetProperty("responses").TryGetProperty("400", out _));
         var parameters = get.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToArray();
-        foreach (var name in new[] { "q", "user", "k", "mode" }) Assert.Contains(name, parameters, StringComparer.OrdinalIgnoreCase);
+        foreach (var name in new[] { "q", "user", "k", "mode", "fusion", "adaptive", "denseWeight", "sparseWeight" }) Assert.Contains(name, parameters, StringComparer.OrdinalIgnoreCase);
     }
 }
