@@ -130,8 +130,7 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
         {
             int i = CheckItem(items[k]);
             float w = Params.BinaryWeights ? 1f : weights[k];
-            var idx = _w.RowIndices(i); var val = _w.RowValues(i);
-            for (int t = 0; t < idx.Length; t++) scores[idx[t]] += w * val[t];
+            _w.AddScaledRow(i, w, scores);
         }
     }
 

@@ -217,8 +217,7 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
         {
             int i = CheckItem(items[k]);
             float w = Params.BinaryWeights ? 1f : weights[k];
-            var idx = _b.RowIndices(i); var val = _b.RowValues(i);
-            for (int t = 0; t < idx.Length; t++) scores[idx[t]] += w * val[t];
+            _b.AddScaledRow(i, w, scores);
         }
     }
 

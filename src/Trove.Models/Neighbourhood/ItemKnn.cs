@@ -83,8 +83,7 @@ public sealed class ItemKnn(ItemKnnParameters? parameters = null) : RecommenderB
         for (int p = 0; p < items.Length; p++)
         {
             float w = Params.UseHistoryWeights ? weights[p] : 1f;
-            var nb = _neighbours.RowIndices(items[p]); var sim = _neighbours.RowValues(items[p]);
-            for (int q = 0; q < nb.Length; q++) scores[nb[q]] += w * sim[q];
+            _neighbours.AddScaledRow(items[p], w, scores);
         }
     }
 

@@ -28,6 +28,16 @@ public sealed class CsrMatrix
     public ReadOnlySpan<float> RowValues(int row) => Values.AsSpan(RowPointers[row], RowPointers[row + 1] - RowPointers[row]);
     public int RowLength(int row) => RowPointers[row + 1] - RowPointers[row];
 
+    /// <summary>
+    /// target += weight x row <paramref name="row"/>: the step of a sparse vector-matrix product x A that item-item models
+    /// (rp3beta, sparse-ease, item-KNN) take once per history item when they score a history.
+    /// </summary>
+    public void AddScaledRow(int row, float weight, Span<float> target)
+    {
+        var idx = RowIndices(row); var val = RowValues(row);
+        for (int t = 0; t < idx.Length; t++) target[idx[t]] += weight * val[t];
+    }
+
     /// <summary>Value at (row, column), or 0 when not stored. Binary search within the row.</summary>
     public float this[int row, int column]
     {

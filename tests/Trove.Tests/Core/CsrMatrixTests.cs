@@ -33,4 +33,16 @@ public class CsrMatrixTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => CsrMatrix.FromCoordinates(2, 2, [0], [5], [1f]));
     }
+
+    [Fact]
+    public void AddScaledRow_adds_weight_times_the_row_to_what_the_target_holds()
+    {
+        var m = CsrMatrix.FromCoordinates(3, 4, [0, 1, 1, 2], [3, 0, 2, 1], [2f, 1f, -3f, 5f]);
+        var target = new float[] { 1f, 1f, 1f, 1f };
+        m.AddScaledRow(1, 0.5f, target);
+        for (int c = 0; c < 4; c++) Assert.Equal(1f + 0.5f * m[1, c], target[c]);
+        m.AddScaledRow(0, 2f, target);
+        Assert.Equal(1f - 1.5f + 0f, target[2]);
+        Assert.Equal(1f + 4f, target[3]);
+    }
 }
