@@ -19,6 +19,11 @@ using Trove.Core.Recommending;
 //        [--compare-built true] (with --graph-file: also build the graph here and report where the two differ)
 //        [--reload true]       (save the built graph and load it again before searching: the file round trip)
 //        [--usearch true]      (the same vectors and queries through USearch, a native HNSW, one index per ef)
+//        [--users FILE]        (with --model: the queries are these users' vectors, one raw user id a line, in order)
+//        [--bursts true]       (with --model and one --ef: after a warm-up pass, read a number of seconds a line from
+//                               stdin and search the queries in turn (as served) for that long, then print
+//                               "burst QUERIES WALL_MS"; bench/overhead/interleaved.sh alternates these with server load)
+//        [--search-threads N]  (with --bursts: N threads search at once; 1 unless told)
 // Metrics for maximum-inner-product search, both compared with exact inner-product search:
 // ip = HNSW graph built on the raw inner product (what `trove serve` uses for recommendations);
 // mips = the reduction of Bachrach et al. 2014: each item gets an extra coordinate sqrt(R² - |x|²)
@@ -45,9 +50,22 @@ if (opts.TryGetValue("model", out var modelPath))
     dim = embedding.Dimensions; n = trained.Items.Count;
     data = new float[n * dim];
     for (int i = 0; i < n; i++) embedding.ItemVector(i).CopyTo(data.AsSpan(i * dim, dim));
-    queries = Math.Min(queries, trained.Users.Count);
+    int[] users;
+    if (opts.TryGetValue("users", out var usersFile))
+    {
+        var ids = File.ReadAllLines(usersFile);
+        users = new int[ids.Length];
+        for (int line = 0; line < ids.Length; line++)
+            if (!trained.Users.TryGetIndex(ids[line].Trim(), out users[line]))
+                throw new InvalidOperationException($"{usersFile}, line {line + 1}: user '{ids[line].Trim()}' is not in {modelPath}.");
+        queries = users.Length;
+    }
+    else
+    {
+        queries = Math.Min(queries, trained.Users.Count);
+        users = Enumerable.Range(0, trained.Users.Count).OrderBy(_ => random.Next()).Take(queries).ToArray();
+    }
     query = new float[queries * dim];
-    var users = Enumerable.Range(0, trained.Users.Count).OrderBy(_ => random.Next()).Take(queries).ToArray();
     for (int q = 0; q < queries; q++) embedding.UserVector(users[q]).CopyTo(query.AsSpan(q * dim, dim));
     if (Get("exclude-seen", "false") == "true")
     {
@@ -55,7 +73,7 @@ if (opts.TryGetValue("model", out var modelPath))
         seenOf = users.Select(u => training.UserItems.RowIndices(u).ToArray()).ToArray();
     }
     modelVersion = trained.Manifest.ModelVersion;
-    described = $"item vectors of {modelPath} ({trained.Manifest.ModelVersion}), queries: {queries:N0} random users' vectors";
+    described = $"item vectors of {modelPath} ({trained.Manifest.ModelVersion}), queries: {queries:N0} {(opts.ContainsKey("users") ? $"users' vectors from {opts["users"]}" : "random users' vectors")}";
 }
 else
 {
@@ -79,10 +97,12 @@ else
 Console.WriteLine($"# {n:N0} x {dim} {described}, metric {metricName}, k={k}, M={parameters.M}, efConstruction={parameters.EfConstruction}, threads={parameters.Threads}");
 Console.WriteLine($"# machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
 
+bool bursts = Get("bursts", "false") == "true";
+if (bursts && (modelPath is null || efs.Length != 1)) throw new InvalidOperationException("--bursts needs --model and one --ef.");
 var exact = new ExactIndex(data, dim, metric);
 var truth = new int[queries][];
 var clock = Stopwatch.StartNew();
-for (int q = 0; q < queries; q++)
+for (int q = 0; q < (bursts ? 0 : queries); q++) // bursts time the search only: no recall, no exact pass
 {
     var seen = seenOf?[q].ToHashSet();
     truth[q] = exact.Search(query.AsSpan(q * dim, dim), k, seen is null ? null : i => !seen.Contains(i)).Select(m => m.Index).ToArray();
@@ -152,6 +172,30 @@ VectorMatch[] SearchAsServed(int q, int ef)
     return search(query.AsSpan(q * dim, dim), k, ef, seen.Passes);
 }
 if (seenOf is not null) Console.WriteLine($"# each query's training items are excluded during the search (mean {seenOf.Average(s => s.Length):F1} per user), as served");
+if (bursts)
+{
+    // Timed by the caller (process CPU from /proc between bursts); the search is the same call as below.
+    // --search-threads N: N threads search at once (each through the queries from its own starting point), as a
+    // server's requests do on all cores; they then share the caches and the memory bus.
+    int ef = efs[0], searchThreads = int.Parse(Get("search-threads", "1"));
+    var next = new int[searchThreads];
+    for (int t = 0; t < searchThreads; t++) next[t] = t * queries / searchThreads;
+    for (int q = 0; q < queries; q++) SearchAsServed(q, ef);
+    Console.WriteLine("ready");
+    while (Console.ReadLine() is { } line)
+    {
+        var length = TimeSpan.FromSeconds(double.Parse(line, CultureInfo.InvariantCulture));
+        var done = new int[searchThreads];
+        clock.Restart();
+        Parallel.For(0, searchThreads, new ParallelOptions { MaxDegreeOfParallelism = searchThreads }, t =>
+        {
+            while (clock.Elapsed < length)
+                for (int j = 0; j < 16; j++, done[t]++) { SearchAsServed(next[t], ef); next[t] = (next[t] + 1) % queries; }
+        });
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"burst {done.Sum()} {clock.Elapsed.TotalMilliseconds:F1}"));
+    }
+    return;
+}
 Console.WriteLine($"# HNSW build: {buildSeconds:F1} s; exact search: {exactMs:F3} ms/query ({1000 / exactMs:F0} queries/s, one thread)");
 Console.WriteLine();
 Console.WriteLine("| search | ef | recall@10 | ms/query | queries/s (one thread) | speed-up vs exact |");

@@ -22,7 +22,7 @@ for spec in "$@"; do
 done
 for j in "${!names[@]}"; do
   until grep -qE "vector index (saved to|loaded from)" "$WORK/paired-${ports[$j]}.log"; do kill -0 ${pids[$j]} || exit 1; sleep 1; done
-  wrk -t1 -c8 -d8s -s "$ROOT/bench/load/recs.lua" "http://127.0.0.1:${ports[$j]}" -- retrieval=hnsw > /dev/null   # warm-up
+  wrk -t1 -c8 -d20s -s "$ROOT/bench/load/recs.lua" "http://127.0.0.1:${ports[$j]}" -- retrieval=hnsw > /dev/null   # warm-up: the JIT needs ~10 s under load
 done
 for b in $(seq "$BURSTS"); do
   for j in "${!names[@]}"; do

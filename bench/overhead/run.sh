@@ -6,10 +6,11 @@
 # 1. IndexBench times the HNSW search alone, one thread, on the same model and ef as the server: raw (k=10) and as
 #    served (each user's training items filtered out during the walk, as GET /users/{id}/recommendations does).
 # 2. `trove serve --retrieval hnsw` answers wrk (recs.lua: random users, k=10, 8 connections) for DURATION after a
-#    warm-up; server CPU (user + system from /proc) divided by the requests answered is the cost of one request,
+#    20 s warm-up; server CPU (user + system from /proc) divided by the requests answered is the cost of one request,
 #    HTTP parsing, JSON and the kernel's socket work included.
 # The ratio of the two is the overhead. Run it on a quiet machine: both numbers are CPU time, but a loaded machine
-# adds cache misses and context switches to the server side. Needs wrk and a Release build (SKIP_BUILD=1 skips it).
+# adds cache misses and context switches to the server side. The two halves run minutes apart and this VM's speed
+# drifts over minutes: bench/overhead/interleaved.sh alternates them in short bursts instead. Needs wrk and a Release build (SKIP_BUILD=1 skips it).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=${WORK:-/tmp/serve-load}
@@ -42,7 +43,9 @@ measure() {   # label, then environment assignments for the server
     kill -0 $server 2>/dev/null || { cat "$WORK/overhead-serve.log"; exit 1; }
     sleep 1
   done
-  wrk -t1 -c"$CONNECTIONS" -d5s -s "$ROOT/bench/load/recs.lua" "http://127.0.0.1:$PORT" -- retrieval=hnsw > /dev/null  # warm-up
+  # Warm-up: under load the JIT needs ~10 s to finish the request path (the first 5 s cost ~8x a steady request's CPU,
+  # the next 5 s ~3x); a 5 s warm-up, used until 2026-12-07, left part of that in the timed window.
+  wrk -t1 -c"$CONNECTIONS" -d20s -s "$ROOT/bench/load/recs.lua" "http://127.0.0.1:$PORT" -- retrieval=hnsw > /dev/null
   local c0; c0=$(cpu_ticks $server)
   wrk -t1 -c"$CONNECTIONS" -d"$DURATION" -s "$ROOT/bench/load/recs.lua" "http://127.0.0.1:$PORT" -- retrieval=hnsw > "$WORK/overhead-wrk.txt"
   local c1; c1=$(cpu_ticks $server)
