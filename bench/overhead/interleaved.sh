@@ -23,9 +23,10 @@ EF=${EF:-100}
 USERS=${USERS:-2000}
 SEARCH_THREADS=${SEARCH_THREADS:-1}   # 2: the search alone on both cores at once, as the server's requests run
 WARMUP=${WARMUP:-20}                  # seconds of load before the first pair (the JIT takes ~10 s under load, below)
-TROVE="dotnet $ROOT/src/Trove.Cli/bin/Release/net10.0/trove.dll"
-INDEXBENCH="dotnet $ROOT/bench/Trove.IndexBench/bin/Release/net10.0/Trove.IndexBench.dll"
-if [ "${SKIP_BUILD:-0}" != 1 ]; then
+# Other builds (a copy of bin/Release/net10.0 kept aside as "before"): TROVE_BIN=DIR, INDEXBENCH_BIN=DIR.
+TROVE="dotnet ${TROVE_BIN:-$ROOT/src/Trove.Cli/bin/Release/net10.0}/trove.dll"
+INDEXBENCH="dotnet ${INDEXBENCH_BIN:-$ROOT/bench/Trove.IndexBench/bin/Release/net10.0}/Trove.IndexBench.dll"
+if [ "${SKIP_BUILD:-0}" != 1 ] && [ -z "${TROVE_BIN:-}${INDEXBENCH_BIN:-}" ]; then
   dotnet build "$ROOT/src/Trove.Cli" -c Release -v q -nologo
   dotnet build "$ROOT/bench/Trove.IndexBench" -c Release -v q -nologo
 fi
