@@ -60,7 +60,7 @@ public sealed partial class SqliteStore : IInteractionStore
             // WAL with synchronous=FULL: a committed transaction (an import, an acknowledged POST /events) survives a
             // process kill and also an OS crash or power loss; NORMAL may lose the last commits on power loss. The cost
             // is one fsync of the WAL per commit, and Trove commits whole imports and event batches at once.
-            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" + busyMs.ToString(CultureInfo.InvariantCulture) + "; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" + busyMs.ToString(CultureInfo.InvariantCulture) + "; PRAGMA cache_size=" + CacheSizeKib + "; PRAGMA temp_store=MEMORY;");
             store.Migrate();
             return store;
         }
@@ -291,6 +291,9 @@ public sealed partial class SqliteStore : IInteractionStore
 """;
 
     public static int LatestSchemaVersion => Migrations.Length;
+
+    /// <summary>The page cache of every connection, as PRAGMA cache_size takes it (negative: KiB, here 64 MB).</summary>
+    private const string CacheSizeKib = "-65536";
 
     private const string IndexSql = "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id)";
 
@@ -530,10 +533,14 @@ public sealed partial class SqliteStore : IInteractionStore
             if (_rebuildIndex)
             {
                 if (InteractionsWritten >= ProgressExtensions.MinRows) Progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {InteractionsWritten:N0} interactions in {Clock.Elapsed.TotalSeconds:F1}s; indexing..."));
-                // Each build is bound by SQLite's sorter on keys in arrival order (about 9 s per index at 5M rows, against
-                // about 1.3 s when the rows arrive in key order). PRAGMA threads=2 and cache sizes of 2 MB to 256 MB for this
-                // step were measured and change it by less than run-to-run noise (bench/RESULTS.md, "Store import speed").
-                _store.Exec(IndexSql, _tx);
+                // Each build is bound by SQLite's sorter. It sorts runs of at most cache_size bytes and merges them
+                // through temp storage: with the connection's 64 MB cache and temp_store=MEMORY, 5M keys took about 10 s
+                // per index; with 2 MB runs (small enough for the CPU cache) merged through a temp file (the OS page cache)
+                // about 3.5 s (bench/RESULTS.md, "SQLite index builds"). Both pragmas are per connection and allowed in
+                // the transaction; no temp table is in use, so switching temp_store drops nothing.
+                _store.Exec("PRAGMA temp_store=FILE; PRAGMA cache_size=-2000", _tx);
+                try { _store.Exec(IndexSql, _tx); }
+                finally { _store.Exec("PRAGMA cache_size=" + CacheSizeKib + "; PRAGMA temp_store=MEMORY", _tx); }
             }
             _tx.Commit();
             _done = true;
