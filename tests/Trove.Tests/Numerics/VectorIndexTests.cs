@@ -52,8 +52,8 @@ public class VectorIndexTests
     [Fact]
     public void A_search_answers_the_same_whatever_the_thread_searched_before()
     {
-        // Each thread's visited marks are cleared after a search by the nodes it marked; a mark left behind would hide
-        // nodes from the next search on that thread. The first search of each query on a fresh thread is the reference.
+        // Each thread keeps its visited marks between searches (a new generation per search, not a cleared array); a mark
+        // taken for a visit of this search would hide nodes. The first search of each query on a fresh thread is the reference.
         const int dim = 16;
         var (data, queries) = Clustered(3000, 60, dim, seed: 4);
         var hnsw = HnswIndex.Build(data, dim, VectorMetric.InnerProduct, new HnswParameters { M = 8, EfConstruction = 64 });
