@@ -177,8 +177,9 @@ public static class BatchJobs
     {
         // Completions of one job serialise here, at their very end: under READ COMMITTED the count below, a statement
         // after the lock, sees every completion committed before it, so of two workers finishing the last two blocks
-        // at once exactly one sees none pending.
-        await using (var lockJob = new NpgsqlCommand("SELECT 1 FROM batch_jobs WHERE id = @job FOR UPDATE", connection, tx))
+        // at once exactly one sees none pending. NO KEY UPDATE, not UPDATE: each completion already holds KEY SHARE on
+        // the job row (the foreign key of the similarity rows it copied), which UPDATE would wait on: a deadlock.
+        await using (var lockJob = new NpgsqlCommand("SELECT 1 FROM batch_jobs WHERE id = @job FOR NO KEY UPDATE", connection, tx))
         {
             lockJob.Parameters.AddWithValue("job", job.Id);
             await lockJob.ExecuteNonQueryAsync(cancel);
