@@ -57,7 +57,7 @@ public static class RecommendCommand
                 {
                     using var store = InteractionStores.Open(dbPath, createIfMissing: false);
                     store.RegisterModel(ModelRecord.FromManifest(trained.Manifest, r.GetValue(model)));
-                    int stored = store.SaveRecommendations(trained.Manifest.ModelVersion, RecommendationRow.From(trained, results));
+                    int stored = await store.SaveRecommendationsAsync(trained.Manifest.ModelVersion, RecommendationRow.From(trained, results), cancel);
                     Console.WriteLine($"stored {stored:N0} recommendation rows for model version {trained.Manifest.ModelVersion} in {InteractionStores.Describe(dbPath)}");
                 }
                 return 0;

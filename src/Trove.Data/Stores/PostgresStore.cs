@@ -236,6 +236,18 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
         return LiveInteractionQueries.ReadAfter(cmd, user, afterId);
     }
 
+    public async Task<long> LastInteractionIdAsync(CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadLastIdAsync(cmd, cancel);
+    }
+
+    public async Task<IReadOnlyList<InteractionRecord>> InteractionsAfterAsync(string user, long afterId, CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadAfterAsync(cmd, user, afterId, cancel);
+    }
+
     public Dataset LoadDataset(IProgressReporter? progress = null)
     {
         // One snapshot for the whole read.
@@ -343,6 +355,43 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
             throw new TroveException($"Duplicate recommendation rank for one user in model '{modelVersion}': {e.MessageText}", e);
         }
         tx.Commit();
+        return n;
+    }
+
+    public async Task<int> SaveRecommendationsAsync(string modelVersion, IEnumerable<RecommendationRow> rows, CancellationToken cancel = default)
+    {
+        StoredRowChecks.ModelVersion(modelVersion);
+        await using var tx = await _db.BeginTransactionAsync(cancel);
+        await using (var delete = Command("DELETE FROM recommendations WHERE model_version = @v", tx))
+        {
+            delete.Parameters.AddWithValue("v", modelVersion);
+            await delete.ExecuteNonQueryAsync(cancel);
+        }
+        int n = 0;
+        var now = DateTime.UtcNow;
+        try
+        {
+            // The binary importer's async writes complete synchronously until its buffer fills, then await the flush.
+            await using var copy = await _db.BeginBinaryImportAsync("COPY recommendations(model_version, \"user\", rank, item, score, created_utc) FROM STDIN (FORMAT BINARY)", cancel);
+            foreach (var row in rows)
+            {
+                StoredRowChecks.Recommendation(row);
+                await copy.StartRowAsync(cancel);
+                await copy.WriteAsync(modelVersion, NpgsqlDbType.Text, cancel);
+                await copy.WriteAsync(row.User, NpgsqlDbType.Text, cancel);
+                await copy.WriteAsync(row.Rank, NpgsqlDbType.Integer, cancel);
+                await copy.WriteAsync(row.Item, NpgsqlDbType.Text, cancel);
+                await copy.WriteAsync(row.Score, NpgsqlDbType.Real, cancel);
+                await copy.WriteAsync(now, NpgsqlDbType.TimestampTz, cancel);
+                n++;
+            }
+            await copy.CompleteAsync(cancel);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw new TroveException($"Duplicate recommendation rank for one user in model '{modelVersion}': {e.MessageText}", e);
+        }
+        await tx.CommitAsync(cancel);
         return n;
     }
 
