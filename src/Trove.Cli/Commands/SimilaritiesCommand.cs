@@ -74,7 +74,7 @@ public static class SimilaritiesCommand
             var name = r.GetValue(metric)!.Trim().ToLowerInvariant();
             var rows = UserSimilarities.Compute(data, settings, Math.Max(1, r.GetValue(threads)))
                 .Select(s => new UserSimilarityRow(data.Users[s.User], s.Rank, data.Users[s.Other], s.Similarity, s.SharedItems, name));
-            int written = collaborative.SaveUserSimilarities(name, rows);
+            int written = await collaborative.SaveUserSimilaritiesAsync(name, rows, cancel);
             collaborative.LogIngest(new IngestLogEntry { Source = "similarities:" + name, StartedUtc = started, FinishedUtc = DateTime.UtcNow, Rows = written });
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"stored {written:N0} {name} similarities for {data.UserCount:N0} users (threshold {settings.Threshold}, max {settings.Neighbours}, min shared {settings.MinShared}) in {clock.Elapsed.TotalSeconds:F1}s into {InteractionStores.Describe(target)}"));

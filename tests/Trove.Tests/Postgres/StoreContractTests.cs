@@ -248,7 +248,7 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
     }
 
     [Theory, Stores, PostgresData]
-    public async Task Cancelled_recommendation_writes_keep_the_previous_rows(string kind)
+    public async Task Cancelled_recommendation_and_similarity_writes_keep_the_previous_rows(string kind)
     {
         using var store = Open(NewLocation(kind));
         await store.ImportAsync(DatasetLoader.Load(Folder("user,item\na,x\nb,y\n")));
@@ -266,6 +266,22 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         }
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.SaveRecommendationsAsync("m1", Many(), cancel.Token));
         Assert.Equal(saved, store.GetRecommendations("m1"));
+
+        // The same for a metric's user similarities.
+        var collaborative = store.Collaborative();
+        Assert.Equal(1, await collaborative.SaveUserSimilaritiesAsync("cosine", [new UserSimilarityRow("a", 1, "b", 0.5f, 1)]));
+        var similar = collaborative.GetUserSimilarities(metric: "cosine");
+        using var stop = new CancellationTokenSource();
+        IEnumerable<UserSimilarityRow> ManySimilar()
+        {
+            for (int n = 0; n < 100_000; n++)
+            {
+                if (n == 20_000) stop.Cancel();
+                yield return new UserSimilarityRow("a", n + 1, "b", 0.1f, 1);
+            }
+        }
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => collaborative.SaveUserSimilaritiesAsync("cosine", ManySimilar(), stop.Token));
+        Assert.Equal(similar, collaborative.GetUserSimilarities(metric: "cosine"));
     }
 
     [Theory, Stores, PostgresData]
