@@ -339,6 +339,18 @@ public sealed partial class SqliteStore : IInteractionStore
         return LiveInteractionQueries.ReadAfter(cmd, user, afterId);
     }
 
+    public async Task<long> LastInteractionIdAsync(CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadLastIdAsync(cmd, cancel);
+    }
+
+    public async Task<IReadOnlyList<InteractionRecord>> InteractionsAfterAsync(string user, long afterId, CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadAfterAsync(cmd, user, afterId, cancel);
+    }
+
     public Dataset LoadDataset(IProgressReporter? progress = null)
     {
         var kinds = new Dictionary<(string, string), FeatureKind>();
@@ -433,6 +445,13 @@ public sealed partial class SqliteStore : IInteractionStore
 
     public IImportSession BeginImport() => new ImportSession(this);
 
+    public async Task<ImportResult> ImportAsync(Dataset data, IProgressReporter? progress = null, CancellationToken cancel = default)
+    {
+        using var session = BeginImport();
+        await session.AddDatasetAsync(data, progress, cancel);
+        return await session.CommitAsync(cancel);
+    }
+
     public ImportResult Import(Dataset data, IProgressReporter? progress = null)
     {
         using var session = BeginImport();
@@ -525,9 +544,12 @@ public sealed partial class SqliteStore : IInteractionStore
             cmd.ExecuteNonQuery();
         }
 
-        public override ImportResult Commit()
+        // Microsoft.Data.Sqlite runs its async methods synchronously (SQLite is in-process: there is no network wait to
+        // give back), so the async path differs only in where the token is checked.
+        protected override async Task<ImportResult> CommitCore(bool isAsync, CancellationToken cancel)
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
+            cancel.ThrowIfCancellationRequested();
             _writer.Flush();
             TouchUsers(_store, _tx, TouchedUsers.Concat(_users.Touched));
             if (_rebuildIndex)
@@ -542,7 +564,10 @@ public sealed partial class SqliteStore : IInteractionStore
                 try { _store.Exec(IndexSql, _tx); }
                 finally { _store.Exec("PRAGMA cache_size=" + CacheSizeKib + "; PRAGMA temp_store=MEMORY", _tx); }
             }
-            _tx.Commit();
+            // The last point where a cancellation leaves the store unchanged.
+            cancel.ThrowIfCancellationRequested();
+            if (isAsync) await _tx.CommitAsync(CancellationToken.None);
+            else _tx.Commit();
             _done = true;
             return Result();
         }
@@ -635,7 +660,14 @@ public sealed partial class SqliteStore : IInteractionStore
 
     public IReadOnlyList<CatalogueItemRow> CatalogueItems() => _queries.CatalogueItems();
 
-    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
+    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows) =>
+        SaveRecommendationsCore(modelVersion, rows, isAsync: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    public Task<int> SaveRecommendationsAsync(string modelVersion, IEnumerable<RecommendationRow> rows, CancellationToken cancel = default) =>
+        SaveRecommendationsCore(modelVersion, rows, isAsync: true, cancel);
+
+    /// <summary>Both saves: with <paramref name="isAsync"/> false nothing is awaited and the task is complete on return.</summary>
+    private async Task<int> SaveRecommendationsCore(string modelVersion, IEnumerable<RecommendationRow> rows, bool isAsync, CancellationToken cancel)
     {
         StoredRowChecks.ModelVersion(modelVersion);
         using var tx = _db.BeginTransaction(deferred: false);
@@ -658,8 +690,10 @@ public sealed partial class SqliteStore : IInteractionStore
             foreach (var row in rows)
             {
                 StoredRowChecks.Recommendation(row);
+                if ((n & 4095) == 0) cancel.ThrowIfCancellationRequested();
                 pu.Value = row.User; pr.Value = row.Rank; pi.Value = row.Item; ps.Value = (double)row.Score;
-                insert.ExecuteNonQuery();
+                if (isAsync) await insert.ExecuteNonQueryAsync(cancel);
+                else insert.ExecuteNonQuery();
                 n++;
             }
         }
