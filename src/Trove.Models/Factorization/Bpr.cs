@@ -104,14 +104,10 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
 
         // Users able to learn: at least one positive and one negative.
         // (user, item) of each interaction packed in one long, so a draw costs one memory access; -1 marks
-        // users who have every item (nothing to contrast).
-        var entries = new long[ui.NonZeros];
-        for (int u = 0; u < users; u++)
-        {
-            int len = ui.RowLength(u);
-            for (int e = ui.RowPointers[u]; e < ui.RowPointers[u + 1]; e++)
-                entries[e] = len < items ? ((long)u << 32) | (uint)ui.ColumnIndices[e] : -1L;
-        }
+        // users who have every item (nothing to contrast). Past one array of entries (2^31 interactions) a draw
+        // instead picks a 64-bit entry offset and finds its user by binary search over the row pointers.
+        long[]? entries = ui.NonZeros <= Array.MaxLength ? PackEntries(ui) : null;
+        long interactions = ui.NonZeros;
         // Positives as a bit set when it is small (one access per rejection test instead of a binary search).
         ulong[]? bits = null;
         long bitCount = (long)users * items;
@@ -143,7 +139,7 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
                 double loss = 0; long n = 0, done = 0;
                 for (long s = begin; s < end; s++)
                 {
-                    long entry = entries[r.Next(entries.Length)];
+                    long entry = entries is not null ? entries[r.Next(entries.Length)] : EntryAt(ui, r.NextLong(interactions));
                     if (entry < 0) continue;
                     int u = (int)(entry >> 32), i = (int)(uint)entry;
                     int j = bits is null ? SampleNegative(ui.RowIndices(u), items, sampler, ref r) : SampleNegative(bits, (long)u * items, items, sampler, ref r);
@@ -168,6 +164,27 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         }
         (_users, _items) = run.Result(_users, _items);
         SamplesPerSecond = totalSeconds > 0 ? totalSamples / totalSeconds : 0;
+    }
+
+    /// <summary>Every interaction of <paramref name="ui"/> as (user &lt;&lt; 32 | item), in CSR order (see <see cref="EntryAt"/>).</summary>
+    internal static long[] PackEntries(CsrMatrix ui)
+    {
+        var entries = new long[ui.NonZeros];
+        long at = 0;
+        for (int u = 0; u < ui.Rows; u++)
+        {
+            bool learnable = ui.RowLength(u) < ui.Columns;
+            foreach (int i in ui.RowIndices(u)) entries[at++] = learnable ? ((long)u << 32) | (uint)i : -1L;
+        }
+        return entries;
+    }
+
+    /// <summary>The packed (user, item) of global entry <paramref name="offset"/>, or -1 when its user has every item.</summary>
+    internal static long EntryAt(CsrMatrix ui, long offset)
+    {
+        int u = CsrChunkLayout.RowOfEntry(ui.RowPointers, offset);
+        if (ui.RowLength(u) >= ui.Columns) return -1L;
+        return ((long)u << 32) | (uint)ui.RowIndices(u)[(int)(offset - ui.RowPointers[u])];
     }
 
     /// <summary>
@@ -305,6 +322,10 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         /// <summary>Uniform in [0, n) (Lemire's multiply-shift; bias negligible for n &lt;&lt; 2^32).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Next(int n) => (int)(((NextULong() >> 32) * (ulong)n) >> 32);
+
+        /// <summary>Uniform in [0, n) for 64-bit n: the high half of a 64 x 64-bit product (Lemire).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public long NextLong(long n) => (long)Math.BigMul(NextULong(), (ulong)n, out _);
 
         public double NextDouble() => (NextULong() >> 11) * (1.0 / (1UL << 53));
     }
