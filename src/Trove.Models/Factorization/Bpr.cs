@@ -107,7 +107,6 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         // users who have every item (nothing to contrast). Past one array of entries (2^31 interactions) a draw
         // instead picks a 64-bit entry offset and finds its user by binary search over the row pointers.
         long[]? entries = ui.NonZeros <= Array.MaxLength ? PackEntries(ui) : null;
-        long interactions = ui.NonZeros;
         // Positives as a bit set when it is small (one access per rejection test instead of a binary search).
         ulong[]? bits = null;
         long bitCount = (long)users * items;
@@ -136,18 +135,9 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             {
                 long begin = samples * t / threads, end = samples * (t + 1) / threads;
                 var r = new XorShift(unchecked((ulong)context.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)t + 1));
-                double loss = 0; long n = 0, done = 0;
-                for (long s = begin; s < end; s++)
-                {
-                    long entry = entries is not null ? entries[r.Next(entries.Length)] : EntryAt(ui, r.NextLong(interactions));
-                    if (entry < 0) continue;
-                    int u = (int)(entry >> 32), i = (int)(uint)entry;
-                    int j = bits is null ? SampleNegative(ui.RowIndices(u), items, sampler, ref r) : SampleNegative(bits, (long)u * items, items, sampler, ref r);
-                    if (j < 0) continue;
-                    float x = Step(u, i, j, lr);
-                    if ((s & 7) == 0) { loss += x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x)); n++; }
-                    done++;
-                }
+                var (loss, n, done) = entries is not null
+                    ? RunSamples(new PackedEntries(entries), begin, end, ref r, ui, bits, sampler, lr)
+                    : RunSamples(new OffsetEntries(ui), begin, end, ref r, ui, bits, sampler, lr);
                 lossParts[t] = loss; lossCounts[t] = n; counted[t] = done;
             });
             double seconds = sw.Elapsed.TotalSeconds;
@@ -164,6 +154,45 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         }
         (_users, _items) = run.Result(_users, _items);
         SamplesPerSecond = totalSeconds > 0 ? totalSamples / totalSeconds : 0;
+    }
+
+    /// <summary>
+    /// SGD over samples [begin, end) of one thread. Generic over the entry source (a struct) so the JIT compiles one loop
+    /// per source with the draw inlined: the packed-array loop is the same machine code as before 64-bit draws existed.
+    /// </summary>
+    private (double Loss, long LossCount, long Done) RunSamples<TEntries>(TEntries source, long begin, long end, ref XorShift r, CsrMatrix ui,
+        ulong[]? bits, PopularitySampler? sampler, float lr) where TEntries : struct, IEntrySource
+    {
+        int items = ui.Columns;
+        double loss = 0; long n = 0, done = 0;
+        for (long s = begin; s < end; s++)
+        {
+            long entry = source.Draw(ref r);
+            if (entry < 0) continue;
+            int u = (int)(entry >> 32), i = (int)(uint)entry;
+            int j = bits is null ? SampleNegative(ui.RowIndices(u), items, sampler, ref r) : SampleNegative(bits, (long)u * items, items, sampler, ref r);
+            if (j < 0) continue;
+            float x = Step(u, i, j, lr);
+            if ((s & 7) == 0) { loss += x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x)); n++; }
+            done++;
+        }
+        return (loss, n, done);
+    }
+
+    /// <summary>Draws one training interaction as (user &lt;&lt; 32 | item), or -1 for a user with every item.</summary>
+    internal interface IEntrySource { long Draw(ref XorShift r); }
+
+    /// <summary>Up to one array of interactions: a uniform index into the packed table, one memory access.</summary>
+    internal readonly struct PackedEntries(long[] entries) : IEntrySource
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public long Draw(ref XorShift r) => entries[r.Next(entries.Length)];
+    }
+
+    /// <summary>Past one array of interactions: a uniform 64-bit entry offset, its user found by binary search.</summary>
+    internal readonly struct OffsetEntries(CsrMatrix ui) : IEntrySource
+    {
+        public long Draw(ref XorShift r) => EntryAt(ui, r.NextLong(ui.NonZeros));
     }
 
     /// <summary>Every interaction of <paramref name="ui"/> as (user &lt;&lt; 32 | item), in CSR order (see <see cref="EntryAt"/>).</summary>
