@@ -19,7 +19,7 @@ public static class ImportCommand
         var replace = new Option<bool>("--replace") { Description = "Delete the stored interactions first (users, items, features and models stay), in the same transaction." };
         data.AddTo(command);
         command.Options.Add(replace);
-        command.SetAction(r => CommandRunner.Run(() =>
+        command.SetAction((r, cancel) => CommandRunner.RunAsync(async () =>
         {
             var path = r.GetValue(data.Data) ?? throw new TroveException("Give the data to import: --data PATH (a CSV file or a folder).");
             var db = r.GetValue(data.Db) ?? throw new TroveException("Give the database to import into: --db FILE (SQLite, created when missing) or --db postgres://user@host:port/database.");
@@ -29,7 +29,7 @@ public static class ImportCommand
             bool created = !InteractionStores.Exists(db);
             try
             {
-                Import(db, path, options, progress, r.GetValue(replace), logFailure: !created);
+                await ImportAsync(db, path, options, progress, r.GetValue(replace), logFailure: !created, cancel);
             }
             catch when (created)
             {
@@ -43,14 +43,14 @@ public static class ImportCommand
         return command;
     }
 
-    private static void Import(string db, string path, LoadOptions options, ConsoleProgress progress, bool replace, bool logFailure)
+    private static async Task ImportAsync(string db, string path, LoadOptions options, ConsoleProgress progress, bool replace, bool logFailure, CancellationToken cancel)
     {
         using var store = InteractionStores.Open(db);
         var started = DateTime.UtcNow;
         ImportResult result;
         try
         {
-            result = DataImporter.Import(store, path, options, progress, replace);
+            result = await DataImporter.ImportAsync(store, path, options, progress, replace, cancel);
         }
         catch (TroveException e) when (logFailure)
         {

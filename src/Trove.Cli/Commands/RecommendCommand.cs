@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Trove.Cli.Infrastructure;
+using Trove.Cluster.Batch;
 using Trove.Core.Errors;
 using Trove.Core.Recommending;
 using Trove.Data.Exports;
@@ -30,7 +31,7 @@ public static class RecommendCommand
         {
             model, user, all, k, output, includeSeen, exclude, filter, json, db, cluster, blockSize, lease,
         };
-        command.SetAction(r => CommandRunner.Run(() =>
+        command.SetAction((r, cancel) => CommandRunner.RunAsync(async () =>
         {
             int count = r.GetValue(k);
             if (count <= 0 || count > 10_000) throw new TroveException($"--k must be between 1 and 10000, got {count}.");
@@ -39,7 +40,7 @@ public static class RecommendCommand
                 if (!r.GetValue(all)) throw new TroveException("--cluster works with --all: give --all --cluster --db postgres://....");
                 if (r.GetValue(includeSeen) || (r.GetValue(exclude) ?? []).Length > 0 || (r.GetValue(filter) ?? []).Length > 0)
                     throw new TroveException("--cluster writes the default top-K (seen items excluded): drop --include-seen, --exclude and --filter.");
-                return ClusterRecommend.Run(r.GetValue(model)!, r.GetValue(db), count, r.GetValue(blockSize), r.GetValue(lease));
+                return await ClusterBatch.RunAsync(BatchKind.Recommend, r.GetValue(model)!, r.GetValue(db), count, r.GetValue(blockSize), r.GetValue(lease), cancel);
             }
             var trained = ModelOptions.Load(r.GetValue(model)!);
             var itemFilter = ModelOptions.Filter(trained, r.GetValue(includeSeen), r.GetValue(exclude) ?? [], r.GetValue(filter) ?? []);
@@ -56,7 +57,7 @@ public static class RecommendCommand
                 {
                     using var store = InteractionStores.Open(dbPath, createIfMissing: false);
                     store.RegisterModel(ModelRecord.FromManifest(trained.Manifest, r.GetValue(model)));
-                    int stored = store.SaveRecommendations(trained.Manifest.ModelVersion, RecommendationRow.From(trained, results));
+                    int stored = await store.SaveRecommendationsAsync(trained.Manifest.ModelVersion, RecommendationRow.From(trained, results), cancel);
                     Console.WriteLine($"stored {stored:N0} recommendation rows for model version {trained.Manifest.ModelVersion} in {InteractionStores.Describe(dbPath)}");
                 }
                 return 0;

@@ -23,31 +23,41 @@ public static class CommandRunner
         {
             return body();
         }
-        catch (TroveException e)
+        catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UserError;
+            return Report(e);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+    }
+
+    /// <summary>As <see cref="Run(Func{int})"/> for a body that awaits its I/O.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
         {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UserError;
-        }
-        catch (Exception e) when (e is Trove.Numerics.Native.NativeLibraryMissingException or Trove.Numerics.Native.LinearAlgebraException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return UserError;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("cancelled");
-            return 130;
+            return await body();
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: internal error ({e.GetType().Name}): {OneLine(e.Message)} (a bug: please report it; TROVE_DEBUG=1 prints the stack trace)");
-            if (Environment.GetEnvironmentVariable("TROVE_DEBUG") == "1") Console.Error.WriteLine(e);
-            return InternalError;
+            return Report(e);
+        }
+    }
+
+    private static int Report(Exception e)
+    {
+        switch (e)
+        {
+            case TroveException:
+            case FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException:
+            case Trove.Numerics.Native.NativeLibraryMissingException or Trove.Numerics.Native.LinearAlgebraException:
+                Console.Error.WriteLine($"error: {e.Message}");
+                return UserError;
+            case OperationCanceledException:
+                Console.Error.WriteLine("cancelled");
+                return 130;
+            default:
+                Console.Error.WriteLine($"error: internal error ({e.GetType().Name}): {OneLine(e.Message)} (a bug: please report it; TROVE_DEBUG=1 prints the stack trace)");
+                if (Environment.GetEnvironmentVariable("TROVE_DEBUG") == "1") Console.Error.WriteLine(e);
+                return InternalError;
         }
     }
 

@@ -39,7 +39,7 @@ public sealed class ClusterDatabase : IDisposable
     public string Location => InteractionStores.Describe(_database);
 
     /// <summary>Runs <paramref name="work"/> with a pooled store; a store whose call failed as an outage is closed, not reused.</summary>
-    public async Task<T> UseStoreAsync<T>(Func<IInteractionStore, T> work, CancellationToken cancel = default)
+    public async Task<T> UseStoreAsync<T>(Func<IInteractionStore, CancellationToken, Task<T>> work, CancellationToken cancel = default)
     {
         await _slots.WaitAsync(cancel);
         IInteractionStore? store = null;
@@ -47,8 +47,9 @@ public sealed class ClusterDatabase : IDisposable
         {
             store = _idle.TryTake(out var pooled) ? pooled : await Task.Run(() => InteractionStores.Open(_database, createIfMissing: false, waitLimit: _waitLimit), cancel);
             var open = store;
-            // The store's calls block: off the caller's thread (a grain's turn must not hold an Orleans scheduler thread on I/O).
-            var result = await Task.Run(() => work(open), cancel);
+            // Off the caller's thread: the store's sync parts (opening a transaction, the buffered row writes) block, and a
+            // grain's turn must not hold an Orleans scheduler thread on I/O; the awaited parts then free the pool thread too.
+            var result = await Task.Run(() => work(open, cancel), cancel);
             _idle.Add(store);
             store = null;
             return result;

@@ -74,11 +74,11 @@ internal sealed class UserEventsGrain(ClusterDatabase database, TroveClusterOpti
         string user = this.GetPrimaryKeyString();
         try
         {
-            await database.UseStoreAsync(store =>
+            await database.UseStoreAsync(async (store, cancel) =>
             {
                 using var import = store.BeginImport();
-                import.AddInteractions(events.Select(e => new InteractionRecord(user, e.Item, e.Weight, null, e.TimestampMs / 1000, e.Event)));
-                import.Commit();
+                await import.AddInteractionsAsync(events.Select(e => new InteractionRecord(user, e.Item, e.Weight, null, e.TimestampMs / 1000, e.Event)), cancel: cancel);
+                await import.CommitAsync(cancel);
                 return true;
             });
         }

@@ -13,7 +13,20 @@ namespace Trove.Data.Stores;
 public static class DataImporter
 {
     /// <param name="replaceInteractions">Delete the stored interactions first (in the same transaction), so a full log can be re-imported.</param>
-    public static ImportResult Import(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null, bool replaceInteractions = false)
+    public static ImportResult Import(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null, bool replaceInteractions = false) =>
+        ImportCore(store, path, options, progress, replaceInteractions, isAsync: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// As <see cref="Import"/>, awaiting the database's round trips. A cancelled <paramref name="cancel"/> stops the
+    /// import with <see cref="OperationCanceledException"/> and leaves the store exactly as before.
+    /// </summary>
+    public static Task<ImportResult> ImportAsync(IInteractionStore store, string path, LoadOptions? options = null, IProgressReporter? progress = null,
+        bool replaceInteractions = false, CancellationToken cancel = default) =>
+        ImportCore(store, path, options, progress, replaceInteractions, isAsync: true, cancel);
+
+    /// <summary>Both imports: with <paramref name="isAsync"/> false nothing is awaited and the task is complete on return.</summary>
+    private static async Task<ImportResult> ImportCore(IInteractionStore store, string path, LoadOptions? options, IProgressReporter? progress, bool replaceInteractions,
+        bool isAsync, CancellationToken cancel)
     {
         options ??= LoadOptions.Default;
         var format = DatasetLoader.Resolve(path, options.Format);
@@ -24,15 +37,17 @@ public static class DataImporter
             var data = DatasetLoader.Load(path, options, progress);
             using var whole = store.BeginImport();
             if (replaceInteractions) whole.ClearInteractions();
-            whole.AddDataset(data, progress);
-            return whole.Commit();
+            if (!isAsync) { whole.AddDataset(data, progress); return whole.Commit(); }
+            await whole.AddDatasetAsync(data, progress, cancel);
+            return await whole.CommitAsync(cancel);
         }
 
         using var session = store.BeginImport();
         if (replaceInteractions) session.ClearInteractions();
         string interactions = Directory.Exists(path) ? Path.Combine(path, "interactions.csv") : path;
         if (!File.Exists(interactions)) throw DatasetLoader.NoInteractionsCsv(path);
-        long rows = session.AddInteractions(InteractionCsvReader.ReadRecords(interactions, options.Csv, progress), progress);
+        var records = InteractionCsvReader.ReadRecords(interactions, options.Csv, progress);
+        long rows = isAsync ? await session.AddInteractionsAsync(records, progress, cancel) : session.AddInteractions(records, progress);
         if (rows == 0 && options.RequireInteractions) throw new TroveException($"'{interactions}' has a header but no interactions.");
         if (Directory.Exists(path))
         {
@@ -42,7 +57,7 @@ public static class DataImporter
             session.AddUsers(data.Users, data.UserFeatures);
             session.AddItems(data.Items, data.ItemFeatures);
         }
-        return session.Commit();
+        return isAsync ? await session.CommitAsync(cancel) : session.Commit();
     }
 
     private static bool SameFile(string a, string b) =>

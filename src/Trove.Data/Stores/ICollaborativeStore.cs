@@ -18,6 +18,12 @@ public interface ICollaborativeStore
     /// </summary>
     int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows);
 
+    /// <summary>
+    /// As <see cref="SaveUserSimilarities"/>, with the writes awaited. A cancelled <paramref name="cancel"/> rolls the
+    /// transaction back: the metric's previous rows stay.
+    /// </summary>
+    Task<int> SaveUserSimilaritiesAsync(string metric, IEnumerable<UserSimilarityRow> rows, CancellationToken cancel = default);
+
     /// <summary>Stored similarities (for one user and/or one metric when given), by metric, user, then rank.</summary>
     IReadOnlyList<UserSimilarityRow> GetUserSimilarities(string? user = null, string? metric = null);
 

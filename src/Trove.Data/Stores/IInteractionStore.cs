@@ -33,6 +33,13 @@ public interface IInteractionStore : IDisposable
     /// <summary>Imports a whole dataset (ids, features, interactions) in one transaction.</summary>
     ImportResult Import(Dataset data, IProgressReporter? progress = null);
 
+    /// <summary>
+    /// As <see cref="Import"/>, awaiting the database's round trips (end of the row stream, index builds, key checks,
+    /// commit). A cancelled <paramref name="cancel"/> stops the import (within a few thousand rows, or the statement
+    /// running) with <see cref="OperationCanceledException"/>, and the store is left exactly as before.
+    /// </summary>
+    Task<ImportResult> ImportAsync(Dataset data, IProgressReporter? progress = null, CancellationToken cancel = default);
+
     /// <summary>Every user, item (with features) and interaction, as a dataset (ids in insertion order).</summary>
     Dataset LoadDataset(IProgressReporter? progress = null);
 
@@ -41,6 +48,12 @@ public interface IInteractionStore : IDisposable
 
     /// <summary>One user's interactions stored after the mark <paramref name="afterId"/>, oldest first (the server reloads evicted live events with it).</summary>
     IReadOnlyList<InteractionRecord> InteractionsAfter(string user, long afterId);
+
+    /// <summary>As <see cref="LastInteractionId"/>, with the query awaited.</summary>
+    Task<long> LastInteractionIdAsync(CancellationToken cancel = default);
+
+    /// <summary>As <see cref="InteractionsAfter"/>, with the query and the reads awaited.</summary>
+    Task<IReadOnlyList<InteractionRecord>> InteractionsAfterAsync(string user, long afterId, CancellationToken cancel = default);
 
     /// <summary>The items written through the catalogue (<see cref="IImportSession.PutItem"/>): features, hidden flag and timestamp, oldest write first.</summary>
     IReadOnlyList<CatalogueItemRow> CatalogueItems();
@@ -56,6 +69,12 @@ public interface IInteractionStore : IDisposable
     /// <summary>Replaces all recommendations of <paramref name="modelVersion"/> with <paramref name="rows"/>, in one transaction.</summary>
     int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows);
 
+    /// <summary>
+    /// As <see cref="SaveRecommendations"/>, with the writes awaited. A cancelled <paramref name="cancel"/> rolls the
+    /// transaction back: the version's previous recommendations stay.
+    /// </summary>
+    Task<int> SaveRecommendationsAsync(string modelVersion, IEnumerable<RecommendationRow> rows, CancellationToken cancel = default);
+
     /// <summary>Stored recommendations of a model version (for one user when given), by user then rank.</summary>
     IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null);
 }
@@ -68,6 +87,16 @@ public interface IImportSession : IDisposable
 
     /// <summary>Streams interactions in (ids new to the store become new users/items). Returns rows added.</summary>
     long AddInteractions(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null);
+
+    /// <summary>
+    /// As <see cref="AddDataset"/>, stopping with <see cref="OperationCanceledException"/> when <paramref name="cancel"/>
+    /// is signalled (checked every few thousand rows; the session then rolls back when disposed). Rows go through the
+    /// driver's buffered writer (a binary COPY buffer, or SQLite's in-process statements); the end of the stream is awaited.
+    /// </summary>
+    Task AddDatasetAsync(Dataset data, IProgressReporter? progress = null, CancellationToken cancel = default);
+
+    /// <summary>As <see cref="AddInteractions"/>, stopping like <see cref="AddDatasetAsync"/> when <paramref name="cancel"/> is signalled.</summary>
+    Task<long> AddInteractionsAsync(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null, CancellationToken cancel = default);
 
     /// <summary>Deletes every stored interaction (users, items and features stay), e.g. before re-importing a full log.</summary>
     void ClearInteractions();
@@ -88,7 +117,14 @@ public interface IImportSession : IDisposable
     /// <summary>Creates a user or replaces its features (the server's PUT /users/{id}); <paramref name="features"/> has one row.</summary>
     void PutUser(string id, FeatureTable features);
 
+    /// <summary>Makes everything added visible at once (builds the indexes and checks the keys a bulk import dropped).</summary>
     ImportResult Commit();
+
+    /// <summary>
+    /// As <see cref="Commit"/>, with every statement and the commit awaited. Cancelled before the commit itself, it throws
+    /// <see cref="OperationCanceledException"/> and nothing is imported (the session rolls back when disposed).
+    /// </summary>
+    Task<ImportResult> CommitAsync(CancellationToken cancel = default);
 }
 
 /// <summary>One catalogue write: the item <paramref name="Id"/> with its features (one row; null keeps the stored ones), hidden or not, and its timestamp.</summary>

@@ -37,6 +37,25 @@ internal static class LiveInteractionQueries
         return rows;
     }
 
+    public static async Task<long> ReadLastIdAsync(DbCommand command, CancellationToken cancel)
+    {
+        command.CommandText = LastId;
+        return await command.ExecuteScalarAsync(cancel) is { } v and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+    }
+
+    public static async Task<IReadOnlyList<InteractionRecord>> ReadAfterAsync(DbCommand command, string user, long afterId, CancellationToken cancel)
+    {
+        command.CommandText = After;
+        Add(command, "user", user);
+        Add(command, "after", afterId);
+        await using var r = await command.ExecuteReaderAsync(cancel);
+        var rows = new List<InteractionRecord>();
+        while (await r.ReadAsync(cancel))
+            rows.Add(new InteractionRecord(user, r.GetString(0), r.GetFloat(1), r.IsDBNull(2) ? null : r.GetFloat(2),
+                r.IsDBNull(3) ? 0 : r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4)));
+        return rows;
+    }
+
     private static void Add(DbCommand command, string name, object value)
     {
         var p = command.CreateParameter();

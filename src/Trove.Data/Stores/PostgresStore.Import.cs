@@ -15,6 +15,13 @@ public sealed partial class PostgresStore
 
     public IImportSession BeginImport() => new ImportSession(this);
 
+    public async Task<ImportResult> ImportAsync(Dataset data, IProgressReporter? progress = null, CancellationToken cancel = default)
+    {
+        using var session = BeginImport();
+        await session.AddDatasetAsync(data, progress, cancel);
+        return await session.CommitAsync(cancel);
+    }
+
     public ImportResult Import(Dataset data, IProgressReporter? progress = null)
     {
         using var session = BeginImport();
@@ -163,25 +170,37 @@ public sealed partial class PostgresStore
             }
         }
 
-        public override ImportResult Commit()
+        protected override async Task EndRowStreamAsync(CancellationToken cancel)
+        {
+            if (_copy is null) return;
+            try { await _copy.CompleteAsync(cancel); }
+            finally { await _copy.DisposeAsync(); _copy = null; }
+        }
+
+        private async Task Exec(string sql, bool isAsync, CancellationToken cancel, Action<NpgsqlCommand>? parameters = null)
+        {
+            await using var cmd = _store.Command(sql, _tx);
+            parameters?.Invoke(cmd);
+            if (isAsync) await cmd.ExecuteNonQueryAsync(cancel);
+            else cmd.ExecuteNonQuery();
+        }
+
+        protected override async Task<ImportResult> CommitCore(bool isAsync, CancellationToken cancel)
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
             try
             {
-                EndRowStream();
+                if (isAsync) await EndRowStreamAsync(cancel);
+                else EndRowStream();
                 double copied = Clock.Elapsed.TotalSeconds;
                 _users.Flush();
                 _items.Flush();
                 WriteCatalogue();
                 foreach (var id in _users.Touched) TouchedUsers.Add(id);
                 if (TouchedUsers.Count > 0)
-                {
-                    using var cmd = _store.Command("UPDATE users SET updated_utc = now() WHERE id = ANY(@ids)", _tx);
-                    cmd.Parameters.AddWithValue("ids", TouchedUsers.ToArray());
-                    cmd.ExecuteNonQuery();
-                }
+                    await Exec("UPDATE users SET updated_utc = now() WHERE id = ANY(@ids)", isAsync, cancel, cmd => cmd.Parameters.AddWithValue("ids", TouchedUsers.ToArray()));
                 // Check the deferred foreign keys now (CREATE INDEX refuses to run with pending trigger events).
-                _store.Exec("SET CONSTRAINTS ALL IMMEDIATE", _tx);
+                await Exec("SET CONSTRAINTS ALL IMMEDIATE", isAsync, cancel);
                 if (_rebuildIndexes)
                 {
                     if (InteractionsWritten >= ProgressExtensions.MinRows)
@@ -189,13 +208,16 @@ public sealed partial class PostgresStore
                     // Local to this transaction. The index sorts spill less with 512 MB than with 256 MB (the primary key's
                     // build 2.1-2.2 s against 2.7-3.5 s at 5M rows); 1 GB was no faster (bench/RESULTS.md, "Store import
                     // speed"). The foreign-key checks are hash anti-joins whose user/item hash tables fit in 64 MB of work_mem.
-                    _store.Exec("SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL work_mem = '64MB'", _tx);
-                    _store.Exec((_rebuildKey ? "ALTER TABLE interactions ADD CONSTRAINT interactions_pkey PRIMARY KEY (id); " : "") +
+                    await Exec("SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL work_mem = '64MB'", isAsync, cancel);
+                    await Exec((_rebuildKey ? "ALTER TABLE interactions ADD CONSTRAINT interactions_pkey PRIMARY KEY (id); " : "") +
                                 "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id); " +
                                 "ALTER TABLE interactions ADD CONSTRAINT interactions_user_id_fkey FOREIGN KEY (user_id) REFERENCES users(id) DEFERRABLE INITIALLY DEFERRED, " +
-                                "ADD CONSTRAINT interactions_item_id_fkey FOREIGN KEY (item_id) REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED", _tx);
+                                "ADD CONSTRAINT interactions_item_id_fkey FOREIGN KEY (item_id) REFERENCES items(id) DEFERRABLE INITIALLY DEFERRED", isAsync, cancel);
                 }
-                _tx.Commit();
+                // The last point where a cancellation leaves the store unchanged.
+                cancel.ThrowIfCancellationRequested();
+                if (isAsync) await _tx.CommitAsync(CancellationToken.None);
+                else _tx.Commit();
             }
             catch (PostgresException e)
             {
@@ -203,7 +225,11 @@ public sealed partial class PostgresStore
             }
             _done = true;
             // Fresh planner statistics after bulk loads (small appends, e.g. one Last.fm user, leave it to autovacuum).
-            if (_rebuildIndexes || InteractionsWritten >= 10_000) { try { _store.Exec("ANALYZE users; ANALYZE items; ANALYZE interactions"); } catch (NpgsqlException) { } }
+            if (_rebuildIndexes || InteractionsWritten >= 10_000)
+            {
+                try { await using var analyze = _store.Command("ANALYZE users; ANALYZE items; ANALYZE interactions"); if (isAsync) await analyze.ExecuteNonQueryAsync(CancellationToken.None); else analyze.ExecuteNonQuery(); }
+                catch (NpgsqlException) { }
+            }
             return Result();
         }
 

@@ -236,6 +236,18 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
         return LiveInteractionQueries.ReadAfter(cmd, user, afterId);
     }
 
+    public async Task<long> LastInteractionIdAsync(CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadLastIdAsync(cmd, cancel);
+    }
+
+    public async Task<IReadOnlyList<InteractionRecord>> InteractionsAfterAsync(string user, long afterId, CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadAfterAsync(cmd, user, afterId, cancel);
+    }
+
     public Dataset LoadDataset(IProgressReporter? progress = null)
     {
         // One snapshot for the whole read.
@@ -310,84 +322,134 @@ public sealed partial class PostgresStore : IInteractionStore, ICollaborativeSto
 
     public IReadOnlyList<ModelRecord> ListModels() => _queries.ListModels();
 
-    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
+    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows) =>
+        SaveRecommendationsCore(modelVersion, rows, isAsync: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    public Task<int> SaveRecommendationsAsync(string modelVersion, IEnumerable<RecommendationRow> rows, CancellationToken cancel = default) =>
+        SaveRecommendationsCore(modelVersion, rows, isAsync: true, cancel);
+
+    /// <summary>Both saves, written once: with <paramref name="isAsync"/> false nothing is awaited and the task is complete on return.</summary>
+    private async Task<int> SaveRecommendationsCore(string modelVersion, IEnumerable<RecommendationRow> rows, bool isAsync, CancellationToken cancel)
     {
         StoredRowChecks.ModelVersion(modelVersion);
-        using var tx = _db.BeginTransaction();
-        using (var delete = Command("DELETE FROM recommendations WHERE model_version = @v", tx))
+        await using var tx = isAsync ? await _db.BeginTransactionAsync(cancel) : _db.BeginTransaction();
+        await using (var delete = Command("DELETE FROM recommendations WHERE model_version = @v", tx))
         {
             delete.Parameters.AddWithValue("v", modelVersion);
-            delete.ExecuteNonQuery();
+            if (isAsync) await delete.ExecuteNonQueryAsync(cancel); else delete.ExecuteNonQuery();
         }
         int n = 0;
         var now = DateTime.UtcNow;
         try
         {
-            using var copy = _db.BeginBinaryImport("COPY recommendations(model_version, \"user\", rank, item, score, created_utc) FROM STDIN (FORMAT BINARY)");
+            const string Copy = "COPY recommendations(model_version, \"user\", rank, item, score, created_utc) FROM STDIN (FORMAT BINARY)";
+            await using var copy = new CopyRows(isAsync ? await _db.BeginBinaryImportAsync(Copy, cancel) : _db.BeginBinaryImport(Copy), isAsync, cancel);
             foreach (var row in rows)
             {
                 StoredRowChecks.Recommendation(row);
-                copy.StartRow();
-                copy.Write(modelVersion, NpgsqlDbType.Text);
-                copy.Write(row.User, NpgsqlDbType.Text);
-                copy.Write(row.Rank, NpgsqlDbType.Integer);
-                copy.Write(row.Item, NpgsqlDbType.Text);
-                copy.Write(row.Score, NpgsqlDbType.Real);
-                copy.Write(now, NpgsqlDbType.TimestampTz);
+                await copy.StartRow();
+                await copy.Write(modelVersion, NpgsqlDbType.Text);
+                await copy.Write(row.User, NpgsqlDbType.Text);
+                await copy.Write(row.Rank, NpgsqlDbType.Integer);
+                await copy.Write(row.Item, NpgsqlDbType.Text);
+                await copy.Write(row.Score, NpgsqlDbType.Real);
+                await copy.Write(now, NpgsqlDbType.TimestampTz);
                 n++;
             }
-            copy.Complete();
+            await copy.Complete();
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw new TroveException($"Duplicate recommendation rank for one user in model '{modelVersion}': {e.MessageText}", e);
         }
-        tx.Commit();
+        if (isAsync) await tx.CommitAsync(cancel); else tx.Commit();
         return n;
+    }
+
+    /// <summary>
+    /// A binary COPY written synchronously or awaited, so one body serves a sync method and its async twin. The async
+    /// writes complete synchronously until the importer's buffer fills; the token is checked every 4,096 rows as well
+    /// (an awaited write only sees it when it has to wait).
+    /// </summary>
+    private sealed class CopyRows(NpgsqlBinaryImporter copy, bool isAsync, CancellationToken cancel) : IAsyncDisposable
+    {
+        private long _rows;
+
+        public ValueTask StartRow()
+        {
+            if ((_rows++ & 4095) == 0) cancel.ThrowIfCancellationRequested();
+            if (isAsync) return new ValueTask(copy.StartRowAsync(cancel));
+            copy.StartRow();
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask Write<T>(T value, NpgsqlDbType type)
+        {
+            if (isAsync) return new ValueTask(copy.WriteAsync(value, type, cancel));
+            copy.Write(value, type);
+            return ValueTask.CompletedTask;
+        }
+
+        public async ValueTask Complete()
+        {
+            if (isAsync) await copy.CompleteAsync(cancel); else copy.Complete();
+        }
+
+        public ValueTask DisposeAsync() => isAsync ? copy.DisposeAsync() : Dispose();
+
+        private ValueTask Dispose() { copy.Dispose(); return ValueTask.CompletedTask; }
     }
 
     public IReadOnlyList<RecommendationRow> GetRecommendations(string modelVersion, string? user = null) => _queries.GetRecommendations(modelVersion, user);
 
     // ---------------------------------------------------------------- similarities, ingest logs, views
 
-    public int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows)
+    public int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows) =>
+        SaveUserSimilaritiesCore(metric, rows, isAsync: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    public Task<int> SaveUserSimilaritiesAsync(string metric, IEnumerable<UserSimilarityRow> rows, CancellationToken cancel = default) =>
+        SaveUserSimilaritiesCore(metric, rows, isAsync: true, cancel);
+
+    private async Task<int> SaveUserSimilaritiesCore(string metric, IEnumerable<UserSimilarityRow> rows, bool isAsync, CancellationToken cancel)
     {
-        using var tx = _db.BeginTransaction();
-        Exec("LOCK TABLE user_similarity_scores IN EXCLUSIVE MODE", tx);
+        await using var tx = isAsync ? await _db.BeginTransactionAsync(cancel) : _db.BeginTransaction();
+        async Task Run(NpgsqlCommand cmd) { if (isAsync) await cmd.ExecuteNonQueryAsync(cancel); else cmd.ExecuteNonQuery(); }
+        await using (var lockTable = Command("LOCK TABLE user_similarity_scores IN EXCLUSIVE MODE", tx)) await Run(lockTable);
         var ids = new Dictionary<string, long>(StringComparer.Ordinal);
-        using (var cmd = Command("SELECT id, external_id FROM users", tx))
-        using (var r = cmd.ExecuteReader())
-            while (r.Read()) ids[r.GetString(1)] = r.GetInt64(0);
-        using (var delete = Command("DELETE FROM user_similarity_scores WHERE metric = @m", tx))
+        await using (var cmd = Command("SELECT id, external_id FROM users", tx))
+        await using (var r = isAsync ? await cmd.ExecuteReaderAsync(cancel) : cmd.ExecuteReader())
+            while (isAsync ? await r.ReadAsync(cancel) : r.Read()) ids[r.GetString(1)] = r.GetInt64(0);
+        await using (var delete = Command("DELETE FROM user_similarity_scores WHERE metric = @m", tx))
         {
             delete.Parameters.AddWithValue("m", metric);
-            delete.ExecuteNonQuery();
+            await Run(delete);
         }
         int n = 0;
         var now = DateTime.UtcNow;
         try
         {
-            using var copy = _db.BeginBinaryImport("COPY user_similarity_scores(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) FROM STDIN (FORMAT BINARY)");
+            const string Copy = "COPY user_similarity_scores(user_id, rank, similar_user_id, similarity, shared_items, metric, computed_utc) FROM STDIN (FORMAT BINARY)";
+            await using var copy = new CopyRows(isAsync ? await _db.BeginBinaryImportAsync(Copy, cancel) : _db.BeginBinaryImport(Copy), isAsync, cancel);
             foreach (var row in rows)
             {
                 var (u, o) = StoredRowChecks.Similarity(row, ids);
-                copy.StartRow();
-                copy.Write(u, NpgsqlDbType.Bigint);
-                copy.Write(row.Rank, NpgsqlDbType.Integer);
-                copy.Write(o, NpgsqlDbType.Bigint);
-                copy.Write(row.Similarity, NpgsqlDbType.Real);
-                copy.Write(row.SharedItems, NpgsqlDbType.Integer);
-                copy.Write(metric, NpgsqlDbType.Text);
-                copy.Write(now, NpgsqlDbType.TimestampTz);
+                await copy.StartRow();
+                await copy.Write(u, NpgsqlDbType.Bigint);
+                await copy.Write(row.Rank, NpgsqlDbType.Integer);
+                await copy.Write(o, NpgsqlDbType.Bigint);
+                await copy.Write(row.Similarity, NpgsqlDbType.Real);
+                await copy.Write(row.SharedItems, NpgsqlDbType.Integer);
+                await copy.Write(metric, NpgsqlDbType.Text);
+                await copy.Write(now, NpgsqlDbType.TimestampTz);
                 n++;
             }
-            copy.Complete();
+            await copy.Complete();
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw new TroveException($"Duplicate similarity rank for one user: {e.MessageText}; nothing was saved.", e);
         }
-        tx.Commit();
+        if (isAsync) await tx.CommitAsync(cancel); else tx.Commit();
         return n;
     }
 

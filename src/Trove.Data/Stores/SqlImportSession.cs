@@ -145,6 +145,11 @@ internal abstract class SqlImportSession(ISqlDialect dialect) : IUserImportSessi
     protected long InteractionsWritten;
     protected IProgressReporter? Progress;
 
+    /// <summary>The token of the async call adding rows now (checked every <see cref="CancelCheckRows"/> rows).</summary>
+    private CancellationToken _cancel;
+
+    private const int CancelCheckRows = 4096;
+
     protected abstract IImportEntity Users { get; }
     protected abstract IImportEntity Items { get; }
 
@@ -187,6 +192,7 @@ internal abstract class SqlImportSession(ISqlDialect dialect) : IUserImportSessi
 
     private void Insert(long user, long item, float weight, float? score, long timestamp, string? eventName)
     {
+        if ((InteractionsWritten & (CancelCheckRows - 1)) == 0) _cancel.ThrowIfCancellationRequested();
         WriteRow(user, item, weight, score, timestamp, eventName);
         // Users created in this session are written with the time already.
         if (!Users.IsNew(user)) TouchedUsers.Add(user);
@@ -214,12 +220,48 @@ internal abstract class SqlImportSession(ISqlDialect dialect) : IUserImportSessi
 
     public void AddItems(IdMap ids, FeatureTable features) { EndRowStream(); Items.Merge(ids, features); }
 
+    public async Task AddDatasetAsync(Dataset data, IProgressReporter? progress = null, CancellationToken cancel = default)
+    {
+        _cancel = cancel;
+        try { AddDataset(data, progress); }
+        finally { _cancel = default; }
+        await EndRowStreamAsync(cancel);
+    }
+
+    public async Task<long> AddInteractionsAsync(IEnumerable<InteractionRecord> rows, IProgressReporter? progress = null, CancellationToken cancel = default)
+    {
+        _cancel = cancel;
+        long added;
+        try { added = AddInteractions(rows, progress); }
+        finally { _cancel = default; }
+        await EndRowStreamAsync(cancel);
+        return added;
+    }
+
+    /// <summary>As <see cref="EndRowStream"/>, awaiting the database (PostgreSQL: the end of the COPY, when it checks the rows).</summary>
+    protected virtual Task EndRowStreamAsync(CancellationToken cancel)
+    {
+        cancel.ThrowIfCancellationRequested();
+        EndRowStream();
+        return Task.CompletedTask;
+    }
+
+    public ImportResult Commit() => CommitCore(isAsync: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    public Task<ImportResult> CommitAsync(CancellationToken cancel = default) => CommitCore(isAsync: true, cancel);
+
+    /// <summary>
+    /// The commit, written once for both calls: with <paramref name="isAsync"/> false every statement runs synchronously
+    /// and the task is complete when it returns (so <see cref="Commit"/> never blocks on I/O it awaits; the pattern of
+    /// Npgsql's own sync/async pairs); with true every statement and the commit are awaited.
+    /// </summary>
+    protected abstract Task<ImportResult> CommitCore(bool isAsync, CancellationToken cancel);
+
     /// <summary>The session's result so far (rows added, interactions written, seconds since it began).</summary>
     protected ImportResult Result() => new(Users.Added, Items.Added, InteractionsWritten, Clock.Elapsed.TotalSeconds);
 
     public abstract void ClearInteractions();
     public abstract void PutItem(CatalogueItemWrite item);
     public abstract void PutUser(string id, FeatureTable features);
-    public abstract ImportResult Commit();
     public abstract void Dispose();
 }

@@ -39,7 +39,14 @@ public sealed partial class SqliteStore : ICollaborativeStore
 
     public IReadOnlyList<UserItemTag> UserItemTags(string? user = null) => _queries.UserItemTags(user);
 
-    public int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows)
+    public int SaveUserSimilarities(string metric, IEnumerable<UserSimilarityRow> rows) =>
+        SaveUserSimilaritiesCore(metric, rows, isAsync: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    public Task<int> SaveUserSimilaritiesAsync(string metric, IEnumerable<UserSimilarityRow> rows, CancellationToken cancel = default) =>
+        SaveUserSimilaritiesCore(metric, rows, isAsync: true, cancel);
+
+    /// <summary>Both saves (Microsoft.Data.Sqlite's async methods run synchronously; the async path awaits them and checks the token).</summary>
+    private async Task<int> SaveUserSimilaritiesCore(string metric, IEnumerable<UserSimilarityRow> rows, bool isAsync, CancellationToken cancel)
     {
         using var tx = _db.BeginTransaction(deferred: false);
         var ids = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -64,8 +71,10 @@ public sealed partial class SqliteStore : ICollaborativeStore
             foreach (var row in rows)
             {
                 var (u, o) = StoredRowChecks.Similarity(row, ids);
+                if ((n & 4095) == 0) cancel.ThrowIfCancellationRequested();
                 pu.Value = u; pr.Value = row.Rank; po.Value = o; ps.Value = (double)row.Similarity; pn.Value = row.SharedItems;
-                insert.ExecuteNonQuery();
+                if (isAsync) await insert.ExecuteNonQueryAsync(cancel);
+                else insert.ExecuteNonQuery();
                 n++;
             }
         }

@@ -60,7 +60,7 @@ public sealed partial class SqliteStore : IInteractionStore
             // WAL with synchronous=FULL: a committed transaction (an import, an acknowledged POST /events) survives a
             // process kill and also an OS crash or power loss; NORMAL may lose the last commits on power loss. The cost
             // is one fsync of the WAL per commit, and Trove commits whole imports and event batches at once.
-            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" + busyMs.ToString(CultureInfo.InvariantCulture) + "; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+            store.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=" + busyMs.ToString(CultureInfo.InvariantCulture) + "; PRAGMA cache_size=" + CacheSizeKib + "; PRAGMA temp_store=MEMORY;");
             store.Migrate();
             return store;
         }
@@ -292,6 +292,9 @@ public sealed partial class SqliteStore : IInteractionStore
 
     public static int LatestSchemaVersion => Migrations.Length;
 
+    /// <summary>The page cache of every connection, as PRAGMA cache_size takes it (negative: KiB, here 64 MB).</summary>
+    private const string CacheSizeKib = "-65536";
+
     private const string IndexSql = "CREATE INDEX IF NOT EXISTS ix_interactions_user ON interactions(user_id); CREATE INDEX IF NOT EXISTS ix_interactions_item ON interactions(item_id)";
 
     private void Migrate()
@@ -334,6 +337,18 @@ public sealed partial class SqliteStore : IInteractionStore
     {
         using var cmd = Command("");
         return LiveInteractionQueries.ReadAfter(cmd, user, afterId);
+    }
+
+    public async Task<long> LastInteractionIdAsync(CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadLastIdAsync(cmd, cancel);
+    }
+
+    public async Task<IReadOnlyList<InteractionRecord>> InteractionsAfterAsync(string user, long afterId, CancellationToken cancel = default)
+    {
+        await using var cmd = Command("");
+        return await LiveInteractionQueries.ReadAfterAsync(cmd, user, afterId, cancel);
     }
 
     public Dataset LoadDataset(IProgressReporter? progress = null)
@@ -430,6 +445,13 @@ public sealed partial class SqliteStore : IInteractionStore
 
     public IImportSession BeginImport() => new ImportSession(this);
 
+    public async Task<ImportResult> ImportAsync(Dataset data, IProgressReporter? progress = null, CancellationToken cancel = default)
+    {
+        using var session = BeginImport();
+        await session.AddDatasetAsync(data, progress, cancel);
+        return await session.CommitAsync(cancel);
+    }
+
     public ImportResult Import(Dataset data, IProgressReporter? progress = null)
     {
         using var session = BeginImport();
@@ -522,20 +544,30 @@ public sealed partial class SqliteStore : IInteractionStore
             cmd.ExecuteNonQuery();
         }
 
-        public override ImportResult Commit()
+        // Microsoft.Data.Sqlite runs its async methods synchronously (SQLite is in-process: there is no network wait to
+        // give back), so the async path differs only in where the token is checked.
+        protected override async Task<ImportResult> CommitCore(bool isAsync, CancellationToken cancel)
         {
             if (_done) throw new InvalidOperationException("The import was already committed.");
+            cancel.ThrowIfCancellationRequested();
             _writer.Flush();
             TouchUsers(_store, _tx, TouchedUsers.Concat(_users.Touched));
             if (_rebuildIndex)
             {
                 if (InteractionsWritten >= ProgressExtensions.MinRows) Progress?.Info(string.Create(CultureInfo.InvariantCulture, $"wrote {InteractionsWritten:N0} interactions in {Clock.Elapsed.TotalSeconds:F1}s; indexing..."));
-                // Each build is bound by SQLite's sorter on keys in arrival order (about 9 s per index at 5M rows, against
-                // about 1.3 s when the rows arrive in key order). PRAGMA threads=2 and cache sizes of 2 MB to 256 MB for this
-                // step were measured and change it by less than run-to-run noise (bench/RESULTS.md, "Store import speed").
-                _store.Exec(IndexSql, _tx);
+                // Each build is bound by SQLite's sorter. It sorts runs of at most cache_size bytes and merges them
+                // through temp storage: with the connection's 64 MB cache and temp_store=MEMORY, 5M keys took about 10 s
+                // per index; with 2 MB runs (small enough for the CPU cache) merged through a temp file (the OS page cache)
+                // about 3.5 s (bench/RESULTS.md, "SQLite index builds"). Both pragmas are per connection and allowed in
+                // the transaction; no temp table is in use, so switching temp_store drops nothing.
+                _store.Exec("PRAGMA temp_store=FILE; PRAGMA cache_size=-2000", _tx);
+                try { _store.Exec(IndexSql, _tx); }
+                finally { _store.Exec("PRAGMA cache_size=" + CacheSizeKib + "; PRAGMA temp_store=MEMORY", _tx); }
             }
-            _tx.Commit();
+            // The last point where a cancellation leaves the store unchanged.
+            cancel.ThrowIfCancellationRequested();
+            if (isAsync) await _tx.CommitAsync(CancellationToken.None);
+            else _tx.Commit();
             _done = true;
             return Result();
         }
@@ -628,7 +660,14 @@ public sealed partial class SqliteStore : IInteractionStore
 
     public IReadOnlyList<CatalogueItemRow> CatalogueItems() => _queries.CatalogueItems();
 
-    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows)
+    public int SaveRecommendations(string modelVersion, IEnumerable<RecommendationRow> rows) =>
+        SaveRecommendationsCore(modelVersion, rows, isAsync: false, CancellationToken.None).GetAwaiter().GetResult();
+
+    public Task<int> SaveRecommendationsAsync(string modelVersion, IEnumerable<RecommendationRow> rows, CancellationToken cancel = default) =>
+        SaveRecommendationsCore(modelVersion, rows, isAsync: true, cancel);
+
+    /// <summary>Both saves: with <paramref name="isAsync"/> false nothing is awaited and the task is complete on return.</summary>
+    private async Task<int> SaveRecommendationsCore(string modelVersion, IEnumerable<RecommendationRow> rows, bool isAsync, CancellationToken cancel)
     {
         StoredRowChecks.ModelVersion(modelVersion);
         using var tx = _db.BeginTransaction(deferred: false);
@@ -651,8 +690,10 @@ public sealed partial class SqliteStore : IInteractionStore
             foreach (var row in rows)
             {
                 StoredRowChecks.Recommendation(row);
+                if ((n & 4095) == 0) cancel.ThrowIfCancellationRequested();
                 pu.Value = row.User; pr.Value = row.Rank; pi.Value = row.Item; ps.Value = (double)row.Score;
-                insert.ExecuteNonQuery();
+                if (isAsync) await insert.ExecuteNonQueryAsync(cancel);
+                else insert.ExecuteNonQuery();
                 n++;
             }
         }

@@ -68,11 +68,11 @@ public sealed class InteractionStoreEvents : IEventStore, Catalogue.ICatalogueSt
 
     public async ValueTask AppendAsync(IReadOnlyList<UserEvent> events, CancellationToken cancel = default)
     {
-        await UseAsync(store =>
+        await UseAsync(async (store, token) =>
         {
             using var import = store.BeginImport();
-            import.AddInteractions(events.Select(e => new InteractionRecord(e.User, e.Item, e.Weight, null, e.Timestamp.ToUnixTimeSeconds(), e.Event)));
-            import.Commit();
+            await import.AddInteractionsAsync(events.Select(e => new InteractionRecord(e.User, e.Item, e.Weight, null, e.Timestamp.ToUnixTimeSeconds(), e.Event)), cancel: token);
+            await import.CommitAsync(token);
             return true;
         }, cancel);
         await _recent.AppendAsync(events, cancel);
@@ -85,7 +85,7 @@ public sealed class InteractionStoreEvents : IEventStore, Catalogue.ICatalogueSt
         // which holds every acknowledged event, is the source for this user from now on.
         try
         {
-            var rows = await UseAsync(store => store.InteractionsAfter(user, _mark), cancel) ?? [];
+            var rows = await UseAsync((store, token) => store.InteractionsAfterAsync(user, _mark, token), cancel) ?? [];
             // Every row after the mark arrived while this server ran: received no earlier than its start.
             return rows.Select(r => new UserEvent(user, r.Item, r.Event ?? "", r.Weight,
                 r.Timestamp > 0 ? DateTimeOffset.FromUnixTimeSeconds(r.Timestamp) : _startedUtc, _startedUtc)).ToList();
@@ -148,20 +148,20 @@ public sealed class InteractionStoreEvents : IEventStore, Catalogue.ICatalogueSt
     public async Task<IReadOnlyList<CatalogueItemRow>> LoadItemsAsync(CancellationToken cancel = default) => (await UseAsync(store => store.CatalogueItems(), cancel))!;
 
     /// <summary>One catalogue item write, in one transaction on the event connection.</summary>
-    public Task PutItemAsync(CatalogueItemWrite item, CancellationToken cancel = default) => UseAsync(store =>
+    public Task PutItemAsync(CatalogueItemWrite item, CancellationToken cancel = default) => UseAsync(async (store, token) =>
     {
         using var import = store.BeginImport();
         import.PutItem(item);
-        import.Commit();
+        await import.CommitAsync(token);
         return true;
     }, cancel);
 
     /// <summary>One user's features, in one transaction on the event connection.</summary>
-    public Task PutUserAsync(string user, Trove.Core.Data.FeatureTable features, CancellationToken cancel = default) => UseAsync(store =>
+    public Task PutUserAsync(string user, Trove.Core.Data.FeatureTable features, CancellationToken cancel = default) => UseAsync(async (store, token) =>
     {
         using var import = store.BeginImport();
         import.PutUser(user, features);
-        import.Commit();
+        await import.CommitAsync(token);
         return true;
     }, cancel);
 
@@ -189,7 +189,11 @@ public sealed class InteractionStoreEvents : IEventStore, Catalogue.ICatalogueSt
 
     /// <summary>Runs one database call with the store, reopening it when a previous call dropped it; a failure marks the database unavailable.</summary>
     /// <param name="waitForTurn">False: when another call holds the connection, return default at once.</param>
-    private async Task<T?> UseAsync<T>(Func<IInteractionStore, T> work, CancellationToken cancel, bool waitForTurn = true)
+    private Task<T?> UseAsync<T>(Func<IInteractionStore, T> work, CancellationToken cancel, bool waitForTurn = true) =>
+        UseAsync((store, _) => Task.FromResult(work(store)), cancel, waitForTurn);
+
+    /// <summary>As above, for a call that awaits the store's async methods.</summary>
+    private async Task<T?> UseAsync<T>(Func<IInteractionStore, CancellationToken, Task<T>> work, CancellationToken cancel, bool waitForTurn = true)
     {
         FailFastWhileBackingOff();
         if (!await _gate.WaitAsync(waitForTurn ? Timeout.InfiniteTimeSpan : TimeSpan.Zero, cancel)) return default;
@@ -199,7 +203,7 @@ public sealed class InteractionStoreEvents : IEventStore, Catalogue.ICatalogueSt
             try
             {
                 _store ??= _open();
-                var result = work(_store);
+                var result = await work(_store, cancel);
                 if (!_state.Available)
                 {
                     _log?.LogWarning("database {Location} is available again (unavailable since {Since:O})", Location, _state.SinceUtc);

@@ -233,6 +233,101 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
     }
 
     [PostgresFact]
+    public async Task Similarities_in_cluster_write_every_row_once_when_a_replica_dies_and_replace_the_published_set_atomically()
+    {
+        if (!server.Require(output)) return;
+        var total = Stopwatch.StartNew();
+        var db = server.NewSchema();
+        var dir = Directory.CreateTempSubdirectory("trove-cluster-similar-").FullName;
+        var replicas = new List<ChildCli>();
+        try
+        {
+            Cli(dir, "simulate", "--users", "10000", "--items", "1500", "--seed", "4", "--mean-interactions", "8", "--out", "data");
+            Cli(dir, "import", "--data", "data", "--db", db);
+            Cli(dir, "train", "--db", db, "--model", "als", "--out", "als.trove");
+            var ports = Enumerable.Range(0, 2).Select(_ => (Http: FreePort(), Silo: FreePort())).ToList();
+            foreach (var (http, silo) in ports)
+                replicas.Add(ChildCli.Start(dir, "serve", "--cluster", "--db", db, "--port", http.ToString(), "--silo-port", silo.ToString(), "--api-key", ApiKey));
+            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            for (int i = 0; i < 2; i++) await WaitReady(client, $"http://127.0.0.1:{ports[i].Http}", replicas[i]);
+
+            using var connection = new NpgsqlConnection(ClusterSchema.ConnectionString(db));
+            connection.Open();
+            int users = int.Parse(Strings(connection, "SELECT count(DISTINCT user_id)::text FROM interactions").Single());
+            int items = int.Parse(Strings(connection, "SELECT count(*)::text FROM items").Single()); // the catalogue: the model knows items nobody touched
+            const string Published = "SELECT count(*)::text || ' ' || count(DISTINCT job_id)::text || ' ' || coalesce(min(job_id), 0)::text FROM model_similarities WHERE kind = 'similar-users'";
+
+            // A first set, published whole.
+            var first = ChildCli.Run(dir, "similarities", "--cluster", "--of", "users", "--db", db, "--model", "als.trove", "--k", "10", "--block-size", "500");
+            Assert.True(first.Code == 0, first.Output);
+            var before = Strings(connection, Published).Single().Split(' ');
+            Assert.Equal([(users * 10).ToString(), "1"], before[..2]);
+            long firstJob = long.Parse(before[2]);
+
+            // While the second job runs (and a replica dies in it), a reader sees the first set whole, then the second
+            // whole: never a mix, never a part.
+            using var reader = new NpgsqlConnection(ClusterSchema.ConnectionString(db));
+            reader.Open();
+            var seen = new ConcurrentBag<string>();
+            using var stopReading = new CancellationTokenSource();
+            var reading = Task.Run(async () =>
+            {
+                while (!stopReading.IsCancellationRequested)
+                {
+                    seen.Add(Strings(reader, Published).Single());
+                    await Task.Delay(10);
+                }
+            });
+            string victim = $"silo{ports[0].Silo}";
+            using var job = ChildCli.Start(dir, "similarities", "--cluster", "--of", "users", "--db", db, "--model", "als.trove", "--k", "10", "--block-size", "100", "--lease", "2");
+            List<string> held = [];
+            var clock = Stopwatch.StartNew();
+            while (held.Count == 0 && !job.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+            {
+                held = Strings(connection, $"SELECT block::text FROM batch_blocks b JOIN batch_jobs j ON j.id = b.job_id WHERE j.id > {firstJob} AND lease_owner LIKE '%:{victim}' AND NOT done AND lease_expires > now()");
+                if (held.Count == 0) await Task.Delay(5);
+            }
+            Assert.True(held.Count > 0, $"replica 0 never held a block:\n{job.Output}\n{replicas[0].Output}");
+            Assert.True(replicas[0].Kill(), "replica 0 had exited before the kill");
+            var unfinished = Strings(connection, $"SELECT block::text FROM batch_blocks WHERE job_id > {firstJob} AND lease_owner LIKE '%:{victim}' AND NOT done");
+            Assert.Equal(0, job.WaitForExit(TimeSpan.FromMinutes(2)));
+            output.WriteLine(job.Output);
+            stopReading.Cancel();
+            await reading;
+
+            long secondJob = long.Parse(Strings(connection, $"SELECT max(id)::text FROM batch_jobs").Single());
+            Assert.True(secondJob > firstJob);
+            Assert.Equal("0", Strings(connection, $"SELECT count(*)::text FROM batch_blocks WHERE job_id = {secondJob} AND NOT done").Single());
+            Assert.Equal($"{users * 10} 1 {secondJob}", Strings(connection, Published).Single());
+            // Exactly once: every user's ranks are 1..10 with no gap and no repeat; the replaced set's rows are gone.
+            Assert.Equal(users.ToString(), Strings(connection, "SELECT count(DISTINCT subject)::text FROM model_similarities WHERE kind = 'similar-users'").Single());
+            Assert.Equal("0", Strings(connection, "SELECT count(*)::text FROM (SELECT subject FROM model_similarities WHERE kind = 'similar-users' GROUP BY 1 HAVING count(*) <> 10 OR max(rank) <> 10) x").Single());
+            Assert.Equal("0", Strings(connection, $"SELECT count(*)::text FROM similarity_rows WHERE job_id = {firstJob}").Single());
+            foreach (var block in unfinished)
+            {
+                var row = Strings(connection, $"SELECT done_by || ' ' || attempts FROM batch_blocks WHERE job_id = {secondJob} AND block = {block}").Single();
+                Assert.DoesNotContain(victim, row);
+                Assert.True(int.Parse(row.Split(' ')[1]) >= 2, $"block {block}: {row}");
+            }
+            var views = seen.Distinct().ToList();
+            Assert.Contains($"{users * 10} 1 {firstJob}", views);
+            Assert.Empty(views.Except([$"{users * 10} 1 {firstJob}", $"{users * 10} 1 {secondJob}"]));
+
+            // Item-item beside it: a set of its own kind, every item's 10 most similar.
+            var itemJob = ChildCli.Run(dir, "similarities", "--cluster", "--of", "items", "--db", db, "--model", "als.trove", "--k", "10", "--block-size", "200");
+            Assert.True(itemJob.Code == 0, itemJob.Output);
+            Assert.Equal($"{items * 10} {items}", Strings(connection, "SELECT count(*)::text || ' ' || count(DISTINCT subject)::text FROM model_similarities WHERE kind = 'similar-items'").Single());
+            Assert.Equal($"{users * 10} 1 {secondJob}", Strings(connection, Published).Single());
+            output.WriteLine($"{users} users, {items} items; {unfinished.Count} block(s) held by the killed replica redone elsewhere; the reader saw {views.Count} state(s) in {seen.Count} reads; total {total.Elapsed.TotalSeconds:F1} s");
+        }
+        finally
+        {
+            foreach (var r in replicas) r.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [PostgresFact]
     public async Task A_host_app_with_UseCluster_joins_the_replicas_of_trove_serve()
     {
         if (!server.Require(output)) return;
@@ -288,6 +383,9 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
     [InlineData("--cluster works with --all", "recommend", "--model", "m.trove", "--cluster", "--db", "postgres://postgres@127.0.0.1:1/x")]
     [InlineData("--cluster needs --db", "recommend", "--model", "m.trove", "--all", "--cluster")]
     [InlineData("--block-size must be positive", "recommend", "--model", "m.trove", "--all", "--cluster", "--db", "postgres://postgres@127.0.0.1:1/x", "--block-size", "0")]
+    [InlineData("give --model", "similarities", "--cluster", "--db", "postgres://postgres@127.0.0.1:1/x")]
+    [InlineData("--of must be items or users", "similarities", "--cluster", "--db", "postgres://postgres@127.0.0.1:1/x", "--model", "m.trove", "--of", "tags")]
+    [InlineData("--cluster needs --db", "similarities", "--cluster", "--db", "shop.db", "--model", "m.trove")]
     public void Bad_cluster_options_fail_with_one_line_and_a_non_zero_exit(string message, params string[] args)
     {
         var dir = Directory.CreateTempSubdirectory("trove-cluster-args-").FullName;

@@ -192,6 +192,98 @@ public sealed class StoreContractTests(PostgresTestServer server) : IClassFixtur
         Assert.Equal(["a", "b", "c"], store.LoadDataset().Users.Ids);
     }
 
+    /// <summary>Records for new users and items that cancel <paramref name="cancel"/> once <paramref name="cancelAfter"/> were taken.</summary>
+    private static IEnumerable<InteractionRecord> CancellingRecords(int count, int cancelAfter, CancellationTokenSource cancel)
+    {
+        for (int n = 0; n < count; n++)
+        {
+            if (n == cancelAfter) cancel.Cancel();
+            yield return new InteractionRecord($"cu{n % 3000}", $"ci{n % 700}", 1f, null, 1_700_000_000 + n, "view");
+        }
+    }
+
+    [Theory, Stores, PostgresData]
+    public async Task A_cancelled_import_stops_and_leaves_the_store_unchanged(string kind)
+    {
+        using var store = Open(NewLocation(kind));
+        await store.ImportAsync(DatasetLoader.Load(Folder("user,item,score\na,x,1\nb,y,2\n")));
+        var before = store.Counts();
+
+        // Cancelled while rows stream in: the import stops long before the end of its 200,000 rows, and nothing of it stays.
+        using (var cancel = new CancellationTokenSource())
+        {
+            var records = CancellingRecords(200_000, cancelAfter: 10_000, cancel);
+            using var session = store.BeginImport();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => session.AddInteractionsAsync(records, cancel: cancel.Token));
+        }
+        Assert.Equal(before, store.Counts());
+
+        // Cancelled after the rows are in, before the commit: still nothing.
+        using (var cancel = new CancellationTokenSource())
+        {
+            using var session = store.BeginImport();
+            await session.AddInteractionsAsync(CancellingRecords(5_000, cancelAfter: -1, cancel));
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => session.CommitAsync(cancel.Token));
+        }
+        Assert.Equal(before, store.Counts());
+
+        // A whole dataset with a token cancelled before it starts.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.ImportAsync(DatasetLoader.Load(Folder("user,item\nc,z\n")), cancel: new CancellationToken(canceled: true)));
+        Assert.Equal(before, store.Counts());
+        Assert.Equal(["a", "b"], store.LoadDataset().Users.Ids);
+
+        // The store is usable afterwards, and the async reads see what the sync ones see.
+        long mark = await store.LastInteractionIdAsync();
+        Assert.Equal(store.LastInteractionId(), mark);
+        using (var session = store.BeginImport())
+        {
+            Assert.Equal(2, await session.AddInteractionsAsync([new InteractionRecord("a", "y", 1f, null, 5, "view"), new InteractionRecord("c", "x", 2f, 0.5f, 6, null)]));
+            await session.CommitAsync();
+        }
+        Assert.Equal(before.Interactions + 2, store.Counts().Interactions);
+        var after = await store.InteractionsAfterAsync("a", mark);
+        Assert.Equal([new InteractionRecord("a", "y", 1f, null, 5, "view")], after);
+        Assert.Equal(store.InteractionsAfter("c", mark), await store.InteractionsAfterAsync("c", mark));
+    }
+
+    [Theory, Stores, PostgresData]
+    public async Task Cancelled_recommendation_and_similarity_writes_keep_the_previous_rows(string kind)
+    {
+        using var store = Open(NewLocation(kind));
+        await store.ImportAsync(DatasetLoader.Load(Folder("user,item\na,x\nb,y\n")));
+        Assert.Equal(2, await store.SaveRecommendationsAsync("m1", [new RecommendationRow("a", 1, "y", 0.5f), new RecommendationRow("b", 1, "x", 0.25f)]));
+        var saved = store.GetRecommendations("m1");
+
+        using var cancel = new CancellationTokenSource();
+        IEnumerable<RecommendationRow> Many()
+        {
+            for (int n = 0; n < 100_000; n++)
+            {
+                if (n == 20_000) cancel.Cancel();
+                yield return new RecommendationRow($"u{n}", 1, "x", 1f);
+            }
+        }
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.SaveRecommendationsAsync("m1", Many(), cancel.Token));
+        Assert.Equal(saved, store.GetRecommendations("m1"));
+
+        // The same for a metric's user similarities.
+        var collaborative = store.Collaborative();
+        Assert.Equal(1, await collaborative.SaveUserSimilaritiesAsync("cosine", [new UserSimilarityRow("a", 1, "b", 0.5f, 1)]));
+        var similar = collaborative.GetUserSimilarities(metric: "cosine");
+        using var stop = new CancellationTokenSource();
+        IEnumerable<UserSimilarityRow> ManySimilar()
+        {
+            for (int n = 0; n < 100_000; n++)
+            {
+                if (n == 20_000) stop.Cancel();
+                yield return new UserSimilarityRow("a", n + 1, "b", 0.1f, 1);
+            }
+        }
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => collaborative.SaveUserSimilaritiesAsync("cosine", ManySimilar(), stop.Token));
+        Assert.Equal(similar, collaborative.GetUserSimilarities(metric: "cosine"));
+    }
+
     [Theory, Stores, PostgresData]
     public void A_malformed_csv_line_late_in_the_file_leaves_the_store_unchanged(string kind)
     {
