@@ -14,6 +14,7 @@ using Trove.Models;
 //   dotnet run -c Release --project bench/Trove.Benchmarks -- bpr-speed [key=value ...]
 //   dotnet run -c Release --project bench/Trove.Benchmarks -- batch-scoring [--items N] [--factors N]   sgemm vs mat-vec per query
 //   dotnet run -c Release --project bench/Trove.Benchmarks -- store-import [--rows N] [--pg CONNSTR] [--sqlite FILE]   (bench/store/run.sh)
+//   dotnet run -c Release --project bench/Trove.Benchmarks -- big-csr [--rows N] [--row-length N]   a CSR matrix past 2^31 entries (chunked storage)
 //   TROVE_BLAS=managed|native dotnet run -c Release --project bench/Trove.Benchmarks -- backends   (bench/backends/run.sh: both, side by side)
 var mode = args.Length > 0 ? args[0] : "help";
 var rest = args.Skip(1).ToArray();
@@ -40,11 +41,14 @@ switch (mode)
     case "backends":
         Trove.Benchmarks.BackendBench.Run(rest);
         break;
+    case "big-csr":
+        Trove.Benchmarks.BigCsrBench.Run(rest);
+        break;
     case "store-import":
         Trove.Benchmarks.StoreBench.Run(rest);
         break;
     default:
-        Console.WriteLine("modes: micro | ncf ALGO [k=v..] | als-large | ease-size ITEMS | batch-scoring | backends | store-import");
+        Console.WriteLine("modes: micro | ncf ALGO [k=v..] | als-large | ease-size ITEMS | batch-scoring | backends | store-import | big-csr");
         break;
 }
 Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");

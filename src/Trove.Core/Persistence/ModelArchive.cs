@@ -61,11 +61,29 @@ public sealed class ModelArchiveWriter : IDisposable
     public void WriteArray(string name, ReadOnlySpan<long> data, params int[] shape) => WriteNpy(name, NpyWriter.Int64, MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
     public void WriteArray(string name, ReadOnlySpan<double> data, params int[] shape) => WriteNpy(name, NpyWriter.Float64, MemoryMarshal.AsBytes(data), shape.Length == 0 ? [data.Length] : shape);
 
+    /// <summary>
+    /// A CSR matrix as four entries: indptr (int32 while the matrix has at most 2^31 - 1 entries, the format every earlier
+    /// file has; int64 beyond), indices and data (streamed chunk by chunk, so they may pass 2^31 elements) and the shape.
+    /// </summary>
     public void WriteCsr(string name, CsrMatrix m)
     {
-        WriteArray($"{name}.indptr", m.RowPointers);
-        WriteArray($"{name}.indices", m.ColumnIndices);
-        WriteArray($"{name}.data", m.Values);
+        if (m.NonZeros <= int.MaxValue)
+        {
+            var narrow = new int[m.Rows + 1];
+            for (int r = 0; r <= m.Rows; r++) narrow[r] = (int)m.RowPointers[r];
+            WriteArray($"{name}.indptr", narrow);
+        }
+        else WriteArray($"{name}.indptr", m.RowPointers);
+        using (var s = Create($"{name}.indices.npy"))
+        {
+            NpyWriter.WriteHeader(s, NpyWriter.Int32, [m.NonZeros]);
+            for (int c = 0; c < m.Layout.ChunkCount; c++) s.Write(MemoryMarshal.AsBytes(m.IndexChunk(c)));
+        }
+        using (var s = Create($"{name}.data.npy"))
+        {
+            NpyWriter.WriteHeader(s, NpyWriter.Float32, [m.NonZeros]);
+            for (int c = 0; c < m.Layout.ChunkCount; c++) s.Write(MemoryMarshal.AsBytes(m.ValueChunk(c)));
+        }
         WriteJson($"{name}.shape", new[] { m.Rows, m.Columns });
     }
 
@@ -125,10 +143,40 @@ public sealed class ModelArchiveReader : IDisposable
     public long[] ReadLongs(string name) => ReadNpy<long>(name, "<i8");
     public double[] ReadDoubles(string name) => ReadNpy<double>(name, "<f8");
 
-    public CsrMatrix ReadCsr(string name)
+    /// <summary>A matrix written by <see cref="ModelArchiveWriter.WriteCsr"/> (int32 or int64 indptr; more than one array of entries is read into chunks).</summary>
+    public CsrMatrix ReadCsr(string name) => ReadCsr(name, CsrChunkLayout.DefaultCapacity);
+
+    internal CsrMatrix ReadCsr(string name, long chunkCapacity)
     {
         var shape = ReadJson<int[]>($"{name}.shape");
-        return new CsrMatrix(shape[0], shape[1], ReadInts($"{name}.indptr"), ReadInts($"{name}.indices"), ReadFloats($"{name}.data"));
+        if (shape.Length != 2 || shape[0] < 0 || shape[1] < 0) throw ModelIntegrity.Corrupted(_path, $"entry {name}.shape.json is not a rows, columns pair.");
+        long[] pointers;
+        using (var s = OpenNpy($"{name}.indptr", null, out string dtype, out _))
+        {
+            if (dtype == "<i8") pointers = ReadLongs($"{name}.indptr");
+            else
+            {
+                var narrow = ReadInts($"{name}.indptr");
+                pointers = new long[narrow.Length];
+                for (int r = 0; r < narrow.Length; r++) pointers[r] = narrow[r];
+            }
+        }
+        if (pointers.Length != shape[0] + 1) throw ModelIntegrity.Corrupted(_path, $"entry {name}.indptr has {pointers.Length} entries for {shape[0]} rows.");
+        CsrMatrixBuilder builder;
+        try { builder = new CsrMatrixBuilder(shape[0], shape[1], pointers, chunkCapacity); }
+        catch (ArgumentException e) { throw ModelIntegrity.Corrupted(_path, $"entry {name}.indptr: {e.Message}", e); }
+        long nonZeros = pointers[^1];
+        using (var s = OpenNpy($"{name}.indices", "<i4", out _, out long count))
+        {
+            if (count != nonZeros) throw ModelIntegrity.Corrupted(_path, $"entry {name}.indices has {count:N0} entries, indptr says {nonZeros:N0}.");
+            for (int c = 0; c < builder.Layout.ChunkCount; c++) s.ReadExactly(MemoryMarshal.AsBytes(builder.IndexChunk(c)));
+        }
+        using (var s = OpenNpy($"{name}.data", "<f4", out _, out long count))
+        {
+            if (count != nonZeros) throw ModelIntegrity.Corrupted(_path, $"entry {name}.data has {count:N0} entries, indptr says {nonZeros:N0}.");
+            for (int c = 0; c < builder.Layout.ChunkCount; c++) s.ReadExactly(MemoryMarshal.AsBytes(builder.ValueChunk(c)));
+        }
+        return builder.Build();
     }
 
     public T ReadJson<T>(string name)
@@ -142,8 +190,31 @@ public sealed class ModelArchiveReader : IDisposable
 
     private T[] ReadNpy<T>(string name, string dtype) where T : unmanaged
     {
+        using var s = OpenNpy(name, dtype, out _, out long count);
+        if (count > Array.MaxLength) throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has {count:N0} values, more than one array holds.");
+        var result = new T[count];
+        s.ReadExactly(MemoryMarshal.AsBytes(result.AsSpan()));
+        return result;
+    }
+
+    /// <summary>
+    /// Opens an .npy entry past its header: its dtype (checked against <paramref name="expectedDtype"/> unless null) and its
+    /// element count, which must account for exactly the bytes that follow (never trust what a damaged header claims).
+    /// </summary>
+    private Stream OpenNpy(string name, string? expectedDtype, out string dtype, out long count)
+    {
         var entry = _zip.GetEntry(_prefix + name + ".npy") ?? throw Missing(name + ".npy");
-        using var s = entry.Open();
+        var s = entry.Open();
+        try
+        {
+            (dtype, count) = ReadNpyHeader(s, entry.Length, name, expectedDtype);
+            return s;
+        }
+        catch { s.Dispose(); throw; }
+    }
+
+    private (string Dtype, long Count) ReadNpyHeader(Stream s, long entryLength, string name, string? expectedDtype)
+    {
         Span<byte> magic = stackalloc byte[10];
         s.ReadExactly(magic);
         if (magic[0] != 0x93 || magic[1] != (byte)'N') throw new TroveException($"{_path}: entry {name}.npy is not a NumPy array.");
@@ -151,19 +222,19 @@ public sealed class ModelArchiveReader : IDisposable
         var headerBytes = new byte[headerLength];
         s.ReadExactly(headerBytes);
         var header = Encoding.ASCII.GetString(headerBytes);
-        if (!header.Contains($"'{dtype}'")) throw new TroveException($"{_path}: entry {name}.npy has type {header}, expected {dtype}.");
+        string dtype = header.Contains("'<i8'") ? "<i8" : header.Contains("'<i4'") ? "<i4" : header.Contains("'<f8'") ? "<f8" : header.Contains("'<f4'") ? "<f4" : "?";
+        if (expectedDtype is not null && dtype != expectedDtype) throw new TroveException($"{_path}: entry {name}.npy has type {header}, expected {expectedDtype}.");
+        int size = dtype is "<i8" or "<f8" ? 8 : 4;
         int shapeStart = header.IndexOf("'shape': (", StringComparison.Ordinal) + 10;
         int shapeEnd = header.IndexOf(')', shapeStart);
         long count = 1;
         if (shapeStart < 10 || shapeEnd < 0) throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has no shape in its header.");
         foreach (var d in header[shapeStart..shapeEnd].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            count = long.TryParse(d, out long n) && n >= 0 && (n == 0 || count <= Array.MaxLength / n) ? count * n : throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has a bad shape '{header[shapeStart..shapeEnd]}'.");
+            count = long.TryParse(d, out long n) && n >= 0 && (n == 0 || count <= (long.MaxValue / 8) / n) ? count * n : throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy has a bad shape '{header[shapeStart..shapeEnd]}'.");
         // The header's shape must account for exactly the bytes that follow it (never allocate what a damaged header claims).
-        if (count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != entry.Length - 10 - headerLength)
-            throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy: its shape needs {count:N0} values but the entry holds {entry.Length - 10 - headerLength:N0} bytes.");
-        var result = new T[count];
-        s.ReadExactly(MemoryMarshal.AsBytes(result.AsSpan()));
-        return result;
+        if (count * size != entryLength - 10 - headerLength)
+            throw ModelIntegrity.Corrupted(_path, $"entry {name}.npy: its shape needs {count:N0} values but the entry holds {entryLength - 10 - headerLength:N0} bytes.");
+        return (dtype, count);
     }
 
     private TroveException Missing(string entry) => new($"{_path}: the model file has no entry '{_prefix}{entry}' (written by another Trove version?).");

@@ -37,6 +37,14 @@ public static class NpyWriter
     /// </summary>
     public static void WriteHeader(Stream stream, string dtype, ReadOnlySpan<int> shape)
     {
+        var wide = new long[shape.Length];
+        for (int d = 0; d < wide.Length; d++) wide[d] = shape[d];
+        WriteHeader(stream, dtype, wide);
+    }
+
+    /// <summary>As <see cref="WriteHeader(Stream, string, ReadOnlySpan{int})"/> with 64-bit dimensions (arrays streamed from several chunks, past 2^31 elements).</summary>
+    public static void WriteHeader(Stream stream, string dtype, ReadOnlySpan<long> shape)
+    {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Writing .npy files needs a little-endian machine.");
         ItemSize(dtype);
         var header = $"{{'descr': '{dtype}', 'fortran_order': False, 'shape': {ShapeText(shape)}, }}";
@@ -68,4 +76,5 @@ public static class NpyWriter
     };
 
     private static string ShapeText(ReadOnlySpan<int> shape) => shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape.ToArray()) + ")";
+    private static string ShapeText(ReadOnlySpan<long> shape) => shape.Length == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape.ToArray()) + ")";
 }

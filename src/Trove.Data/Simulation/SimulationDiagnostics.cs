@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 using Trove.Core.Data;
+using Trove.Core.Errors;
 using Trove.Core.Training;
 
 namespace Trove.Data.Simulation;
@@ -96,7 +97,17 @@ public static class CfDiagnostics
         foreach (var e in log.Events) { if (e >= 0) counts[e]++; else unnamed++; }
         var events = log.EventNames.Select((n, k) => new KeyValuePair<string, long>(n, counts[k])).ToList();
         if (unnamed > 0 && events.Count > 0) events.Add(new("(none)", unnamed));
-        return Compute(data.UserCount, data.ItemCount, m.RowPointers, m.ColumnIndices, log.Count, rowsPerUser, events,
+        // The co-occurrence pass keeps an item -> users array of one entry per pair, so it stays within one array.
+        if (m.NonZeros > Array.MaxLength)
+            throw new TroveException($"diagnostics: {m.NonZeros:N0} distinct user-item pairs, more than one array holds ({Array.MaxLength:N0}).");
+        var rowPtr = new int[m.Rows + 1];
+        var cols = new int[m.NonZeros];
+        for (int u = 0; u < m.Rows; u++)
+        {
+            rowPtr[u + 1] = (int)m.RowPointers[u + 1];
+            m.RowIndices(u).CopyTo(cols.AsSpan(rowPtr[u]));
+        }
+        return Compute(data.UserCount, data.ItemCount, rowPtr, cols, log.Count, rowsPerUser, events,
             exactBudget, sampleItems, seed, threads, progress);
     }
 

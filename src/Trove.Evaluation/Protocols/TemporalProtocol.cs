@@ -31,11 +31,11 @@ public static class TemporalProtocol
             int n = m.RowLength(u);
             var (nTest, nVal) = SplitBuilder.Counts(n, testFraction, validationFraction);
             if (nTest == 0) continue;
-            int start = rowPtr[u];
+            long start = rowPtr[u];
             var order = new int[n];
             for (int j = 0; j < n; j++) order[j] = j;
             // Entries are sorted by item index, so a stable sort by time breaks ties by item index.
-            var times = first.AsSpan(start, n).ToArray();
+            var times = first.AsSpan(checked((int)start), n).ToArray();
             Array.Sort(times, order);
             StableFix(first, start, order);
             for (int j = n - nTest; j < n; j++) part[start + order[j]] = SplitBuilder.Test;
@@ -88,7 +88,7 @@ public static class TemporalProtocol
         for (int r = 0; r < log.Count; r++)
         {
             int u = log.Users[r];
-            int e = rowPtr[u] + m.RowIndices(u).BinarySearch(log.Items[r]);
+            long e = rowPtr[u] + m.RowIndices(u).BinarySearch(log.Items[r]);
             if (log.Timestamps[r] < first[e]) first[e] = log.Timestamps[r];
         }
         return first;
@@ -101,7 +101,7 @@ public static class TemporalProtocol
     }
 
     // Array.Sort is not stable: restore item-index order among equal times.
-    private static void StableFix(long[] first, int start, int[] order)
+    private static void StableFix(long[] first, long start, int[] order)
     {
         int n = order.Length, j = 0;
         while (j < n)

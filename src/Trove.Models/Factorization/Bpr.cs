@@ -104,14 +104,9 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
 
         // Users able to learn: at least one positive and one negative.
         // (user, item) of each interaction packed in one long, so a draw costs one memory access; -1 marks
-        // users who have every item (nothing to contrast).
-        var entries = new long[ui.NonZeros];
-        for (int u = 0; u < users; u++)
-        {
-            int len = ui.RowLength(u);
-            for (int e = ui.RowPointers[u]; e < ui.RowPointers[u + 1]; e++)
-                entries[e] = len < items ? ((long)u << 32) | (uint)ui.ColumnIndices[e] : -1L;
-        }
+        // users who have every item (nothing to contrast). Past one array of entries (2^31 interactions) a draw
+        // instead picks a 64-bit entry offset and finds its user by binary search over the row pointers.
+        long[]? entries = ui.NonZeros <= Array.MaxLength ? PackEntries(ui) : null;
         // Positives as a bit set when it is small (one access per rejection test instead of a binary search).
         ulong[]? bits = null;
         long bitCount = (long)users * items;
@@ -140,18 +135,9 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
             {
                 long begin = samples * t / threads, end = samples * (t + 1) / threads;
                 var r = new XorShift(unchecked((ulong)context.Seed * 0x9E3779B97F4A7C15UL + (ulong)epoch * 0xBF58476D1CE4E5B9UL + (ulong)t + 1));
-                double loss = 0; long n = 0, done = 0;
-                for (long s = begin; s < end; s++)
-                {
-                    long entry = entries[r.Next(entries.Length)];
-                    if (entry < 0) continue;
-                    int u = (int)(entry >> 32), i = (int)(uint)entry;
-                    int j = bits is null ? SampleNegative(ui.RowIndices(u), items, sampler, ref r) : SampleNegative(bits, (long)u * items, items, sampler, ref r);
-                    if (j < 0) continue;
-                    float x = Step(u, i, j, lr);
-                    if ((s & 7) == 0) { loss += x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x)); n++; }
-                    done++;
-                }
+                var (loss, n, done) = entries is not null
+                    ? RunSamples(new PackedEntries(entries), begin, end, ref r, ui, bits, sampler, lr)
+                    : RunSamples(new OffsetEntries(ui), begin, end, ref r, ui, bits, sampler, lr);
                 lossParts[t] = loss; lossCounts[t] = n; counted[t] = done;
             });
             double seconds = sw.Elapsed.TotalSeconds;
@@ -168,6 +154,66 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         }
         (_users, _items) = run.Result(_users, _items);
         SamplesPerSecond = totalSeconds > 0 ? totalSamples / totalSeconds : 0;
+    }
+
+    /// <summary>
+    /// SGD over samples [begin, end) of one thread. Generic over the entry source (a struct) so the JIT compiles one loop
+    /// per source with the draw inlined: the packed-array loop is the same machine code as before 64-bit draws existed.
+    /// </summary>
+    private (double Loss, long LossCount, long Done) RunSamples<TEntries>(TEntries source, long begin, long end, ref XorShift r, CsrMatrix ui,
+        ulong[]? bits, PopularitySampler? sampler, float lr) where TEntries : struct, IEntrySource
+    {
+        int items = ui.Columns;
+        double loss = 0; long n = 0, done = 0;
+        for (long s = begin; s < end; s++)
+        {
+            long entry = source.Draw(ref r);
+            if (entry < 0) continue;
+            int u = (int)(entry >> 32), i = (int)(uint)entry;
+            int j = bits is null ? SampleNegative(ui.RowIndices(u), items, sampler, ref r) : SampleNegative(bits, (long)u * items, items, sampler, ref r);
+            if (j < 0) continue;
+            float x = Step(u, i, j, lr);
+            if ((s & 7) == 0) { loss += x > 30f ? 0f : MathF.Log(1f + MathF.Exp(-x)); n++; }
+            done++;
+        }
+        return (loss, n, done);
+    }
+
+    /// <summary>Draws one training interaction as (user &lt;&lt; 32 | item), or -1 for a user with every item.</summary>
+    internal interface IEntrySource { long Draw(ref XorShift r); }
+
+    /// <summary>Up to one array of interactions: a uniform index into the packed table, one memory access.</summary>
+    internal readonly struct PackedEntries(long[] entries) : IEntrySource
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public long Draw(ref XorShift r) => entries[r.Next(entries.Length)];
+    }
+
+    /// <summary>Past one array of interactions: a uniform 64-bit entry offset, its user found by binary search.</summary>
+    internal readonly struct OffsetEntries(CsrMatrix ui) : IEntrySource
+    {
+        public long Draw(ref XorShift r) => EntryAt(ui, r.NextLong(ui.NonZeros));
+    }
+
+    /// <summary>Every interaction of <paramref name="ui"/> as (user &lt;&lt; 32 | item), in CSR order (see <see cref="EntryAt"/>).</summary>
+    internal static long[] PackEntries(CsrMatrix ui)
+    {
+        var entries = new long[ui.NonZeros];
+        long at = 0;
+        for (int u = 0; u < ui.Rows; u++)
+        {
+            bool learnable = ui.RowLength(u) < ui.Columns;
+            foreach (int i in ui.RowIndices(u)) entries[at++] = learnable ? ((long)u << 32) | (uint)i : -1L;
+        }
+        return entries;
+    }
+
+    /// <summary>The packed (user, item) of global entry <paramref name="offset"/>, or -1 when its user has every item.</summary>
+    internal static long EntryAt(CsrMatrix ui, long offset)
+    {
+        int u = CsrChunkLayout.RowOfEntry(ui.RowPointers, offset);
+        if (ui.RowLength(u) >= ui.Columns) return -1L;
+        return ((long)u << 32) | (uint)ui.RowIndices(u)[(int)(offset - ui.RowPointers[u])];
     }
 
     /// <summary>
@@ -305,6 +351,10 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         /// <summary>Uniform in [0, n) (Lemire's multiply-shift; bias negligible for n &lt;&lt; 2^32).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int Next(int n) => (int)(((NextULong() >> 32) * (ulong)n) >> 32);
+
+        /// <summary>Uniform in [0, n) for 64-bit n: the high half of a 64 x 64-bit product (Lemire).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public long NextLong(long n) => (long)Math.BigMul(NextULong(), (ulong)n, out _);
 
         public double NextDouble() => (NextULong() >> 11) * (1.0 / (1UL << 53));
     }

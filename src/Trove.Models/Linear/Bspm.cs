@@ -194,15 +194,14 @@ public sealed class Bspm(BspmParameters? parameters = null)
         if (!Vector256.IsHardwareAccelerated || cols % 8 != 0) { SparseDense.Multiply(a, b, cols, c); return; }
         ref float bRef = ref MemoryMarshal.GetArrayDataReference(b);
         ref float cRef = ref MemoryMarshal.GetArrayDataReference(c);
-        var ptr = a.RowPointers; var col = a.ColumnIndices; var val = a.Values;
         for (int r = 0; r < a.Rows; r++)
         {
-            int start = ptr[r], end = ptr[r + 1];
+            var col = a.RowIndices(r); var val = a.RowValues(r);
             for (int j0 = 0; j0 < cols; j0 += 32)
             {
                 int width = Math.Min(32, cols - j0);
                 Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-                for (int t = start; t < end; t++)
+                for (int t = 0; t < col.Length; t++)
                 {
                     var v = Vector256.Create(val[t]);
                     ref float src = ref Unsafe.Add(ref bRef, (nint)col[t] * cols + j0);

@@ -155,8 +155,8 @@ public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<Ea
     /// <summary>The weight of the user's k-th training entry in a score: its stored weight (or 1), times its recency factor.</summary>
     private float HistoryWeight(int user, int k)
     {
-        int entry = UserItems.RowPointers[user] + k;
-        float w = Params.BinaryWeights ? 1f : UserItems.Values[entry];
+        long entry = UserItems.RowPointers[user] + k;
+        float w = Params.BinaryWeights ? 1f : UserItems.RowValues(user)[k];
         return _recency.Length > 0 ? w * _recency[entry] : w;
     }
 
@@ -172,15 +172,15 @@ public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<Ea
         for (int r = 0; r < log.Count; r++)
         {
             int u = log.Users[r];
-            int entry = m.RowPointers[u] + m.RowIndices(u).BinarySearch(log.Items[r]);
+            long entry = m.RowPointers[u] + m.RowIndices(u).BinarySearch(log.Items[r]);
             latest[entry] = Math.Max(latest[entry], log.Timestamps[r]);
         }
         var factors = new float[m.NonZeros];
         for (int u = 0; u < m.Rows; u++)
         {
-            int start = m.RowPointers[u], count = m.RowLength(u);
-            var order = Enumerable.Range(start, count).OrderByDescending(e => latest[e]).ThenBy(e => e).ToArray();
-            for (int k = 0; k < order.Length; k++) factors[order[k]] = MathF.Pow(2f, -k / halfLife);
+            long start = m.RowPointers[u];
+            var order = Enumerable.Range(0, m.RowLength(u)).OrderByDescending(j => latest[start + j]).ThenBy(j => j).ToArray();
+            for (int k = 0; k < order.Length; k++) factors[start + order[k]] = MathF.Pow(2f, -k / halfLife);
         }
         return factors;
     }

@@ -109,16 +109,14 @@ internal sealed class NormalisedItemGraph
         }
         var itemScale = new float[r.Columns];
         for (int i = 0; i < r.Columns; i++) itemScale[i] = itemDegree[i] > 0 ? (float)Math.Pow(itemDegree[i], -itemExponent) : 0f;
-        var values = new float[r.NonZeros];
-        for (int u = 0; u < r.Rows; u++)
+        var normalised = r.WithRowValues((u, idx, val, values) =>
         {
-            int start = r.RowPointers[u], end = r.RowPointers[u + 1];
             double degree = 0;
-            for (int t = start; t < end; t++) degree += binary ? 1 : r.Values[t];
+            for (int t = 0; t < val.Length; t++) degree += binary ? 1 : val[t];
             float userScale = degree > 0 ? (float)Math.Pow(degree, -userExponent) : 0f;
-            for (int t = start; t < end; t++) values[t] = (binary ? 1f : r.Values[t]) * userScale * itemScale[r.ColumnIndices[t]];
-        }
-        return new NormalisedItemGraph(new CsrMatrix(r.Rows, r.Columns, r.RowPointers, r.ColumnIndices, values), itemDegree, binary, itemExponent);
+            for (int t = 0; t < val.Length; t++) values[t] = (binary ? 1f : val[t]) * userScale * itemScale[idx[t]];
+        });
+        return new NormalisedItemGraph(normalised, itemDegree, binary, itemExponent);
     }
 
     /// <summary>left = D_i^-b V_k and right = D_i^b V_k (items never seen in training get zero rows).</summary>

@@ -105,11 +105,7 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
             return local;
         }, _ => { });
         task.Advance(n);
-        var ptr = new int[n + 1];
-        for (int i = 0; i < n; i++) ptr[i + 1] = ptr[i] + rowIdx[i].Length;
-        var cols = new int[ptr[n]]; var vals = new float[ptr[n]];
-        for (int i = 0; i < n; i++) { rowIdx[i].CopyTo(cols, ptr[i]); rowVal[i].CopyTo(vals, ptr[i]); }
-        _w = new CsrMatrix(n, n, ptr, cols, vals);
+        _w = CsrMatrix.FromRows(n, rowIdx, rowVal);
     }
 
 

@@ -112,11 +112,7 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
             throw new TroveException($"sparse-ease: the system of item {failed} is not positive definite; raise lambda (now {p.Lambda}).");
         task.Advance();
         // Columns were solved independently: collect them as the rows of B^T, then transpose to B's rows.
-        var ptr = new int[n + 1];
-        for (int j = 0; j < n; j++) ptr[j + 1] = ptr[j] + colIdx[j].Length;
-        var idx = new int[ptr[n]]; var val = new float[ptr[n]];
-        for (int j = 0; j < n; j++) { colIdx[j].CopyTo(idx, ptr[j]); colVal[j].CopyTo(val, ptr[j]); }
-        _b = new CsrMatrix(n, n, ptr, idx, val).Transpose();
+        _b = CsrMatrix.FromRows(n, colIdx, colVal).Transpose();
         task.Advance();
     }
 
@@ -155,7 +151,7 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
         var ui = data.UserItems; var iu = data.ItemUsers;
         int n = data.ItemCount;
         bool binary = Params.BinaryWeights;
-        var length = new int[n + 1];
+        var length = new long[n + 1];
         Parallel.For(0, n, TrainingSupport.Parallel(context), () => new SparseAccumulator(n), (i, _, acc) =>
         {
             foreach (int u in iu.RowIndices(i))
@@ -168,7 +164,8 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
         for (int i = 0; i < n; i++) pairs += length[i + 1];
         CheckMemory(n, pairs, m, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         for (int i = 0; i < n; i++) length[i + 1] += length[i];
-        var cols = new int[pairs]; var vals = new float[pairs];
+        // Pairs may pass 2^31 (64-bit pointers, chunked storage); each row is filled through its own span.
+        var gram = new CsrMatrixBuilder(n, n, length);
         Parallel.For(0, n, TrainingSupport.Parallel(context), () => new SparseAccumulator(n), (i, _, acc) =>
         {
             var users = iu.RowIndices(i); var wi = iu.RowValues(i);
@@ -177,15 +174,14 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
                 var items = ui.RowIndices(users[a]); var wu = ui.RowValues(users[a]);
                 for (int b = 0; b < items.Length; b++) acc.Add(items[b], binary ? 1f : wi[a] * wu[b]);
             }
-            int start = length[i];
-            var idx = cols.AsSpan(start, acc.Count);
+            var idx = gram.RowIndices(i); var vals = gram.RowValues(i);
             acc.Touched.AsSpan(0, acc.Count).CopyTo(idx);
             idx.Sort();
-            for (int t = 0; t < idx.Length; t++) vals[start + t] = acc.Values[idx[t]];
+            for (int t = 0; t < idx.Length; t++) vals[t] = acc.Values[idx[t]];
             acc.Clear();
             return acc;
         }, _ => { });
-        return new CsrMatrix(n, n, length, cols, vals);
+        return gram.Build();
     }
 
     /// <summary>
@@ -195,7 +191,7 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
     internal static void CheckMemory(int items, long pairs, int neighbours, long available)
     {
         long need = pairs * 8 + (long)items * neighbours * 8 * 2;
-        if (need > available || pairs > Array.MaxLength)
+        if (need > available)
             throw new TroveException(
                 $"sparse-ease: {items:N0} items have {pairs:N0} co-occurring pairs; the Gram matrix and {neighbours} weights per item need {need / (double)(1L << 30):F2} GiB, " +
                 $"but only {available / (double)(1L << 30):F2} GiB of memory is available. Drop rare items or heavy users, or use fewer neighbours.");

@@ -57,37 +57,32 @@ public static class SimilarityBuilder
         var idf = new float[m.Columns];
         double logRows = Math.Log(Math.Max(1, m.Rows));
         for (int c = 0; c < idf.Length; c++) idf[c] = (float)(logRows - Math.Log(1 + columnCounts[c]));
-        var values = new float[m.NonZeros];
         double averageLength = 0;
         var rowSums = new double[m.Rows];
         for (int r = 0; r < m.Rows; r++) { foreach (var v in m.RowValues(r)) rowSums[r] += v; averageLength += rowSums[r]; }
         averageLength = m.Rows > 0 ? averageLength / m.Rows : 1;
-        for (int r = 0; r < m.Rows; r++)
+        return m.WithRowValues((r, idx, val, values) =>
         {
             double lengthNorm = (1 - b) + b * rowSums[r] / Math.Max(averageLength, 1e-12);
-            for (int k = m.RowPointers[r]; k < m.RowPointers[r + 1]; k++)
+            for (int k = 0; k < idx.Length; k++)
             {
-                float v = m.Values[k], w = idf[m.ColumnIndices[k]];
+                float v = val[k], w = idf[idx[k]];
                 values[k] = weighting == InteractionWeighting.TfIdf
                     ? MathF.Sqrt(v) * w
                     : (float)(v * (k1 + 1) / (k1 * lengthNorm + v)) * w;
             }
-        }
-        return new CsrMatrix(m.Rows, m.Columns, m.RowPointers, m.ColumnIndices, values);
+        });
     }
 
     /// <summary>Subtracts each row's mean over its stored entries (for Pearson).</summary>
     public static CsrMatrix CentreRows(CsrMatrix m)
     {
-        var values = new float[m.NonZeros];
-        for (int r = 0; r < m.Rows; r++)
+        return m.WithRowValues((_, _, row, values) =>
         {
-            var row = m.RowValues(r);
-            if (row.Length == 0) continue;
+            if (row.Length == 0) return;
             float mean = 0; foreach (var v in row) mean += v; mean /= row.Length;
-            for (int k = 0; k < row.Length; k++) values[m.RowPointers[r] + k] = row[k] - mean;
-        }
-        return new CsrMatrix(m.Rows, m.Columns, m.RowPointers, m.ColumnIndices, values);
+            for (int k = 0; k < row.Length; k++) values[k] = row[k] - mean;
+        });
     }
 
     /// <summary>
@@ -111,18 +106,9 @@ public static class SimilarityBuilder
                 return acc;
             },
             _ => { });
-        var ptr = new int[n + 1];
-        for (int r = 0; r < n; r++) ptr[r + 1] = ptr[r] + lists[r].Index.Length;
-        var idx = new int[ptr[n]];
-        var val = new float[ptr[n]];
-        for (int r = 0; r < n; r++)
-        {
-            // CSR rows are kept sorted by column; the score order is recovered by sorting when needed.
-            var (ri, rv) = lists[r];
-            Array.Sort(ri, rv);
-            ri.CopyTo(idx, ptr[r]); rv.CopyTo(val, ptr[r]);
-        }
-        return new CsrMatrix(n, n, ptr, idx, val);
+        // CSR rows are kept sorted by column; the score order is recovered by sorting when needed.
+        for (int r = 0; r < n; r++) Array.Sort(lists[r].Index, lists[r].Score);
+        return CsrMatrix.FromRows(n, lists.Select(l => l.Index).ToArray(), lists.Select(l => l.Score).ToArray());
     }
 
     /// <summary>Row <paramref name="row"/> of a neighbour matrix as dense scores: its neighbours' similarities, -inf elsewhere.</summary>

@@ -169,8 +169,7 @@ public sealed class Ncf(NcfParameters? parameters = null) : NeuralRecommender<Nc
     int ITrainable.PrepareEpoch(int epoch, Random rng)
     {
         int neg = Math.Max(0, Params.Negatives);
-        int positives = _train.NonZeros;
-        int n = positives * (1 + neg);
+        int n = TrainingLoop.EpochSamples(Algorithm, _train.NonZeros, neg);
         if (_sampleUsers.Length != n) { _sampleUsers = new int[n]; _sampleItems = new int[n]; _labels = new float[n]; }
         int k = 0;
         for (int u = 0; u < _train.Rows; u++)

@@ -127,6 +127,18 @@ internal static class TrainingLoop
         return history;
     }
 
+    /// <summary>
+    /// Samples in one epoch's arrays: each positive plus <paramref name="negatives"/> sampled negatives, counted in 64 bits
+    /// (500M interactions x 5 negatives would wrap an int); more than one array holds is a one-line error.
+    /// </summary>
+    internal static int EpochSamples(string name, long positives, int negatives)
+    {
+        long samples = positives * (1L + negatives);
+        if (samples > Array.MaxLength)
+            throw new TroveException($"{name}: {positives:N0} interactions x {1 + negatives} (with negatives) = {samples:N0} samples per epoch, more than one array holds ({Array.MaxLength:N0}); use fewer negatives or sample the data.");
+        return (int)samples;
+    }
+
     internal static float LearningRate(NeuralParameters p, int epoch) => p.LrSchedule switch
     {
         LearningRateSchedule.Exponential => p.LearningRate * MathF.Pow(p.LrDecay, epoch - 1),
@@ -207,7 +219,10 @@ internal sealed class Holdout
 
         var users = new List<int>(); var items = new List<int>(); var negs = new List<int[]>();
         var pointers = new int[m.Rows + 1];
-        var columns = new List<int>(m.NonZeros); var values = new List<float>(m.NonZeros);
+        // Neural models train on one machine from in-memory lists: their interactions must fit one array.
+        if (m.NonZeros > Array.MaxLength)
+            throw new TroveException($"neural training: {m.NonZeros:N0} interactions, more than one array holds ({Array.MaxLength:N0}); sample users or items first.");
+        var columns = new List<int>((int)m.NonZeros); var values = new List<float>((int)m.NonZeros);
         for (int u = 0; u < m.Rows; u++)
         {
             var row = m.RowIndices(u); var vals = m.RowValues(u);

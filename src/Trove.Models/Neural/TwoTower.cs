@@ -267,7 +267,7 @@ public sealed class TwoTower(TwoTowerParameters? parameters = null) : NeuralReco
     int ITrainable.PrepareEpoch(int epoch, Random rng)
     {
         int neg = Params.Loss == TwoTowerLoss.Bce ? Math.Max(1, Params.Negatives) : 0;
-        int n = _train.NonZeros * (1 + neg);
+        int n = TrainingLoop.EpochSamples(Algorithm, _train.NonZeros, neg);
         if (_sUsers.Length != n) { _sUsers = new int[n]; _sItems = new int[n]; _sLabels = new float[n]; }
         int k = 0;
         for (int u = 0; u < _train.Rows; u++)

@@ -28,7 +28,10 @@ public sealed class ItemPanels
         Count = count; Dimensions = dimensions;
         _panels = (count + Width - 1) / Width;
         _panels += _panels % 2; // the kernels take panels in pairs
-        _data = new float[(long)_panels * dimensions * Width];
+        long size = (long)_panels * dimensions * Width;
+        if (size > Array.MaxLength)
+            throw new ArgumentException($"{count:N0} items x {dimensions} dimensions (padded to {size:N0} floats) are more than one array holds ({Array.MaxLength:N0}).");
+        _data = new float[size];
         for (int i = 0; i < count; i++)
         {
             var row = rows.Slice(i * dimensions, dimensions);

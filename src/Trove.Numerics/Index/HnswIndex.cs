@@ -52,7 +52,11 @@ public sealed class HnswIndex : IVectorIndex
         Dimensions = dimensions; Metric = metric; Parameters = parameters;
         Count = data.Length / dimensions;
         _data = data; _levels = levels;
-        _links0 = new int[Count * M0];
+        // Count x 2M layer-0 links in one array: past Array.MaxLength (e.g. 70M nodes at M = 16) say so rather than overflow the size.
+        long links = (long)Count * M0;
+        if (links > Array.MaxLength)
+            throw new ArgumentException($"HNSW: {Count:N0} vectors x {M0} layer-0 links = {links:N0}, more than one array holds ({Array.MaxLength:N0}); use a smaller M or shard the index.");
+        _links0 = new int[links];
         _counts0 = new int[Count];
         _upper = new int[]?[Count];
         for (int i = 0; i < Count; i++) if (levels[i] > 0) _upper[i] = new int[levels[i] * (1 + M)];
@@ -330,7 +334,7 @@ public sealed class HnswIndex : IVectorIndex
         foreach (int level in levels) if (level is < 0 or > 30) throw new InvalidDataException("The HNSW index levels are corrupt.");
         var index = new HnswIndex(new float[(long)count * dimensions], dimensions, metric, parameters, levels);
         ReadInts(r, count).CopyTo(index._counts0, 0);
-        ReadInts(r, count * 2 * parameters.M).CopyTo(index._links0, 0);
+        ReadInts(r, index._links0.Length).CopyTo(index._links0, 0);
         for (int i = 0; i < count; i++) if (index._upper[i] is { } u) ReadInts(r, u.Length).CopyTo(u, 0);
         r.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(index._data.AsSpan()));
         index._entry = entry; index._maxLevel = maxLevel;

@@ -4,29 +4,93 @@ namespace Trove.Numerics.Sparse;
 /// Compressed sparse row matrix of float values. Rows are users (or items for the transpose),
 /// column indices within a row are sorted ascending and unique.
 /// </summary>
+/// <remarks>
+/// Row pointers are 64-bit, so a matrix may hold more than 2^31 entries. The entries live in one or more
+/// storage chunks (<see cref="Layout"/>; one chunk up to <see cref="Array.MaxLength"/> entries), each row
+/// inside one chunk, so <see cref="RowIndices"/> and <see cref="RowValues"/> always return one span: loops
+/// go row by row over those spans rather than by global entry offset.
+/// </remarks>
 public sealed class CsrMatrix
 {
-    public int Rows { get; }
-    public int Columns { get; }
-    /// <summary>Row r occupies [RowPointers[r], RowPointers[r+1]) of <see cref="ColumnIndices"/> and <see cref="Values"/>.</summary>
-    public int[] RowPointers { get; }
-    public int[] ColumnIndices { get; }
-    public float[] Values { get; }
+    private readonly long[] _rowPointers;
+    private readonly int[][] _indices;
+    private readonly float[][] _values;
 
+    /// <summary>Number of rows.</summary>
+    public int Rows { get; }
+    /// <summary>Number of columns.</summary>
+    public int Columns { get; }
+    /// <summary>Row r occupies global entries [RowPointers[r], RowPointers[r+1]); 64-bit, so sums past 2^31 are exact. Do not modify.</summary>
+    public long[] RowPointers => _rowPointers;
+    /// <summary>How the entries are split into storage chunks.</summary>
+    public CsrChunkLayout Layout { get; }
+
+    /// <summary>A matrix over one array of column indices and one of values (at most <see cref="Array.MaxLength"/> entries).</summary>
     public CsrMatrix(int rows, int columns, int[] rowPointers, int[] columnIndices, float[] values)
+        : this(rows, columns, Widen(rowPointers), columnIndices, values) { }
+
+    /// <summary>A matrix over one array of column indices and one of values, with 64-bit row pointers.</summary>
+    public CsrMatrix(int rows, int columns, long[] rowPointers, int[] columnIndices, float[] values)
+        : this(rows, columns, rowPointers, Check(rows, rowPointers, columnIndices, values), [columnIndices], [values]) { }
+
+    internal CsrMatrix(int rows, int columns, long[] rowPointers, CsrChunkLayout layout, int[][] indices, float[][] values)
+    {
+        if (rows < 0 || columns < 0) throw new ArgumentException($"shape {rows} x {columns} is negative.");
+        if (rowPointers.Length != rows + 1) throw new ArgumentException($"rowPointers must have {rows + 1} entries, got {rowPointers.Length}.");
+        if (indices.Length != layout.ChunkCount || values.Length != layout.ChunkCount) throw new ArgumentException("one index and one value array per chunk.");
+        for (int c = 0; c < layout.ChunkCount; c++)
+            if (indices[c].Length != layout.ChunkLength(c) || values[c].Length != layout.ChunkLength(c))
+                throw new ArgumentException($"chunk {c} must hold {layout.ChunkLength(c)} indices and values, got {indices[c].Length} and {values[c].Length}.");
+        Rows = rows; Columns = columns; _rowPointers = rowPointers; Layout = layout; _indices = indices; _values = values;
+    }
+
+    private static long[] Widen(int[] pointers)
+    {
+        var wide = new long[pointers.Length];
+        for (int i = 0; i < wide.Length; i++) wide[i] = pointers[i];
+        return wide;
+    }
+
+    private static CsrChunkLayout Check(int rows, long[] rowPointers, int[] columnIndices, float[] values)
     {
         if (rowPointers.Length != rows + 1) throw new ArgumentException($"rowPointers must have {rows + 1} entries, got {rowPointers.Length}.");
         if (columnIndices.Length != values.Length) throw new ArgumentException("columnIndices and values differ in length.");
         if (rowPointers[rows] != values.Length) throw new ArgumentException("rowPointers[rows] must equal the number of stored values.");
-        Rows = rows; Columns = columns; RowPointers = rowPointers; ColumnIndices = columnIndices; Values = values;
+        return CsrChunkLayout.Plan(rowPointers, CsrChunkLayout.DefaultCapacity);
     }
 
-    public int NonZeros => Values.Length;
+    /// <summary>Stored entries (64-bit: may pass 2^31).</summary>
+    public long NonZeros => _rowPointers[Rows];
+    /// <summary>Stored entries over rows x columns.</summary>
     public double Density => Rows == 0 || Columns == 0 ? 0 : (double)NonZeros / ((double)Rows * Columns);
 
-    public ReadOnlySpan<int> RowIndices(int row) => ColumnIndices.AsSpan(RowPointers[row], RowPointers[row + 1] - RowPointers[row]);
-    public ReadOnlySpan<float> RowValues(int row) => Values.AsSpan(RowPointers[row], RowPointers[row + 1] - RowPointers[row]);
-    public int RowLength(int row) => RowPointers[row + 1] - RowPointers[row];
+    /// <summary>Column indices of chunk <paramref name="chunk"/>'s entries, rows <see cref="CsrChunkLayout.FirstRow"/> onwards in order (for whole-matrix passes such as counting or saving).</summary>
+    public ReadOnlySpan<int> IndexChunk(int chunk) => _indices[chunk];
+    /// <summary>Values of chunk <paramref name="chunk"/>'s entries, in the order of <see cref="IndexChunk"/>.</summary>
+    public ReadOnlySpan<float> ValueChunk(int chunk) => _values[chunk];
+
+    /// <summary>The sorted column indices of row <paramref name="row"/>.</summary>
+    public ReadOnlySpan<int> RowIndices(int row)
+    {
+        long start = _rowPointers[row];
+        int length = (int)(_rowPointers[row + 1] - start);
+        if (_indices.Length == 1) return new ReadOnlySpan<int>(_indices[0], (int)start, length);
+        int chunk = Layout.ChunkOfRow(row);
+        return new ReadOnlySpan<int>(_indices[chunk], (int)(start - Layout.ChunkStart(chunk)), length);
+    }
+
+    /// <summary>The values of row <paramref name="row"/>, aligned with <see cref="RowIndices"/>.</summary>
+    public ReadOnlySpan<float> RowValues(int row)
+    {
+        long start = _rowPointers[row];
+        int length = (int)(_rowPointers[row + 1] - start);
+        if (_values.Length == 1) return new ReadOnlySpan<float>(_values[0], (int)start, length);
+        int chunk = Layout.ChunkOfRow(row);
+        return new ReadOnlySpan<float>(_values[chunk], (int)(start - Layout.ChunkStart(chunk)), length);
+    }
+
+    /// <summary>Entries stored in row <paramref name="row"/> (a row holds at most one per column, so an int).</summary>
+    public int RowLength(int row) => (int)(_rowPointers[row + 1] - _rowPointers[row]);
 
     /// <summary>
     /// target += weight x row <paramref name="row"/>: the step of a sparse vector-matrix product x A that item-item models
@@ -44,10 +108,11 @@ public sealed class CsrMatrix
         get
         {
             int at = RowIndices(row).BinarySearch(column);
-            return at >= 0 ? Values[RowPointers[row] + at] : 0f;
+            return at >= 0 ? RowValues(row)[at] : 0f;
         }
     }
 
+    /// <summary>Whether (row, column) is stored.</summary>
     public bool Contains(int row, int column) => RowIndices(row).BinarySearch(column) >= 0;
 
     /// <summary>
@@ -59,6 +124,7 @@ public sealed class CsrMatrix
     {
         if (rowIdx.Length != colIdx.Length || rowIdx.Length != values.Length)
             throw new ArgumentException("Coordinate arrays differ in length.");
+        // Spans hold fewer than 2^31 triplets, so int offsets are exact here; the result has 64-bit pointers like every matrix.
         int n = rowIdx.Length;
         var counts = new int[rows + 1];
         for (int i = 0; i < n; i++)
@@ -79,7 +145,7 @@ public sealed class CsrMatrix
             vals[at] = values[i];
         }
         // Sort each row by column and merge duplicates in place.
-        var outPtr = new int[rows + 1];
+        var outPtr = new long[rows + 1];
         int write = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -115,42 +181,134 @@ public sealed class CsrMatrix
         return new CsrMatrix(rows, columns, outPtr, cols, vals);
     }
 
-    /// <summary>The transpose, also in CSR form (equivalently this matrix in CSC form).</summary>
+    /// <summary>
+    /// A <paramref name="columns"/>-column matrix from one array of sorted column indices and one of values per row
+    /// (e.g. rows solved or selected in parallel). Row pointers are summed in 64 bits, so the total may pass 2^31
+    /// (n rows x k neighbours for a large n).
+    /// </summary>
+    public static CsrMatrix FromRows(int columns, int[][] indices, float[][] values)
+    {
+        if (indices.Length != values.Length) throw new ArgumentException($"{indices.Length} index rows but {values.Length} value rows.");
+        var pointers = new long[indices.Length + 1];
+        for (int r = 0; r < indices.Length; r++)
+        {
+            if (indices[r].Length != values[r].Length) throw new ArgumentException($"row {r}: {indices[r].Length} indices but {values[r].Length} values.");
+            pointers[r + 1] = pointers[r] + indices[r].Length;
+        }
+        var builder = new CsrMatrixBuilder(indices.Length, columns, pointers);
+        for (int r = 0; r < indices.Length; r++)
+        {
+            indices[r].CopyTo(builder.RowIndices(r));
+            values[r].CopyTo(builder.RowValues(r));
+        }
+        return builder.Build();
+    }
+
+    /// <summary>The transpose, also in CSR form (equivalently this matrix in CSC form), with chunks of the same capacity.</summary>
     public CsrMatrix Transpose()
     {
-        var ptr = new int[Columns + 1];
-        foreach (int c in ColumnIndices) ptr[c + 1]++;
+        var ptr = new long[Columns + 1];
+        for (int chunk = 0; chunk < _indices.Length; chunk++)
+            foreach (int c in _indices[chunk]) ptr[c + 1]++;
         for (int c = 0; c < Columns; c++) ptr[c + 1] += ptr[c];
-        var next = (int[])ptr.Clone();
-        var idx = new int[NonZeros];
-        var vals = new float[NonZeros];
-        for (int r = 0; r < Rows; r++)
+        var builder = new CsrMatrixBuilder(Columns, Rows, ptr, Layout.Capacity);
+        if (builder.Layout.ChunkCount == 1)
         {
-            for (int k = RowPointers[r]; k < RowPointers[r + 1]; k++)
+            // One output chunk (every matrix below 2^31 entries): scatter straight into it.
+            var next = new int[Columns];
+            for (int c = 0; c < Columns; c++) next[c] = (int)ptr[c];
+            var idx = builder.IndexStorage(0); var vals = builder.ValueStorage(0);
+            for (int r = 0; r < Rows; r++)
             {
-                int at = next[ColumnIndices[k]]++;
-                idx[at] = r;
-                vals[at] = Values[k];
+                var rowIdx = RowIndices(r); var rowVal = RowValues(r);
+                for (int t = 0; t < rowIdx.Length; t++)
+                {
+                    int at = next[rowIdx[t]]++;
+                    idx[at] = r;
+                    vals[at] = rowVal[t];
+                }
             }
         }
-        return new CsrMatrix(Columns, Rows, ptr, idx, vals);
+        else
+        {
+            // Each output row (a column here) lies in one chunk: remember which, and the write position inside it.
+            var chunkOf = new int[Columns];
+            var next = new int[Columns];
+            var outIdx = new int[builder.Layout.ChunkCount][]; var outVal = new float[builder.Layout.ChunkCount][];
+            for (int k = 0; k < outIdx.Length; k++) { outIdx[k] = builder.IndexStorage(k); outVal[k] = builder.ValueStorage(k); }
+            for (int c = 0; c < Columns; c++)
+            {
+                chunkOf[c] = builder.Layout.ChunkOfRow(c);
+                next[c] = (int)(ptr[c] - builder.Layout.ChunkStart(chunkOf[c]));
+            }
+            for (int r = 0; r < Rows; r++)
+            {
+                var rowIdx = RowIndices(r); var rowVal = RowValues(r);
+                for (int t = 0; t < rowIdx.Length; t++)
+                {
+                    int c = rowIdx[t], at = next[c]++;
+                    outIdx[chunkOf[c]][at] = r;
+                    outVal[chunkOf[c]][at] = rowVal[t];
+                }
+            }
+        }
+        return builder.Build();
     }
 
     /// <summary>Same sparsity pattern with every stored value replaced by <paramref name="map"/>(value).</summary>
     public CsrMatrix MapValues(Func<float, float> map)
     {
-        var vals = new float[NonZeros];
-        for (int i = 0; i < vals.Length; i++) vals[i] = map(Values[i]);
-        return new CsrMatrix(Rows, Columns, RowPointers, ColumnIndices, vals);
+        var values = new float[_values.Length][];
+        for (int chunk = 0; chunk < values.Length; chunk++)
+        {
+            var source = _values[chunk];
+            var mapped = values[chunk] = new float[source.Length];
+            for (int i = 0; i < mapped.Length; i++) mapped[i] = map(source[i]);
+        }
+        return new CsrMatrix(Rows, Columns, _rowPointers, Layout, _indices, values);
+    }
+
+    /// <summary>
+    /// Same sparsity pattern with new values, written row by row by <paramref name="fill"/>(row, indices, values to write);
+    /// for per-row rescaling (IDF, centring, normalisation) without global entry offsets.
+    /// </summary>
+    public CsrMatrix WithRowValues(RowValuesWriter fill)
+    {
+        var values = new float[_values.Length][];
+        for (int chunk = 0; chunk < values.Length; chunk++) values[chunk] = new float[_values[chunk].Length];
+        for (int r = 0; r < Rows; r++)
+        {
+            long start = _rowPointers[r];
+            int chunk = _values.Length == 1 ? 0 : Layout.ChunkOfRow(r);
+            fill(r, RowIndices(r), RowValues(r), values[chunk].AsSpan((int)(start - Layout.ChunkStart(chunk)), RowLength(r)));
+        }
+        return new CsrMatrix(Rows, Columns, _rowPointers, Layout, _indices, values);
     }
 
     /// <summary>Number of stored entries per column.</summary>
     public int[] ColumnCounts()
     {
         var counts = new int[Columns];
-        foreach (int c in ColumnIndices) counts[c]++;
+        for (int chunk = 0; chunk < _indices.Length; chunk++)
+            foreach (int c in _indices[chunk]) counts[c]++;
         return counts;
+    }
+
+    /// <summary>The same matrix stored in chunks of at most <paramref name="capacity"/> entries (tests use small chunks to run the multi-chunk paths).</summary>
+    internal CsrMatrix Rechunk(long capacity)
+    {
+        var builder = new CsrMatrixBuilder(Rows, Columns, (long[])_rowPointers.Clone(), capacity);
+        for (int r = 0; r < Rows; r++)
+        {
+            RowIndices(r).CopyTo(builder.RowIndices(r));
+            RowValues(r).CopyTo(builder.RowValues(r));
+        }
+        return builder.Build();
     }
 }
 
+/// <summary>Writes the new values of one row: <paramref name="row"/>, its column indices and current values, and the span to fill.</summary>
+public delegate void RowValuesWriter(int row, ReadOnlySpan<int> indices, ReadOnlySpan<float> values, Span<float> newValues);
+
+/// <summary>How <see cref="CsrMatrix.FromCoordinates"/> combines repeated (row, column) pairs.</summary>
 public enum DuplicatePolicy { Sum, Max, Last, First }

@@ -10,8 +10,8 @@ public class CsrMatrixTests
         // (0,2)=1 twice, (0,0)=3, (2,1)=5; row 1 empty.
         var m = CsrMatrix.FromCoordinates(3, 3, [0, 2, 0, 0], [2, 1, 0, 2], [1f, 5f, 3f, 1f]);
         Assert.Equal([0, 2, 2, 3], m.RowPointers);
-        Assert.Equal([0, 2, 1], m.ColumnIndices);
-        Assert.Equal([3f, 2f, 5f], m.Values);
+        Assert.Equal([0, 2, 1], m.IndexChunk(0).ToArray());
+        Assert.Equal([3f, 2f, 5f], m.ValueChunk(0).ToArray());
         Assert.Equal(2f, m[0, 2]);
         Assert.Equal(0f, m[1, 1]);
     }
