@@ -174,6 +174,22 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
         }
     }
 
+    /// <summary>The batch tests' cluster: simulated data imported into the schema, ALS trained on it (als.trove in
+    /// <paramref name="dir"/>), and two replicas started (added to <paramref name="replicas"/>, so the caller's cleanup
+    /// stops them) and ready.</summary>
+    private async Task<List<(int Http, int Silo)>> StartTwoReplicasOverAls(string dir, string db, int seed, List<ChildCli> replicas)
+    {
+        Cli(dir, "simulate", "--users", "10000", "--items", "1500", "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "--mean-interactions", "8", "--out", "data");
+        Cli(dir, "import", "--data", "data", "--db", db);
+        Cli(dir, "train", "--db", db, "--model", "als", "--out", "als.trove");
+        var ports = Enumerable.Range(0, 2).Select(_ => (Http: FreePort(), Silo: FreePort())).ToList();
+        foreach (var (http, silo) in ports)
+            replicas.Add(ChildCli.Start(dir, "serve", "--cluster", "--db", db, "--port", http.ToString(), "--silo-port", silo.ToString(), "--api-key", ApiKey));
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        for (int i = 0; i < 2; i++) await WaitReady(client, $"http://127.0.0.1:{ports[i].Http}", replicas[i]);
+        return ports;
+    }
+
     [PostgresFact]
     public async Task Recommend_all_in_cluster_writes_every_user_once_when_a_replica_dies_holding_a_block()
     {
@@ -184,14 +200,7 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
         var replicas = new List<ChildCli>();
         try
         {
-            Cli(dir, "simulate", "--users", "10000", "--items", "1500", "--seed", "3", "--mean-interactions", "8", "--out", "data");
-            Cli(dir, "import", "--data", "data", "--db", db);
-            Cli(dir, "train", "--db", db, "--model", "als", "--out", "als.trove");
-            var ports = Enumerable.Range(0, 2).Select(_ => (Http: FreePort(), Silo: FreePort())).ToList();
-            foreach (var (http, silo) in ports)
-                replicas.Add(ChildCli.Start(dir, "serve", "--cluster", "--db", db, "--port", http.ToString(), "--silo-port", silo.ToString(), "--api-key", ApiKey));
-            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-            for (int i = 0; i < 2; i++) await WaitReady(client, $"http://127.0.0.1:{ports[i].Http}", replicas[i]);
+            var ports = await StartTwoReplicasOverAls(dir, db, seed: 3, replicas);
 
             using var connection = new NpgsqlConnection(ClusterSchema.ConnectionString(db));
             connection.Open();
@@ -242,14 +251,7 @@ public sealed class ClusterReplicaTests(PostgresTestServer server, ITestOutputHe
         var replicas = new List<ChildCli>();
         try
         {
-            Cli(dir, "simulate", "--users", "10000", "--items", "1500", "--seed", "4", "--mean-interactions", "8", "--out", "data");
-            Cli(dir, "import", "--data", "data", "--db", db);
-            Cli(dir, "train", "--db", db, "--model", "als", "--out", "als.trove");
-            var ports = Enumerable.Range(0, 2).Select(_ => (Http: FreePort(), Silo: FreePort())).ToList();
-            foreach (var (http, silo) in ports)
-                replicas.Add(ChildCli.Start(dir, "serve", "--cluster", "--db", db, "--port", http.ToString(), "--silo-port", silo.ToString(), "--api-key", ApiKey));
-            using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
-            for (int i = 0; i < 2; i++) await WaitReady(client, $"http://127.0.0.1:{ports[i].Http}", replicas[i]);
+            var ports = await StartTwoReplicasOverAls(dir, db, seed: 4, replicas);
 
             using var connection = new NpgsqlConnection(ClusterSchema.ConnectionString(db));
             connection.Open();
