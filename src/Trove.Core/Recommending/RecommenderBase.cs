@@ -114,6 +114,31 @@ public abstract class RecommenderBase<TParameters> : IRecommender, ITrainingInte
         return result;
     }
 
+    /// <summary>
+    /// The k largest entries of a sparse row whose columns are sorted, as (column, value), best first; ties go to the lower
+    /// column (TopK over the row's values, whose positions follow the columns) and NaN or -inf entries are never chosen.
+    /// </summary>
+    protected static IReadOnlyList<Scored> TopOfRow(CsrMatrix matrix, int row, int k)
+    {
+        var columns = matrix.RowIndices(row);
+        var (positions, values) = TopK.Select(matrix.RowValues(row), k);
+        var result = new Scored[positions.Length];
+        for (int t = 0; t < positions.Length; t++) result[t] = new Scored(columns[positions[t]], values[t]);
+        return result;
+    }
+
+    /// <summary>
+    /// Scores of every item for a history, for models whose scores are sum_k w_k W[i_k, :] over an items x items sparse
+    /// matrix W (rp3beta, sparse-ease): each history item is checked, its weight taken as 1 when <paramref name="unitWeights"/>.
+    /// </summary>
+    protected void SumItemRows(CsrMatrix itemRows, bool unitWeights, ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
+    {
+        scores = scores[..ItemCount];
+        scores.Clear();
+        for (int k = 0; k < items.Length; k++)
+            itemRows.AddScaledRow(CheckItem(items[k]), unitWeights ? 1f : weights[k], scores);
+    }
+
     /// <summary>Top-k rows by cosine similarity of their vectors to row <paramref name="of"/>, excluding itself.</summary>
     protected static IReadOnlyList<Scored> CosineNeighbours(int of, int count, VectorOf vectorOf, int k)
     {

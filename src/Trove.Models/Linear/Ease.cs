@@ -88,11 +88,9 @@ public sealed class Ease(EaseParameters? parameters = null) : RecommenderBase<Ea
 
     protected override void FitCore(Dataset data, FitContext context)
     {
-        if (Params.Lambda < 0) throw new TroveException("ease: lambda must be non-negative.");
-        if (Params.RecencyHalfLife < 0) throw new TroveException($"ease: recency_half_life must be 0 (off) or positive, got {Params.RecencyHalfLife}.");
+        // lambda >= 0, recency_half_life >= 0 and dropout in [0, 1) hold: the parameters' ValidRange was checked at creation.
         if (Params.RecencyHalfLife > 0 && !data.Interactions.HasTimestamps)
             throw new TroveException("ease: recency_half_life needs interaction timestamps, and this data set has none; set it to 0.");
-        if (Params.Dropout is < 0 or >= 1) throw new TroveException($"ease: dropout must be in [0, 1), got {Params.Dropout}.");
         // (X^T X)_ii + p/(1-p) (X^T X)_ii = (X^T X)_ii / (1-p): EDLAE's emphasised-dropout penalty (0: plain EASE).
         float diagonalScale = 1f / (1f - Params.Dropout);
         int n = data.ItemCount;

@@ -118,25 +118,11 @@ public sealed class Rp3Beta(Rp3BetaParameters? parameters = null) : RecommenderB
     }
 
     /// <summary>Scores of every item for an arbitrary history (new users, fresh events), no retraining.</summary>
-    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
-    {
-        scores = scores[..ItemCount];
-        scores.Clear();
-        for (int k = 0; k < items.Length; k++)
-        {
-            int i = CheckItem(items[k]);
-            float w = Params.BinaryWeights ? 1f : weights[k];
-            _w.AddScaledRow(i, w, scores);
-        }
-    }
+    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores) =>
+        SumItemRows(_w, Params.BinaryWeights, items, weights, scores);
 
-    public override IReadOnlyList<Scored> SimilarItems(int item, int k)
-    {
-        CheckItem(item);
-        var idx = _w.RowIndices(item); var val = _w.RowValues(item);
-        return idx.ToArray().Zip(val.ToArray(), (i, v) => new Scored(i, v))
-            .OrderByDescending(s => s.Score).ThenBy(s => s.Index).Take(k).ToArray();
-    }
+    /// <summary>The item's kept neighbours, strongest first (the fit never keeps an item as its own neighbour).</summary>
+    public override IReadOnlyList<Scored> SimilarItems(int item, int k) => TopOfRow(_w, CheckItem(item), k);
 
     protected override void SaveModelState(ModelArchiveWriter writer) => writer.WriteCsr("weights", _w);
     protected override void LoadModelState(ModelArchiveReader reader) => _w = reader.ReadCsr("weights");

@@ -60,10 +60,8 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
     /// <inheritdoc/>
     protected override void FitCore(Dataset data, FitContext context)
     {
+        // lambda >= 0, dropout in [0, 1) and neighbours >= 1 hold: the parameters' ValidRange was checked at creation.
         var p = Params;
-        if (!(p.Lambda >= 0)) throw new TroveException($"sparse-ease: lambda must be 0 or more, got {p.Lambda}.");
-        if (p.Dropout is < 0 or >= 1) throw new TroveException($"sparse-ease: dropout must be in [0, 1), got {p.Dropout}.");
-        if (p.Neighbours < 1) throw new TroveException($"sparse-ease: neighbours must be at least 1, got {p.Neighbours}.");
         int n = data.ItemCount;
         int m = Math.Min(p.Neighbours, Math.Max(1, n - 1));
         using var task = context.Progress.Start(Name, 3);
@@ -205,29 +203,14 @@ public sealed class SparseEase(SparseEaseParameters? parameters = null) : Recomm
     }
 
     /// <summary>Scores of every item for an arbitrary history (new users, fresh events), no retraining: sum_k w_k B[i_k, :].</summary>
-    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores)
-    {
-        scores = scores[..ItemCount];
-        scores.Clear();
-        for (int k = 0; k < items.Length; k++)
-        {
-            int i = CheckItem(items[k]);
-            float w = Params.BinaryWeights ? 1f : weights[k];
-            _b.AddScaledRow(i, w, scores);
-        }
-    }
+    public void ScoreHistory(ReadOnlySpan<int> items, ReadOnlySpan<float> weights, Span<float> scores) =>
+        SumItemRows(_b, Params.BinaryWeights, items, weights, scores);
 
-    /// <summary>The items with the largest weights B[item, j]: the items this one most predicts.</summary>
-    public override IReadOnlyList<Scored> SimilarItems(int item, int k)
-    {
-        CheckItem(item);
-        var row = new float[ItemCount];
-        Array.Fill(row, float.NegativeInfinity);
-        var idx = _b.RowIndices(item); var val = _b.RowValues(item);
-        for (int t = 0; t < idx.Length; t++) row[idx[t]] = val[t];
-        row[item] = float.NegativeInfinity;
-        return SelectTop(row, k).Where(s => float.IsFinite(s.Score)).ToArray();
-    }
+    /// <summary>
+    /// The items with the largest weights B[item, j]: the items this one most predicts. Row i of B never holds i itself
+    /// (S_j leaves j out).
+    /// </summary>
+    public override IReadOnlyList<Scored> SimilarItems(int item, int k) => TopOfRow(_b, CheckItem(item), k);
 
     /// <inheritdoc/>
     protected override void SaveModelState(ModelArchiveWriter writer) => writer.WriteCsr("weights", _b);
