@@ -5,6 +5,7 @@ using Trove.Core.Persistence;
 using Trove.Models.Features;
 using Trove.Onnx;
 using Trove.Tests.Support;
+using static Trove.Tests.Support.EncoderArchive;
 
 namespace Trove.Tests.Content;
 
@@ -13,17 +14,6 @@ public class EncoderTests
     private static EncoderInput Input(FeatureTable t, int rows) => new(t, new IdMap(Enumerable.Range(0, rows).Select(i => $"i{i}")), "item");
 
     private static JsonElement Options(object o) => JsonSerializer.SerializeToElement(o);
-
-    private static T RoundTrip<T>(T encoder, Func<T> fresh) where T : IFeatureEncoder
-    {
-        using var ms = new MemoryStream();
-        using (var w = new ModelArchiveWriter(ms)) encoder.Save(w.Scoped("e"));
-        ms.Position = 0;
-        using var r = new ModelArchiveReader(ms, "mem");
-        var loaded = fresh();
-        loaded.Load(r.Scoped("e"));
-        return loaded;
-    }
 
     [Fact]
     public void OneHot_sets_one_slot_per_label_ordered_by_frequency()

@@ -172,12 +172,7 @@ public sealed class ResNet18EncoderTests : IDisposable
         var first = encoder.EncodeAll(input);
         Assert.Equal(first.AsSpan(0, 512).ToArray(), first.AsSpan(512, 512).ToArray());
 
-        using var ms = new MemoryStream();
-        using (var w = new ModelArchiveWriter(ms)) encoder.Save(w.Scoped("e"));
-        ms.Position = 0;
-        using var r = new ModelArchiveReader(ms, "mem");
-        var loaded = new ResNet18Encoder(new EncoderSpec());
-        loaded.Load(r.Scoped("e"));
+        var loaded = Support.EncoderArchive.RoundTrip(encoder, () => new ResNet18Encoder(new EncoderSpec()));
         Assert.Equal(first, loaded.EncodeAll(input));
         Assert.True(ImageFeatures.Computed - before >= 1);
     }

@@ -45,12 +45,7 @@ public class MiniLmEncoderTests
         var first = encoder.EncodeAll(input);
         Assert.Equal(1, SentenceEmbeddings.Encoded - before); // three rows, one distinct text
 
-        using var ms = new MemoryStream();
-        using (var w = new ModelArchiveWriter(ms)) encoder.Save(w.Scoped("e"));
-        ms.Position = 0;
-        using var r = new ModelArchiveReader(ms, "mem");
-        var loaded = new MiniLmEncoder(new EncoderSpec());
-        loaded.Load(r.Scoped("e"));
+        var loaded = EncoderArchive.RoundTrip(encoder, () => new MiniLmEncoder(new EncoderSpec()));
         Assert.Equal(first, loaded.EncodeAll(input));
         Assert.Equal(1, SentenceEmbeddings.Encoded - before); // answered from the cache
     }
@@ -67,12 +62,7 @@ public class MiniLmEncoderTests
         Assert.Equal(SentenceEmbeddings.Encode(["hip-hop, rap"], 1, 1)["hip-hop, rap"], v.AsSpan(0, 384).ToArray()); // the labels as the words "hip-hop, rap"
         Assert.All(v.AsSpan(384, 384).ToArray(), x => Assert.Equal(0f, x)); // no labels: zeros
 
-        using var ms = new MemoryStream();
-        using (var w = new ModelArchiveWriter(ms)) encoder.Save(w.Scoped("e"));
-        ms.Position = 0;
-        using var r = new ModelArchiveReader(ms, "mem");
-        var loaded = new MiniLmEncoder(new EncoderSpec());
-        loaded.Load(r.Scoped("e"));
+        var loaded = EncoderArchive.RoundTrip(encoder, () => new MiniLmEncoder(new EncoderSpec()));
         Assert.Equal(v, loaded.EncodeAll(input));
     }
 
