@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Trove.Core.Errors;
+using Trove.Numerics.Dense;
 using Trove.Numerics.Sparse;
 
 namespace Trove.Core.Persistence;
@@ -85,6 +86,18 @@ public sealed class ModelArchiveWriter : IDisposable
             for (int c = 0; c < m.Layout.ChunkCount; c++) s.Write(MemoryMarshal.AsBytes(m.ValueChunk(c)));
         }
         WriteJson($"{name}.shape", new[] { m.Rows, m.Columns });
+    }
+
+    /// <summary>
+    /// A dense matrix as one .npy entry of shape (rows, columns), streamed chunk by chunk: the bytes are those
+    /// <see cref="WriteArray(string, ReadOnlySpan{float}, int[])"/> writes for the same values in one array, so a file of a
+    /// chunked matrix differs from an unchunked one only in being too large for readers that need one array.
+    /// </summary>
+    public void WriteMatrix(string name, RowChunkedMatrix m)
+    {
+        using var s = Create(name + ".npy");
+        NpyWriter.WriteHeader(s, NpyWriter.Float32, [m.Rows, m.Columns]);
+        for (int c = 0; c < m.ChunkCount; c++) s.Write(MemoryMarshal.AsBytes(m.Chunk(c)));
     }
 
     public void WriteJson<T>(string name, T value)
@@ -178,6 +191,24 @@ public sealed class ModelArchiveReader : IDisposable
         }
         return builder.Build();
     }
+
+    /// <summary>
+    /// A float entry read as a <paramref name="rows"/> x <paramref name="columns"/> matrix in chunks of at most
+    /// <paramref name="chunkCapacity"/> floats (any .npy shape with exactly rows x columns values, so 1-d arrays of
+    /// earlier versions load too). A different count is a one-line error naming the entry.
+    /// </summary>
+    public RowChunkedMatrix ReadMatrix(string name, int rows, int columns, long chunkCapacity)
+    {
+        using var s = OpenNpy(name, "<f4", out _, out long count);
+        if (count != (long)rows * columns)
+            throw new TroveException($"{_path}: entry {name}.npy has {count:N0} values, expected {rows:N0} x {columns} = {(long)rows * columns:N0}.");
+        var m = new RowChunkedMatrix(rows, columns, chunkCapacity);
+        for (int c = 0; c < m.ChunkCount; c++) s.ReadExactly(MemoryMarshal.AsBytes(m.Chunk(c)));
+        return m;
+    }
+
+    /// <summary>As <see cref="ReadMatrix(string, int, int, long)"/> in chunks of the longest array (one chunk whenever it fits).</summary>
+    public RowChunkedMatrix ReadMatrix(string name, int rows, int columns) => ReadMatrix(name, rows, columns, RowChunkedMatrix.DefaultCapacity);
 
     public T ReadJson<T>(string name)
     {

@@ -68,19 +68,24 @@ public sealed record AlsParameters
 public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsParameters>(parameters), IEmbeddingModel, IHistoryScorer, IHistoryEmbedder
 {
     public const string Name = "als";
-    private float[] _userFactors = [];
-    private float[] _itemFactors = [];
+    private RowChunkedMatrix _userFactors = new(0, 1);
+    private RowChunkedMatrix _itemFactors = new(0, 1);
     private float[]? _itemGram; // Y^T Y, cached for fold-in
     private readonly List<TrainingEpoch> _history = new();
 
     public override string Algorithm => Name;
     public int Dimensions => Params.Factors;
-    public ReadOnlySpan<float> UserVector(int user) => _userFactors.AsSpan(CheckUser(user) * Params.Factors, Params.Factors);
-    public ReadOnlySpan<float> ItemVector(int item) => _itemFactors.AsSpan(CheckItem(item) * Params.Factors, Params.Factors);
-    /// <summary>Row-major users x factors.</summary>
-    public ReadOnlySpan<float> UserFactors => _userFactors;
-    /// <summary>Row-major items x factors.</summary>
-    public ReadOnlySpan<float> ItemFactors => _itemFactors;
+    public ReadOnlySpan<float> UserVector(int user) => _userFactors.Row(CheckUser(user));
+    public ReadOnlySpan<float> ItemVector(int item) => _itemFactors.Row(CheckItem(item));
+    /// <summary>Users x factors, in row-aligned chunks past one array (read it; writing to it changes the model).</summary>
+    public RowChunkedMatrix UserFactors => _userFactors;
+    /// <summary>Items x factors, in row-aligned chunks past one array (read it; writing to it changes the model).</summary>
+    public RowChunkedMatrix ItemFactors => _itemFactors;
+    /// <summary>
+    /// The most floats one chunk of a factor matrix holds: the longest array, so a matrix is one array whenever it fits.
+    /// Tests set it small to train and load through several chunks on small data.
+    /// </summary>
+    internal long FactorChunkCapacity { get; set; } = RowChunkedMatrix.DefaultCapacity;
     /// <summary>Per-iteration loss, validation score and time of the last Fit.</summary>
     public IReadOnlyList<TrainingEpoch> History => _history;
 
@@ -96,8 +101,8 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         var ui = data.UserItems; var iu = data.ItemUsers;
         _history.Clear();
         var rng = new Random(context.Seed);
-        _userFactors = RandomFactors(ui.Rows, k, p.InitScale, rng, "user");
-        _itemFactors = RandomFactors(ui.Columns, k, p.InitScale, rng, "item");
+        _userFactors = RandomFactors(ui.Rows, k, p.InitScale, rng, FactorChunkCapacity);
+        _itemFactors = RandomFactors(ui.Columns, k, p.InitScale, rng, FactorChunkCapacity);
         var run = new FactorTrainingRun(Name, "iteration", context, p.EarlyStoppingPatience, p.Iterations, _history);
         run.Resume(_userFactors, _itemFactors);
         var gram = new float[k * k];
@@ -107,9 +112,9 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         {
             context.Cancellation.ThrowIfCancellationRequested();
             var sw = Stopwatch.StartNew();
-            ComputeGram(_itemFactors, ui.Columns, k, gram);
+            ComputeGram(_itemFactors, gram);
             SolveSide(ui, _itemFactors, gram, _userFactors, context);
-            ComputeGram(_userFactors, ui.Rows, k, gram);
+            ComputeGram(_userFactors, gram);
             SolveSide(iu, _userFactors, gram, _itemFactors, context);
             double loss = p.ComputeLoss ? Loss(ui, gram) : double.NaN;
             double seconds = sw.Elapsed.TotalSeconds;
@@ -125,31 +130,32 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         _itemGram = null;
     }
 
-    private static float[] RandomFactors(int rows, int k, float scale, Random rng, string side)
+    private static RowChunkedMatrix RandomFactors(int rows, int k, float scale, Random rng, long chunkCapacity)
     {
-        var f = TrainingSupport.FactorArray("als", side, rows, k);
-        for (int i = 0; i < f.Length; i++)
+        var f = TrainingSupport.FactorMatrix(rows, k, chunkCapacity);
+        // Chunk by chunk in row order: the same draws land in the same places whatever the chunking.
+        for (int c = 0; c < f.ChunkCount; c++)
         {
-            // Box-Muller normal
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
-            f[i] = (float)(scale * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+            var chunk = f.Chunk(c);
+            for (int i = 0; i < chunk.Length; i++)
+            {
+                // Box-Muller normal
+                double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+                chunk[i] = (float)(scale * Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+            }
         }
         return f;
     }
 
     /// <summary>G = X^T X of the rows x k factors: syrk on whichever dense backend is in use (OpenBLAS or the managed kernels).</summary>
-    private static void ComputeGram(float[] factors, int rows, int k, float[] gram)
-    {
-        if (rows == 0) { Array.Clear(gram); return; }
-        TrainingSupport.Native(Name, () => Blas.Gram(factors, rows, k, gram));
-    }
+    private static void ComputeGram(RowChunkedMatrix factors, float[] gram) => TrainingSupport.Native(Name, () => factors.Gram(gram));
 
     private float Confidence(float w) => 1f + Params.Alpha * (Params.BinaryWeights ? 1f : w);
     private float RowRegularization(int n) =>
         Params.FrequencyExponent == 0 ? Params.Regularization : Params.Regularization * MathF.Pow(n + 1, Params.FrequencyExponent);
 
     /// <summary>Solves every row of <paramref name="target"/> given the fixed <paramref name="other"/> factors and their Gram matrix.</summary>
-    private void SolveSide(CsrMatrix m, float[] other, float[] gram, float[] target, FitContext context)
+    private void SolveSide(CsrMatrix m, RowChunkedMatrix other, float[] gram, RowChunkedMatrix target, FitContext context)
     {
         int k = Params.Factors;
         bool cg = Params.Solver == AlsSolver.ConjugateGradient;
@@ -157,13 +163,20 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
             () => new Workspace(k),
             (row, _, ws) =>
             {
-                var x = target.AsSpan(row * k, k);
+                var x = target.Row(row);
                 if (cg) SolveCg(m.RowIndices(row), m.RowValues(row), other, gram, x, ws);
                 else SolveExact(m.RowIndices(row), m.RowValues(row), other, gram, x, ws);
                 return ws;
             },
             _ => { });
     }
+
+    /// <summary>
+    /// Observed rows gathered per pass of the Cholesky path. A multiple of 4, so the rank-4 updates group the rows as one
+    /// pass over all of them would (the sums are the same bits); bounded, so a row with millions of observations (an item
+    /// of a popular catalogue) never needs a gather buffer of n x factors floats, which could pass one array.
+    /// </summary>
+    private const int GatherRows = 256;
 
     private sealed class Workspace(int k)
     {
@@ -172,63 +185,71 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         public readonly float[] R = new float[k];
         public readonly float[] P = new float[k];
         public readonly float[] Ap = new float[k];
-        public float[] Rows = new float[k * 64];
-        public float[] Weights = new float[64];
+        public readonly float[] Rows = new float[GatherRows * k];
+        public float[] Weights = new float[GatherRows];
 
-        public void Ensure(int n, int k)
+        public void Ensure(int n)
         {
-            if (Weights.Length < n) { Weights = new float[Math.Max(n, Weights.Length * 2)]; Rows = new float[Weights.Length * k]; }
+            if (Weights.Length < n) Weights = new float[Math.Max(n, Weights.Length * 2)];
         }
     }
 
     /// <summary>Exact: (G + reg I + sum (c-1) y y^T) x = sum c y, by Cholesky.</summary>
-    private void SolveExact(ReadOnlySpan<int> idx, ReadOnlySpan<float> vals, float[] other, float[] gram, Span<float> x, Workspace ws)
+    private void SolveExact(ReadOnlySpan<int> idx, ReadOnlySpan<float> vals, RowChunkedMatrix other, float[] gram, Span<float> x, Workspace ws)
     {
         int k = Params.Factors, n = idx.Length;
         if (n == 0) { x.Clear(); return; }
-        ws.Ensure(n, k);
         var a = ws.A; var b = ws.B.AsSpan();
         gram.CopyTo(a, 0);
         float reg = RowRegularization(n);
         for (int d = 0; d < k; d++) a[d * k + d] += reg;
-        b.Clear();
-        for (int j = 0; j < n; j++)
-        {
-            var y = other.AsSpan(idx[j] * k, k);
-            y.CopyTo(ws.Rows.AsSpan(j * k, k));
-            float c = Confidence(vals[j]);
-            ws.Weights[j] = c - 1f;
-            TensorPrimitives.MultiplyAdd(y, c, b, b);
-        }
-        VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n, upperOnly: true);
+        AddObservations(idx, vals, other, a, b, ws);
         if (!SmallCholesky.TrySolve(a, k, b))
         {
             // Not positive definite (regularisation 0 and too few observations): add a small ridge and retry.
             gram.CopyTo(a, 0);
             for (int d = 0; d < k; d++) a[d * k + d] += reg + 1e-3f * (1 + a[d * k + d]);
-            VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, n, upperOnly: true);
-            b.Clear();
-            for (int j = 0; j < n; j++) TensorPrimitives.MultiplyAdd(other.AsSpan(idx[j] * k, k), Confidence(vals[j]), b, b);
+            AddObservations(idx, vals, other, a, b, ws);
             if (!SmallCholesky.TrySolve(a, k, b)) { x.Clear(); return; }
         }
         b.CopyTo(x);
     }
 
+    /// <summary>a += sum (c-1) y y^T (upper triangle) and b = sum c y over the row's observations, <see cref="GatherRows"/> at a time.</summary>
+    private void AddObservations(ReadOnlySpan<int> idx, ReadOnlySpan<float> vals, RowChunkedMatrix other, float[] a, Span<float> b, Workspace ws)
+    {
+        int k = Params.Factors, n = idx.Length;
+        b.Clear();
+        for (int start = 0; start < n; start += GatherRows)
+        {
+            int count = Math.Min(GatherRows, n - start);
+            for (int j = 0; j < count; j++)
+            {
+                var y = other.Row(idx[start + j]);
+                y.CopyTo(ws.Rows.AsSpan(j * k, k));
+                float c = Confidence(vals[start + j]);
+                ws.Weights[j] = c - 1f;
+                TensorPrimitives.MultiplyAdd(y, c, b, b);
+            }
+            VectorKernels.AddWeightedOuterProducts(a, k, ws.Rows, ws.Weights, count, upperOnly: true);
+        }
+    }
+
     /// <summary>Conjugate gradient on the same system, warm-started from the current x (implicit's _solve_cg).</summary>
-    private void SolveCg(ReadOnlySpan<int> idx, ReadOnlySpan<float> vals, float[] other, float[] gram, Span<float> x, Workspace ws)
+    private void SolveCg(ReadOnlySpan<int> idx, ReadOnlySpan<float> vals, RowChunkedMatrix other, float[] gram, Span<float> x, Workspace ws)
     {
         int k = Params.Factors, n = idx.Length;
         if (n == 0) { x.Clear(); return; }
         float reg = RowRegularization(n);
         var r = ws.R.AsSpan(); var p = ws.P.AsSpan(); var ap = ws.Ap.AsSpan();
-        ws.Ensure(n, k);
+        ws.Ensure(n);
         var conf = ws.Weights.AsSpan(0, n);
         for (int j = 0; j < n; j++) conf[j] = Confidence(vals[j]);
         // r = b - A x, with b = sum c y, A x = G x + reg x + sum (c-1)(y.x) y
         VectorKernels.MatVecSymmetric(gram, k, x, r);
         TensorPrimitives.MultiplyAdd(x, reg, r, r);
         TensorPrimitives.Negate(r, r);
-        AccumulateRows(idx, other, k, x, conf, r, residual: true);
+        AccumulateRows(idx, other, x, conf, r, residual: true);
         r.CopyTo(p);
         float rsOld = VectorKernels.DotShort(r, r);
         for (int step = 0; step < Params.CgSteps; step++)
@@ -236,7 +257,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
             if (rsOld < 1e-20f) break;
             VectorKernels.MatVecSymmetric(gram, k, p, ap);
             TensorPrimitives.MultiplyAdd(p, reg, ap, ap);
-            AccumulateRows(idx, other, k, p, conf, ap, residual: false);
+            AccumulateRows(idx, other, p, conf, ap, residual: false);
             float pAp = VectorKernels.DotShort(p, ap);
             if (!(pAp > 0)) break;
             float alpha = rsOld / pAp;
@@ -252,20 +273,20 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
     /// dst += sum_j coef_j y_j over the row's items, four rows per pass, where coef_j is
     /// (c_j - 1)(y_j . v) for the A v product, or c_j - (c_j - 1)(y_j . v) for the residual b - A v.
     /// </summary>
-    private static void AccumulateRows(ReadOnlySpan<int> idx, float[] other, int k, ReadOnlySpan<float> v, ReadOnlySpan<float> conf, Span<float> dst, bool residual)
+    private static void AccumulateRows(ReadOnlySpan<int> idx, RowChunkedMatrix other, ReadOnlySpan<float> v, ReadOnlySpan<float> conf, Span<float> dst, bool residual)
     {
         int n = idx.Length, j = 0;
         for (; j + 4 <= n; j += 4)
         {
-            var y0 = other.AsSpan(idx[j] * k, k); var y1 = other.AsSpan(idx[j + 1] * k, k);
-            var y2 = other.AsSpan(idx[j + 2] * k, k); var y3 = other.AsSpan(idx[j + 3] * k, k);
+            var y0 = other.Row(idx[j]); var y1 = other.Row(idx[j + 1]);
+            var y2 = other.Row(idx[j + 2]); var y3 = other.Row(idx[j + 3]);
             VectorKernels.Rank4Row(dst, y0, y1, y2, y3,
                 Coef(conf[j], VectorKernels.DotShort(y0, v), residual), Coef(conf[j + 1], VectorKernels.DotShort(y1, v), residual),
                 Coef(conf[j + 2], VectorKernels.DotShort(y2, v), residual), Coef(conf[j + 3], VectorKernels.DotShort(y3, v), residual));
         }
         for (; j < n; j++)
         {
-            var y = other.AsSpan(idx[j] * k, k);
+            var y = other.Row(idx[j]);
             TensorPrimitives.MultiplyAdd(y, Coef(conf[j], VectorKernels.DotShort(y, v), residual), dst, dst);
         }
     }
@@ -280,7 +301,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
     {
         int k = Params.Factors;
         var g = new float[k * k];
-        ComputeGram(_userFactors, UserCount, k, g);
+        ComputeGram(_userFactors, g);
         return Loss(UserItems, g);
     }
 
@@ -293,19 +314,19 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         var tmp = new float[k];
         for (int i = 0; i < ui.Columns; i++)
         {
-            var y = _itemFactors.AsSpan(i * k, k);
+            var y = _itemFactors.Row(i);
             VectorKernels.MatVecSymmetric(userGram, k, y, tmp);
             total += TensorPrimitives.Dot(y, tmp);
             total += RowRegularization(itemCounts[i]) * TensorPrimitives.Dot(y, y);
         }
         for (int u = 0; u < ui.Rows; u++)
         {
-            var x = _userFactors.AsSpan(u * k, k);
+            var x = _userFactors.Row(u);
             var idx = ui.RowIndices(u); var vals = ui.RowValues(u);
             double part = 0;
             for (int j = 0; j < idx.Length; j++)
             {
-                double s = TensorPrimitives.Dot(x, _itemFactors.AsSpan(idx[j] * k, k));
+                double s = TensorPrimitives.Dot(x, _itemFactors.Row(idx[j]));
                 double c = Confidence(vals[j]);
                 part += c * (1 - s) * (1 - s) - s * s;
             }
@@ -327,7 +348,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
     {
         int k = Params.Factors;
         if (userVector.Length != k) throw new TroveException($"als: user vector has {userVector.Length} dimensions, the model {k}.");
-        VectorKernels.MatVec(_itemFactors, ItemCount, k, userVector, scores);
+        _itemFactors.MultiplyVector(userVector, scores);
     }
 
     /// <summary>
@@ -338,7 +359,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
     public float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
     {
         if (items.Length != weights.Length) throw new TroveException($"als: fold-in got {items.Length} items but {weights.Length} weights.");
-        if (_itemFactors.Length == 0) throw new TroveException("als: the model is not trained.");
+        if (_itemFactors.Rows == 0) throw new TroveException("als: the model is not trained.");
         var map = new SortedDictionary<int, float>();
         for (int j = 0; j < items.Length; j++)
         {
@@ -350,7 +371,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
         if (gram is null)
         {
             gram = new float[k * k];
-            ComputeGram(_itemFactors, ItemCount, k, gram);
+            ComputeGram(_itemFactors, gram);
             _itemGram = gram;
         }
         var x = new float[k];
@@ -388,21 +409,20 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
     public void UpdateUser(int user, ReadOnlySpan<int> items, ReadOnlySpan<float> weights)
     {
         CheckUser(user);
-        FoldIn(items, weights).CopyTo(_userFactors.AsSpan(user * Params.Factors, Params.Factors));
+        FoldIn(items, weights).CopyTo(_userFactors.Row(user));
     }
 
     protected override void SaveModelState(ModelArchiveWriter writer)
     {
-        writer.WriteArray("user_factors", _userFactors, UserCount, Params.Factors);
-        writer.WriteArray("item_factors", _itemFactors, ItemCount, Params.Factors);
+        // One (rows, factors) .npy per side, streamed chunk by chunk: the same bytes as the one-array files of earlier versions.
+        writer.WriteMatrix("user_factors", _userFactors);
+        writer.WriteMatrix("item_factors", _itemFactors);
     }
 
     protected override void LoadModelState(ModelArchiveReader reader)
     {
-        _userFactors = reader.ReadFloats("user_factors");
-        _itemFactors = reader.ReadFloats("item_factors");
+        _userFactors = reader.ReadMatrix("user_factors", UserCount, Params.Factors, FactorChunkCapacity);
+        _itemFactors = reader.ReadMatrix("item_factors", ItemCount, Params.Factors, FactorChunkCapacity);
         _itemGram = null;
-        if (_userFactors.Length != (long)UserCount * Params.Factors || _itemFactors.Length != (long)ItemCount * Params.Factors)
-            throw new TroveException($"als: the model file's factor arrays do not match {UserCount} users x {ItemCount} items x {Params.Factors} factors.");
     }
 }

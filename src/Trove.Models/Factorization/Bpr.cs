@@ -9,6 +9,7 @@ using Trove.Core.Errors;
 using Trove.Core.Persistence;
 using Trove.Core.Recommending;
 using Trove.Core.Training;
+using Trove.Numerics.Dense;
 using Trove.Numerics.Sparse;
 using Trove.Numerics.Vectors;
 
@@ -69,15 +70,20 @@ public sealed record BprParameters
 public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprParameters>(parameters), IEmbeddingModel
 {
     public const string Name = "bpr";
-    private float[] _users = [];
-    private float[] _items = [];
+    private RowChunkedMatrix _users = new(0, 1);
+    private RowChunkedMatrix _items = new(0, 1);
     private readonly List<TrainingEpoch> _history = new();
 
     public override string Algorithm => Name;
     /// <summary>Factors, plus one when item biases are learned (user component fixed to 1).</summary>
     public int Dimensions => Params.Factors + (Params.ItemBias ? 1 : 0);
-    public ReadOnlySpan<float> UserVector(int user) => _users.AsSpan(CheckUser(user) * Dimensions, Dimensions);
-    public ReadOnlySpan<float> ItemVector(int item) => _items.AsSpan(CheckItem(item) * Dimensions, Dimensions);
+    public ReadOnlySpan<float> UserVector(int user) => _users.Row(CheckUser(user));
+    public ReadOnlySpan<float> ItemVector(int item) => _items.Row(CheckItem(item));
+    /// <summary>
+    /// The most floats one chunk of a factor matrix holds: the longest array, so a matrix is one array whenever it fits.
+    /// Tests set it small to train and load through several chunks on small data.
+    /// </summary>
+    internal long FactorChunkCapacity { get; set; } = RowChunkedMatrix.DefaultCapacity;
     public IReadOnlyList<TrainingEpoch> History => _history;
     /// <summary>Triples per second of the last Fit (all threads).</summary>
     public double SamplesPerSecond { get; private set; }
@@ -92,15 +98,19 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         _history.Clear();
         var rng = new Random(context.Seed);
         float scale = p.InitScale / MathF.Sqrt(f);
-        _users = TrainingSupport.FactorArray("bpr", "user", users, d);
-        _items = TrainingSupport.FactorArray("bpr", "item", items, d);
+        _users = TrainingSupport.FactorMatrix(users, d, FactorChunkCapacity);
+        _items = TrainingSupport.FactorMatrix(items, d, FactorChunkCapacity);
         for (int u = 0; u < users; u++)
         {
-            for (int k = 0; k < f; k++) _users[u * d + k] = (float)(rng.NextDouble() * 2 - 1) * scale;
-            if (p.ItemBias) _users[u * d + f] = 1f;
+            var w = _users.Row(u);
+            for (int k = 0; k < f; k++) w[k] = (float)(rng.NextDouble() * 2 - 1) * scale;
+            if (p.ItemBias) w[f] = 1f;
         }
         for (int i = 0; i < items; i++)
-            for (int k = 0; k < f; k++) _items[i * d + k] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        {
+            var h = _items.Row(i);
+            for (int k = 0; k < f; k++) h[k] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        }
 
         // Users able to learn: at least one positive and one negative.
         // (user, item) of each interaction packed in one long, so a draw costs one memory access; -1 marks
@@ -245,10 +255,10 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
     /// <summary>One SGD step on the triple (u, i, j); returns x_uij before the update.</summary>
     private float Step(int u, int i, int j, float lr)
     {
-        int d = Dimensions, f = Params.Factors;
-        var wu = _users.AsSpan(u * d, d);
-        var hi = _items.AsSpan(i * d, d);
-        var hj = _items.AsSpan(j * d, d);
+        int f = Params.Factors;
+        var wu = _users.Row(u);
+        var hi = _items.Row(i);
+        var hj = _items.Row(j);
         // The bias sits in the last slot with user component 1, so the dot products include it.
         float x = DotDifference(wu, hi, hj);
         float z = 1f / (1f + MathF.Exp(x)); // sigma(-x) = d ln sigma(x) / dx
@@ -314,7 +324,7 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
     }
 
     public override void ScoreAllItems(int user, Span<float> scores) =>
-        VectorKernels.MatVec(_items, ItemCount, Dimensions, UserVector(user), scores);
+        _items.MultiplyVector(UserVector(user), scores);
 
     public override void Score(int user, ReadOnlySpan<int> items, Span<float> scores)
     {
@@ -324,16 +334,15 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
 
     protected override void SaveModelState(ModelArchiveWriter writer)
     {
-        writer.WriteArray("user_factors", _users, UserCount, Dimensions);
-        writer.WriteArray("item_factors", _items, ItemCount, Dimensions);
+        // One (rows, dimensions) .npy per side, streamed chunk by chunk: the same bytes as the one-array files of earlier versions.
+        writer.WriteMatrix("user_factors", _users);
+        writer.WriteMatrix("item_factors", _items);
     }
 
     protected override void LoadModelState(ModelArchiveReader reader)
     {
-        _users = reader.ReadFloats("user_factors");
-        _items = reader.ReadFloats("item_factors");
-        if (_users.Length != (long)UserCount * Dimensions || _items.Length != (long)ItemCount * Dimensions)
-            throw new TroveException($"bpr: the model file's factor arrays do not match {UserCount} users x {ItemCount} items x {Dimensions} dimensions.");
+        _users = reader.ReadMatrix("user_factors", UserCount, Dimensions, FactorChunkCapacity);
+        _items = reader.ReadMatrix("item_factors", ItemCount, Dimensions, FactorChunkCapacity);
     }
 
     /// <summary>xorshift64* generator: fast, per-thread, seedable.</summary>

@@ -2,6 +2,7 @@ using Trove.Core.Errors;
 using Trove.Core.Persistence;
 using Trove.Core.Recommending;
 using Trove.Core.Training;
+using Trove.Numerics.Dense;
 using Trove.Numerics.Native;
 
 namespace Trove.Models.Factorization;
@@ -23,18 +24,11 @@ internal static class TrainingSupport
     public static void Native(string algorithm, Action action) => Native(algorithm, () => { action(); return 0; });
 
     /// <summary>
-    /// A factor matrix of <paramref name="rows"/> x <paramref name="k"/> floats, sized in 64-bit. One .NET array holds at
-    /// most <see cref="Array.MaxLength"/> elements (e.g. about 33.5M users at 64 factors); past that the runtime's own
-    /// error ("Array dimensions exceeded supported range") says nothing of the cause, so this names it and the ways out.
+    /// A zero factor matrix of <paramref name="rows"/> x <paramref name="k"/> floats in row-aligned chunks of at most
+    /// <paramref name="chunkCapacity"/> floats: one array up to <see cref="Array.MaxLength"/> values (about 33.5M rows at
+    /// 64 factors), several past it, so the number of users or items is limited by memory, not by one array.
     /// </summary>
-    public static float[] FactorArray(string algorithm, string side, long rows, int k)
-    {
-        long length = rows * k;
-        if (rows < 0 || k < 1 || length > Array.MaxLength)
-            throw new TroveException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"{algorithm}: {rows:N0} {side}s x {k} factors = {length:N0} values, more than one array holds ({Array.MaxLength:N0}); use fewer factors or fewer {side}s (e.g. --min-{side}-interactions)."));
-        return new float[length];
-    }
+    public static RowChunkedMatrix FactorMatrix(int rows, int k, long chunkCapacity) => new(rows, k, chunkCapacity);
 
     public static ParallelOptions Parallel(FitContext context) => new()
     {
@@ -77,23 +71,24 @@ internal sealed class EarlyStopping(int patience)
 internal sealed class FactorTrainingRun(string name, string unit, FitContext context, int patience, int total, List<TrainingEpoch> history)
 {
     private readonly EarlyStopping _early = new(patience);
-    private float[]? _bestUsers, _bestItems;
+    private RowChunkedMatrix? _bestUsers, _bestItems;
 
     /// <summary>The 0-based epoch to start from: 0, or the one after the restored checkpoint (<c>total</c> when it had finished).</summary>
     public int FirstEpoch { get; private set; }
 
     /// <summary>With <c>--resume</c>: overwrites the freshly initialised factors and the loop state from the newest checkpoint.</summary>
-    public void Resume(float[] users, float[] items)
+    public void Resume(RowChunkedMatrix users, RowChunkedMatrix items)
     {
         var header = context.Checkpoints?.TryRestore(name, (r, _) =>
         {
-            var u = r.ReadFloats("users"); var i = r.ReadFloats("items");
-            if (u.Length != users.Length || i.Length != items.Length) throw new TroveException($"{name}: the checkpoint's factor arrays have other sizes.");
+            // Read with the factors' own shape and chunking (checkpoints of earlier versions hold the same values as 1-d arrays).
+            RowChunkedMatrix Read(string entry, RowChunkedMatrix like) => r.ReadMatrix(entry, like.Rows, like.Columns, like.ChunkCapacity);
+            var u = Read("users", users); var i = Read("items", items);
             var early = r.ReadDoubles("early");
             var rows = r.ReadDoubles("history");
-            float[]? bestUsers = r.Has("best_users") ? r.ReadFloats("best_users") : null;
-            float[]? bestItems = r.Has("best_items") ? r.ReadFloats("best_items") : null;
-            u.CopyTo(users, 0); i.CopyTo(items, 0);
+            var bestUsers = r.Has("best_users") ? Read("best_users", users) : null;
+            var bestItems = r.Has("best_items") ? Read("best_items", items) : null;
+            users.CopyFrom(u); items.CopyFrom(i);
             _early.Restore(early);
             (_bestUsers, _bestItems) = (bestUsers, bestItems);
             history.Clear();
@@ -104,14 +99,14 @@ internal sealed class FactorTrainingRun(string name, string unit, FitContext con
     }
 
     /// <summary>Records a finished epoch, applies early stopping and saves a checkpoint when due; true: stop now.</summary>
-    public bool EndEpoch(TrainingEpoch record, float[] users, float[] items)
+    public bool EndEpoch(TrainingEpoch record, RowChunkedMatrix users, RowChunkedMatrix items)
     {
         history.Add(record);
         bool stop = false;
         if (record.Validation is double v)
         {
             var (improved, s) = _early.Observe(record.Epoch - 1, v);
-            if (improved && patience > 0) { _bestUsers = (float[])users.Clone(); _bestItems = (float[])items.Clone(); }
+            if (improved && patience > 0) { _bestUsers = users.Clone(); _bestItems = items.Clone(); }
             if (s)
             {
                 context.Progress.Info($"{name}: early stop after {unit} {record.Epoch}; best {context.ValidationMetricName} {_early.Best:F4} at {unit} {_early.BestEpoch + 1}.");
@@ -123,17 +118,17 @@ internal sealed class FactorTrainingRun(string name, string unit, FitContext con
         return stop;
     }
 
-    private void Save(ModelArchiveWriter w, float[] users, float[] items)
+    private void Save(ModelArchiveWriter w, RowChunkedMatrix users, RowChunkedMatrix items)
     {
-        w.WriteArray("users", users);
-        w.WriteArray("items", items);
-        if (_bestUsers is not null && _bestItems is not null) { w.WriteArray("best_users", _bestUsers); w.WriteArray("best_items", _bestItems); }
+        w.WriteMatrix("users", users);
+        w.WriteMatrix("items", items);
+        if (_bestUsers is not null && _bestItems is not null) { w.WriteMatrix("best_users", _bestUsers); w.WriteMatrix("best_items", _bestItems); }
         w.WriteArray("early", _early.State);
         var rows = history.SelectMany(h => new[] { h.Epoch, h.Loss, h.Validation ?? double.NaN, h.Seconds }).ToArray();
         w.WriteArray("history", rows, history.Count, 4);
     }
 
     /// <summary>The factors to keep: the best epoch's when early stopping tracked one, else the last.</summary>
-    public (float[] Users, float[] Items) Result(float[] users, float[] items) =>
+    public (RowChunkedMatrix Users, RowChunkedMatrix Items) Result(RowChunkedMatrix users, RowChunkedMatrix items) =>
         _bestUsers is not null && _bestItems is not null ? (_bestUsers, _bestItems) : (users, items);
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Trove.Core.Errors;
 using Trove.Core.Persistence;
 using Trove.Core.Recommending;
 using Trove.Numerics.Index;
@@ -25,10 +26,16 @@ public static class ItemIndexFile
 
     public static string PathFor(string modelPath) => modelPath + ".index";
 
-    /// <summary>The model's item vectors, Count x Dimensions row-major.</summary>
+    /// <summary>
+    /// The model's item vectors, Count x Dimensions row-major in one array (what the exact scorer and the graph indexes
+    /// take): past <see cref="Array.MaxLength"/> values (33.5M items at 64 dimensions) that is a one-line error.
+    /// </summary>
     public static float[] ItemVectors(IEmbeddingModel model, int items)
     {
         int d = model.Dimensions;
+        if ((long)items * d > Array.MaxLength)
+            throw new TroveException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{items:N0} items x {d} dimensions = {(long)items * d:N0} values, more than the item index holds ({Array.MaxLength:N0}); serve a model with fewer items or dimensions."));
         var vectors = new float[(long)items * d];
         for (int i = 0; i < items; i++) model.ItemVector(i).CopyTo(vectors.AsSpan(i * d, d));
         return vectors;
