@@ -105,6 +105,26 @@ public sealed class FactorChunkTests
     }
 
     [Fact]
+    public void Model_state_written_as_one_array_by_earlier_versions_loads_into_chunks()
+    {
+        // Earlier versions wrote each side with WriteArray(name, floats, rows, factors); that state must still load.
+        var als = TrainAls(AlsSolver.Cholesky, Trove.Numerics.Dense.RowChunkedMatrix.DefaultCapacity);
+        using var ms = new MemoryStream();
+        using (var w = new ModelArchiveWriter(ms))
+        {
+            w.WriteCsr("train", Data.UserItems);
+            w.WriteArray("user_factors", als.UserFactors.ToArray(), Data.UserCount, 8);
+            w.WriteArray("item_factors", als.ItemFactors.ToArray(), Data.ItemCount, 8);
+        }
+        ms.Position = 0;
+        using var reader = new ModelArchiveReader(ms, "old.trove");
+        var loaded = new Als(als.Params) { FactorChunkCapacity = SmallChunk };
+        loaded.LoadState(reader);
+        Assert.True(loaded.ItemFactors.ChunkCount > 1);
+        AssertSameScores(als, loaded);
+    }
+
+    [Fact]
     public void A_bpr_model_in_many_chunks_round_trips_through_a_model_file()
     {
         var bpr = new Bpr(new BprParameters { Factors = 7, Epochs = 3 }) { FactorChunkCapacity = 40 };
