@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -8,27 +11,58 @@ namespace Trove.Data.Stores;
 /// Appends interactions inside an open transaction through SQLite's own statement API: one prepared
 /// <c>INSERT ... VALUES (...), (...), ...</c> of <see cref="Batch"/> rows, bound by position. Microsoft.Data.Sqlite
 /// binds every parameter by name on every execution and boxes every value; for the millions of rows of an import
-/// that bookkeeping, not SQLite, was the cost (about 160k rows/s against over 500k here). Rows wait in a small
-/// buffer until a batch is full; <see cref="Flush"/> writes the rest one row at a time.
+/// that bookkeeping, not SQLite, was the cost (about 160k rows/s against over 500k here).
+/// <para>
+/// Rows are collected in blocks of <see cref="BlockRows"/>. A full block is written by a writer thread while the caller
+/// resolves the ids of the next one: binding and stepping is about 60% of a bulk import's row phase and id resolution
+/// (and the caller's parsing) the rest, so on two cores the two halves overlap (bench/RESULTS.md, "SQLite rows on a
+/// writer thread"). With each block goes whatever <c>pendingWrites</c> returns then (the users and items new in that
+/// block), run on the writer thread before the block's rows.
+/// </para>
+/// <para>
+/// Only one thread uses the connection at a time: while blocks are in flight the caller must not touch it.
+/// <see cref="Flush"/> waits for the writer, rethrows its error if any, and writes the rest on the calling thread;
+/// the session calls it before every other statement. Small writes (a POST of a few events) never start the thread.
+/// </para>
 /// </summary>
 internal sealed class InteractionWriter : IDisposable
 {
     /// <summary>Rows per statement (6 parameters each, far below SQLite's limit of 32,766).</summary>
     public const int Batch = 64;
+
+    /// <summary>Rows handed to the writer thread at a time (64 statements; about 200 KB of rows).</summary>
+    public const int BlockRows = 64 * Batch;
+
+    /// <summary>Blocks that may wait for the writer thread: the caller runs at most this far ahead.</summary>
+    private const int Queued = 2;
+
     private const int Columns = 6;
     private const string Insert = "INSERT INTO interactions(user_id, item_id, weight, score, timestamp, event) VALUES ";
 
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _many, _one;
-    private readonly Row[] _rows = new Row[Batch];
+    private readonly Func<Action?> _pendingWrites;
     private readonly Dictionary<string, byte[]> _utf8 = new(StringComparer.Ordinal);
+    private Row[] _rows = ArrayPool<Row>.Shared.Rent(BlockRows);
     private int _count;
+
+    // The writer thread and its queue exist from the first full block on.
+    private BlockingCollection<Work>? _queue;
+    private Thread? _thread;
+    private int _inFlight;
+    private readonly object _gate = new();
+    private volatile ExceptionDispatchInfo? _error;
 
     private readonly record struct Row(long User, long Item, float Weight, float? Score, long Timestamp, string? Event);
 
-    public InteractionWriter(SqliteConnection connection)
+    private readonly record struct Work(Action? Before, Row[] Rows, int Count);
+
+    /// <param name="connection">The open connection whose transaction the rows join.</param>
+    /// <param name="pendingWrites">Returns the writes that must precede the rows written next (new users and items), or null.</param>
+    public InteractionWriter(SqliteConnection connection, Func<Action?> pendingWrites)
     {
         _db = connection.Handle ?? throw new InvalidOperationException("The SQLite connection is not open.");
+        _pendingWrites = pendingWrites;
         var values = string.Join(", ", Enumerable.Repeat("(?, ?, ?, ?, ?, ?)", Batch));
         _many = Prepare(Insert + values);
         try { _one = Prepare(Insert + "(?, ?, ?, ?, ?, ?)"); }
@@ -45,23 +79,86 @@ internal sealed class InteractionWriter : IDisposable
     public void Add(long user, long item, float weight, float? score, long timestamp, string? eventName)
     {
         _rows[_count++] = new Row(user, item, weight, score, timestamp, eventName);
-        if (_count == Batch)
+        if (_count == BlockRows) Hand();
+    }
+
+    /// <summary>Queues the full block for the writer thread and starts a new one.</summary>
+    private void Hand()
+    {
+        _error?.Throw();
+        if (_queue is null)
         {
-            for (int k = 0; k < Batch; k++) Bind(_many, k * Columns, _rows[k]);
-            Step(_many);
-            _count = 0;
+            _queue = new BlockingCollection<Work>(Queued);
+            _thread = new Thread(WriteQueued) { IsBackground = true, Name = "Trove SQLite import writer" };
+            _thread.Start();
+        }
+        lock (_gate) _inFlight++;
+        _queue.Add(new Work(_pendingWrites(), _rows, _count));
+        _rows = ArrayPool<Row>.Shared.Rent(BlockRows);
+        _count = 0;
+    }
+
+    private void WriteQueued()
+    {
+        foreach (var work in _queue!.GetConsumingEnumerable())
+        {
+            try
+            {
+                // After a failure the rest is only skipped: the import fails as a whole and rolls back.
+                if (_error is null)
+                {
+                    work.Before?.Invoke();
+                    Write(work.Rows, work.Count);
+                }
+            }
+            catch (Exception e)
+            {
+                _error = ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                ArrayPool<Row>.Shared.Return(work.Rows);
+                lock (_gate)
+                {
+                    _inFlight--;
+                    Monitor.PulseAll(_gate);
+                }
+            }
         }
     }
 
-    /// <summary>Writes the buffered rows (call before anything else reads or changes interactions, and before commit).</summary>
+    /// <summary>
+    /// Waits for the writer thread, then writes the pending writes and buffered rows here (call before anything else
+    /// reads or changes the database in the transaction, and before commit). Rethrows the writer's failure.
+    /// </summary>
     public void Flush()
     {
-        for (int k = 0; k < _count; k++)
+        Drain();
+        _error?.Throw();
+        _pendingWrites()?.Invoke();
+        Write(_rows, _count);
+        _count = 0;
+    }
+
+    private void Drain()
+    {
+        lock (_gate)
+            while (_inFlight > 0) Monitor.Wait(_gate);
+    }
+
+    private void Write(Row[] rows, int count)
+    {
+        int k = 0;
+        for (; k + Batch <= count; k += Batch)
         {
-            Bind(_one, 0, _rows[k]);
+            for (int j = 0; j < Batch; j++) Bind(_many, j * Columns, rows[k + j]);
+            Step(_many);
+        }
+        for (; k < count; k++)
+        {
+            Bind(_one, 0, rows[k]);
             Step(_one);
         }
-        _count = 0;
     }
 
     private void Bind(sqlite3_stmt stmt, int at, in Row row)
@@ -95,8 +192,17 @@ internal sealed class InteractionWriter : IDisposable
 
     private SqliteException Error(int rc) => new($"SQLite Error {rc}: '{raw.sqlite3_errmsg(_db).utf8_to_string()}'.", rc);
 
+    /// <summary>Stops the writer thread (after the block it is writing; queued blocks are dropped, as the rollback that follows discards them).</summary>
     public void Dispose()
     {
+        if (_queue is not null)
+        {
+            _error ??= ExceptionDispatchInfo.Capture(new ObjectDisposedException(nameof(InteractionWriter)));
+            _queue.CompleteAdding();
+            _thread!.Join();
+            _queue.Dispose();
+        }
+        ArrayPool<Row>.Shared.Return(_rows);
         _many.Dispose();
         _one.Dispose();
     }
