@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
@@ -25,7 +26,7 @@ namespace Trove.Data.Stores;
 /// the session calls it before every other statement. Small writes (a POST of a few events) never start the thread.
 /// </para>
 /// </summary>
-internal sealed class InteractionWriter : IDisposable
+internal sealed partial class InteractionWriter : IDisposable
 {
     /// <summary>Rows per statement (6 parameters each, far below SQLite's limit of 32,766).</summary>
     public const int Batch = 64;
@@ -42,6 +43,10 @@ internal sealed class InteractionWriter : IDisposable
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _many, _one;
     private readonly Func<Action?> _pendingWrites;
+
+    /// <summary>Whether SQLitePCLRaw runs the e_sqlite3 library that <see cref="Native"/> calls (Microsoft.Data.Sqlite's
+    /// bundle); with any other provider (e.g. a system SQLite or SQLCipher) every bind goes through SQLitePCLRaw.</summary>
+    private readonly bool _direct = raw.GetNativeLibraryName() == Native.Library;
     private readonly Dictionary<string, byte[]> _utf8 = new(StringComparer.Ordinal);
     private Row[] _rows = ArrayPool<Row>.Shared.Rent(BlockRows);
     private int _count;
@@ -164,12 +169,52 @@ internal sealed class InteractionWriter : IDisposable
     private void Bind(sqlite3_stmt stmt, int at, in Row row)
     {
         // Parameters are numbered from 1. A NULL score, timestamp 0 and no event are stored as NULL, as before.
-        raw.sqlite3_bind_int64(stmt, at + 1, row.User);
-        raw.sqlite3_bind_int64(stmt, at + 2, row.Item);
-        raw.sqlite3_bind_double(stmt, at + 3, row.Weight);
-        if (row.Score is float s) raw.sqlite3_bind_double(stmt, at + 4, s); else raw.sqlite3_bind_null(stmt, at + 4);
-        if (row.Timestamp != 0) raw.sqlite3_bind_int64(stmt, at + 5, row.Timestamp); else raw.sqlite3_bind_null(stmt, at + 5);
-        if (row.Event is { } e) raw.sqlite3_bind_text(stmt, at + 6, Utf8(e)); else raw.sqlite3_bind_null(stmt, at + 6);
+        if (!_direct)
+        {
+            raw.sqlite3_bind_int64(stmt, at + 1, row.User);
+            raw.sqlite3_bind_int64(stmt, at + 2, row.Item);
+            raw.sqlite3_bind_double(stmt, at + 3, row.Weight);
+            if (row.Score is float s) raw.sqlite3_bind_double(stmt, at + 4, s); else raw.sqlite3_bind_null(stmt, at + 4);
+            if (row.Timestamp != 0) raw.sqlite3_bind_int64(stmt, at + 5, row.Timestamp); else raw.sqlite3_bind_null(stmt, at + 5);
+            if (row.Event is { } ev) raw.sqlite3_bind_text(stmt, at + 6, Utf8(ev)); else raw.sqlite3_bind_null(stmt, at + 6);
+            return;
+        }
+        // The statement's own pointer: SQLitePCLRaw's bind calls add and release a reference to its SafeHandle on every
+        // call, about a tenth of the writer thread's time at six binds a row (rows written in 3.7 s instead of 4.4-4.9 s
+        // at 5M rows). The handle outlives every use: it is disposed after the writer thread has stopped.
+        nint p = stmt.DangerousGetHandle();
+        Check(Native.sqlite3_bind_int64(p, at + 1, row.User));
+        Check(Native.sqlite3_bind_int64(p, at + 2, row.Item));
+        Check(Native.sqlite3_bind_double(p, at + 3, row.Weight));
+        Check(row.Score is float score ? Native.sqlite3_bind_double(p, at + 4, score) : Native.sqlite3_bind_null(p, at + 4));
+        Check(row.Timestamp != 0 ? Native.sqlite3_bind_int64(p, at + 5, row.Timestamp) : Native.sqlite3_bind_null(p, at + 5));
+        if (row.Event is { } e)
+        {
+            var text = Utf8(e);
+            unsafe
+            {
+                // SQLITE_TRANSIENT: SQLite copies the text before the call returns, so the array need not stay put.
+                fixed (byte* t = text) Check(Native.sqlite3_bind_text(p, at + 6, t, text.Length, Transient));
+            }
+        }
+        else Check(Native.sqlite3_bind_null(p, at + 6));
+    }
+
+    private void Check(int rc)
+    {
+        if (rc != raw.SQLITE_OK) throw Error(rc);
+    }
+
+    private const nint Transient = -1;
+
+    /// <summary>SQLite's bind functions on raw statement pointers, from the same native library SQLitePCLRaw loads.</summary>
+    private static unsafe partial class Native
+    {
+        public const string Library = "e_sqlite3";
+        [LibraryImport(Library)] public static partial int sqlite3_bind_int64(nint stmt, int index, long value);
+        [LibraryImport(Library)] public static partial int sqlite3_bind_double(nint stmt, int index, double value);
+        [LibraryImport(Library)] public static partial int sqlite3_bind_null(nint stmt, int index);
+        [LibraryImport(Library)] public static partial int sqlite3_bind_text(nint stmt, int index, byte* text, int bytes, nint destructor);
     }
 
     /// <summary>Event names repeat (a handful of kinds): encode each once.</summary>
