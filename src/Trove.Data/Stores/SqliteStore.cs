@@ -527,6 +527,7 @@ public sealed partial class SqliteStore : IInteractionStore
         public override void PutItem(CatalogueItemWrite item)
         {
             // Merge creates the row and declares new feature columns; the UPDATE then replaces the features outright.
+            // The flushes free the connection for Merge's statements and write the new row before the UPDATE looks for it.
             _writer.Flush();
             _items.Merge(new IdMap([item.Id]), item.Features ?? new FeatureTable());
             _writer.Flush();
@@ -546,6 +547,7 @@ public sealed partial class SqliteStore : IInteractionStore
 
         public override void PutUser(string id, FeatureTable features)
         {
+            // As PutItem: the connection free for Merge, the new row written before the UPDATE.
             _writer.Flush();
             _users.Merge(new IdMap([id]), features);
             _writer.Flush();
