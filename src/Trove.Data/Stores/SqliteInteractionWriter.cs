@@ -46,7 +46,22 @@ internal sealed partial class InteractionWriter : IDisposable
 
     /// <summary>Whether SQLitePCLRaw runs the e_sqlite3 library that <see cref="Native"/> calls (Microsoft.Data.Sqlite's
     /// bundle); with any other provider (e.g. a system SQLite or SQLCipher) every bind goes through SQLitePCLRaw.</summary>
-    private readonly bool _direct = raw.GetNativeLibraryName() == Native.Library;
+    private readonly bool _direct = DirectBindsWork.Value;
+
+    /// <summary>Whether rows are bound through e_sqlite3 directly (see <see cref="DirectBindsWork"/>).</summary>
+    internal static bool BindsDirectly => DirectBindsWork.Value;
+
+    /// <summary>
+    /// True when SQLitePCLRaw runs e_sqlite3 and this assembly's own import of it resolves (a probe bind on a null
+    /// statement, which SQLite answers with SQLITE_MISUSE): a deployment that loads the library from a path the runtime's
+    /// probing does not see falls back to SQLitePCLRaw's binds instead of failing the import.
+    /// </summary>
+    private static readonly Lazy<bool> DirectBindsWork = new(() =>
+    {
+        if (raw.GetNativeLibraryName() != Native.Library) return false;
+        try { return Native.sqlite3_bind_null(0, 1) == raw.SQLITE_MISUSE; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException) { return false; }
+    }, LazyThreadSafetyMode.PublicationOnly); // asked only once a connection is open (SQLitePCLRaw's provider is set then)
     private readonly Dictionary<string, byte[]> _utf8 = new(StringComparer.Ordinal);
     private Row[] _rows = ArrayPool<Row>.Shared.Rent(BlockRows);
     private int _count;
