@@ -14,6 +14,7 @@ public static class BuiltInAlgorithms
 {
     public static ModelRegistry Registry { get; } = new ModelRegistry()
         .Register<PopularityParameters>(Popularity.Name, "most popular items (baseline, cold-start fallback)", p => new Popularity(p))
+        .Register<TimePopularityParameters>(TimePopularity.Name, "time-local popularity: what others rated around the times the user rated (exponential kernel, activity-normalised)", p => new TimePopularity(p))
         .Register<ItemKnnParameters>(ItemKnn.Name, "item-based k-nearest neighbours (cosine, jaccard, pearson)", p => new ItemKnn(p))
         .Register<UserKnnParameters>(UserKnn.Name, "user-based k-nearest neighbours (cosine, jaccard, pearson)", p => new UserKnn(p))
         .Register<AlsParameters>(Als.Name, "implicit alternating least squares (Hu et al. 2008), CG or Cholesky", p => new Als(p))
