@@ -32,6 +32,13 @@ public sealed record TimePopularityParameters
     [TuneRange(0, 1)]
     [ValidRange(0)]
     public float PopularityExponent { get; init; } = 0f;
+    /// <summary>
+    /// Score by log(score + floor), floor = 1e-6 x the user's largest score, instead of the score itself: in a blend the
+    /// time-local popularity then acts as a multiplicative prior (an item nobody rated near the user's times is pushed down
+    /// by orders of magnitude, not by a bounded amount).
+    /// </summary>
+    [TuneChoice(false, true)]
+    public bool Logarithm { get; init; } = false;
 }
 
 /// <summary>
@@ -169,6 +176,12 @@ public sealed class TimePopularity(TimePopularityParameters? parameters = null) 
             while (previous >= start && _userEvents[previous] == k) carry += _userWeights[previous--];
         }
         for (int i = 0; i < scores.Length; i++) scores[i] *= _penalty[i];
+        if (Params.Logarithm)
+        {
+            float floor = 1e-6f * System.Numerics.Tensors.TensorPrimitives.Max(scores);
+            if (!(floor > 0)) { scores.Clear(); return; } // no kernel mass anywhere: no information, all equal
+            for (int i = 0; i < scores.Length; i++) scores[i] = MathF.Log(scores[i] + floor);
+        }
     }
 
     /// <inheritdoc/>

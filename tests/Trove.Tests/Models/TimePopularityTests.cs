@@ -91,4 +91,23 @@ public class TimePopularityTests
         Assert.Equal([4, 5], top[..2].Order());
         Assert.Equal(6, top[2]);
     }
+
+    [Fact]
+    public void The_logarithm_keeps_each_users_order_and_stays_finite()
+    {
+        var data = TimedData(8);
+        var plain = new TimePopularity(new TimePopularityParameters { BandwidthDays = 0.05f });
+        var logarithm = new TimePopularity(new TimePopularityParameters { BandwidthDays = 0.05f, Logarithm = true });
+        plain.Fit(data, FitContext.Default);
+        logarithm.Fit(data, FitContext.Default);
+        var a = new float[data.ItemCount]; var b = new float[data.ItemCount];
+        for (int u = 0; u < data.UserCount; u++)
+        {
+            plain.ScoreAllItems(u, a);
+            logarithm.ScoreAllItems(u, b);
+            Assert.All(b, s => Assert.True(float.IsFinite(s)));
+            float floor = 1e-6f * a.Max();
+            for (int i = 0; i < a.Length; i++) Assert.Equal(Math.Log(a[i] + floor), b[i], 4);
+        }
+    }
 }
