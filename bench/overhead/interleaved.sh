@@ -23,6 +23,12 @@ EF=${EF:-100}
 USERS=${USERS:-2000}
 SEARCH_THREADS=${SEARCH_THREADS:-1}   # 2: the search alone on both cores at once, as the server's requests run
 WARMUP=${WARMUP:-20}                  # seconds of load before the first pair (the JIT takes ~10 s under load, below)
+# PIN=1: the server and IndexBench on the last core, wrk on the others (taskset), as in production where the clients
+# run on other machines: unpinned, wrk's threads and the loopback stack's work for them share the server's cores and
+# caches, and their preemptions and evictions are charged to the server's CPU per request.
+PIN=${PIN:-0}
+last=$(( $(nproc) - 1 ))
+if [ "$PIN" = 1 ]; then SERVE_ON="taskset -c $last"; LOAD_ON="taskset -c 0-$(( last - 1 ))"; else SERVE_ON=""; LOAD_ON=""; fi
 # Other builds (a copy of bin/Release/net10.0 kept aside as "before"): TROVE_BIN=DIR, INDEXBENCH_BIN=DIR.
 TROVE="dotnet ${TROVE_BIN:-$ROOT/src/Trove.Cli/bin/Release/net10.0}/trove.dll"
 INDEXBENCH="dotnet ${INDEXBENCH_BIN:-$ROOT/bench/Trove.IndexBench/bin/Release/net10.0}/Trove.IndexBench.dll"
@@ -37,9 +43,9 @@ awk -v n="$USERS" 'BEGIN { srand(7); for (i = 0; i < n; i++) printf "u%05d\n", 1
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 tck=$(getconf CLK_TCK)
 
-$TROVE serve --model "$WORK/als.trove" --port "$PORT" --api-key k --retrieval hnsw --ef-search "$EF" > "$WORK/interleaved-serve.log" 2>&1 &
+$SERVE_ON $TROVE serve --model "$WORK/als.trove" --port "$PORT" --api-key k --retrieval hnsw --ef-search "$EF" > "$WORK/interleaved-serve.log" 2>&1 &
 server=$!
-coproc SEARCH { exec $INDEXBENCH --model "$WORK/als.trove" --metric ip --ef-construction 100 --ef "$EF" --graph-file true \
+coproc SEARCH { exec $SERVE_ON $INDEXBENCH --model "$WORK/als.trove" --metric ip --ef-construction 100 --ef "$EF" --graph-file true \
   --exclude-seen true --users "$WORK/overhead-users.txt" --bursts true --search-threads "$SEARCH_THREADS"; }
 search=$SEARCH_PID
 trap 'kill $server $search 2>/dev/null || true' EXIT
@@ -52,9 +58,9 @@ done
 # ~3x (the JIT compiling and re-compiling the request path with profile data); a short warm-up leaves that in the
 # timed window.
 echo "$WARMUP" >&"${SEARCH[1]}"; read -r -u "${SEARCH[0]}" _
-wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$ROOT/bench/overhead/users.lua" "http://127.0.0.1:$PORT" -- "$WORK/overhead-users.txt" > /dev/null
+$LOAD_ON wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" -s "$ROOT/bench/overhead/users.lua" "http://127.0.0.1:$PORT" -- "$WORK/overhead-users.txt" > /dev/null
 
-echo "# $(nproc) cores, $(uname -sr), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg); $PAIRS pairs of ${BURST} s bursts, ef=$EF, $USERS users, search on $SEARCH_THREADS thread(s)"
+echo "# $(nproc) cores, $(uname -sr), $(date -u +%FT%TZ), load $(cut -d' ' -f1-3 /proc/loadavg); $PAIRS pairs of ${BURST} s bursts, ef=$EF, $USERS users, search on $SEARCH_THREADS thread(s), pinned: $PIN"
 echo
 echo "| pair | search: CPU per query (wall) | server: CPU per request | requests/s | ratio |"
 echo "|---:|---:|---:|---:|---:|"
@@ -68,7 +74,7 @@ for p in $(seq "$PAIRS"); do
   search_wall_us=$(awk -v ms="$wall_ms" -v q="$queries" 'BEGIN { printf "%.1f", ms * 1000 / q }')
 
   c0=$(cpu_ticks $server)
-  wrk -t1 -c"$CONNECTIONS" -d"${BURST}s" -s "$ROOT/bench/overhead/users.lua" "http://127.0.0.1:$PORT" -- "$WORK/overhead-users.txt" > "$WORK/interleaved-wrk.txt"
+  $LOAD_ON wrk -t1 -c"$CONNECTIONS" -d"${BURST}s" -s "$ROOT/bench/overhead/users.lua" "http://127.0.0.1:$PORT" -- "$WORK/overhead-users.txt" > "$WORK/interleaved-wrk.txt"
   c1=$(cpu_ticks $server)
   if grep -q Non-2xx "$WORK/interleaved-wrk.txt"; then echo "non-2xx answers:"; cat "$WORK/interleaved-wrk.txt"; exit 1; fi
   requests=$(awk '/requests in/ { print $1 }' "$WORK/interleaved-wrk.txt")

@@ -489,7 +489,7 @@ public sealed partial class SqliteStore : IInteractionStore
                 }
                 _users = new Entity(store, _tx, "users", "user");
                 _items = new Entity(store, _tx, "items", "item");
-                _writer = new InteractionWriter(store._db);
+                _writer = new InteractionWriter(store._db, NewEntityRows);
             }
             catch
             {
@@ -501,8 +501,16 @@ public sealed partial class SqliteStore : IInteractionStore
         protected override void WriteRow(long user, long item, float weight, float? score, long timestamp, string? ev) =>
             _writer.Add(user, item, weight, score, timestamp, ev);
 
-        /// <summary>Writes the rows the writer holds back until its multi-row statement is full.</summary>
+        /// <summary>Waits for the writer thread and writes what the writer and the id maps hold back.</summary>
         protected override void EndRowStream() => _writer.Flush();
+
+        /// <summary>The inserts of the users and items new since the last call (null when none).</summary>
+        private Action? NewEntityRows()
+        {
+            var users = _users.TakeNewRows();
+            var items = _items.TakeNewRows();
+            return users is null ? items : items is null ? users : users + items;
+        }
 
         protected override void DeleteUserRows(long user, IReadOnlyCollection<string>? events) => _store.DeleteUserInteractions(_tx, user, events);
 
@@ -519,7 +527,10 @@ public sealed partial class SqliteStore : IInteractionStore
         public override void PutItem(CatalogueItemWrite item)
         {
             // Merge creates the row and declares new feature columns; the UPDATE then replaces the features outright.
+            // The flushes free the connection for Merge's statements and write the new row before the UPDATE looks for it.
+            _writer.Flush();
             _items.Merge(new IdMap([item.Id]), item.Features ?? new FeatureTable());
+            _writer.Flush();
             using var cmd = _store.Command("""
                 UPDATE items SET features = CASE WHEN $replace THEN $f ELSE features END, hidden = coalesce($h, hidden),
                     published_utc = coalesce($p, published_utc), catalogue_utc = $now
@@ -536,7 +547,10 @@ public sealed partial class SqliteStore : IInteractionStore
 
         public override void PutUser(string id, FeatureTable features)
         {
+            // As PutItem: the connection free for Merge, the new row written before the UPDATE.
+            _writer.Flush();
             _users.Merge(new IdMap([id]), features);
+            _writer.Flush();
             using var cmd = _store.Command("UPDATE users SET features = $f, updated_utc = $now WHERE external_id = $ext", _tx);
             cmd.Parameters.AddWithValue("$f", (object?)new StoreFeatures.Writer(features).Row(0) ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$now", Now());
@@ -583,12 +597,24 @@ public sealed partial class SqliteStore : IInteractionStore
         }
     }
 
-    /// <summary>The users or items table within an import: external id -> row id, new rows, feature merges.</summary>
+    /// <summary>
+    /// The users or items table within an import: external id -> row id, new rows, feature merges. New rows wait in a
+    /// buffer and go to the database with the next block of interactions (on the import's writer thread) or at
+    /// <see cref="ImportSession"/>'s next pause of the row stream, so resolving ids never needs the connection
+    /// while rows are being written. The import runs with foreign keys off, so the order of these writes is free.
+    /// </summary>
     private sealed class Entity : SqlImportEntity, IDisposable
     {
         private readonly SqliteStore _store;
         private readonly SqliteTransaction _tx;
         private readonly SqliteCommand _insert, _update, _find;
+        private List<NewRow> _new = new();
+        private readonly Dictionary<long, int> _newAt = new();
+
+        private sealed class NewRow(long id, string externalId, string? features, string? kind)
+        {
+            public long Id = id; public string ExternalId = externalId; public string? Features = features; public string? Kind = kind;
+        }
 
         public Entity(SqliteStore store, SqliteTransaction tx, string table, string entity) : base(sql => store.Command(sql, tx), table, entity)
         {
@@ -621,20 +647,49 @@ public sealed partial class SqliteStore : IInteractionStore
 
         protected override void AddRow(long id, string externalId, string? featuresJson, string? kind)
         {
-            _insert.Parameters[0].Value = id;
-            _insert.Parameters[1].Value = externalId;
-            _insert.Parameters[2].Value = (object?)featuresJson ?? DBNull.Value;
-            _insert.Parameters[3].Value = IsItems ? (object?)kind ?? DBNull.Value : Now();
-            _insert.ExecuteNonQuery();
+            _newAt[id] = _new.Count;
+            _new.Add(new NewRow(id, externalId, featuresJson, IsItems ? kind : null));
         }
 
+        /// <summary>Merges into a buffered new row, or updates a stored one at once (callers merge features only while
+        /// the row stream is paused, so the connection is free).</summary>
         protected override bool MergeInto(long id, string? featuresJson, string? kind)
         {
+            if (_newAt.TryGetValue(id, out int at))
+            {
+                var row = _new[at];
+                row.Features = StoreFeatures.Merge(row.Features, featuresJson);
+                if (IsItems) row.Kind = kind ?? row.Kind;
+                return false;
+            }
             _update.Parameters[0].Value = id;
             _update.Parameters[1].Value = (object?)featuresJson ?? DBNull.Value;
             if (IsItems) _update.Parameters[2].Value = (object?)kind ?? DBNull.Value;
             _update.ExecuteNonQuery();
             return true;
+        }
+
+        /// <summary>The insert of the new rows buffered so far (to run before anything reads them), or null when there are none.</summary>
+        public Action? TakeNewRows()
+        {
+            if (_new.Count == 0) return null;
+            var rows = _new;
+            _new = new List<NewRow>();
+            _newAt.Clear();
+            return () => Insert(rows);
+        }
+
+        private void Insert(List<NewRow> rows)
+        {
+            string now = Now();
+            foreach (var row in rows)
+            {
+                _insert.Parameters[0].Value = row.Id;
+                _insert.Parameters[1].Value = row.ExternalId;
+                _insert.Parameters[2].Value = (object?)row.Features ?? DBNull.Value;
+                _insert.Parameters[3].Value = IsItems ? (object?)row.Kind ?? DBNull.Value : now;
+                _insert.ExecuteNonQuery();
+            }
         }
 
         protected override void DeclareColumns(FeatureTable features)
