@@ -51,6 +51,35 @@ public class SqliteStoreTests
     }
 
     [Fact]
+    public void A_new_store_uses_8_KB_pages_and_an_existing_store_keeps_its_own()
+    {
+        static long PageSize(string path)
+        {
+            using var c = new SqliteConnection($"Data Source={path};Pooling=False");
+            c.Open();
+            using var command = c.CreateCommand();
+            command.CommandText = "PRAGMA page_size";
+            return (long)command.ExecuteScalar()!;
+        }
+        var fresh = NewDb();
+        using (var store = SqliteStore.Open(fresh)) store.Import(DatasetLoader.Load(Folder("user,item\nu1,i1\n")));
+        Assert.Equal(8192, PageSize(fresh));
+
+        // A database made by an earlier version (4 KB pages, tables present) opens and imports without being rewritten.
+        var old = NewDb();
+        using (var c = new SqliteConnection($"Data Source={old};Pooling=False"))
+        {
+            c.Open();
+            using var command = c.CreateCommand();
+            command.CommandText = "PRAGMA page_size=4096; PRAGMA journal_mode=WAL; CREATE TABLE made_before(x INTEGER);";
+            command.ExecuteNonQuery();
+        }
+        using (var store = SqliteStore.Open(old)) store.Import(DatasetLoader.Load(Folder("user,item\nu1,i1\nu2,i1\n")));
+        Assert.Equal(4096, PageSize(old));
+        using (var store = SqliteStore.Open(old, createIfMissing: false)) Assert.Equal(2, store.LoadDataset().Interactions.Count);
+    }
+
+    [Fact]
     public void MovieLens_round_trips_through_the_store()
     {
         var original = DatasetLoader.Load(TestPaths.Dataset("ml-100k"));
