@@ -530,10 +530,7 @@ public sealed partial class SqliteStore : IInteractionStore
         public override void PutItem(CatalogueItemWrite item)
         {
             // Merge creates the row and declares new feature columns; the UPDATE then replaces the features outright.
-            // The flushes free the connection for Merge's statements and write the new row before the UPDATE looks for it.
-            _writer.Flush();
-            _items.Merge(new IdMap([item.Id]), item.Features ?? new FeatureTable());
-            _writer.Flush();
+            MergeNow(_items, item.Id, item.Features ?? new FeatureTable());
             using var cmd = _store.Command("""
                 UPDATE items SET features = CASE WHEN $replace THEN $f ELSE features END, hidden = coalesce($h, hidden),
                     published_utc = coalesce($p, published_utc), catalogue_utc = $now
@@ -548,12 +545,20 @@ public sealed partial class SqliteStore : IInteractionStore
             cmd.ExecuteNonQuery();
         }
 
+        /// <summary>
+        /// Merges one user or item and writes its row at once: the first flush frees the connection for Merge's
+        /// statements, the second writes the new row (buffered by the entity) before an UPDATE looks for it.
+        /// </summary>
+        private void MergeNow(Entity entity, string id, FeatureTable features)
+        {
+            _writer.Flush();
+            entity.Merge(new IdMap([id]), features);
+            _writer.Flush();
+        }
+
         public override void PutUser(string id, FeatureTable features)
         {
-            // As PutItem: the connection free for Merge, the new row written before the UPDATE.
-            _writer.Flush();
-            _users.Merge(new IdMap([id]), features);
-            _writer.Flush();
+            MergeNow(_users, id, features);
             using var cmd = _store.Command("UPDATE users SET features = $f, updated_utc = $now WHERE external_id = $ext", _tx);
             cmd.Parameters.AddWithValue("$f", (object?)new StoreFeatures.Writer(features).Row(0) ?? DBNull.Value);
             cmd.Parameters.AddWithValue("$now", Now());

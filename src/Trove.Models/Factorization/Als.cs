@@ -132,7 +132,7 @@ public sealed class Als(AlsParameters? parameters = null) : RecommenderBase<AlsP
 
     private static RowChunkedMatrix RandomFactors(int rows, int k, float scale, Random rng, long chunkCapacity)
     {
-        var f = TrainingSupport.FactorMatrix(rows, k, chunkCapacity);
+        var f = new RowChunkedMatrix(rows, k, chunkCapacity);
         // Chunk by chunk in row order: the same draws land in the same places whatever the chunking.
         for (int c = 0; c < f.ChunkCount; c++)
         {

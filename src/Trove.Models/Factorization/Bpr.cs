@@ -98,8 +98,8 @@ public sealed class Bpr(BprParameters? parameters = null) : RecommenderBase<BprP
         _history.Clear();
         var rng = new Random(context.Seed);
         float scale = p.InitScale / MathF.Sqrt(f);
-        _users = TrainingSupport.FactorMatrix(users, d, FactorChunkCapacity);
-        _items = TrainingSupport.FactorMatrix(items, d, FactorChunkCapacity);
+        _users = new RowChunkedMatrix(users, d, FactorChunkCapacity);
+        _items = new RowChunkedMatrix(items, d, FactorChunkCapacity);
         for (int u = 0; u < users; u++)
         {
             var w = _users.Row(u);

@@ -23,13 +23,6 @@ internal static class TrainingSupport
 
     public static void Native(string algorithm, Action action) => Native(algorithm, () => { action(); return 0; });
 
-    /// <summary>
-    /// A zero factor matrix of <paramref name="rows"/> x <paramref name="k"/> floats in row-aligned chunks of at most
-    /// <paramref name="chunkCapacity"/> floats: one array up to <see cref="Array.MaxLength"/> values (about 33.5M rows at
-    /// 64 factors), several past it, so the number of users or items is limited by memory, not by one array.
-    /// </summary>
-    public static RowChunkedMatrix FactorMatrix(int rows, int k, long chunkCapacity) => new(rows, k, chunkCapacity);
-
     public static ParallelOptions Parallel(FitContext context) => new()
     {
         MaxDegreeOfParallelism = Math.Max(1, context.Threads),

@@ -411,15 +411,16 @@ public sealed class HnswIndex : IVectorIndex
     }
 
     /// <summary>
-    /// A search's scratch (visited marks and heaps), taken from the slots of the processor the search runs on. Kept per
-    /// processor rather than per thread: a server's requests hop between many thread-pool threads, and per-thread marks
-    /// (one int per node: 400 KB at 100,000 nodes) meant each search woke up a set last touched on another core, long
-    /// evicted; the slots of one processor stay in its cache. A search that finds every slot taken (more searches in flight
-    /// than slots) gets a new set, which is kept if a slot is free when it ends.
+    /// A search's scratch (visited marks and heaps), taken from the slots of the processor the search runs on (its own
+    /// slots first, then any free one). Kept per processor rather than per thread so the number of sets follows the
+    /// searches in flight, not the thread pool's thread count: each thread that searched kept a set of one mark per node
+    /// (200 KB at 100,000 nodes) for as long as the index lived. It made no measurable difference to speed (paired
+    /// servers, bench/RESULTS.md "Round 4"). A search that finds every slot taken gets a new set, kept if a slot is free
+    /// when it ends.
     /// </summary>
     private VisitedSet RentScratch()
     {
-        int first = (int)((uint)Thread.GetCurrentProcessorId() % (uint)Environment.ProcessorCount) * ScratchPerProcessor;
+        int first = FirstScratchSlot();
         for (int i = 0; i < _scratch.Length; i++)
         {
             var set = Interlocked.Exchange(ref _scratch[(first + i) % _scratch.Length], null);
@@ -430,10 +431,12 @@ public sealed class HnswIndex : IVectorIndex
 
     private void ReturnScratch(VisitedSet set)
     {
-        int first = (int)((uint)Thread.GetCurrentProcessorId() % (uint)Environment.ProcessorCount) * ScratchPerProcessor;
+        int first = FirstScratchSlot();
         for (int i = 0; i < _scratch.Length; i++)
             if (Interlocked.CompareExchange(ref _scratch[(first + i) % _scratch.Length], set, null) is null) return;
     }
+
+    private static int FirstScratchSlot() => (int)((uint)Thread.GetCurrentProcessorId() % (uint)Environment.ProcessorCount) * ScratchPerProcessor;
 
     /// <summary>Visited marks without clearing: a node is visited when its mark equals the current generation.</summary>
     internal sealed class VisitedSet(int count)
